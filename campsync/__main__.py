@@ -1,0 +1,5 @@
+import sys
+
+from campsync.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""Command-line entry point: parses arguments, runs one command, maps errors to exit codes.
+
+Exit codes (contract): 0 success, 1 any error, 2 only for `plan --detailed-exitcode`
+with changes. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn
+
+from campsync import __version__
+from campsync.commands import apply, emulator, plan, pull, validate
+from campsync.errors import CampsyncError
+
+COMMANDS = (validate, plan, apply, pull, emulator)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments; the contract reserves 2 for plan changes."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"campsync: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="campsync",
+        description="Kore.ai outbound campaigns as code: validate, plan, apply.",
+    )
+    parser.add_argument("--version", action="version", version=f"campsync {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    sub.required = True
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except CampsyncError as exc:
+        print(f"campsync: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("campsync: interrupted", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `campsync plan | head`); nothing more to say.
+        return 1
+    except Exception as exc:  # a bug: still one line, details only on request
+        if os.environ.get("CAMPSYNC_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"campsync: internal error: {type(exc).__name__}: {exc} "
+            "(set CAMPSYNC_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,199 @@
+"""Settings: campsync.yaml, environment and flags merged, flag > environment > file.
+
+Secrets come only from the environment and never appear in a repr or message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from campsync.errors import ConfigError
+
+DEFAULT_HOST = "https://platform.kore.ai"
+DEFAULT_RATE_LIMIT = 60
+DEFAULT_PARALLELISM = 10
+DEFAULT_CACHE_DIR = ".campsync/cache"
+CONFIG_NAME = "campsync.yaml"
+CONFIG_KEYS = {"host", "streamId", "accountId", "experienceFlows", "cacheDir"}
+MAX_CONFIG_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Either a client id and secret (campsync signs its own JWTs) or a ready JWT."""
+
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    jwt: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        kind = "jwt" if self.jwt else ("client-secret" if self.client_secret else "none")
+        return f"Credentials(client_id={self.client_id!r}, kind={kind})"
+
+    __str__ = __repr__
+
+    def require(self) -> None:
+        if self.jwt:
+            return
+        if self.client_id and self.client_secret:
+            return
+        raise ConfigError(
+            "no credentials: set KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT)"
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = DEFAULT_HOST
+    stream_id: str | None = None
+    account_id: str | None = None
+    experience_flows: Mapping[str, str] = field(default_factory=dict)
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    parallelism: int = DEFAULT_PARALLELISM
+    cache_dir: Path = Path(DEFAULT_CACHE_DIR)
+    credentials: Credentials = field(default_factory=Credentials)
+
+    def require_remote(self) -> None:
+        """Check everything a command that talks to the platform needs."""
+        missing = [
+            name
+            for name, value in (("streamId (KORE_STREAM_ID)", self.stream_id),
+                                ("accountId (KORE_ACCOUNT_ID)", self.account_id))
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"missing setting: {', '.join(missing)}")
+        self.credentials.require()
+
+
+def check_host(host: str) -> str:
+    """Return the host URL without a trailing slash; http:// only for loopback."""
+    parts = urlsplit(host)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"host {host!r} is not an http(s) URL, e.g. https://platform.kore.ai")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"host {host!r}: http:// is accepted only for a loopback host; use https://"
+        )
+    return host.rstrip("/")
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """Read campsync.yaml (or an explicit --config file). A missing default file is fine."""
+    explicit = path is not None
+    path = path if path is not None else Path(CONFIG_NAME)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: config file not found")
+        return {}
+    try:
+        raw = path.read_bytes()
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: config file is larger than {MAX_CONFIG_BYTES} bytes")
+        text = raw.decode("utf-8")
+        yaml = YAML(typ="safe", pure=True)
+        data = yaml.load(text)
+    except ConfigError:
+        raise
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{where}: {problem}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    unknown = sorted(set(data) - CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})"
+        )
+    for key in ("host", "streamId", "accountId", "cacheDir"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"{path}: {key} must be a string")
+    flows = data.get("experienceFlows", {}) or {}
+    if not isinstance(flows, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in flows.items()
+    ):
+        raise ConfigError(f"{path}: experienceFlows must map flow names to ids (cf-...)")
+    data["experienceFlows"] = flows
+    return data
+
+
+def _positive_int(name: str, raw: str | int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    host: str | None = None,
+    stream_id: str | None = None,
+    account_id: str | None = None,
+    parallelism: int | None = None,
+    cache_dir: Path | None = None,
+) -> Settings:
+    """Merge settings: keyword arguments (flags) > environment > config file > defaults."""
+    env = os.environ if env is None else env
+    conf = read_config_file(config_path)
+
+    def pick(flag: Any, env_key: str | None, conf_key: str | None) -> Any:
+        if flag is not None:
+            return flag
+        if env_key and env.get(env_key):
+            return env[env_key]
+        if conf_key:
+            return conf.get(conf_key)
+        return None
+
+    chosen_host = pick(host, "KORE_HOST", "host") or DEFAULT_HOST
+    rate = env.get("CAMPSYNC_RATE_LIMIT")
+    cache = pick(cache_dir, "CAMPSYNC_CACHE_DIR", "cacheDir") or DEFAULT_CACHE_DIR
+    return Settings(
+        host=check_host(str(chosen_host)),
+        stream_id=pick(stream_id, "KORE_STREAM_ID", "streamId"),
+        account_id=pick(account_id, "KORE_ACCOUNT_ID", "accountId"),
+        experience_flows=dict(conf.get("experienceFlows", {})),
+        rate_limit=_positive_int("CAMPSYNC_RATE_LIMIT", rate) if rate else DEFAULT_RATE_LIMIT,
+        parallelism=(
+            _positive_int("--parallelism", parallelism)
+            if parallelism is not None
+            else DEFAULT_PARALLELISM
+        ),
+        cache_dir=Path(cache),
+        credentials=Credentials(
+            client_id=env.get("KORE_CLIENT_ID") or None,
+            client_secret=env.get("KORE_CLIENT_SECRET") or None,
+            jwt=env.get("KORE_JWT") or None,
+        ),
+    )
