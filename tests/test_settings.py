@@ -1,0 +1,117 @@
+"""Settings precedence (flag > environment > campsync.yaml), host rules, secret hygiene."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from campsync.errors import ConfigError
+from campsync.fsutil import write_atomic
+from campsync.settings import Credentials, check_host, load_settings
+
+SECRET = "s3cr3t-value-never-printed"
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "campsync.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_flag_beats_env_beats_file(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "host: https://file.example.com\nstreamId: st-file\naccountId: acc-file\n"
+        "experienceFlows:\n  Survey: cf-1\n",
+    )
+    env = {"KORE_HOST": "https://env.example.com", "KORE_STREAM_ID": "st-env"}
+    settings = load_settings(config_path=config, env=env, host="https://flag.example.com")
+    assert settings.host == "https://flag.example.com"
+    assert settings.stream_id == "st-env"
+    assert settings.account_id == "acc-file"
+    assert dict(settings.experience_flows) == {"Survey": "cf-1"}
+
+
+def test_defaults_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={})
+    assert settings.host == "https://platform.kore.ai"
+    assert settings.rate_limit == 60
+    assert settings.parallelism == 10
+
+
+def test_explicit_missing_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(config_path=tmp_path / "nope.yaml", env={})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hots: https://x\n", "unknown setting 'hots'"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("host: [1\n", r"campsync.yaml:\d+:\d+"),
+        ("experienceFlows: [a]\n", "experienceFlows must map"),
+        ("streamId: 5\n", "streamId must be a string"),
+    ],
+)
+def test_bad_config_files_give_one_line(tmp_path: Path, text: str, message: str) -> None:
+    config = write_config(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(config_path=config, env={})
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "host", ["http://127.0.0.1:8089", "http://localhost:1", "http://[::1]:80", "https://x.kore.ai"]
+)
+def test_hosts_accepted(host: str) -> None:
+    assert check_host(host + "/") == host
+
+
+@pytest.mark.parametrize("host", ["http://platform.kore.ai", "http://10.0.0.1", "ftp://x", "nohost"])
+def test_hosts_refused(host: str) -> None:
+    with pytest.raises(ConfigError):
+        check_host(host)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "lots"])
+def test_bad_rate_limit(value: str) -> None:
+    with pytest.raises(ConfigError, match="CAMPSYNC_RATE_LIMIT"):
+        load_settings(env={"CAMPSYNC_RATE_LIMIT": value}, config_path=None)
+
+
+def test_credentials_never_show_secrets() -> None:
+    creds = Credentials(client_id="cs-1", client_secret=SECRET, jwt="eyJhbGciOi.eyJzdWIi.sig")
+    for text in (repr(creds), str(creds), repr(load_settings(env={"KORE_CLIENT_SECRET": SECRET}))):
+        assert SECRET not in text
+        assert "eyJ" not in text
+
+
+def test_missing_credentials_named() -> None:
+    settings = load_settings(env={"KORE_STREAM_ID": "st-1", "KORE_ACCOUNT_ID": "a"})
+    with pytest.raises(ConfigError, match="KORE_CLIENT_ID and KORE_CLIENT_SECRET"):
+        settings.require_remote()
+    with pytest.raises(ConfigError, match="streamId"):
+        load_settings(env={}).require_remote()
+
+
+def test_write_atomic_private_and_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "plan.json"
+    write_atomic(target, "one", private=True)
+    write_atomic(target, "two", private=True)
+    assert target.read_text() == "two"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["plan.json"]
+
+
+def test_write_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    with pytest.raises(TypeError):
+        write_atomic(target, 12345)  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
