@@ -46,9 +46,7 @@ class Credentials:
             return
         if self.client_id and self.client_secret:
             return
-        raise ConfigError(
-            "no credentials: set KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT)"
-        )
+        raise ConfigError("no credentials: set KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT)")
 
 
 @dataclass(frozen=True)
@@ -66,8 +64,10 @@ class Settings:
         """Check everything a command that talks to the platform needs."""
         missing = [
             name
-            for name, value in (("streamId (KORE_STREAM_ID)", self.stream_id),
-                                ("accountId (KORE_ACCOUNT_ID)", self.account_id))
+            for name, value in (
+                ("streamId (KORE_STREAM_ID)", self.stream_id),
+                ("accountId (KORE_ACCOUNT_ID)", self.account_id),
+            )
             if not value
         ]
         if missing:

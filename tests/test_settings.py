@@ -72,7 +72,9 @@ def test_hosts_accepted(host: str) -> None:
     assert check_host(host + "/") == host
 
 
-@pytest.mark.parametrize("host", ["http://platform.kore.ai", "http://10.0.0.1", "ftp://x", "nohost"])
+@pytest.mark.parametrize(
+    "host", ["http://platform.kore.ai", "http://10.0.0.1", "ftp://x", "nohost"]
+)
 def test_hosts_refused(host: str) -> None:
     with pytest.raises(ConfigError):
         check_host(host)

@@ -20,7 +20,9 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 def add_remote_options(parser: argparse.ArgumentParser) -> None:
     """--config, --host, --stream-id, --account-id, --parallelism."""
     add_config_option(parser)
-    parser.add_argument("--host", help="platform URL (or KORE_HOST; default https://platform.kore.ai)")
+    parser.add_argument(
+        "--host", help="platform URL (or KORE_HOST; default https://platform.kore.ai)"
+    )
     parser.add_argument("--stream-id", help="the app's stream id st-... (or KORE_STREAM_ID)")
     parser.add_argument("--account-id", help="the account id (or KORE_ACCOUNT_ID)")
     parser.add_argument(
