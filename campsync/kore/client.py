@@ -1,0 +1,380 @@
+"""The one aiohttp adapter: sends what `protocol` builds, within the rate limit, with retries.
+
+A `KoreClient` owns one `aiohttp.ClientSession` for a command run:
+
+    async with KoreClient(settings) as client:
+        campaigns = await client.list_campaigns()
+
+Every HTTP request goes through one shared `RateLimiter` (retries included) and a
+semaphore of `settings.parallelism`. Tokens are signed right before each request is
+sent and appear in no message, log or repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import aiohttp
+import yarl
+
+from campsync.errors import (
+    ApiError,
+    BadResponseError,
+    ConfigError,
+    RateLimitedError,
+    TransportError,
+)
+from campsync.kore import protocol
+from campsync.kore.auth import TokenSource, token_source
+from campsync.kore.protocol import Endpoints, Request, Response
+from campsync.kore.ratelimit import RateLimiter, SlidingWindowLimiter
+from campsync.kore.retry import RetryPolicy
+from campsync.settings import Settings, check_host
+
+log = logging.getLogger("campsync.kore")
+
+MAX_PAGES = 10_000
+_READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds per request: the whole request, making the connection, each read."""
+
+    total: float = 60.0
+    connect: float = 10.0
+    read: float = 30.0
+
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=self.total, connect=self.connect, sock_read=self.read)
+
+
+@dataclass
+class RequestStats:
+    """Every HTTP request sent, retries included."""
+
+    total: int = 0
+    by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(protocol.KINDS, 0))
+
+    def count(self, kind: str) -> None:
+        self.total += 1
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+
+class _AnswerLost(Exception):
+    """A create whose outcome is unknown (dropped, timed out, 5xx); `error` if given up."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class KoreClient:
+    """The platform's campaign API for one account and app (see docs/architecture.md)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        page_size: int = 1000,
+        max_body_bytes: int = protocol.MAX_BODY_BYTES,
+        max_pages: int = MAX_PAGES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self._settings = settings
+        self._limiter: RateLimiter = limiter or SlidingWindowLimiter(settings.rate_limit)
+        self._retry = retry or RetryPolicy()
+        self._timeouts = timeouts or Timeouts()
+        self._page_size = page_size
+        self._max_body = max_body_bytes
+        self._max_pages = max_pages
+        self._clock = clock
+        self._semaphore = asyncio.Semaphore(max(1, settings.parallelism))
+        self._session: aiohttp.ClientSession | None = None
+        self._tokens: TokenSource | None = None
+        self._endpoints: Endpoints | None = None
+        self._hostname = urlsplit(settings.host).hostname or settings.host
+        self.stats = RequestStats()
+
+    def __repr__(self) -> str:
+        return f"KoreClient(host={self._settings.host!r}, stream_id={self._settings.stream_id!r})"
+
+    # ------------------------------------------------------------ session
+
+    async def __aenter__(self) -> Self:
+        settings = self._settings
+        settings.require_remote()
+        host = check_host(settings.host)
+        assert settings.stream_id is not None and settings.account_id is not None
+        self._tokens = token_source(settings.credentials)
+        self._endpoints = Endpoints(host, settings.stream_id, settings.account_id)
+        # TLS verification stays on (aiohttp's default): no `ssl=False` anywhere.
+        self._session = aiohttp.ClientSession(
+            timeout=self._timeouts.client_timeout(),
+            connector=aiohttp.TCPConnector(limit=max(1, settings.parallelism)),
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    @property
+    def _api(self) -> Endpoints:
+        if self._endpoints is None or self._session is None:
+            raise ConfigError("KoreClient used outside 'async with'")
+        return self._endpoints
+
+    # ------------------------------------------------------------ calls
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        request = self._api.get(campaign_id)
+        envelope = await self._call(request)
+        return protocol.campaign_data(request, envelope, required=True)
+
+    async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
+        """Every campaign of the type, all pages, each with `_id`, in creation order."""
+        found: dict[str, dict[str, Any]] = {}
+        skip = 0
+        for _ in range(self._max_pages):
+            request = self._api.list_page(campaign_type, limit=self._page_size, skip=skip)
+            page = protocol.list_page(request, await self._call(request), skip)
+            for item in page.results:
+                found.setdefault(item["_id"], item)  # an item that moved pages counts once
+            if not page.has_more:
+                return list(found.values())
+            if not page.results:
+                raise BadResponseError(
+                    f"listing {campaign_type} campaigns: the platform said more pages follow "
+                    f"but sent an empty page at skip={skip}"
+                )
+            skip += len(page.results)
+        raise BadResponseError(
+            f"listing {campaign_type} campaigns: gave up after {self._max_pages} pages"
+        )
+
+    async def find_campaign_by_name(
+        self, name: str, campaign_type: str = "voice"
+    ) -> dict[str, Any] | None:
+        """The campaign of that name (case-insensitively), or None."""
+        for item in await self.list_campaigns(campaign_type):
+            if protocol.same_name(item, name):
+                return item
+        return None
+
+    async def update_campaign(
+        self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        name = body.get("name")
+        label = name if isinstance(name, str) else None
+        request = self._api.update(campaign_id, body, campaign_type, label)
+        envelope = await self._call(request)
+        return protocol.campaign_data(request, envelope, required=False)
+
+    async def delete_campaign(
+        self, campaign_id: str, campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        request = self._api.delete(campaign_id, campaign_type)
+        envelope = await self._call(request)
+        return protocol.campaign_data(request, envelope, required=False)
+
+    async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
+        """Create and return the new id. Never creates twice: when an answer is lost, the
+        campaign is looked up by name first and only sent again if it is really absent."""
+        request = self._api.create(body, campaign_type)
+        name = body.get("name")
+        retries = 0
+        while True:
+            try:
+                envelope = await self._call(request)
+                return protocol.created_id(request, envelope)
+            except _AnswerLost as lost:
+                if not isinstance(name, str) or not self._retry.may_retry(retries):
+                    raise lost.error from None
+                retries += 1
+                await asyncio.sleep(self._retry.backoff(retries))
+                existing = await self.find_campaign_by_name(name, campaign_type)
+                if existing is not None:
+                    log.info("create of %r: the lost answer had created it", name)
+                    return str(existing["_id"])
+                log.info("create of %r: not on the platform, sending again", name)
+
+    # ------------------------------------------------------------ sending
+
+    async def _call(self, request: Request) -> dict[str, Any]:
+        """Send with retries; the answer's JSON object or a typed error.
+
+        429: wait (Retry-After, else a whole window), then again, until the overall
+        deadline. 5xx, timeouts, dropped connections: backoff and again, `max_retries`
+        times, but only for requests that are safe to repeat; for a create the caller
+        decides (`_AnswerLost`)."""
+        started = self._clock()
+        retries = 0
+        while True:
+            try:
+                response, token = await self._send(request)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                error = self._transport_error(request, exc, retries + 1)
+                if isinstance(exc, aiohttp.ClientSSLError):
+                    raise error from None
+                if not request.retry_safe:
+                    raise _AnswerLost(error) from None
+                if not self._retry.may_retry(retries):
+                    raise error from None
+                retries += 1
+                log.info("%s: %s; retry %d", self._what(request), _describe(exc), retries)
+                await asyncio.sleep(self._retry.backoff(retries))
+                continue
+            secrets = (*self._token_source.secrets(), token)
+            static = self._token_source.static
+            if response.status == 429:
+                wait = response.retry_after
+                if wait is None:
+                    wait = self._limiter.window
+                if self._clock() + wait - started > self._retry.rate_limit_deadline:
+                    raise self._rate_limited(request, response, started, static, secrets)
+                log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
+                self._limiter.pause(wait)
+                continue
+            if response.status in protocol.RETRY_STATUSES:
+                if not request.retry_safe:
+                    raise _AnswerLost(_as_error(request, response, static, secrets))
+                if self._retry.may_retry(retries):
+                    retries += 1
+                    log.info("%s: HTTP %d; retry %d", self._what(request), response.status, retries)
+                    await asyncio.sleep(self._retry.backoff(retries))
+                    continue
+            return protocol.parse_envelope(request, response, static_jwt=static, redact=secrets)
+
+    @property
+    def _token_source(self) -> TokenSource:
+        if self._tokens is None:
+            raise ConfigError("KoreClient used outside 'async with'")
+        return self._tokens
+
+    async def _send(self, request: Request) -> tuple[Response, str]:
+        """One attempt: in flight within the parallelism, inside the rate limit."""
+        session = self._session
+        if session is None:
+            raise ConfigError("KoreClient used outside 'async with'")
+        assert self._endpoints is not None
+        async with self._semaphore, self._limiter.reserve():
+            token = self._token_source.token()  # signed now, after waiting for the limiter
+            headers = protocol.request_headers(
+                token, account_id=self._endpoints.account_id, stream_id=self._endpoints.stream_id
+            )
+            self.stats.count(request.kind)
+            async with session.request(
+                request.method,
+                yarl.URL(request.url, encoded=True),
+                data=request.body,
+                headers=headers,
+                allow_redirects=False,
+            ) as resp:
+                body = await self._read_body(request, resp)
+                response = Response(
+                    status=resp.status,
+                    content_type=protocol.media_type(resp.headers.get("Content-Type")),
+                    body=body,
+                    retry_after=protocol.parse_retry_after(resp.headers.get("Retry-After")),
+                )
+        return response, token
+
+    async def _read_body(self, request: Request, resp: aiohttp.ClientResponse) -> bytes:
+        limit = self._max_body
+        if resp.content_length is not None and resp.content_length > limit:
+            raise protocol.oversized(request, resp.status, limit)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await resp.content.read(_READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise protocol.oversized(request, resp.status, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # ------------------------------------------------------------ messages
+
+    def _what(self, request: Request) -> str:
+        if request.campaign is not None:
+            return f"{request.kind} of campaign {request.campaign!r}"
+        return request.action or request.kind
+
+    def _transport_error(
+        self, request: Request, exc: BaseException, attempts: int
+    ) -> TransportError:
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        message = f"could not reach {self._hostname}: {_describe(exc)} ({tries})"
+        if request.campaign is None and request.action:
+            message = f"{request.action}: {message}"
+        return TransportError(message, campaign=request.campaign)
+
+    def _rate_limited(
+        self,
+        request: Request,
+        response: Response,
+        started: float,
+        static: bool,
+        secrets: tuple[str, ...],
+    ) -> ApiError:
+        error = _as_error(request, response, static, secrets)
+        waited = round(self._clock() - started)
+        return RateLimitedError(
+            f"{error.platform_message}; gave up after waiting {waited} s "
+            f"(the limit for waiting is {round(self._retry.rate_limit_deadline)} s)",
+            status=response.status,
+            campaign=request.campaign,
+        )
+
+
+def _as_error(
+    request: Request, response: Response, static: bool, secrets: tuple[str, ...]
+) -> ApiError:
+    """The typed error of a non-2xx answer."""
+    try:
+        protocol.parse_envelope(request, response, static_jwt=static, redact=secrets)
+    except ApiError as error:
+        return error
+    return protocol.error_for(request, response.status, None, static_jwt=static, redact=secrets)
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, in words that carry no URL, header or token."""
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "TLS verification failed"
+    if isinstance(exc, TimeoutError):
+        return "the request timed out"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = exc.os_error.strerror or type(exc.os_error).__name__
+        return f"cannot connect ({reason})"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the answer was cut short"
+    if isinstance(exc, aiohttp.ClientOSError):
+        return f"connection error ({exc.strerror or 'reset'})"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"malformed HTTP answer (status {exc.status})"
+    return f"connection error ({type(exc).__name__})"

@@ -1,0 +1,381 @@
+"""The campaign API without I/O: build requests, turn answers into data or typed errors.
+
+Nothing here touches the network, so every rule of the platform's answers is tested
+with plain values. `client.py` is the only place that sends what is built here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from campsync.errors import (
+    ApiError,
+    AuthError,
+    BadResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+KINDS = ("list", "get", "update", "create", "delete")
+_MAX_MESSAGE = 300
+
+CREDENTIALS_HINT = (
+    "check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT) and that the app has "
+    "the Campaign Management API scope"
+)
+STATIC_JWT_HINT = (
+    "check that KORE_JWT is valid and not expired (or use KORE_CLIENT_ID and "
+    "KORE_CLIENT_SECRET) and that the app has the Campaign Management API scope"
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One call to send: `url` already carries its (encoded) query string."""
+
+    kind: str  # one of KINDS, for statistics and retry rules
+    method: str
+    url: str
+    body: bytes | None = None
+    campaign: str | None = None  # what error messages name
+    action: str = ""  # what error messages say was being done, when no campaign is named
+
+    @property
+    def retry_safe(self) -> bool:
+        """Whether re-sending after a lost answer can do no harm (every call but create)."""
+        return self.kind != "create"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    content_type: str  # the media type only, e.g. "application/json"
+    body: bytes
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class ListPage:
+    results: list[dict[str, Any]]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Builds the requests of the campaign API for one app and account."""
+
+    host: str
+    stream_id: str
+    account_id: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"{self.host.rstrip('/')}/campaign/api/v2/public/{_segment(self.stream_id)}"
+
+    def _url(self, path: str, campaign_type: str | None = None) -> str:
+        query = {"accountId": self.account_id}
+        if campaign_type is not None:
+            query["campaignType"] = campaign_type
+        return f"{self.base}{path}?{urlencode(query)}"
+
+    def get(self, campaign_id: str) -> Request:
+        url = self._url(f"/campaign/{_segment(campaign_id)}")
+        return Request("get", "GET", url, campaign=campaign_id)
+
+    def list_page(self, campaign_type: str, *, limit: int, skip: int) -> Request:
+        body = {"type": campaign_type, "limit": limit, "skip": skip, "sortBy": {"createdAt": "asc"}}
+        return Request(
+            "list",
+            "POST",
+            self._url("/campaign/getAllCampaignDetails"),
+            body=_json_bytes(body),
+            action=f"listing {campaign_type} campaigns",
+        )
+
+    def update(
+        self, campaign_id: str, body: Mapping[str, Any], campaign_type: str, label: str | None
+    ) -> Request:
+        url = self._url(f"/campaign/{_segment(campaign_id)}", campaign_type)
+        return Request("update", "PUT", url, body=_json_bytes(body), campaign=label or campaign_id)
+
+    def create(self, body: Mapping[str, Any], campaign_type: str) -> Request:
+        url = self._url("/campaign", campaign_type)
+        name = body.get("name")
+        label = name if isinstance(name, str) else None
+        return Request(
+            "create",
+            "POST",
+            url,
+            body=_json_bytes(body),
+            campaign=label,
+            action="creating a campaign",
+        )
+
+    def delete(self, campaign_id: str, campaign_type: str) -> Request:
+        url = self._url(f"/campaign/{_segment(campaign_id)}", campaign_type)
+        return Request("delete", "DELETE", url, campaign=campaign_id)
+
+
+def request_headers(token: str, *, account_id: str, stream_id: str) -> dict[str, str]:
+    return {
+        "auth": token,
+        "accountid": account_id,
+        "iid": stream_id,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+
+
+def _segment(value: str) -> str:
+    """A path segment with everything but unreserved characters encoded (no `/`, `?`)."""
+    return quote(value, safe="")
+
+
+def _json_bytes(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, infinities
+        return None
+    return max(0.0, seconds)
+
+
+def media_type(content_type: str | None) -> str:
+    """`text/html; charset=utf-8` -> `text/html`, kept short and printable."""
+    if not content_type:
+        return "no content type"
+    kind = content_type.split(";", 1)[0].strip().lower()
+    kind = "".join(ch for ch in kind if ch.isprintable())[:60]
+    return kind or "no content type"
+
+
+# ---------------------------------------------------------------- answers
+
+
+def parse_envelope(
+    request: Request,
+    response: Response,
+    *,
+    static_jwt: bool = False,
+    redact: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The JSON object of a successful answer, or the typed error the answer means."""
+    secrets = tuple(s for s in redact if s)
+    status = response.status
+    envelope = _decode(request, response)
+    if not 200 <= status < 300:
+        raise error_for(request, status, envelope, static_jwt=static_jwt, redact=secrets)
+    if not isinstance(envelope, dict):
+        raise _bad(request, status, "the platform answered with JSON that is not an object")
+    if envelope.get("status") == "error" or _has_errors(envelope):
+        message = platform_message(envelope, status, secrets)
+        raise ApiError(_with_action(request, message), status=status, campaign=request.campaign)
+    return envelope
+
+
+def _decode(request: Request, response: Response) -> Any:
+    ok = 200 <= response.status < 300
+    if not response.body.strip():
+        if ok:
+            raise _bad(request, response.status, "the platform answered with an empty body")
+        return None
+    try:
+        return json.loads(response.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        what = media_type(response.content_type)
+        if ok:
+            raise _bad(
+                request, response.status, f"the platform answered with a non-JSON body ({what})"
+            ) from None
+        return _NonJson(what)
+
+
+@dataclass(frozen=True)
+class _NonJson:
+    content_type: str
+
+
+def error_for(
+    request: Request,
+    status: int,
+    envelope: Any,
+    *,
+    static_jwt: bool = False,
+    redact: Iterable[str] = (),
+) -> ApiError:
+    """The typed error for a non-2xx answer (whose body may be JSON, non-JSON or empty)."""
+    non_json = isinstance(envelope, _NonJson)
+    if isinstance(envelope, _NonJson):
+        message = f"{_phrase(status)}; non-JSON body, {envelope.content_type}"
+    else:
+        message = platform_message(envelope, status, tuple(s for s in redact if s))
+    kind: type[ApiError] = ApiError
+    if status in (401, 403):
+        hint = STATIC_JWT_HINT if static_jwt else CREDENTIALS_HINT
+        refused = "the credentials" if status == 401 else "access"
+        message = f"the platform refused {refused} ({message}): {hint}"
+        kind = AuthError
+    elif status == 404:
+        kind = NotFoundError
+    elif status == 429:
+        message = f"rate limited: {message}"
+        kind = RateLimitedError
+    elif status >= 500:
+        message = f"the platform failed: {message}"
+        kind = ServerError
+    elif non_json:
+        message = f"the platform answered with {message}"
+        kind = BadResponseError
+    return kind(_with_action(request, message), status=status, campaign=request.campaign)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:
+        return "no message"
+
+
+def platform_message(envelope: Any, status: int, redact: Iterable[str] = ()) -> str:
+    """The platform's own words (`errors[].msg`, else `message`), on one short line."""
+    parts: list[str] = []
+    if isinstance(envelope, dict):
+        errors = envelope.get("errors")
+        if isinstance(errors, list):
+            for item in errors:
+                if isinstance(item, dict) and isinstance(item.get("msg"), str):
+                    parts.append(item["msg"])
+                elif isinstance(item, str):
+                    parts.append(item)
+        if not parts:
+            for key in ("message", "msg", "error"):
+                if isinstance(envelope.get(key), str) and envelope[key].strip():
+                    parts.append(envelope[key])
+                    break
+    text = "; ".join(p.strip() for p in parts if p.strip())
+    if not text:
+        text = _phrase(status)
+    return _one_line(text, redact)
+
+
+def _one_line(text: str, redact: Iterable[str]) -> str:
+    for secret in redact:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = " ".join(text.split())
+    text = "".join(ch for ch in text if ch.isprintable())
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 1] + "…"
+    return text
+
+
+def _has_errors(envelope: dict[str, Any]) -> bool:
+    errors = envelope.get("errors")
+    return isinstance(errors, list) and len(errors) > 0
+
+
+def _with_action(request: Request, message: str) -> str:
+    if request.campaign is None and request.action:
+        return f"{request.action}: {message}"
+    return message
+
+
+def _bad(request: Request, status: int | None, message: str) -> BadResponseError:
+    return BadResponseError(
+        _with_action(request, message), status=status, campaign=request.campaign
+    )
+
+
+def oversized(request: Request, status: int, limit: int) -> BadResponseError:
+    return _bad(request, status, f"the platform answered with a body larger than {_size(limit)}")
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    return f"{n} bytes"
+
+
+def campaign_data(request: Request, envelope: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    """The `data` object of get-one, update and delete answers."""
+    data = envelope.get("data")
+    if data is None and not required:
+        return {}
+    if not isinstance(data, dict):
+        raise _bad(request, None, "the platform's answer has no campaign object in `data`")
+    return data
+
+
+def list_page(request: Request, envelope: dict[str, Any], skip: int) -> ListPage:
+    """One page of getAllCampaignDetails; every item gets `_id` (the docs also say `id`)."""
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise _bad(request, None, "the platform's list answer has no `data` object")
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise _bad(request, None, "the platform's list answer has no `data.results` list")
+    items = [normalise_item(request, item) for item in results]
+    has_more = data.get("hasMore")
+    if not isinstance(has_more, bool):
+        total = data.get("totalResults")
+        has_more = isinstance(total, int) and skip + len(items) < total
+    return ListPage(items, has_more)
+
+
+def normalise_item(request: Request, item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise _bad(request, None, "the platform's list answer holds an item that is not an object")
+    ident = item.get("_id", item.get("id"))
+    if not isinstance(ident, str) or not ident:
+        raise _bad(request, None, "the platform's list answer holds a campaign without an id")
+    if item.get("_id") == ident:
+        return item
+    return {"_id": ident, **{k: v for k, v in item.items() if k != "_id"}}
+
+
+def created_id(request: Request, envelope: dict[str, Any]) -> str:
+    """The new campaign's id: `data.id` (documented), `data._id`, or a top-level `id`."""
+    data = envelope.get("data")
+    candidates: list[Any] = []
+    if isinstance(data, dict):
+        candidates += [data.get("id"), data.get("_id")]
+    candidates.append(envelope.get("id"))
+    for value in candidates:
+        if isinstance(value, str) and value:
+            return value
+    raise _bad(request, None, "the platform's create answer carries no campaign id")
+
+
+def same_name(item: Mapping[str, Any], name: str) -> bool:
+    """Campaign names are unique case-insensitively (the platform keeps `lname`)."""
+    wanted = name.casefold()
+    return any(
+        isinstance(item.get(key), str) and item[key].casefold() == wanted
+        for key in ("name", "lname")
+    )

@@ -1,0 +1,114 @@
+"""One request budget shared by every request of a run: at most `limit` per window.
+
+A request occupies its place in the window from the moment it is sent until `window`
+seconds after its answer arrived (or it failed). The platform counts a request when it
+arrives, which is somewhere between those two moments, so however the network delays
+requests, no window of the platform's ever holds more than `limit` of ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    @property
+    def window(self) -> float: ...
+
+    def reserve(self) -> AbstractAsyncContextManager[None]:
+        """Wait for a place in the window, hold it while the request is under way."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request back for `seconds` (after a 429)."""
+        ...
+
+
+class _Entry:
+    __slots__ = ("end",)
+
+    def __init__(self) -> None:
+        self.end: float | None = None  # None while the request is under way
+
+
+class SlidingWindowLimiter:
+    """No `window`-second span ever holds more than `limit` requests (retries included)."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if limit < 1:
+            raise ValueError("the rate limit must be at least 1 request per window")
+        if window <= 0:
+            raise ValueError("the rate limit window must be positive")
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._entries: list[_Entry] = []
+        self._hold_until = float("-inf")
+        self._lock = asyncio.Lock()  # FIFO: requests get their places in arrival order
+        self._released = asyncio.Event()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def window(self) -> float:
+        return self._window
+
+    def pause(self, seconds: float) -> None:
+        self._hold_until = max(self._hold_until, self._clock() + max(0.0, seconds))
+
+    async def acquire(self) -> None:
+        """Take a place for an instantaneous event (the place frees `window` s from now)."""
+        entry = await self._take()
+        self._finish(entry)
+
+    @asynccontextmanager
+    async def _reservation(self) -> AsyncIterator[None]:
+        entry = await self._take()
+        try:
+            yield
+        finally:
+            self._finish(entry)
+
+    def reserve(self) -> AbstractAsyncContextManager[None]:
+        return self._reservation()
+
+    def _finish(self, entry: _Entry) -> None:
+        entry.end = self._clock()
+        self._released.set()
+
+    async def _take(self) -> _Entry:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._hold_until:
+                    await self._sleep(self._hold_until - now)
+                    continue
+                horizon = now - self._window
+                self._entries = [e for e in self._entries if e.end is None or e.end > horizon]
+                if len(self._entries) < self._limit:
+                    entry = _Entry()
+                    self._entries.append(entry)
+                    return entry
+                ends = [e.end for e in self._entries if e.end is not None]
+                if ends:
+                    await self._sleep(min(ends) + self._window - now)
+                else:  # every place is held by a request under way: wait for one to end
+                    self._released.clear()
+                    await self._released.wait()
+
+    def __repr__(self) -> str:
+        return f"SlidingWindowLimiter(limit={self._limit}, window={self._window})"
