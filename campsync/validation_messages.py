@@ -1,0 +1,186 @@
+"""jsonschema errors -> messages a contact-center admin can act on, each with the data
+path it belongs to (and whether to point at the key rather than the value)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from campsync.schema import campaign_validator
+
+PathTuple = tuple[str | int, ...]
+
+_TYPE_NAMES = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping (field: value lines)",
+    "null": "null",
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    path: PathTuple
+    message: str
+    at_key: bool = False
+    where: PathTuple | None = None  # where to point, when not at `path` itself
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value as a user wrote it, short."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[: limit - 3] + "..."
+        return "'" + text.replace("'", "''") + "'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return str(value)
+
+
+def problems_from_schema_error(error: ValidationError, data: Any) -> list[Located]:
+    path: PathTuple = tuple(error.absolute_path)
+    keyword = error.validator
+    value = error.validator_value
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    condition = _condition(error)
+
+    if error.schema is False:
+        reason = (
+            f"not allowed when {condition[0]} is {condition[1]}" if condition else "not allowed"
+        )
+        return [Located(where, reason, at_key=True) for where in _forbidden_paths(error, data)]
+    if keyword == "required" and isinstance(instance, dict):
+        missing = [name for name in value if name not in instance]
+        if condition:
+            where = (*path, condition[0])
+            message = f"required when {condition[0]} is {condition[1]}"
+            return [Located((*path, name), message, where=where) for name in missing]
+        return [Located((*path, name), "required field is missing") for name in missing]
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        known = sorted(schema.get("properties", {}))
+        return [
+            Located((*path, key), _unknown_field(key, known), at_key=True)
+            for key in instance
+            if key not in known
+        ]
+    if keyword == "type":
+        return [Located(path, f"must be {_type_names(value)}, not {show(instance)}")]
+    if keyword == "enum":
+        return [Located(path, f"{show(instance)} is not one of {_choices(value)}")]
+    if keyword == "const":
+        return [Located(path, f"{show(instance)} must be {show(value)}")]
+    if keyword == "maximum":
+        return [Located(path, f"{show(instance)} is greater than the maximum of {value}")]
+    if keyword == "minimum":
+        return [Located(path, f"{show(instance)} is less than the minimum of {value}")]
+    if keyword == "maxLength":
+        return [Located(path, f"is {len(instance)} characters long; the maximum is {value}")]
+    if keyword == "minLength":
+        return [Located(path, "must not be empty" if value == 1 else f"needs {value}+ characters")]
+    if keyword == "minItems":
+        return [Located(path, "must not be empty" if value == 1 else f"needs {value}+ items")]
+    if keyword == "uniqueItems" and isinstance(instance, list):
+        return _repeated(path, instance)
+    if keyword == "maxContains" and isinstance(instance, list):
+        return _too_many(path, instance, schema.get("contains"))
+    if "errorMessage" in schema:
+        return [Located(path, f"{schema['errorMessage']} (got {show(instance)})")]
+    return [Located(path, " ".join(error.message.split()))]
+
+
+def _condition(error: ValidationError) -> tuple[str, Any] | None:
+    """(field, value) when the error comes from an `if {field: const} then ...` rule."""
+    steps = list(error.schema_path)
+    if "then" not in steps:
+        return None
+    parent: Any = campaign_validator().schema
+    for step in steps[: steps.index("then")]:
+        parent = parent[step]
+    fields = parent.get("if", {}).get("properties", {})
+    for name, rule in fields.items():
+        if isinstance(rule, dict) and "const" in rule:
+            return name, rule["const"]
+    return None
+
+
+def _forbidden_paths(error: ValidationError, data: Any) -> list[PathTuple]:
+    """jsonschema reports a `false` property schema without the property's name in the
+    error's path: find the forbidden properties present in the data instead."""
+    steps = list(error.schema_path)
+    if not steps or steps[-1] != "properties":
+        return [tuple(error.absolute_path)]
+    rule: Any = campaign_validator().schema
+    for step in steps:
+        rule = rule[step]
+    parent: Any = data
+    for step in error.absolute_path:
+        parent = parent[step]
+    if not isinstance(parent, dict):
+        return [tuple(error.absolute_path)]
+    base = tuple(error.absolute_path)
+    return [(*base, name) for name, sub in rule.items() if sub is False and name in parent]
+
+
+def _unknown_field(key: str, known: Sequence[str]) -> str:
+    by_case = [k for k in known if k.casefold() == key.casefold()]
+    close = by_case or difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown field '{key}'{hint}"
+
+
+def _type_names(value: Any) -> str:
+    names = [value] if isinstance(value, str) else list(value)
+    return " or ".join(_TYPE_NAMES.get(name, name) for name in names)
+
+
+def _choices(values: Sequence[Any]) -> str:
+    shown: list[str] = []
+    for value in values:
+        if isinstance(value, str) and value in {str(v) for v in values if not isinstance(v, str)}:
+            continue  # priority: 5 and '5' are the same choice; show it once
+        shown.append(show(value))
+    return ", ".join(shown)
+
+
+def _repeated(path: PathTuple, items: list[Any]) -> list[Located]:
+    found: list[Located] = []
+    for index, item in enumerate(items):
+        if any(_same(item, earlier) for earlier in items[:index]):
+            found.append(Located((*path, index), f"{show(item)} is listed more than once"))
+    return found
+
+
+def _same(left: Any, right: Any) -> bool:
+    return type(left) is type(right) and bool(left == right)
+
+
+def _too_many(path: PathTuple, items: list[Any], contains: Any) -> list[Located]:
+    """A maxContains rule of the form {properties: {field: {const: v}}}: point at each
+    repeat of the value, after its first occurrence."""
+    if not isinstance(contains, dict):
+        return [Located(path, "has too many matching items")]
+    fields = contains.get("properties", {})
+    (name, rule), *_ = fields.items()
+    wanted = rule.get("const")
+    seen = 0
+    found: list[Located] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and _same(item.get(name), wanted):
+            seen += 1
+            if seen > 1:
+                message = f"{name} {show(wanted)} appears more than once; list each {name} once"
+                found.append(Located((*path, index, name), message))
+    return found

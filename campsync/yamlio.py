@@ -1,0 +1,283 @@
+"""Safe, located YAML loading for campaign files (and any other YAML campsync reads).
+
+One pass: ruamel's pure-Python safe composer builds the node tree (which keeps line and
+column of every key and value); we turn it into plain builtins ourselves. Doing the
+conversion here, rather than with a constructor, lets every refusal carry a location:
+- aliases and anchors are refused outright (no "billion laughs"),
+- duplicate keys, non-string keys and explicit tags other than the core ones are errors,
+- nesting is capped, files are capped in size and must be strict UTF-8 (BOM allowed),
+- timestamps and dates stay the strings they were written as; YAML 1.2 rules otherwise
+  (`yes`, `no`, `on`, `off` are strings).
+The tree is kept in the returned `Document` so callers can locate any data path.
+"""
+
+from __future__ import annotations
+
+import stat
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
+
+from campsync.errors import CampsyncError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null"))
+_TIMESTAMP = _CORE + "timestamp"
+
+PathItem = str | int
+
+
+class YamlLoadError(CampsyncError):
+    """A file that cannot be read as a safe YAML mapping. line/column are 1-based."""
+
+    def __init__(self, reason: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(f"{line}:{column}: {reason}")
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded YAML document: plain data, and the node tree to locate parts of it."""
+
+    data: Any
+    root: Node
+
+    def locate(self, path: Sequence[PathItem], *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) of the value at `path` (of its key when `key` is true
+        and the last step is a mapping key). A path that leaves the tree stops at the
+        deepest node reached, so every path has a location."""
+        node = self.root
+        for index, step in enumerate(path):
+            last = index == len(path) - 1
+            child: Node | None = None
+            if isinstance(node, MappingNode) and isinstance(step, str):
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, ScalarNode) and key_node.value == step:
+                        child = key_node if (key and last) else value_node
+                        break
+            elif (
+                isinstance(node, SequenceNode)
+                and isinstance(step, int)
+                and 0 <= step < len(node.value)
+            ):
+                child = node.value[step]
+            if child is None:
+                break
+            node = child
+        return _position(node)
+
+
+def _position(node: Node) -> tuple[int, int]:
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+class _StrictComposer(Composer):
+    """Refuses anchors and aliases where they are written, before anything is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            mark = event.start_mark
+            raise YamlLoadError(
+                f"YAML aliases are not allowed (found '*{event.anchor}')",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            mark = event.start_mark
+            raise YamlLoadError(
+                f"YAML anchors are not allowed (found '&{anchor}')",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        return super().compose_node(parent, index)
+
+
+def _new_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = _StrictComposer
+    yaml.max_depth = MAX_DEPTH + 1  # ruamel stops runaway recursion; _to_plain names the cap
+    return yaml
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a file as strict UTF-8 text, refusing non-regular files (a FIFO would hang)
+    and files over `max_bytes`. Raises YamlLoadError (located at 1:1 or the bad byte)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlLoadError("not a regular file")
+        if info.st_size > max_bytes:
+            raise YamlLoadError(f"file is larger than the limit of {_size(max_bytes)}")
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise YamlLoadError(f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > max_bytes:
+        raise YamlLoadError(f"file is larger than the limit of {_size(max_bytes)}")
+    return decode_utf8(raw)
+
+
+def _size(count: int) -> str:
+    if count % (1024 * 1024) == 0:
+        return f"{count // (1024 * 1024)} MiB"
+    return f"{count} bytes"
+
+
+def decode_utf8(raw: bytes) -> str:
+    """Strict UTF-8 (a leading BOM is dropped); the error names the bad byte's place."""
+    bom = b"\xef\xbb\xbf"
+    body = raw[len(bom) :] if raw.startswith(bom) else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = body.rfind(b"\n", 0, exc.start) + 1
+        line = body.count(b"\n", 0, exc.start) + 1
+        column = len(body[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise YamlLoadError(
+            f"not valid UTF-8 (byte 0x{body[exc.start]:02x})", line, column
+        ) from None
+
+
+def load_yaml_text(text: str) -> Document | None:
+    """Parse one YAML document into plain builtins. None for an empty document (only
+    comments or nothing). Raises YamlLoadError with a 1-based location."""
+    yaml = _new_yaml()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            root = yaml.compose(text)
+            if root is None:
+                return None
+            return Document(_Converter(yaml.constructor).convert(root, 0), root)
+    except YamlLoadError:
+        raise
+    except MarkedYAMLError as exc:
+        raise _from_marked(exc) from None
+    except ReaderError as exc:
+        line, column = _offset_position(text, exc.position)
+        raise YamlLoadError(f"YAML syntax error: {_reader_reason(exc)}", line, column) from None
+    except YAMLError as exc:
+        raise YamlLoadError(f"YAML syntax error: {_one_line(str(exc))}") from None
+    except RecursionError:
+        raise YamlLoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+
+
+def load_yaml_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document | None:
+    """read_text + load_yaml_text."""
+    return load_yaml_text(read_text(path, max_bytes=max_bytes))
+
+
+def _from_marked(exc: MarkedYAMLError) -> YamlLoadError:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    reason = _one_line(str(problem))
+    if "single document" in str(exc.context):
+        reason = "more than one YAML document; a campaign file holds exactly one"
+    elif "maximum depth" in reason:
+        reason = f"nesting deeper than {MAX_DEPTH} levels"
+    else:
+        reason = f"YAML syntax error: {reason}"
+    if mark is None:
+        return YamlLoadError(reason)
+    return YamlLoadError(reason, mark.line + 1, mark.column + 1)
+
+
+def _reader_reason(exc: ReaderError) -> str:
+    character = exc.character
+    if isinstance(character, int):
+        return f"character U+{character:04X} is not allowed in YAML"
+    return _one_line(str(exc.reason))
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Converter:
+    """Node tree -> plain builtins, with located refusals."""
+
+    def __init__(self, constructor: Any) -> None:
+        self._constructor = constructor
+
+    def convert(self, node: Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            line, column = _position(node)
+            raise YamlLoadError(f"nesting deeper than {MAX_DEPTH} levels", line, column)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            self._check_tag(node, _CORE + "seq")
+            return [self.convert(item, depth + 1) for item in node.value]
+        if isinstance(node, MappingNode):
+            self._check_tag(node, _CORE + "map")
+            return self._mapping(node, depth)
+        raise YamlLoadError("unsupported YAML node", *_position(node))
+
+    def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise YamlLoadError("mapping keys must be plain text", *_position(key_node))
+            key = self._scalar(key_node)
+            if not isinstance(key, str):
+                raise YamlLoadError(
+                    f"mapping key {key_node.value!r} must be text; put it in quotes",
+                    *_position(key_node),
+                )
+            if key in first_seen:
+                first_line, _ = _position(first_seen[key])
+                raise YamlLoadError(
+                    f"duplicate key '{key}' (first defined on line {first_line})",
+                    *_position(key_node),
+                )
+            first_seen[key] = key_node
+            result[key] = self.convert(value_node, depth + 1)
+        return result
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = str(node.tag)
+        if tag == _TIMESTAMP:
+            return str(node.value)  # dates and times stay as written
+        self._check_tag(node, *_SCALAR_TAGS)
+        if tag == _CORE + "str":
+            return str(node.value)
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (YAMLError, ValueError, TypeError, ArithmeticError) as exc:
+            raise YamlLoadError(
+                f"cannot read {node.value!r} as {tag.removeprefix(_CORE)}: {_one_line(str(exc))}",
+                *_position(node),
+            ) from None
+
+    @staticmethod
+    def _check_tag(node: Node, *allowed: str) -> None:
+        tag = str(node.tag)
+        if tag == _CORE + "merge":
+            raise YamlLoadError("YAML merge keys ('<<') are not allowed", *_position(node))
+        if tag not in allowed:
+            shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+            raise YamlLoadError(f"YAML tag '{shown}' is not allowed here", *_position(node))
