@@ -126,6 +126,12 @@ class KoreClient:
             connector=aiohttp.TCPConnector(limit=max(1, settings.parallelism)),
             trust_env=False,
         )
+        # aiohttp silently re-sends an idempotent request once when a kept-alive
+        # connection drops. That copy would bypass the rate limiter and the request
+        # count, and reuse the JWT's jti (a "replay" to apps that enforce jti): every
+        # re-send must be ours. aiohttp's own test client turns it off the same way.
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
         return self
 
     async def __aexit__(

@@ -354,9 +354,11 @@ def normalise_item(request: Request, item: Any) -> dict[str, Any]:
     ident = item.get("_id", item.get("id"))
     if not isinstance(ident, str) or not ident:
         raise _bad(request, None, "the platform's list answer holds a campaign without an id")
-    if item.get("_id") == ident:
+    if "id" not in item:
         return item
-    return {"_id": ident, **{k: v for k, v in item.items() if k != "_id"}}
+    # The docs name the id `id` in one place: keep one spelling, `_id` (`id` is
+    # campsync's own field in campaign files and must not look like platform data).
+    return {"_id": ident, **{k: v for k, v in item.items() if k not in ("_id", "id")}}
 
 
 def created_id(request: Request, envelope: dict[str, Any]) -> str:
