@@ -1,0 +1,308 @@
+"""The platform's documented request rules, as pure functions.
+
+Each check returns every problem it finds (a user fixing a request wants them all);
+the app answers them as one 400 in the platform's error shape.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from campsync.emulator.catalog import Catalog
+
+CAMPAIGN_TYPES = ("voice", "sms")
+DIALING_MODES = ("Agentless", "Progressive", "Preview")
+FREQUENCIES = ("WEEKLY", "DAILY", "CUSTOM")
+DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+DIALING_ORDERS = ("FIFO", "LIFO")
+MACHINE_DETECT = ("no", "detect", "disconnect")
+PRIORITIES = ("1", "2", "3", "4", "5")
+STATUSES = (
+    "Active",
+    "Completed",
+    "Ready",
+    "Paused",
+    "Preparing",
+    "Stopped",
+    "Scheduled",
+    "Rescheduled",
+)
+SORT_KEYS = ("name", "createdAt", "updatedAt")
+FILTER_KEYS = ("status", "priority", "dialingMode")
+NAME_MAX = 48
+DESCRIPTION_MAX = 256
+DEFAULT_LIMIT = 10
+RANGES = {
+    "maxAttemptsPerRecord": (1, 100),
+    "defaultRetryPeriod": (1, 1440),
+    "maxRingTime": (5, 120),
+}
+_TIME = re.compile(r"(0?[1-9]|1[0-2]):[0-5][0-9] (AM|PM)")
+_PHONE = re.compile(r"\+?[0-9xX]{4,16}")
+
+
+class Refusal(Exception):
+    """A request the platform refuses: an HTTP status and the messages of its error body."""
+
+    def __init__(self, status: int, *messages: str) -> None:
+        super().__init__("; ".join(messages))
+        self.status = status
+        self.messages = list(messages) or ["request refused"]
+
+
+def check_campaign_type(value: str | None) -> str:
+    """The campaignType query parameter of a write: "voice" or "sms"."""
+    if value not in CAMPAIGN_TYPES:
+        raise Refusal(400, "campaignType must be one of: voice, sms")
+    return value
+
+
+def check_campaign_body(body: Any, catalog: Catalog, *, creating: bool = True) -> list[str]:
+    """Every rule of the reference page's body table, plus the per-dialing-mode ones.
+
+    enableMachineDetect is required only on create: the docs list it with the create
+    call, and the reference page's own sample update (Agentless) leaves it out.
+    """
+    if not isinstance(body, Mapping):
+        return ["the request body must be a JSON object"]
+    problems: list[str] = []
+    _check_text(body, "name", NAME_MAX, problems)
+    _check_text(body, "description", DESCRIPTION_MAX, problems)
+    _check_contact_lists(body.get("contactLists"), catalog, problems)
+    _check_dnc_lists(body.get("dncLists"), catalog, problems)
+    if normalize_priority(body.get("priority")) is None:
+        problems.append("priority must be one of: 1, 2, 3, 4, 5")
+    mode = body.get("dialingMode")
+    if mode not in DIALING_MODES:
+        problems.append("dialingMode must be one of: Agentless, Progressive, Preview")
+    _check_strategy(body.get("dialingStrategy"), problems)
+    _check_schedule(body.get("schedule"), problems)
+    _check_mode_fields(body, mode, catalog, problems, creating=creating)
+    if body.get("campaignType") not in CAMPAIGN_TYPES:
+        problems.append("campaignType must be one of: voice, sms")
+    return problems
+
+
+def normalize_priority(value: Any) -> str | None:
+    """ "1".."5" or the numbers 1..5, as the string the platform stores; None if invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and math.isfinite(value) and float(value).is_integer():
+        value = str(int(value))
+    return value if isinstance(value, str) and value in PRIORITIES else None
+
+
+def as_integer(value: Any) -> int | None:
+    """A JSON number with no fraction as an int; None otherwise (booleans are not numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _check_text(body: Mapping[str, Any], key: str, limit: int, problems: list[str]) -> None:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{key} is required")
+    elif len(value) > limit:
+        problems.append(f"{key} must be a maximum of {limit} characters")
+
+
+def _check_contact_lists(value: Any, catalog: Catalog, problems: list[str]) -> None:
+    if not isinstance(value, list) or not value:
+        problems.append("contactLists: at least one contact list name is required")
+        return
+    if not all(isinstance(item, str) for item in value):
+        problems.append("contactLists must be a list of contact list names")
+        return
+    unknown = [name for name in value if name not in catalog.contact_lists]
+    if unknown:
+        problems.append(f"contact list(s) not found: {', '.join(unknown)}")
+
+
+def _check_dnc_lists(value: Any, catalog: Catalog, problems: list[str]) -> None:
+    if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
+        problems.append("dncLists.name is required")
+    elif value["name"] not in catalog.dnc_lists:
+        problems.append(f"DNC list not found: {value['name']}")
+
+
+def _check_strategy(value: Any, problems: list[str]) -> None:
+    if not isinstance(value, Mapping):
+        problems.append("dialingStrategy is required")
+        return
+    caller = value.get("callerId")
+    phone = caller.get("phoneNumber") if isinstance(caller, Mapping) else None
+    if not isinstance(phone, str):
+        problems.append("dialingStrategy.callerId.phoneNumber is required")
+    elif not _PHONE.fullmatch(phone):
+        problems.append("dialingStrategy.callerId.phoneNumber must be a phone number")
+    _check_calling_hours(value.get("callingHours"), problems)
+    if value.get("dialingOrder") not in DIALING_ORDERS:
+        problems.append("dialingStrategy.dialingOrder must be one of: FIFO, LIFO")
+    for key, (low, high) in RANGES.items():
+        number = as_integer(value.get(key))
+        if number is None or not low <= number <= high:
+            problems.append(f"dialingStrategy.{key} must be a number between {low} and {high}")
+
+
+def _check_calling_hours(value: Any, problems: list[str]) -> None:
+    where = "dialingStrategy.callingHours"
+    if not isinstance(value, Mapping):
+        problems.append(f"{where} is required")
+        return
+    if value.get("frequency") not in FREQUENCIES:
+        problems.append(f"{where}.frequency must be one of: WEEKLY, DAILY, CUSTOM")
+    timezone = value.get("timezone")
+    if not isinstance(timezone, str) or not timezone:
+        problems.append(f"{where}.timezone is required")
+    elif not _known_timezone(timezone):
+        problems.append(f"{where}.timezone: unknown timezone {timezone}")
+    days = value.get("days")
+    if not isinstance(days, list) or not days:
+        problems.append(f"{where}.days: at least one calling time block is required")
+        return
+    for index, block in enumerate(days):
+        at = f"{where}.days[{index}]"
+        if not isinstance(block, Mapping):
+            problems.append(f"{at} must be an object with day, start and end")
+            continue
+        if block.get("day") not in DAYS:
+            problems.append(f"{at}.day must be one of: {', '.join(DAYS)}")
+        for key in ("start", "end"):
+            text = block.get(key)
+            if not isinstance(text, str) or not _TIME.fullmatch(text):
+                problems.append(f"{at}.{key} must be a time like 9:00 AM")
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _check_schedule(value: Any, problems: list[str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        problems.append("schedule must be an object")
+        return
+    for key in ("isSchedulingEnabled", "isRecurrenceEnabled"):
+        if key in value and not isinstance(value[key], bool):
+            problems.append(f"schedule.{key} must be true or false")
+
+
+def _check_mode_fields(
+    body: Mapping[str, Any], mode: Any, catalog: Catalog, problems: list[str], *, creating: bool
+) -> None:
+    flow = body.get("experienceFlowName")
+    if flow is None and mode == "Agentless":
+        problems.append("experienceFlowName is required for an Agentless campaign")
+    elif flow is not None and (not isinstance(flow, str) or flow not in catalog.experience_flows):
+        problems.append(f"experience flow not found: {flow}")
+    detect = body.get("enableMachineDetect")
+    if detect is None and mode == "Agentless" and creating:
+        problems.append("enableMachineDetect is required for an Agentless campaign")
+    elif detect is not None and detect not in MACHINE_DETECT:
+        problems.append("enableMachineDetect must be one of: no, detect, disconnect")
+    queue = body.get("queue_name")
+    if queue is None and mode in ("Progressive", "Preview"):
+        problems.append(f"queue_name is required for a {mode} campaign")
+    elif queue is not None and (not isinstance(queue, str) or queue not in catalog.queues):
+        problems.append(f"queue not found: {queue}")
+    skips = body.get("maxSkips")
+    skips_number = as_integer(skips)
+    if skips is None and mode == "Preview":
+        problems.append("maxSkips is required for a Preview campaign")
+    elif skips is not None and (skips_number is None or skips_number < 0):
+        problems.append("maxSkips must be a number of 0 or more")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The body of getAllCampaignDetails, checked."""
+
+    campaign_type: str
+    limit: int = DEFAULT_LIMIT
+    skip: int = 0
+    sort_key: str = "createdAt"
+    descending: bool = True
+    filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+def parse_list_query(body: Any) -> ListQuery:
+    """Check a list request; raise Refusal(400) naming every problem."""
+    if body is None:
+        body = {}
+    if not isinstance(body, Mapping):
+        raise Refusal(400, "the request body must be a JSON object")
+    problems: list[str] = []
+    campaign_type = body.get("type")
+    if campaign_type not in CAMPAIGN_TYPES:
+        problems.append("type is required and must be one of: voice, sms")
+    limit = _count(body, "limit", 1, DEFAULT_LIMIT, problems)
+    page = _count(body, "page", 1, 1, problems)
+    skip = _count(body, "skip", 0, (page - 1) * limit, problems)
+    sort_key, descending = _sort(body.get("sortBy"), problems)
+    filters = _filters(body.get("filters"), problems)
+    if problems:
+        raise Refusal(400, *problems)
+    return ListQuery(str(campaign_type), limit, skip, sort_key, descending, filters)
+
+
+def _count(
+    body: Mapping[str, Any], key: str, minimum: int, default: int, problems: list[str]
+) -> int:
+    if body.get(key) is None:
+        return default
+    raw = body[key]
+    value = as_integer(raw)
+    if value is None and isinstance(raw, str) and raw.strip().isdigit():
+        value = int(raw)
+    if value is None or value < minimum:
+        problems.append(f"{key} must be a whole number of {minimum} or more")
+        return default
+    return value
+
+
+def _sort(value: Any, problems: list[str]) -> tuple[str, bool]:
+    if value is None or value == {}:
+        return "createdAt", True
+    if not isinstance(value, Mapping) or len(value) != 1:
+        problems.append("sortBy must name one of name, createdAt, updatedAt with asc or desc")
+        return "createdAt", True
+    ((key, order),) = value.items()
+    if key not in SORT_KEYS or order not in ("asc", "desc"):
+        problems.append("sortBy must name one of name, createdAt, updatedAt with asc or desc")
+        return "createdAt", True
+    return str(key), order == "desc"
+
+
+def _filters(value: Any, problems: list[str]) -> dict[str, frozenset[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append("filters must be an object")
+        return {}
+    result: dict[str, frozenset[str]] = {}
+    for key in FILTER_KEYS:
+        wanted = value.get(key)
+        if wanted is None:
+            continue
+        if not isinstance(wanted, list) or not all(
+            isinstance(item, str | int) and not isinstance(item, bool) for item in wanted
+        ):
+            problems.append(f"filters.{key} must be a list")
+            continue
+        result[key] = frozenset(str(item) for item in wanted)
+    return result

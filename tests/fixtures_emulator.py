@@ -1,0 +1,274 @@
+# ruff: noqa: E501  (the reference sample body below keeps its long line as sent)
+"""pytest plugin: a real emulator on 127.0.0.1 for any test, and helpers to talk to it.
+
+- `emulator`: a RunningEmulator (fresh per test; rate limit off, Ready after 0.2 s).
+- `cli_env`: the same emulator, with the KORE_* environment pointing campsync at it.
+- `emulator_token(running, jti=...)`: a JWT the emulator accepts.
+- `emulator_headers(running, ...)`: the auth/accountid/iid headers of a platform call.
+- `EmulatorApi(session, running)`: the platform's calls, answering (status, JSON body).
+- `campaign_body()`, `progressive_body()`, `REFERENCE_SAMPLE_BODY`: request bodies.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from campsync.emulator.auth import encode_hs256
+from campsync.emulator.config import EmulatorConfig
+from campsync.emulator.runner import RunningEmulator, start_in_thread
+
+TEST_CLIENT_ID = "cs-test-client"
+TEST_CLIENT_SECRET = "campsync-test-secret-0123456789abcdef"  # >= 32 bytes: no PyJWT warning
+TEST_STREAM_ID = "st-11111111-2222-4333-8444-555555555555"
+TEST_ACCOUNT_ID = "test-account"
+
+
+def emulator_test_config(**overrides: Any) -> EmulatorConfig:
+    """The tests' emulator settings: fixed ids, no rate limit, Ready after 0.2 s."""
+    config = EmulatorConfig(
+        client_id=TEST_CLIENT_ID,
+        client_secret=TEST_CLIENT_SECRET,
+        stream_id=TEST_STREAM_ID,
+        account_id=TEST_ACCOUNT_ID,
+        rate_limit=0,
+        ready_after=0.2,
+        random_seed=1234,
+    )
+    for key, value in overrides.items():
+        if not hasattr(config, key):
+            raise TypeError(f"unknown emulator setting {key!r}")
+        setattr(config, key, value)
+    return config
+
+
+def emulator_token(
+    running: RunningEmulator | EmulatorConfig,
+    jti: str | None = None,
+    *,
+    lifetime: int = 600,
+    **claims: Any,
+) -> str:
+    """A JWT the emulator accepts (a fresh jti unless one is given). Extra claims
+    override the defaults, e.g. appId="someone-else" or exp=..."""
+    config = running.config if isinstance(running, RunningEmulator) else running
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "appId": config.client_id,
+        "sub": "campsync-tests",
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": jti or str(uuid.uuid4()),
+    }
+    payload.update(claims)
+    return encode_hs256(payload, config.client_secret)
+
+
+def emulator_headers(
+    running: RunningEmulator, token: str | None = None, **overrides: str
+) -> dict[str, str]:
+    """Headers of a platform call to `running`: auth, accountid, iid (and JSON)."""
+    headers = {
+        "auth": token or emulator_token(running),
+        "accountid": running.config.account_id,
+        "iid": running.config.stream_id,
+        "Content-Type": "application/json",
+    }
+    headers.update(overrides)
+    return headers
+
+
+# The body of the reference page's sample PUT, exactly as its curl sends it.
+# (The long description line is the sample's own.)
+REFERENCE_SAMPLE_BODY = """{
+    "name": "Product Feedback Voice Campaign-3.5",
+    "description": "This voice campaign collects quick feedback on recent purchases. It asks brief questions on satisfaction, usage, and suggestions to help improve future products and customer experience.qqq2",
+    "contactLists": [
+        "CL Only 2020 Dec 4"
+    ],
+    "dncLists": {
+        "name": "DNC CL Dec 4"
+    },
+    "priority": "5",
+    "dialingMode": "Agentless",
+    "dialingStrategy": {
+        "callerId": {
+            "phoneNumber": "+148465xxxxx"
+        },
+        "callingHours": {
+            "frequency": "WEEKLY",
+            "timezone": "Asia/Kolkata",
+            "days": [
+                {
+                    "day": "MO",
+                    "start": "9:00 AM",
+                    "end": "6:00 PM"
+                },
+                {
+                    "day": "TU",
+                    "start": "9:00 AM",
+                    "end": "6:00 PM"
+                },
+                {
+                    "day": "WE",
+                    "start": "9:00 AM",
+                    "end": "6:00 PM"
+                },
+                {
+                    "day": "TH",
+                    "start": "9:00 AM",
+                    "end": "6:00 PM"
+                },
+                {
+                    "day": "FR",
+                    "start": "9:00 AM",
+                    "end": "6:00 PM"
+                }
+            ]
+        },
+        "dialingOrder": "FIFO",
+        "maxAttemptsPerRecord": 3,
+        "defaultRetryPeriod": 10,
+        "maxRingTime": 30
+    },
+    "schedule": {
+        "isSchedulingEnabled": false
+    },
+    "experienceFlowName": "Voice Survey Entry Flow",
+    "campaignType": "voice"
+}"""
+
+
+def campaign_body(name: str = "Spring Renewals", **changes: Any) -> dict[str, Any]:
+    """A valid create/update body (Agentless), with top-level fields replaced by `changes`."""
+    body: dict[str, Any] = {
+        "name": name,
+        "description": "Calls customers whose plan renews this spring.",
+        "contactLists": ["Q4 Renewals"],
+        "dncLists": {"name": "Global DNC"},
+        "priority": "3",
+        "dialingMode": "Agentless",
+        "dialingStrategy": {
+            "callerId": {"phoneNumber": "+14155550100"},
+            "callingHours": {
+                "frequency": "WEEKLY",
+                "timezone": "America/New_York",
+                "days": [{"day": "MO", "start": "9:00 AM", "end": "5:00 PM"}],
+            },
+            "dialingOrder": "FIFO",
+            "maxAttemptsPerRecord": 3,
+            "defaultRetryPeriod": 60,
+            "maxRingTime": 30,
+        },
+        "schedule": {"isSchedulingEnabled": False},
+        "experienceFlowName": "Payment Reminder Flow",
+        "enableMachineDetect": "detect",
+        "campaignType": "voice",
+    }
+    body.update(copy.deepcopy(changes))
+    return body
+
+
+def progressive_body(name: str = "Collections Push", **changes: Any) -> dict[str, Any]:
+    body = campaign_body(name, dialingMode="Progressive", queue_name="Collections Queue")
+    del body["experienceFlowName"], body["enableMachineDetect"]
+    body.update(copy.deepcopy(changes))
+    return body
+
+
+class EmulatorApi:
+    """The platform's calls against a running emulator, with fresh valid headers each time."""
+
+    def __init__(self, session: aiohttp.ClientSession, running: RunningEmulator) -> None:
+        self.session = session
+        self.running = running
+        stream = running.config.stream_id
+        self.base = f"{running.url}/campaign/api/v2/public/{stream}/campaign"
+        self.trigger_base = f"{running.url}/api/v2/public/{stream}/campaign/trigger"
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        data: str | bytes | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        query = {"accountId": self.running.config.account_id, **(params or {})}
+        sent = headers if headers is not None else emulator_headers(self.running)
+        async with self.session.request(
+            method, url, json=json, data=data, params=query, headers=sent
+        ) as response:
+            text = await response.text()
+            try:
+                body: Any = await response.json(content_type=None) if text else None
+            except ValueError:
+                body = text
+            return response.status, body
+
+    async def get(self, campaign_id: str) -> tuple[int, Any]:
+        return await self.call("GET", f"{self.base}/{campaign_id}")
+
+    async def list(self, **body: Any) -> tuple[int, Any]:
+        return await self.call(
+            "POST", f"{self.base}/getAllCampaignDetails", json={"type": "voice", **body}
+        )
+
+    async def create(self, body: Any, campaign_type: str = "voice") -> tuple[int, Any]:
+        return await self.call("POST", self.base, json=body, params={"campaignType": campaign_type})
+
+    async def create_id(self, body: Any, campaign_type: str = "voice") -> str:
+        status, answer = await self.create(body, campaign_type)
+        assert status == 200, answer
+        return str(answer["data"]["id"])
+
+    async def update(
+        self, campaign_id: str, body: Any, campaign_type: str = "voice"
+    ) -> tuple[int, Any]:
+        return await self.call(
+            "PUT", f"{self.base}/{campaign_id}", json=body, params={"campaignType": campaign_type}
+        )
+
+    async def delete(self, campaign_id: str, campaign_type: str = "voice") -> tuple[int, Any]:
+        return await self.call(
+            "DELETE", f"{self.base}/{campaign_id}", params={"campaignType": campaign_type}
+        )
+
+    async def trigger(self, campaign_id: str, action: str) -> tuple[int, Any]:
+        return await self.call(
+            "POST",
+            f"{self.trigger_base}/{campaign_id}",
+            json={},
+            params={"campaignType": "voice", "trigger": action},
+        )
+
+
+def seed_ready(running: RunningEmulator, *bodies: dict[str, Any]) -> list[str]:
+    """Put campaigns straight into the emulator as Ready (no Preparing wait)."""
+    return running.store.seed([{**copy.deepcopy(b), "status": "Ready"} for b in bodies])
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with start_in_thread(emulator_test_config()) as running:
+        yield running
+
+
+@pytest.fixture
+def cli_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    monkeypatch.setenv("KORE_HOST", emulator.url)
+    monkeypatch.setenv("KORE_STREAM_ID", emulator.config.stream_id)
+    monkeypatch.setenv("KORE_ACCOUNT_ID", emulator.config.account_id)
+    monkeypatch.setenv("KORE_CLIENT_ID", emulator.config.client_id)
+    monkeypatch.setenv("KORE_CLIENT_SECRET", emulator.config.client_secret)
+    monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")
+    monkeypatch.delenv("KORE_JWT", raising=False)
+    return emulator
