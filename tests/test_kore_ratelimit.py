@@ -1,0 +1,155 @@
+"""The sliding-window limiter, on a fake clock (exact) and on the real one (counts only)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from campsync.kore.ratelimit import SlidingWindowLimiter
+from campsync.kore.retry import RetryPolicy
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
+
+
+async def test_places_free_a_window_after_use() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(5, 10.0, clock=fake.clock, sleep=fake.sleep)
+    times = []
+    for _ in range(12):
+        await limiter.acquire()
+        times.append(fake.now)
+    assert times == [0.0] * 5 + [10.0] * 5 + [20.0] * 2
+
+
+async def test_concurrent_acquirers_share_one_budget() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(3, 1.0, clock=fake.clock, sleep=fake.sleep)
+    times: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        times.append(fake.now)
+
+    await asyncio.gather(*(one() for _ in range(10)))
+    assert sorted(times) == [0.0] * 3 + [1.0] * 3 + [2.0] * 3 + [3.0]
+
+
+async def test_a_place_is_held_while_the_request_is_under_way() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(2, 10.0, clock=fake.clock, sleep=fake.sleep)
+    release_a = asyncio.Event()
+    hold_b = asyncio.Event()
+    entered: list[str] = []
+
+    async def held(name: str, until: asyncio.Event) -> None:
+        async with limiter.reserve():
+            entered.append(name)
+            await until.wait()
+
+    a = asyncio.create_task(held("a", release_a))
+    b = asyncio.create_task(held("b", hold_b))
+    await asyncio.sleep(0.01)
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0.01)
+    assert entered == ["a", "b"] and not waiter.done()  # both places in flight
+    fake.now = 5.0
+    release_a.set()  # a's answer arrives at 5: its place frees at 15, not at 10
+    await waiter
+    assert fake.now == 15.0
+    hold_b.set()
+    await asyncio.gather(a, b)
+
+
+async def test_a_failed_request_still_uses_its_place() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(1, 10.0, clock=fake.clock, sleep=fake.sleep)
+    with pytest.raises(RuntimeError):
+        async with limiter.reserve():
+            raise RuntimeError("dropped")
+    await limiter.acquire()
+    assert fake.now == 10.0
+
+
+async def test_pause_holds_everyone() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(100, 60.0, clock=fake.clock, sleep=fake.sleep)
+    await limiter.acquire()
+    limiter.pause(30.0)
+    limiter.pause(5.0)  # a shorter pause does not cut a longer one
+    await limiter.acquire()
+    assert fake.now == 30.0
+    await limiter.acquire()
+    assert fake.now == 30.0
+
+
+async def test_real_clock_budget_is_never_exceeded() -> None:
+    limiter = SlidingWindowLimiter(4, 0.1)
+    times: list[float] = []
+
+    async def one() -> None:
+        async with limiter.reserve():
+            times.append(time.monotonic())
+            await asyncio.sleep(0.001)
+
+    await asyncio.gather(*(one() for _ in range(14)))
+    assert len(times) == 14
+    assert most_in_any_window(times, 0.1) <= 4
+
+
+async def test_cancelled_waiters_leave_no_trace() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(1, 10.0, clock=fake.clock, sleep=fake.sleep)
+    gate = asyncio.Event()
+
+    async def held() -> None:
+        async with limiter.reserve():
+            await gate.wait()
+
+    holder = asyncio.create_task(held())
+    await asyncio.sleep(0.01)
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    gate.set()
+    await holder
+    await limiter.acquire()
+    assert fake.now == 10.0
+
+
+def test_bad_limits() -> None:
+    with pytest.raises(ValueError):
+        SlidingWindowLimiter(0)
+    with pytest.raises(ValueError):
+        SlidingWindowLimiter(1, window=0)
+    assert repr(SlidingWindowLimiter(60)) == "SlidingWindowLimiter(limit=60, window=60.0)"
+
+
+def test_backoff_is_capped_exponential_with_full_jitter() -> None:
+    top = RetryPolicy(base=0.5, cap=8.0, jitter=lambda: 1.0)
+    assert [top.backoff(n) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    assert RetryPolicy(jitter=lambda: 0.0).backoff(3) == 0.0
+    policy = RetryPolicy()
+    assert policy.max_retries == 5
+    assert all(0.0 <= policy.backoff(5) <= 8.0 for _ in range(100))
+    assert [policy.may_retry(n) for n in range(7)] == [True] * 5 + [False] * 2
+    with pytest.raises(ValueError):
+        RetryPolicy(max_retries=-1)
