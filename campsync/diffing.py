@@ -1,0 +1,352 @@
+"""Comparing a campaign file with what the platform holds.
+
+Both sides are turned into one comparable form, then compared as canonical JSON;
+only when that differs does DeepDiff find the changed fields. The comparable form
+applies the contract's rules:
+
+- Only fields the file sets are managed, recursively: a field (or a nested key,
+  such as `schedule.isRecurrenceEnabled`) that the file leaves out is no change,
+  whatever the platform holds. `id` is the match key and is not compared.
+- Server-managed fields are ignored wherever they appear: `_id`, `id`, `lname`,
+  `status`, `createdAt`, `updatedAt`, `useSystemMappings`, `isFiltersEnabled`.
+- Key order is no change. Calling-hours days are compared by day, whatever their
+  order; their path is `dialingStrategy.callingHours.days[MO]` (a second block on
+  the same day is `days[MO#2]`). Times of day are compared as times ("09:00 am"
+  equals "9:00 AM"). Numbers compare by value (30 equals 30.0).
+- `priority` 5 equals "5". `dncLists` compare by name (the platform adds an id).
+- `contactLists` compare as a set of names (order is no change); when they differ
+  the diff is ONE entry with path `contactLists` and the whole lists as before and
+  after (not one entry per index, which would be misleading after an insertion).
+  Any other list that differs is likewise reported whole at its own path.
+- `queue_name` is compared with the list item's `connection`, `campaignType` with
+  the type the campaign was listed under, `experienceFlowName` through the
+  `experienceFlows` mapping (name -> cf- id); unmapped, it is not compared and a
+  warning says how to make it comparable.
+- `enableMachineDetect` is not returned by the platform and is not compared.
+
+A `FieldDiff` has the platform value as `before` and the file value as `after`;
+`None` stands for "absent".
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from campsync.model import TOP_LEVEL_ORDER, priority_text, request_body
+
+SERVER_FIELDS = frozenset(
+    {
+        "_id",
+        "id",
+        "lname",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "useSystemMappings",
+        "isFiltersEnabled",
+    }
+)
+NOT_COMPARED = frozenset({"enableMachineDetect"})
+DAYS_PATH: tuple[str, ...] = ("dialingStrategy", "callingHours", "days")
+WEEKDAYS: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+_TIME = re.compile(r"^\s*0?(\d{1,2}):(\d{2})\s*([AaPp])\.?\s*[Mm]\.?\s*$")
+_FIELD_RANK = {name: rank for rank, name in enumerate(TOP_LEVEL_ORDER)}
+_DAY_RANK = {day: rank for rank, day in enumerate(WEEKDAYS)}
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One changed field: `path` dotted from the top-level field, list items and
+    calling-hours days in brackets; `before` the platform value, `after` the file
+    value (None when absent)."""
+
+    path: str
+    before: Any
+    after: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of comparing one campaign: no diffs means no change."""
+
+    diffs: tuple[FieldDiff, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diffs)
+
+
+def compare(
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    list_item: Mapping[str, Any],
+    *,
+    experience_flows: Mapping[str, str],
+    listed_type: str,
+) -> Comparison:
+    """Compare a campaign file's data (`desired`) with the platform's get-one
+    `data` (`live`) and its entry in the list (`list_item`, which has the queue as
+    `connection`). `listed_type` is the type it was listed under ("voice"/"sms")."""
+    warnings: list[str] = []
+    want = _file_form(desired)
+    have = _platform_form(live, list_item, listed_type, want)
+
+    if "experienceFlowName" in want:
+        flow = want["experienceFlowName"]
+        resolved = _platform_flow_name(flow, live, experience_flows)
+        if resolved is _MISSING:
+            del want["experienceFlowName"]
+            del have["experienceFlowName"]
+            warnings.append(
+                f"campaign {_label(desired.get('name'))}: experienceFlowName {_label(flow)} is not"
+                " comparable: add it to experienceFlows in campsync.yaml (name: cf-...)"
+            )
+        else:
+            have["experienceFlowName"] = resolved
+
+    _reconcile_set(have, want, "contactLists")
+
+    canonical = _canonical(want)
+    if canonical is not None and canonical == _canonical(have):
+        return Comparison((), tuple(warnings))
+    return Comparison(_field_diffs(have, want), tuple(warnings))
+
+
+def creation_diff(desired: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
+    """The fields a create sends, as diffs from nothing (before None), in request
+    order: for showing a create the way Terraform shows a new resource."""
+    return tuple(FieldDiff(key, None, value) for key, value in request_body(desired).items())
+
+
+# ---------------------------------------------------------------------------
+# the comparable forms
+
+
+def _platform_form(
+    live: Mapping[str, Any], list_item: Mapping[str, Any], listed_type: str, want: dict[str, Any]
+) -> dict[str, Any]:
+    """The platform's answer in comparable form, restricted to what `want` (the
+    file's comparable form) manages: the keys it sets, recursively; calling-hours
+    days are managed as a whole (a platform-only day is a diff). A managed field
+    the platform lacks is None."""
+    form = {key: _plain_like(live[key], want[key]) if key in live else None for key in want}
+    if "priority" in form:
+        form["priority"] = priority_text(form["priority"])
+    strategy = form.get("dialingStrategy")
+    hours = strategy.get("callingHours") if type(strategy) is dict else None
+    if type(hours) is dict and type(hours.get("days")) is list:
+        days = _days_by_day(hours["days"])
+        wanted = _get(want, DAYS_PATH)
+        if type(wanted) is dict:
+            days = {
+                day: _plain_like(item, wanted[day]) if day in wanted else item
+                for day, item in days.items()
+            }
+        hours["days"] = days
+    if "queue_name" in want and "connection" in list_item:
+        queue = list_item["connection"]
+        if isinstance(queue, Mapping) and "name" in queue:
+            queue = queue["name"]
+        form["queue_name"] = _plain(queue)
+    if "campaignType" in want:
+        form["campaignType"] = listed_type
+    return form
+
+
+def _platform_flow_name(
+    flow: Any, live: Mapping[str, Any], experience_flows: Mapping[str, str]
+) -> Any:
+    """The flow name to compare the file's name with, or _MISSING when the two
+    cannot be compared (the file's flow name is not in the mapping)."""
+    if isinstance(live.get("experienceFlowName"), str):
+        return live["experienceFlowName"]  # a platform that answers with the name
+    if not isinstance(flow, str):
+        return _MISSING
+    flow_id = experience_flows.get(flow)
+    if flow_id is None:
+        folded = flow.casefold()
+        flow_id = next((v for k, v in experience_flows.items() if k.casefold() == folded), None)
+    if flow_id is None:
+        return _MISSING
+    live_id = live.get("experienceFlow")
+    if isinstance(live_id, Mapping):
+        live_id = live_id.get("id", live_id.get("_id"))
+    if live_id == flow_id:
+        return flow
+    if live_id is None:
+        return None
+    names = sorted(name for name, value in experience_flows.items() if value == live_id)
+    return names[0] if names else live_id
+
+
+def _file_form(desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The file's data in comparable form (see the module docstring): a fresh copy,
+    server fields dropped, numbers by value, priority as text, calling-hours days
+    keyed by day."""
+    form = {
+        key: _plain(value)
+        for key, value in desired.items()
+        if key not in SERVER_FIELDS and key not in NOT_COMPARED
+    }
+    if "priority" in form:
+        form["priority"] = priority_text(form["priority"])
+    strategy = form.get("dialingStrategy")
+    hours = strategy.get("callingHours") if type(strategy) is dict else None
+    if type(hours) is dict and type(hours.get("days")) is list:
+        hours["days"] = _days_by_day(hours["days"])
+    return form
+
+
+def _plain_like(have: Any, want: Any) -> Any:
+    """`_plain(have)` restricted to the keys `want` sets, recursively."""
+    if type(want) is dict and isinstance(have, Mapping):
+        return {
+            key: _plain_like(have[key], item) if key in have else None for key, item in want.items()
+        }
+    return _plain(have)
+
+
+def _plain(value: Any) -> Any:
+    """A fresh plain-builtins copy without server fields, integral floats as ints."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if key not in SERVER_FIELDS}
+    if kind is list or isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if kind is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _days_by_day(days: list[Any]) -> dict[str, Any]:
+    """Calling-hours days keyed by day, so their order is no change; times of day
+    and day codes in one spelling."""
+    groups: dict[str, list[Any]] = {}
+    for index, item in enumerate(days):
+        key = f"#{index + 1}"
+        if type(item) is dict:
+            for field in ("start", "end"):
+                if type(item.get(field)) is str:
+                    item[field] = _time_text(item[field])
+            day = item.get("day")
+            if type(day) is str and day.strip():
+                key = item["day"] = day.strip().upper()
+        groups.setdefault(key, []).append(item)
+    keyed: dict[str, Any] = {}
+    for day, items in groups.items():
+        if len(items) > 1:  # several blocks on one day: order them by content
+            items.sort(key=_item_key)
+        for number, item in enumerate(items, start=1):
+            keyed[day if number == 1 else f"{day}#{number}"] = item
+    return keyed
+
+
+@functools.lru_cache(maxsize=1024)
+def _time_text(text: str) -> str:
+    match = _TIME.match(text)
+    if match is None:
+        return text
+    hour, minute, half = match.groups()
+    return f"{int(hour)}:{minute} {half.upper()}M"
+
+
+def _reconcile_set(have: dict[str, Any], want: dict[str, Any], key: str) -> None:
+    """Make a list that holds the same items in another order compare equal."""
+    mine, theirs = want.get(key), have.get(key)
+    if (
+        type(mine) is list
+        and type(theirs) is list
+        and mine != theirs
+        and len(mine) == len(theirs)
+        and Counter(map(_item_key, mine)) == Counter(map(_item_key, theirs))
+    ):
+        have[key] = list(mine)
+
+
+def _item_key(item: Any) -> str:
+    return _canonical(item) or repr(item)
+
+
+def _canonical(value: Any) -> str | None:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    except (TypeError, ValueError):
+        return None  # not JSON-like: let DeepDiff decide
+
+
+# ---------------------------------------------------------------------------
+# DeepDiff result -> FieldDiff entries
+
+
+def _field_diffs(have: dict[str, Any], want: dict[str, Any]) -> tuple[FieldDiff, ...]:
+    tree = DeepDiff(have, want, view="tree")
+    paths: set[tuple[Any, ...]] = set()
+    for levels in tree.values():
+        for level in levels:
+            parts = _whole_lists(tuple(level.path(output_format="list")))
+            if parts:
+                paths.add(parts)
+    # a change reported at a list's path covers any reported inside it
+    kept = [p for p in paths if not any(p[: len(q)] == q and p != q for q in paths)]
+    kept.sort(key=_sort_key)
+    return tuple(FieldDiff(_path_text(p), _get(have, p), _get(want, p)) for p in kept)
+
+
+def _whole_lists(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Cut a path at its first list index: a list is reported as a whole."""
+    for index, part in enumerate(parts):
+        if isinstance(part, int) and not isinstance(part, bool):
+            return parts[:index]
+    return parts
+
+
+def _get(form: Any, parts: tuple[Any, ...]) -> Any:
+    for part in parts:
+        if not isinstance(form, dict) or part not in form:
+            return None
+        form = form[part]
+    return form
+
+
+def _path_text(parts: tuple[Any, ...]) -> str:
+    text = ""
+    for index, part in enumerate(parts):
+        if parts[:index] == DAYS_PATH:
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _sort_key(parts: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
+    keys: list[tuple[int, str]] = []
+    for index, part in enumerate(parts):
+        text = str(part)
+        if index == 0:
+            keys.append((_FIELD_RANK.get(text, len(_FIELD_RANK)), text))
+        elif parts[:index] == DAYS_PATH:
+            day, _, number = text.partition("#")
+            keys.append((_DAY_RANK.get(day, len(_DAY_RANK)), f"{day}#{number.zfill(3)}"))
+        else:
+            keys.append((0, text))
+    return tuple(keys)
+
+
+def _label(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else repr(str(value))
