@@ -1,0 +1,256 @@
+"""Showing a plan: text (Terraform-like), Markdown (a pull-request comment), JSON
+(the contract's plan JSON). Each renderer writes to a text stream.
+
+Names, reasons and values come from files and from the platform, so they may hold
+anything: newlines, terminal escape sequences, bidirectional overrides, thousands
+of characters. Text and Markdown output never carries such a character raw: every
+non-printable character is written as a JSON-style escape (`\\n`, `\\u202e`), long
+values are shortened in the middle, and Markdown metacharacters are escaped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from campsync.diffing import FieldDiff
+from campsync.plan import Change, Plan
+
+NAME_LIMIT = 100
+STRING_LIMIT = 80
+VALUE_LIMIT = 160
+REASON_LIMIT = 300
+
+SYMBOLS = {"create": "+", "update": "~", "blocked": "!", "delete": "-"}
+_COLORS = {"create": "\x1b[32m", "update": "\x1b[33m", "blocked": "\x1b[31m", "delete": "\x1b[31m"}
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_MARKDOWN_SPECIAL = set("\\`*_[]<>|~&#!@")
+
+
+# --- shared helpers ----------------------------------------------------------------------
+
+
+def escape(text: str, *, keep: str = "") -> str:
+    """`text` with every non-printable character (controls, bidi overrides, line
+    separators, lone surrogates...) written as a JSON-style escape, except those in
+    `keep`."""
+    if text.isprintable():
+        return text
+    parts: list[str] = []
+    for char in text:
+        if char.isprintable() or char in keep:
+            parts.append(char)
+        elif char in _SHORT_ESCAPES:
+            parts.append(_SHORT_ESCAPES[char])
+        else:
+            code = ord(char)
+            if code > 0xFFFF:  # as a UTF-16 surrogate pair, the way JSON spells it
+                code -= 0x10000
+                parts.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                parts.append(f"\\u{code:04x}")
+    return "".join(parts)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut in the middle to at most `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = max(1, (limit - 1) * 2 // 3)
+    tail = max(0, limit - 1 - head)
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def render_value(value: Any) -> str:
+    """A diff value for text output: JSON, strings quoted, long ones shortened in
+    the middle, no raw control characters."""
+    if isinstance(value, str):
+        return shorten(escape(_dumps(shorten(value, STRING_LIMIT))), VALUE_LIMIT)
+    return shorten(escape(_dumps(value)), VALUE_LIMIT)
+
+
+def show_name(name: Any) -> str:
+    """A campaign name, quoted and made safe for a terminal."""
+    return escape(_dumps(shorten(str(name), NAME_LIMIT)))
+
+
+def show_text(text: Any, limit: int = REASON_LIMIT) -> str:
+    """Free text (a reason, a warning, a file path) made safe, not quoted."""
+    return shorten(escape(str(text)), limit)
+
+
+def summary_line(plan: Plan) -> str:
+    """`Plan: 1 to create, 2 to update, 1 blocked, 4 unchanged; 1 unmanaged campaign
+    not touched.` (counts of zero left out, except unchanged)."""
+    counts = plan.summary
+    parts = [
+        f"{counts[key]} {label}"
+        for key, label in (
+            ("create", "to create"),
+            ("update", "to update"),
+            ("delete", "to delete"),
+            ("blocked", "blocked"),
+        )
+        if counts[key]
+    ]
+    parts.append(f"{counts['unchanged']} unchanged")
+    line = "Plan: " + ", ".join(parts)
+    if counts["unmanaged"]:
+        line += f"; {_plural(counts['unmanaged'], 'unmanaged campaign')} not touched"
+    return line + "."
+
+
+def no_changes_line(plan: Plan) -> str:
+    return f"No changes. The platform matches the files ({_plural(plan.unchanged, 'campaign')})."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def _diff_kind(diff: FieldDiff) -> str:
+    if diff.before is None:
+        return "+"
+    if diff.after is None:
+        return "-"
+    return "~"
+
+
+# --- text ----------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    """The plan as Terraform shows one: a line per campaign, the changed fields
+    under it, a summary line, the unmanaged campaigns and the warnings."""
+
+    def paint(action: str, text: str) -> str:
+        return f"{_COLORS[action]}{text}{_RESET}" if color else text
+
+    if plan.changes:
+        out.write("campsync will make these changes:\n\n")
+        for change in plan.changes:
+            out.write(paint(change.action, _headline(change)) + "\n")
+            if change.action == "blocked":
+                out.write(f"    reason: {show_text(change.reason)}\n")
+            for diff in change.diff:
+                out.write("    " + _text_diff(change, diff) + "\n")
+        out.write("\n")
+        line = summary_line(plan)
+        out.write((f"{_BOLD}{line}{_RESET}" if color else line) + "\n")
+    else:
+        out.write(no_changes_line(plan) + "\n")
+    if plan.unmanaged:
+        count = len(plan.unmanaged)
+        out.write(f"\n{_plural(count, 'unmanaged campaign')} (no file describes them):\n")
+        for name in plan.unmanaged:
+            out.write(f"  {show_name(name)}\n")
+    _write_warnings(plan.warnings, out)
+
+
+def _headline(change: Change) -> str:
+    line = f"{SYMBOLS[change.action]} {change.action} {show_name(change.name)}"
+    if change.id:
+        line += f" ({show_text(change.id, NAME_LIMIT)})"
+    if change.file:
+        line += f" {show_text(change.file)}"
+    return line
+
+
+def _text_diff(change: Change, diff: FieldDiff) -> str:
+    path = show_text(diff.path)
+    if change.action == "create" and diff.before is None:
+        return f"+ {path}: {render_value(diff.after)}"
+    return f"{_diff_kind(diff)} {path}: {render_value(diff.before)} -> {render_value(diff.after)}"
+
+
+def _write_warnings(warnings: Iterable[str], out: TextIO) -> None:
+    warnings = list(warnings)
+    if warnings:
+        out.write("\nWarnings:\n")
+        for warning in warnings:
+            out.write(f"  - {show_text(warning)}\n")
+
+
+# --- Markdown ------------------------------------------------------------------------
+
+
+def md(text: Any, limit: int = REASON_LIMIT) -> str:
+    """Inline Markdown text: escaped so that it shows as written and cannot open a
+    link, a code span, an HTML tag, a mention or a table cell."""
+    safe = show_text(text, limit)
+    return "".join("\\" + char if char in _MARKDOWN_SPECIAL else char for char in safe)
+
+
+def render_markdown(plan: Plan, out: TextIO) -> None:
+    """The plan as a pull-request comment: a heading with the summary, a table of
+    the changes, then the field diffs of each change in a fenced diff block."""
+    if not plan.changes:
+        out.write("### campsync plan: no changes\n\n")
+        out.write(no_changes_line(plan) + "\n")
+    else:
+        out.write(f"### campsync plan: {summary_line(plan).removeprefix('Plan: ')}\n\n")
+        out.write("| | Action | Campaign | ID | File | Details |\n")
+        out.write("|---|---|---|---|---|---|\n")
+        for change in plan.changes:
+            details = (
+                f"blocked: {md(change.reason)}"
+                if change.action == "blocked"
+                else _plural(len(change.diff), "field")
+                if change.diff
+                else ""
+            )
+            out.write(
+                f"| {SYMBOLS[change.action]} | {change.action} | {md(change.name, NAME_LIMIT)}"
+                f" | {md(change.id or '')} | {md(change.file or '')} | {details} |\n"
+            )
+        for change in plan.changes:
+            if not change.diff:
+                continue
+            out.write(f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n```diff\n")
+            for diff in change.diff:
+                path = show_text(diff.path)
+                if diff.before is not None:
+                    out.write(f"- {path}: {render_value(diff.before)}\n")
+                if diff.after is not None:
+                    out.write(f"+ {path}: {render_value(diff.after)}\n")
+            out.write("```\n")
+    if plan.unmanaged:
+        out.write(
+            f"\n{_plural(len(plan.unmanaged), 'unmanaged campaign')} not touched"
+            " (no file describes them):\n\n"
+        )
+        for name in plan.unmanaged:
+            out.write(f"- {md(name, NAME_LIMIT)}\n")
+    if plan.warnings:
+        out.write("\n**Warnings**\n\n")
+        for warning in plan.warnings:
+            out.write(f"- {md(warning)}\n")
+
+
+# --- JSON ----------------------------------------------------------------------------
+
+
+def render_json(plan: Plan, out: TextIO) -> None:
+    """Exactly the contract's plan JSON (with `summary.unmanaged` and `warnings`)."""
+    text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False, default=str)
+    # JSON strings hold no raw newline, so every other non-printable character is
+    # inside a string, where a \\u escape is valid JSON (and a lone surrogate can
+    # still be written to a UTF-8 stream).
+    out.write(escape(text, keep="\n") + "\n")
+
+
+RENDERERS: dict[str, Callable[..., None]] = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+}

@@ -1,0 +1,134 @@
+"""The plan's value objects (campsync.plan): order, counts, the contract JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from campsync.diffing import FieldDiff
+from campsync.model import request_body
+from campsync.plan import Change, Plan
+from tests.test_model import SAMPLE_REQUEST
+
+
+def sample_plan() -> Plan:
+    return Plan(
+        changes=[
+            Change("delete", "zeta", "cd-4", None, updated_at="2025-12-04T11:19:47.030Z"),
+            Change(
+                "blocked",
+                "Busy",
+                "cd-3",
+                "campaigns/busy.yaml",
+                diff=(FieldDiff("priority", "5", "1"),),
+                reason="the campaign is Active and can't be edited",
+                updated_at="2025-12-04T11:19:47.030Z",
+            ),
+            Change(
+                "update",
+                "beta",
+                "cd-2",
+                "campaigns/beta.yaml",
+                diff=(FieldDiff("dialingStrategy.maxRingTime", 30, 45),),
+                body=request_body(SAMPLE_REQUEST),
+                updated_at="2025-12-04T11:19:47.030Z",
+            ),
+            Change("create", "New One", None, "campaigns/new.yaml", body={"name": "New One"}),
+            Change(
+                "update",
+                "Alpha",
+                "cd-1",
+                "campaigns/alpha.yaml",
+                diff=(FieldDiff("name", "alpha", "Alpha"),),
+                body={"name": "Alpha"},
+                updated_at="2025-12-04T11:19:47.030Z",
+            ),
+        ],
+        unchanged=4,
+        unmanaged=["legacy", "Another"],
+        warnings=["campaign 'x': experienceFlowName 'y' is not comparable"],
+    )
+
+
+def test_changes_in_stable_order() -> None:
+    plan = sample_plan()
+    assert [(c.action, c.name) for c in plan.changes] == [
+        ("create", "New One"),
+        ("update", "Alpha"),
+        ("update", "beta"),
+        ("blocked", "Busy"),
+        ("delete", "zeta"),
+    ]
+    assert plan.unmanaged == ["Another", "legacy"]
+
+
+def test_same_name_orders_by_file() -> None:
+    plan = Plan(
+        [
+            Change("create", "Same", None, "campaigns/b.yaml"),
+            Change("create", "Same", None, "campaigns/a.yaml"),
+        ]
+    )
+    assert [c.file for c in plan.changes] == ["campaigns/a.yaml", "campaigns/b.yaml"]
+
+
+def test_summary_counts() -> None:
+    assert sample_plan().summary == {
+        "create": 1,
+        "update": 2,
+        "delete": 1,
+        "blocked": 1,
+        "unchanged": 4,
+        "unmanaged": 2,
+    }
+
+
+def test_has_changes_counts_blocked() -> None:
+    assert not Plan([], unchanged=3).has_changes
+    blocked = Change("blocked", "b", "cd-1", None, reason="Active")
+    assert Plan([blocked]).has_changes
+
+
+def test_to_json_is_the_contract_shape() -> None:
+    data = sample_plan().to_json()
+    assert set(data) == {"format_version", "changes", "summary", "warnings"}
+    assert data["format_version"] == 1
+    assert data["summary"] == {
+        "create": 1,
+        "update": 2,
+        "delete": 1,
+        "blocked": 1,
+        "unchanged": 4,
+        "unmanaged": 2,
+    }
+    update = data["changes"][1]
+    assert update == {
+        "action": "update",
+        "id": "cd-1",
+        "name": "Alpha",
+        "file": "campaigns/alpha.yaml",
+        "diff": [{"path": "name", "before": "alpha", "after": "Alpha"}],
+    }
+    blocked = data["changes"][3]
+    assert blocked["reason"] == "the campaign is Active and can't be edited"
+    assert all("reason" not in c for c in data["changes"] if c["action"] != "blocked")
+    assert data["changes"][0]["id"] is None
+    # no body, no updatedAt: those belong to the saved plan only
+    assert "body" not in json.dumps(data)
+    json.dumps(data)  # plain JSON
+
+
+def test_blocked_needs_a_reason() -> None:
+    with pytest.raises(ValueError, match="reason"):
+        Change("blocked", "b", "cd-1", None)
+
+
+def test_unknown_action_is_refused() -> None:
+    with pytest.raises(ValueError, match="action"):
+        Change("rename", "b", "cd-1", None)  # type: ignore[arg-type]
+
+
+def test_diff_given_as_a_list_becomes_a_tuple() -> None:
+    change = Change("update", "a", "cd-1", None, diff=[FieldDiff("name", "a", "b")])  # type: ignore[arg-type]
+    assert change.diff == (FieldDiff("name", "a", "b"),)

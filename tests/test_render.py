@@ -1,0 +1,324 @@
+"""The plan renderers (campsync.render): text, Markdown and JSON, written to a StringIO."""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campsync.diffing import FieldDiff
+from campsync.plan import Change, Plan
+from campsync.render import (
+    RENDERERS,
+    escape,
+    render_json,
+    render_markdown,
+    render_text,
+    render_value,
+    shorten,
+)
+from tests.test_model import SAMPLE_REQUEST
+from tests.test_plan_model import sample_plan
+
+HOSTILE_NAMES = [
+    "line one\nline two",
+    "\x1b[31mred\x1b[0m\x07",
+    "\u202etxt.exe\u202c",
+    "שלום עולם קמפיין",
+    "x" * 5000,
+    "pipe | and `tick` and **bold** [link](http://evil) <b>tag</b> @team",
+    "\ud800 lone surrogate",
+    "\u2028sep\u2029",
+    "\x7f\x85\x9b",
+    "\U000e0001tag",
+]
+
+
+def text_of(plan: Plan, **options: Any) -> str:
+    out = io.StringIO()
+    render_text(plan, out, **options)
+    return out.getvalue()
+
+
+def markdown_of(plan: Plan) -> str:
+    out = io.StringIO()
+    render_markdown(plan, out)
+    return out.getvalue()
+
+
+def json_of(plan: Plan) -> str:
+    out = io.StringIO()
+    render_json(plan, out)
+    return out.getvalue()
+
+
+def raw_controls(text: str, allowed: str = "\n") -> list[str]:
+    return [c for c in text if not c.isprintable() and c not in allowed]
+
+
+def hostile_plan(name: str) -> Plan:
+    return Plan(
+        [
+            Change("create", name, None, name, diff=(FieldDiff(name, None, name),)),
+            Change("update", name, name, name, diff=(FieldDiff(name, name, [name, {name: 1}]),)),
+            Change("blocked", name, "cd-1", None, reason=name),
+            Change("delete", name, "cd-2", None),
+        ],
+        unchanged=1,
+        unmanaged=[name],
+        warnings=[name],
+    )
+
+
+# --- text ----------------------------------------------------------------------------
+
+
+def test_text_lists_each_campaign_and_its_fields() -> None:
+    text = text_of(sample_plan())
+    lines = text.splitlines()
+    assert '+ create "New One" campaigns/new.yaml' in lines
+    assert '~ update "Alpha" (cd-1) campaigns/alpha.yaml' in lines
+    assert '    ~ name: "alpha" -> "Alpha"' in lines
+    assert '~ update "beta" (cd-2) campaigns/beta.yaml' in lines
+    assert "    ~ dialingStrategy.maxRingTime: 30 -> 45" in lines
+    assert '! blocked "Busy" (cd-3) campaigns/busy.yaml' in lines
+    assert "    reason: the campaign is Active and can't be edited" in lines
+    assert '- delete "zeta" (cd-4)' in lines
+    # the order of the plan
+    order = [text.index(s) for s in ('"New One"', '"Alpha"', '"beta"', '"Busy"', '"zeta"')]
+    assert order == sorted(order)
+
+
+def test_text_summary_unmanaged_and_warnings() -> None:
+    lines = text_of(sample_plan()).splitlines()
+    assert (
+        "Plan: 1 to create, 2 to update, 1 to delete, 1 blocked, 4 unchanged;"
+        " 2 unmanaged campaigns not touched."
+    ) in lines
+    at = lines.index("2 unmanaged campaigns (no file describes them):")
+    assert lines[at + 1 : at + 3] == ['  "Another"', '  "legacy"']
+    at = lines.index("Warnings:")
+    assert lines[at + 1] == "  - campaign 'x': experienceFlowName 'y' is not comparable"
+
+
+def test_text_summary_like_the_brief() -> None:
+    plan = Plan(
+        [
+            Change("create", "a", None, None),
+            Change("update", "b", "cd-b", None, diff=(FieldDiff("priority", "5", "4"),)),
+            Change("update", "c", "cd-c", None, diff=(FieldDiff("priority", "5", "4"),)),
+            Change("blocked", "d", "cd-d", None, reason="Active"),
+        ],
+        unchanged=4,
+        unmanaged=["u"],
+    )
+    assert (
+        "Plan: 1 to create, 2 to update, 1 blocked, 4 unchanged; 1 unmanaged campaign not touched."
+        in text_of(plan).splitlines()
+    )
+
+
+def test_text_no_changes() -> None:
+    assert text_of(Plan([], unchanged=3)) == (
+        "No changes. The platform matches the files (3 campaigns).\n"
+    )
+    assert text_of(Plan([], unchanged=1)).startswith(
+        "No changes. The platform matches the files (1 campaign)."
+    )
+    text = text_of(Plan([], unchanged=2, unmanaged=["old"], warnings=["careful"]))
+    assert '  "old"' in text and "  - careful" in text
+
+
+def test_text_create_shows_the_fields_it_sends() -> None:
+    plan = Plan([Change("create", "n", None, None, diff=(FieldDiff("priority", None, "5"),))])
+    assert '    + priority: "5"' in text_of(plan).splitlines()
+
+
+def test_text_added_and_removed_values() -> None:
+    saturday = {"day": "SA", "start": "10:00 AM", "end": "2:00 PM"}
+    diffs = (
+        FieldDiff("dialingStrategy.callingHours.days[SA]", None, saturday),
+        FieldDiff("dialingStrategy.callingHours.days[FR]", saturday, None),
+    )
+    lines = text_of(Plan([Change("update", "n", "cd-1", None, diff=diffs)])).splitlines()
+    assert (
+        '    + dialingStrategy.callingHours.days[SA]: null -> {"day": "SA", "start": "10:00 AM",'
+        ' "end": "2:00 PM"}'
+    ) in lines
+    assert any(line.startswith("    - dialingStrategy.callingHours.days[FR]: {") for line in lines)
+
+
+def test_long_strings_are_shortened_in_the_middle() -> None:
+    before = SAMPLE_REQUEST["description"]
+    after = before + " and more"
+    shown = render_value(after)
+    assert len(shown) <= 82
+    assert shown.startswith('"This voice campaign')
+    assert shown.endswith('and more"')
+    assert "…" in shown
+    assert render_value("short") == '"short"'
+    assert render_value(None) == "null"
+    assert render_value(True) == "true"
+    assert render_value(["a"]) == '["a"]'
+
+
+def test_shorten() -> None:
+    assert shorten("abc", 3) == "abc"
+    assert shorten("abcdefghij", 5) == "ab…ij"
+    assert len(shorten("x" * 1000, 50)) == 50
+
+
+def test_color_only_when_asked() -> None:
+    plain = text_of(sample_plan())
+    assert "\x1b" not in plain
+    colored = text_of(sample_plan(), color=True)
+    assert '\x1b[32m+ create "New One"' in colored
+    assert '\x1b[33m~ update "Alpha"' in colored
+    assert '\x1b[31m! blocked "Busy"' in colored
+    assert '\x1b[31m- delete "zeta"' in colored
+
+
+def test_escape() -> None:
+    assert escape("plain") == "plain"
+    assert escape("a\nb\tc\x1b") == "a\\nb\\tc\\u001b"
+    assert escape("\u202e") == "\\u202e"
+    assert escape("\U000e0001") == "\\udb40\\udc01"
+    assert escape("a\nb", keep="\n") == "a\nb"
+
+
+def test_hostile_names_in_text_are_escaped() -> None:
+    for name in HOSTILE_NAMES:
+        text = text_of(hostile_plan(name), color=False)
+        assert raw_controls(text) == [], name
+        assert len(max(text.splitlines(), key=len)) < 1000
+    text = text_of(hostile_plan("a\nb"))
+    assert '"a\\nb"' in text
+    text = text_of(hostile_plan("\x1b[2J"))
+    assert "\\u001b[2J" in text
+
+
+# --- Markdown ------------------------------------------------------------------------
+
+
+def test_markdown_heading_table_and_fenced_diffs() -> None:
+    text = markdown_of(sample_plan())
+    lines = text.splitlines()
+    assert lines[0] == (
+        "### campsync plan: 1 to create, 2 to update, 1 to delete, 1 blocked, 4 unchanged;"
+        " 2 unmanaged campaigns not touched."
+    )
+    assert "| ~ | update | Alpha | cd-1 | campaigns/alpha.yaml | 1 field |" in lines
+    assert any(
+        line.startswith("| ! | blocked | Busy | cd-3 |") and "Active and can't be edited" in line
+        for line in lines
+    )
+    assert "```diff" in lines
+    at = lines.index("**update: beta**")
+    assert lines[at + 2 : at + 6] == [
+        "```diff",
+        "- dialingStrategy.maxRingTime: 30",
+        "+ dialingStrategy.maxRingTime: 45",
+        "```",
+    ]
+    assert "- legacy" in lines
+    assert "**Warnings**" in lines
+
+
+def test_markdown_no_changes() -> None:
+    text = markdown_of(Plan([], unchanged=2))
+    assert text.startswith("### campsync plan: no changes\n")
+    assert "No changes. The platform matches the files (2 campaigns)." in text
+
+
+def test_markdown_escapes_pipes_backticks_and_markup() -> None:
+    name = "a|b `c` <b>x</b> [l](u) @team"
+    text = markdown_of(Plan([Change("delete", name, "cd|1", "f`x")]))
+    row = next(line for line in text.splitlines() if line.startswith("| - |"))
+    assert "a\\|b \\`c\\` \\<b\\>x\\</b\\> \\[l\\](u) \\@team" in row
+    assert "cd\\|1" in row and "f\\`x" in row
+    # the row still has exactly its 7 unescaped cell separators
+    assert row.replace("\\|", "").count("|") == 7
+
+
+def test_hostile_names_in_markdown() -> None:
+    for name in HOSTILE_NAMES:
+        text = markdown_of(hostile_plan(name))
+        assert raw_controls(text) == [], name
+        for line in text.splitlines():
+            if line.startswith("| "):
+                assert line.replace("\\|", "").count("|") == 7, line
+        # a fence is only ever opened and closed by campsync's own lines
+        fences = [line for line in text.splitlines() if line.startswith("```")]
+        assert fences == ["```diff", "```"] * (len(fences) // 2)
+
+
+# --- JSON ----------------------------------------------------------------------------
+
+
+def test_json_is_exactly_the_plan_json() -> None:
+    plan = sample_plan()
+    assert json.loads(json_of(plan)) == plan.to_json()
+
+
+def test_json_of_hostile_names_round_trips() -> None:
+    for name in HOSTILE_NAMES:
+        text = json_of(hostile_plan(name))
+        assert raw_controls(text) == [], name
+        text.encode("utf-8")  # writable to a UTF-8 stream, lone surrogates included
+        data = json.loads(text)
+        assert data["changes"][0]["name"] == name
+
+
+def test_renderer_registry() -> None:
+    assert set(RENDERERS) == {"text", "json", "markdown"}
+    for render in RENDERERS.values():
+        out = io.StringIO()
+        render(sample_plan(), out)
+        assert out.getvalue()
+
+
+# --- properties ----------------------------------------------------------------------
+
+any_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | any_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    any_text, any_text, values, values, st.sampled_from(["create", "update", "blocked", "delete"])
+)
+def test_property_renderers_never_raise_nor_leak_controls(
+    name: str, text: str, before: Any, after: Any, action: Any
+) -> None:
+    change = Change(
+        action,
+        name,
+        text or None,
+        text or None,
+        diff=(FieldDiff(text, before, after),),
+        reason=text or "r",
+    )
+    plan = Plan([change], unchanged=1, unmanaged=[name], warnings=[text])
+    for render in (render_text, render_markdown):
+        out = io.StringIO()
+        render(plan, out)
+        assert raw_controls(out.getvalue()) == []
+        out.getvalue().encode("utf-8")
+    out = io.StringIO()
+    render_json(plan, out)
+    out.getvalue().encode("utf-8")
+    assert json.loads(out.getvalue())["changes"][0]["name"] == name
+
+
+def test_unicodedata_sanity() -> None:
+    # bidi overrides are format characters: not printable, hence escaped
+    assert unicodedata.category("\u202e") == "Cf"
+    assert not "\u202e".isprintable()
