@@ -1,17 +1,117 @@
-"""`campsync pull` (placeholder until its issue lands)."""
+"""`campsync pull [PATH]`: write a campaign file for each platform campaign no file describes.
+
+Reads only from the platform: one list (every page) and one get-one per campaign written.
+Prints a line per file written and a summary on stdout; warnings go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
-from campsync.errors import UsageError
+from campsync.commands.common import add_remote_options, settings_from_args
+from campsync.kore.client import KoreClient
+from campsync.puller import PullFile, PullPlan, prepare_pull, write_pull
+from campsync.settings import Settings
+from campsync.validation import validate_paths
+
+DEFAULT_PATH = "campaigns"
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("pull", help="(not built yet)")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "pull",
+        help="write a file for each platform campaign that no file describes yet (reads only)",
+        description="Write one campaign file under PATH for every platform campaign that no "
+        "file describes yet (matched as plan does: by id, else by name). Existing files are "
+        "never replaced, unless --overwrite is given.",
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=DEFAULT_PATH,
+        metavar="PATH",
+        help=f"the folder of campaign files (default: {DEFAULT_PATH})",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="also rewrite the files that already describe platform campaigns, updating their "
+        "values in place (comments are kept where possible)",
+    )
+    add_remote_options(parser)
     parser.set_defaults(run=run)
 
 
+async def _prepare(root: Path, settings: Settings, overwrite: bool) -> PullPlan:
+    async with KoreClient(settings) as client:
+        return await prepare_pull(client, root, settings, overwrite=overwrite)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'campsync pull' is not built yet")
+    settings = settings_from_args(args)
+    settings.require_remote()
+    root = Path(args.path)
+    plan = asyncio.run(_prepare(root, settings, args.overwrite))
+
+    if plan.overwrites:
+        print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")
+        for pulled in plan.overwrites:
+            print(f"  {pulled.display} ({pulled.campaign.name})")
+
+    def report(pulled: PullFile) -> None:
+        verb = "rewrote" if pulled.overwrite else "wrote"
+        print(f"{verb} {pulled.display} ({pulled.campaign.name})", flush=True)
+
+    written = write_pull(plan, root, on_written=report)
+    print(summary(plan, root))
+    warn_unmapped_flows(plan)
+    warn_invalid(written, plan)
+    return 0
+
+
+def summary(plan: PullPlan, root: Path) -> str:
+    new, rewritten = len(plan.new_files), len(plan.overwrites)
+    parts = [f"Pulled {new} campaign(s) into new files under {root.as_posix()}"]
+    if rewritten or plan.unchanged:
+        parts.append(f"rewrote {rewritten} file(s), {plan.unchanged} already up to date")
+    elif plan.already_described:
+        parts.append(
+            f"{plan.already_described} campaign(s) already described by a file "
+            "(left alone; --overwrite rewrites them)"
+        )
+    return "; ".join(parts) + "."
+
+
+def warn_unmapped_flows(plan: PullPlan) -> None:
+    flows = plan.unmapped_flows()
+    if not flows:
+        return
+    count = sum(len(files) for files in flows.values())
+    print(
+        f"campsync: warning: {count} file(s) were written without experienceFlowName: no name "
+        "for their experience flow id in campsync.yaml. Agentless campaigns need "
+        "experienceFlowName, so those files do not validate until it is added. Map each id "
+        "under experienceFlows in campsync.yaml (Flow Name: cf-...) and run "
+        "'campsync pull --overwrite', or add experienceFlowName to the files:",
+        file=sys.stderr,
+    )
+    for flow_id, files in flows.items():
+        shown = ", ".join(pulled.display for pulled in files)
+        print(f"  {flow_id}: {shown}", file=sys.stderr)
+
+
+def warn_invalid(written: list[PullFile], plan: PullPlan) -> None:
+    """Say which written files do not validate for another reason than a missing flow name
+    (e.g. a platform value the schema refuses), so that the user is not surprised later."""
+    if not written:
+        return
+    flow_files = {p.display for files in plan.unmapped_flows().values() for p in files}
+    result = validate_paths([pulled.path for pulled in written])
+    for problem in result.problems:
+        if problem.file in flow_files and "experienceFlowName" in str(problem):
+            continue
+        print(f"campsync: warning: {problem}", file=sys.stderr)
