@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from campsync.yamlio import quoted
+
 _TIME = re.compile(r"^(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)$")
 
 
@@ -51,11 +53,13 @@ def check_campaign(data: dict[str, Any]) -> list[Finding]:
 def _check_timezone(zone: Any, path: tuple[str | int, ...]) -> list[Finding]:
     if not isinstance(zone, str) or not zone or zone in iana_zones():
         return []
-    message = f"'{zone}' is not an IANA time zone (like 'America/New_York')"
+    message = f"{quoted(zone)} is not an IANA time zone (like 'America/New_York')"
     by_case = [z for z in iana_zones() if z.casefold() == zone.casefold()]
-    close = by_case or difflib.get_close_matches(zone, sorted(iana_zones()), n=1, cutoff=0.8)
+    close = by_case
+    if not close and len(zone) <= 64:
+        close = difflib.get_close_matches(zone, sorted(iana_zones()), n=1, cutoff=0.8)
     if close:
-        message = f"'{zone}' is not an IANA time zone (did you mean '{close[0]}'?)"
+        message = f"{quoted(zone)} is not an IANA time zone (did you mean '{close[0]}'?)"
     return [Finding(path, message)]
 
 

@@ -14,7 +14,7 @@ from campsync import campaign_rules
 from campsync.errors import UsageError
 from campsync.schema import campaign_validator
 from campsync.validation_messages import problems_from_schema_error
-from campsync.yamlio import Document, YamlLoadError, load_yaml_text, read_text
+from campsync.yamlio import Document, YamlLoadError, load_yaml_text, printable, quoted, read_text
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -79,9 +79,9 @@ def display_name(path: Path, cwd: Path | None = None) -> str:
     base = (cwd or Path.cwd()).absolute()
     absolute = path.absolute()
     try:
-        return absolute.relative_to(base).as_posix()
+        return printable(absolute.relative_to(base).as_posix())
     except ValueError:
-        return path.as_posix()
+        return printable(path.as_posix())
 
 
 def find_campaign_files(paths: Sequence[Path]) -> list[Path]:
@@ -175,7 +175,8 @@ def format_path(path: Sequence[str | int]) -> str:
         if isinstance(step, int):
             text += f"[{step}]"
         else:
-            text += f".{step}" if text else step
+            name = printable(step, 60)
+            text += f".{name}" if text else name
     return text
 
 
@@ -212,10 +213,10 @@ def _duplicates(checked: list[_Checked], key: str, normalise: Any) -> list[Probl
             others = ", ".join(f"{f}:{ln}:{col}" for f, (ln, col), _ in members if f != file)
             if key == "name":
                 message = (
-                    f"campaign name '{value}' is also used in {others} "
+                    f"campaign name {quoted(value)} is also used in {others} "
                     "(names must be unique, ignoring case)"
                 )
             else:
-                message = f"campaign id '{value}' is also used in {others}"
+                message = f"campaign id {quoted(value)} is also used in {others}"
             problems.append(Problem(file, line, column, key, message))
     return problems

@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from campsync.schema import campaign_validator
+from campsync.yamlio import quoted
 
 PathTuple = tuple[str | int, ...]
 
@@ -40,8 +41,7 @@ def show(value: Any, limit: int = 60) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        text = value if len(value) <= limit else value[: limit - 3] + "..."
-        return "'" + text.replace("'", "''") + "'"
+        return quoted(value, limit)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -135,10 +135,12 @@ def _forbidden_paths(error: ValidationError, data: Any) -> list[PathTuple]:
 
 
 def _unknown_field(key: str, known: Sequence[str]) -> str:
-    by_case = [k for k in known if k.casefold() == key.casefold()]
-    close = by_case or difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    close: list[str] = []
+    if len(key) <= 100:
+        by_case = [k for k in known if k.casefold() == key.casefold()]
+        close = by_case or difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown field '{key}'{hint}"
+    return f"unknown field {quoted(key)}{hint}"
 
 
 def _type_names(value: Any) -> str:

@@ -94,7 +94,7 @@ class _StrictComposer(Composer):
         if isinstance(event, AliasEvent):
             mark = event.start_mark
             raise YamlLoadError(
-                f"YAML aliases are not allowed (found '*{event.anchor}')",
+                f"YAML aliases are not allowed (found {quoted('*' + str(event.anchor))})",
                 mark.line + 1,
                 mark.column + 1,
             )
@@ -102,7 +102,7 @@ class _StrictComposer(Composer):
         if anchor is not None:
             mark = event.start_mark
             raise YamlLoadError(
-                f"YAML anchors are not allowed (found '&{anchor}')",
+                f"YAML anchors are not allowed (found {quoted('&' + str(anchor))})",
                 mark.line + 1,
                 mark.column + 1,
             )
@@ -174,7 +174,7 @@ def load_yaml_text(text: str) -> Document | None:
         line, column = _offset_position(text, exc.position)
         raise YamlLoadError(f"YAML syntax error: {_reader_reason(exc)}", line, column) from None
     except YAMLError as exc:
-        raise YamlLoadError(f"YAML syntax error: {_one_line(str(exc))}") from None
+        raise YamlLoadError(f"YAML syntax error: {printable(_one_line(str(exc)), 200)}") from None
     except RecursionError:
         raise YamlLoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
 
@@ -187,7 +187,7 @@ def load_yaml_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document |
 def _from_marked(exc: MarkedYAMLError) -> YamlLoadError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
-    reason = _one_line(str(problem))
+    reason = printable(_one_line(str(problem)), 200)
     if "single document" in str(exc.context):
         reason = "more than one YAML document; a campaign file holds exactly one"
     elif "maximum depth" in reason:
@@ -203,7 +203,7 @@ def _reader_reason(exc: ReaderError) -> str:
     character = exc.character
     if isinstance(character, int):
         return f"character U+{character:04X} is not allowed in YAML"
-    return _one_line(str(exc.reason))
+    return printable(_one_line(str(exc.reason)), 200)
 
 
 def _offset_position(text: str, offset: int) -> tuple[int, int]:
@@ -214,6 +214,23 @@ def _offset_position(text: str, offset: int) -> tuple[int, int]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def printable(text: str, limit: int = 0) -> str:
+    """`text` safe for a one-line message: control characters escaped, and cut to
+    `limit` characters (0: no cut)."""
+    if limit and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """'text' as a user wrote it: single-quoted, printable, short."""
+    return "'" + printable(text, limit).replace("'", "''") + "'"
 
 
 class _Converter:
@@ -245,13 +262,13 @@ class _Converter:
             key = self._scalar(key_node)
             if not isinstance(key, str):
                 raise YamlLoadError(
-                    f"mapping key {key_node.value!r} must be text; put it in quotes",
+                    f"mapping key {quoted(str(key_node.value))} must be text; put it in quotes",
                     *_position(key_node),
                 )
             if key in first_seen:
                 first_line, _ = _position(first_seen[key])
                 raise YamlLoadError(
-                    f"duplicate key '{key}' (first defined on line {first_line})",
+                    f"duplicate key {quoted(key)} (first defined on line {first_line})",
                     *_position(key_node),
                 )
             first_seen[key] = key_node
@@ -269,7 +286,8 @@ class _Converter:
             return self._constructor.construct_object(node, deep=True)
         except (YAMLError, ValueError, TypeError, ArithmeticError) as exc:
             raise YamlLoadError(
-                f"cannot read {node.value!r} as {tag.removeprefix(_CORE)}: {_one_line(str(exc))}",
+                f"cannot read {quoted(str(node.value))} as {tag.removeprefix(_CORE)}: "
+                f"{printable(_one_line(str(exc)), 100)}",
                 *_position(node),
             ) from None
 
@@ -280,4 +298,4 @@ class _Converter:
             raise YamlLoadError("YAML merge keys ('<<') are not allowed", *_position(node))
         if tag not in allowed:
             shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
-            raise YamlLoadError(f"YAML tag '{shown}' is not allowed here", *_position(node))
+            raise YamlLoadError(f"YAML tag {quoted(shown)} is not allowed here", *_position(node))
