@@ -1,0 +1,155 @@
+"""Orchestrates an apply: sends the planned writes concurrently, stops starting new ones when
+asked, and reports what was applied. Also checks that a saved plan is still fresh.
+No printing here: results go to a callback and into the returned ApplyResult."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from campsync.errors import CampsyncError, StalePlanError
+from campsync.plan import Change, Plan
+from campsync.planner import DEFAULT_TYPE, Lister, list_platform
+
+WRITE_ACTIONS = ("create", "update", "delete")
+
+
+class Writer(Protocol):
+    async def update_campaign(
+        self, campaign_id: str, body: dict[str, Any], campaign_type: str = ...
+    ) -> dict[str, Any]: ...
+
+    async def create_campaign(self, body: dict[str, Any], campaign_type: str = ...) -> str: ...
+
+    async def delete_campaign(
+        self, campaign_id: str, campaign_type: str = ...
+    ) -> dict[str, Any]: ...
+
+
+@dataclass
+class ApplyResult:
+    applied: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    skipped: list[Change] = field(default_factory=list)  # blocked, or not started (stopped)
+    interrupted: bool = False
+    created_ids: dict[str, str] = field(default_factory=dict)  # file (or name) -> new id
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped and not self.interrupted
+
+
+# Called once per change as soon as its outcome is known: (change, None) when applied,
+# (change, reason) when it failed.
+ResultCallback = Callable[[Change, str | None], None]
+
+
+def writes_of(plan: Plan) -> list[Change]:
+    return [c for c in plan.changes if c.action in WRITE_ACTIONS]
+
+
+async def _send(client: Writer, change: Change) -> str | None:
+    """One write; returns the new id for a create."""
+    if change.action == "create":
+        if change.body is None:
+            raise CampsyncError(f"campaign {change.name!r}: the plan has no body to create")
+        return await client.create_campaign(dict(change.body), change.campaign_type)
+    if change.id is None:
+        raise CampsyncError(f"campaign {change.name!r}: the plan has no campaign id")
+    if change.action == "update":
+        if change.body is None:
+            raise CampsyncError(f"campaign {change.name!r}: the plan has no body to send")
+        await client.update_campaign(change.id, dict(change.body), change.campaign_type)
+        return None
+    await client.delete_campaign(change.id, change.campaign_type)
+    return None
+
+
+async def apply_plan(
+    client: Writer,
+    plan: Plan,
+    *,
+    stop: asyncio.Event | None = None,
+    parallelism: int = 10,
+    on_result: ResultCallback | None = None,
+) -> ApplyResult:
+    """Send every write of the plan (blocked changes are skipped). A failure of one write does
+    not stop the others. Once `stop` is set no new write starts; those in flight complete."""
+    result = ApplyResult()
+    stop = stop if stop is not None else asyncio.Event()
+    gate = asyncio.Semaphore(max(1, parallelism))
+
+    result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
+    writes = writes_of(plan)
+    outcomes: dict[int, tuple[str, str | None]] = {}
+
+    async def run(index: int, change: Change) -> None:
+        async with gate:
+            # Checked after waiting for a slot: a stop while queued means "never started".
+            if stop.is_set():
+                outcomes[index] = ("skipped", None)
+                return
+            try:
+                new_id = await _send(client, change)
+            except CampsyncError as exc:
+                outcomes[index] = ("failed", str(exc))
+            except Exception as exc:  # a bug must not hide the other results
+                outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
+            else:
+                outcomes[index] = ("applied", new_id)
+            if on_result is not None:
+                state, detail = outcomes[index]
+                on_result(change, detail if state == "failed" else None)
+
+    await asyncio.gather(*(run(i, c) for i, c in enumerate(writes)))
+
+    for index, change in enumerate(writes):
+        state, detail = outcomes[index]
+        if state == "applied":
+            result.applied.append(change)
+            if change.action == "create" and detail:
+                result.created_ids[change.file or change.name] = detail
+        elif state == "failed":
+            result.failed.append((change, detail or "failed"))
+        else:
+            result.skipped.append(change)
+    result.interrupted = stop.is_set()
+    return result
+
+
+async def check_fresh(client: Lister, plan: Plan) -> None:
+    """Refuse a saved plan when a campaign it touches changed on the platform since: an update
+    whose campaign's updatedAt (from the list, no full re-read) differs, or vanished, or a create
+    whose name now exists. Raises StalePlanError naming the campaign(s)."""
+    writes = writes_of(plan)
+    if not writes:
+        return
+    types = {DEFAULT_TYPE, *(c.campaign_type for c in writes)}
+    listed = await list_platform(client, types)
+    by_id = {entry.id: entry for entry in listed}
+    names = {entry.name.casefold() for entry in listed}
+
+    stale: list[str] = []
+    for change in writes:
+        if change.action == "create":
+            if change.name.casefold() in names:
+                stale.append(f"campaign {change.name!r} was created")
+            continue
+        entry = by_id.get(change.id or "")
+        if entry is None:
+            stale.append(f"campaign {change.name!r} ({change.id}) was deleted")
+        elif entry.updated_at != change.updated_at:
+            stale.append(f"campaign {change.name!r} ({change.id}) changed")
+    if stale:
+        raise StalePlanError(
+            f"the plan is out of date: {_join(stale)} on the platform after the plan was made; "
+            "nothing was applied, plan again"
+        )
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 3:
+        return ", ".join(items)
+    return ", ".join(items[:3]) + f" and {len(items) - 3} more"

@@ -1,0 +1,105 @@
+"""The applier's own logic against an in-memory writer (no HTTP): concurrency bound, partial
+failure, the stop event. End-to-end behaviour against the emulator is in test_apply.py."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from campsync.applier import apply_plan
+from campsync.errors import ApiError
+from campsync.plan import Change, Plan
+
+
+class MemoryWriter:
+    def __init__(self, *, refuse: set[str] | None = None, gate: asyncio.Event | None = None):
+        self.refuse = refuse or set()
+        self.gate = gate
+        self.sent: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def _write(self, action: str, cid: str | None, body: dict[str, Any]) -> None:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            else:
+                await asyncio.sleep(0)
+            if body.get("name") in self.refuse:
+                raise ApiError("contactLists: unknown list 'Nope'", status=400)
+            self.sent.append((action, cid, body))
+        finally:
+            self.in_flight -= 1
+
+    async def update_campaign(
+        self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        await self._write("update", campaign_id, body)
+        return {}
+
+    async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
+        await self._write("create", None, body)
+        return f"cd-new-{body['name']}"
+
+    async def delete_campaign(
+        self, campaign_id: str, campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        await self._write("delete", campaign_id, {})
+        return {}
+
+
+def update(name: str) -> Change:
+    return Change(
+        action="update", name=name, id=f"cd-{name}", file=f"{name}.yaml", body={"name": name}
+    )
+
+
+def plan_of(*changes: Change) -> Plan:
+    return Plan(changes=list(changes), unchanged=0, unmanaged=[], warnings=[])
+
+
+async def test_every_write_is_sent_within_the_parallelism_and_blocked_ones_are_not() -> None:
+    writer = MemoryWriter()
+    blocked = Change(action="blocked", name="B", id="cd-B", file="B.yaml", reason="Active")
+    create = Change(action="create", name="N", id=None, file="N.yaml", body={"name": "N"})
+    changes = [update(str(i)) for i in range(7)]
+    result = await apply_plan(writer, plan_of(create, *changes, blocked), parallelism=3)
+    assert len(writer.sent) == 8
+    assert writer.max_in_flight <= 3
+    assert result.skipped == [blocked]
+    assert result.created_ids == {"N.yaml": "cd-new-N"}
+    assert not result.ok and not result.interrupted and not result.failed
+
+
+async def test_a_failure_does_not_stop_the_others() -> None:
+    writer = MemoryWriter(refuse={"2"})
+    seen: list[tuple[str, str | None]] = []
+    result = await apply_plan(
+        writer,
+        plan_of(*(update(str(i)) for i in range(4))),
+        on_result=lambda c, err: seen.append((c.name, err)),
+    )
+    assert [c.name for c in result.applied] == ["0", "1", "3"]
+    assert [(c.name, "unknown list" in reason) for c, reason in result.failed] == [("2", True)]
+    assert sorted(n for n, _ in seen) == ["0", "1", "2", "3"]
+    assert not result.ok
+
+
+async def test_stop_lets_writes_in_flight_finish_and_starts_no_new_ones() -> None:
+    gate = asyncio.Event()
+    writer = MemoryWriter(gate=gate)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        apply_plan(writer, plan_of(*(update(str(i)) for i in range(6))), stop=stop, parallelism=2)
+    )
+    while writer.in_flight < 2:
+        await asyncio.sleep(0)
+    stop.set()
+    gate.set()
+    result = await task
+    assert result.interrupted
+    assert [c.name for c in result.applied] == ["0", "1"]
+    assert [c.name for c in result.skipped] == ["2", "3", "4", "5"]
+    assert len(writer.sent) == 2

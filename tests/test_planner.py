@@ -1,0 +1,150 @@
+"""The planner's matching of files to listed campaigns, and its pluggable full read.
+
+Matching is pure; make_plan is exercised end to end against the emulator in
+tests/test_cli_plan.py. Here a small in-memory reader (not an HTTP session) checks that the
+full read goes through the pluggable fetcher and only for the campaigns files describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from campsync.planner import (
+    REASON_ACTIVE,
+    Listed,
+    MatchError,
+    client_fetcher,
+    make_plan,
+    match_files,
+)
+from campsync.settings import Settings
+from campsync.validation import CampaignFile
+
+
+def listed(cid: str, name: str, *, campaign_type: str = "voice", status: str = "Ready") -> Listed:
+    item = {"_id": cid, "name": name, "status": status, "updatedAt": "2025-01-01T00:00:00.000Z"}
+    return Listed(
+        id=cid,
+        name=name,
+        updated_at=item["updatedAt"],
+        status=status,
+        campaign_type=campaign_type,
+        item=item,
+    )
+
+
+def cfile(file: str, name: str, **extra: Any) -> CampaignFile:
+    return CampaignFile(file=file, data={"name": name, **extra})
+
+
+def test_match_by_id_then_by_name_case_insensitively_else_create() -> None:
+    platform = [listed("cd-1", "Alpha"), listed("cd-2", "Beta"), listed("cd-3", "Gamma")]
+    files = [
+        cfile("a.yaml", "Renamed Alpha", id="cd-1"),
+        cfile("b.yaml", "BETA"),
+        cfile("n.yaml", "New One"),
+    ]
+    m = match_files(files, platform)
+    assert [(cf.file, e.id) for cf, e in m.matched] == [("a.yaml", "cd-1"), ("b.yaml", "cd-2")]
+    assert [cf.file for cf in m.to_create] == ["n.yaml"]
+    assert m.unknown_id == []
+    assert [e.name for e in m.unmanaged] == ["Gamma"]
+
+
+def test_unknown_id_is_reported_not_created() -> None:
+    m = match_files([cfile("x.yaml", "Alpha", id="cd-gone")], [listed("cd-1", "Alpha")])
+    assert [cf.file for cf in m.unknown_id] == ["x.yaml"]
+    assert m.matched == [] and m.to_create == []
+    assert [e.id for e in m.unmanaged] == ["cd-1"]
+
+
+def test_two_files_resolving_to_one_campaign_is_one_line_naming_both() -> None:
+    files = [cfile("b.yaml", "alpha"), cfile("a.yaml", "Other", id="cd-1")]
+    with pytest.raises(MatchError) as info:
+        match_files(files, [listed("cd-1", "Alpha")])
+    message = str(info.value)
+    assert "\n" not in message
+    assert "a.yaml" in message and "b.yaml" in message and "cd-1" in message
+
+
+def test_ambiguous_platform_names_ask_for_an_id() -> None:
+    with pytest.raises(MatchError, match="add the id"):
+        match_files([cfile("a.yaml", "Alpha")], [listed("cd-1", "Alpha"), listed("cd-2", "ALPHA")])
+
+
+def test_name_match_prefers_the_files_own_type() -> None:
+    platform = [listed("cd-v", "Alpha"), listed("cd-s", "Alpha", campaign_type="sms")]
+    m = match_files([cfile("a.yaml", "Alpha", campaignType="sms")], platform)
+    assert [e.id for _, e in m.matched] == ["cd-s"]
+
+
+class MemoryPlatform:
+    """Answers list and get-one from memory, counting get-one calls."""
+
+    def __init__(self, campaigns: dict[str, dict[str, Any]]) -> None:
+        self.campaigns = campaigns
+        self.gets: list[str] = []
+
+    async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
+        if campaign_type != "voice":
+            return []
+        keep = ("_id", "name", "status", "updatedAt")
+        return [{k: c[k] for k in keep if k in c} for c in self.campaigns.values()]
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        self.gets.append(campaign_id)
+        return dict(self.campaigns[campaign_id])
+
+
+def live(cid: str, name: str, status: str = "Ready") -> dict[str, Any]:
+    return {
+        "_id": cid,
+        "name": name,
+        "lname": name.lower(),
+        "description": "d",
+        "status": status,
+        "updatedAt": "2025-01-01T00:00:00.000Z",
+    }
+
+
+async def test_full_read_is_pluggable_and_only_for_described_campaigns() -> None:
+    platform = MemoryPlatform({"cd-1": live("cd-1", "Alpha"), "cd-2": live("cd-2", "Beta")})
+    asked: list[list[tuple[str, str | None]]] = []
+    plain = client_fetcher(platform)
+
+    async def fetch(wanted: Sequence[Listed]) -> dict[str, dict[str, Any]]:
+        asked.append([(e.id, e.updated_at) for e in wanted])
+        return await plain(wanted)
+
+    files = [cfile("a.yaml", "Alpha", description="d")]
+    plan = await make_plan(platform, files, Settings(), fetch_full=fetch)
+    assert asked == [[("cd-1", "2025-01-01T00:00:00.000Z")]]
+    assert platform.gets == ["cd-1"]
+    assert plan.changes == [] and plan.unchanged == 1 and plan.unmanaged == ["Beta"]
+
+
+async def test_progress_counts_the_full_reads() -> None:
+    platform = MemoryPlatform({f"cd-{i}": live(f"cd-{i}", f"C{i}") for i in range(3)})
+    seen: list[tuple[int, int]] = []
+    files = [cfile(f"{i}.yaml", f"C{i}", description="d") for i in range(3)]
+    await make_plan(platform, files, Settings(), progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3) and len(seen) == 4
+
+
+async def test_active_campaign_that_differs_is_blocked_one_that_matches_is_unchanged() -> None:
+    platform = MemoryPlatform(
+        {"cd-1": live("cd-1", "Alpha", "Active"), "cd-2": live("cd-2", "Beta", "Active")}
+    )
+    files = [
+        cfile("a.yaml", "Alpha", description="changed"),
+        cfile("b.yaml", "Beta", description="d"),
+    ]
+    plan = await make_plan(platform, files, Settings())
+    assert [(c.action, c.name, c.reason) for c in plan.changes] == [
+        ("blocked", "Alpha", REASON_ACTIVE)
+    ]
+    assert plan.changes[0].body is None
+    assert plan.unchanged == 1
