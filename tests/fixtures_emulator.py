@@ -15,7 +15,7 @@ import copy
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
@@ -28,6 +28,17 @@ TEST_CLIENT_ID = "cs-test-client"
 TEST_CLIENT_SECRET = "campsync-test-secret-0123456789abcdef"  # >= 32 bytes: no PyJWT warning
 TEST_STREAM_ID = "st-11111111-2222-4333-8444-555555555555"
 TEST_ACCOUNT_ID = "test-account"
+
+
+class EmulatorLike(Protocol):
+    """What the helpers need of an emulator: its settings and URL (a RunningEmulator,
+    or a stand-in for one running in another process)."""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+
+    @property
+    def url(self) -> str: ...
 
 
 def emulator_test_config(**overrides: Any) -> EmulatorConfig:
@@ -49,7 +60,7 @@ def emulator_test_config(**overrides: Any) -> EmulatorConfig:
 
 
 def emulator_token(
-    running: RunningEmulator | EmulatorConfig,
+    running: EmulatorLike | EmulatorConfig,
     jti: str | None = None,
     *,
     lifetime: int = 600,
@@ -57,7 +68,7 @@ def emulator_token(
 ) -> str:
     """A JWT the emulator accepts (a fresh jti unless one is given). Extra claims
     override the defaults, e.g. appId="someone-else" or exp=..."""
-    config = running.config if isinstance(running, RunningEmulator) else running
+    config = running if isinstance(running, EmulatorConfig) else running.config
     now = int(time.time())
     payload: dict[str, Any] = {
         "appId": config.client_id,
@@ -71,7 +82,7 @@ def emulator_token(
 
 
 def emulator_headers(
-    running: RunningEmulator, token: str | None = None, **overrides: str
+    running: EmulatorLike, token: str | None = None, **overrides: str
 ) -> dict[str, str]:
     """Headers of a platform call to `running`: auth, accountid, iid (and JSON)."""
     headers = {
@@ -185,7 +196,7 @@ def progressive_body(name: str = "Collections Push", **changes: Any) -> dict[str
 class EmulatorApi:
     """The platform's calls against a running emulator, with fresh valid headers each time."""
 
-    def __init__(self, session: aiohttp.ClientSession, running: RunningEmulator) -> None:
+    def __init__(self, session: aiohttp.ClientSession, running: EmulatorLike) -> None:
         self.session = session
         self.running = running
         stream = running.config.stream_id
