@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import jwt
@@ -124,7 +125,7 @@ async def test_jti_with_exp_more_than_an_hour_after_iat_is_refused(
     ],
 )
 async def test_expired_or_odd_times_are_refused(
-    emulator: RunningEmulator, api: EmulatorApi, token_claims: dict[str, object]
+    emulator: RunningEmulator, api: EmulatorApi, token_claims: dict[str, Any]
 ) -> None:
     token = emulator_token(emulator, **token_claims)
     status, answer = await list_with(api, emulator_headers(emulator, token))
