@@ -1,0 +1,221 @@
+"""The saved plan (`plan --out FILE`, then `apply FILE`).
+
+The file is the contract's plan JSON plus a `campsync` section with what apply
+needs to do exactly what was reviewed: the target (host, stream, account), when the
+plan was made, the names of unmanaged campaigns, and per change (same order as
+`changes`) the request body to send, the campaign type and the platform's
+`updatedAt` as read. A `checksum` (`sha256:` + hex) over the canonical JSON of all
+the rest lets `load_plan` refuse a file altered after it was made.
+
+It holds no secret, and must not: nothing from Settings other than the three
+target fields is written (no credentials, no token, no settings object).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from campsync.diffing import FieldDiff
+from campsync.errors import PlanFileError
+from campsync.fsutil import write_atomic
+from campsync.plan import ACTIONS, FORMAT_VERSION, Change, Plan
+from campsync.render import escape
+from campsync.settings import Settings
+
+CHECKSUM_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """Where a plan applies: the platform host, the app (stream) and the account."""
+
+    host: str
+    stream_id: str
+    account_id: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PlanTarget:
+        """The target of `settings` (only these three fields: never credentials)."""
+        return cls(settings.host, settings.stream_id or "", settings.account_id or "")
+
+    def to_json(self) -> dict[str, str]:
+        return {"host": self.host, "stream_id": self.stream_id, "account_id": self.account_id}
+
+    def differences(self, other: PlanTarget) -> list[str]:
+        """What differs from `other`, e.g. ["account_id 'a1' (now 'a2')"]; empty
+        when both are the same target (hosts compared without a trailing slash)."""
+        found: list[str] = []
+        for key, mine in self.to_json().items():
+            theirs = other.to_json()[key]
+            same = mine.rstrip("/") == theirs.rstrip("/") if key == "host" else mine == theirs
+            if not same:
+                found.append(f"{key} {mine!r} (now {theirs!r})")
+        return found
+
+
+def save_plan(path: Path, plan: Plan, target: PlanTarget, *, now: datetime | None = None) -> None:
+    """Write the plan to `path` atomically, owner-only (0600)."""
+    document = plan.to_json()
+    document["campsync"] = {
+        "target": target.to_json(),
+        "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "unmanaged": list(plan.unmanaged),
+        "changes": [
+            {
+                "campaign_type": change.campaign_type,
+                "body": change.body,
+                "updated_at": change.updated_at,
+            }
+            for change in plan.changes
+        ],
+    }
+    document["checksum"] = checksum(document)
+    # ASCII only: names with any character (even a lone surrogate) are written safely.
+    write_atomic(Path(path), json.dumps(document, indent=2, ensure_ascii=True) + "\n", private=True)
+
+
+def checksum(document: dict[str, Any]) -> str:
+    """`sha256:<hex>` over the canonical JSON of `document` without its checksum."""
+    rest = {key: value for key, value in document.items() if key != "checksum"}
+    canonical = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return CHECKSUM_PREFIX + hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def load_plan(path: Path) -> tuple[Plan, PlanTarget]:
+    """Read a saved plan; raise PlanFileError (one line) if it is unreadable, not a
+    campsync plan, of another format version, or altered after it was made."""
+    where = f"plan file {escape(str(path))}"
+    document = _read_json(Path(path), where)
+    if not isinstance(document, dict):
+        raise PlanFileError(f"{where}: not a campsync plan (not a JSON object)")
+    if "format_version" not in document:
+        raise PlanFileError(f"{where}: not a campsync plan (no format_version)")
+    version = document["format_version"]
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        shown = escape(json.dumps(version))[:40]
+        raise PlanFileError(
+            f"{where}: format_version {shown} is not supported"
+            f" (this campsync reads {FORMAT_VERSION})"
+        )
+    if not isinstance(document.get("checksum"), str):
+        raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
+    if checksum(document) != document["checksum"]:
+        raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
+    try:
+        return _parse(document)
+    except _Malformed as problem:
+        raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
+
+
+def _read_json(path: Path, where: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanFileError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise PlanFileError(f"{where}: is a directory") from None
+    except UnicodeDecodeError:
+        raise PlanFileError(f"{where}: not a campsync plan (not UTF-8 text)") from None
+    except OSError as error:
+        raise PlanFileError(f"{where}: cannot read it ({error.strerror})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PlanFileError(
+            f"{where}: not a campsync plan (not JSON: {error.msg} at line {error.lineno}"
+            f" column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise PlanFileError(f"{where}: not a campsync plan (nested too deeply)") from None
+
+
+class _Malformed(Exception):
+    """A structural problem; str = "field: what is wrong"."""
+
+
+def _field(
+    container: dict[str, Any], key: str, kind: type, where: str, *, optional: bool = False
+) -> Any:
+    if key not in container:
+        raise _Malformed(f"{where}{key}: missing")
+    value = container[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Malformed(f"{where}{key}: {_kind_name(kind)} expected")
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
+    return names.get(kind, "another type")
+
+
+def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
+    changes = _field(document, "changes", list, "")
+    summary = _field(document, "summary", dict, "")
+    warnings = _field(document, "warnings", list, "")
+    extra = _field(document, "campsync", dict, "")
+    target_data = _field(extra, "target", dict, "campsync.")
+    target = PlanTarget(
+        host=_field(target_data, "host", str, "campsync.target."),
+        stream_id=_field(target_data, "stream_id", str, "campsync.target."),
+        account_id=_field(target_data, "account_id", str, "campsync.target."),
+    )
+    _field(extra, "created_at", str, "campsync.")
+    unmanaged = _field(extra, "unmanaged", list, "campsync.")
+    extras = _field(extra, "changes", list, "campsync.")
+    if len(extras) != len(changes):
+        raise _Malformed("campsync.changes: not one entry per change")
+    if not all(isinstance(item, str) for item in [*warnings, *unmanaged]):
+        raise _Malformed("warnings and campsync.unmanaged: strings expected")
+    parsed = [
+        _change(entry, more, index)
+        for index, (entry, more) in enumerate(zip(changes, extras, strict=True))
+    ]
+    plan = Plan(
+        parsed,
+        unchanged=_field(summary, "unchanged", int, "summary."),
+        unmanaged=list(unmanaged),
+        warnings=list(warnings),
+    )
+    for key, count in plan.summary.items():
+        if key in summary and summary[key] != count:
+            raise _Malformed(f"summary.{key}: does not match the changes")
+    return plan, target
+
+
+def _change(entry: Any, more: Any, index: int) -> Change:
+    where = f"changes[{index}]."
+    if not isinstance(entry, dict) or not isinstance(more, dict):
+        raise _Malformed(f"changes[{index}]: an object expected")
+    action = _field(entry, "action", str, where)
+    if action not in ACTIONS:
+        raise _Malformed(f"{where}action: one of {', '.join(ACTIONS)} expected")
+    reason = entry.get("reason")
+    if action == "blocked" and not (isinstance(reason, str) and reason):
+        raise _Malformed(f"{where}reason: a blocked change needs one")
+    diffs = []
+    for number, item in enumerate(_field(entry, "diff", list, where)):
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise _Malformed(f"{where}diff[{number}]: an object with a path expected")
+        if "before" not in item or "after" not in item:
+            raise _Malformed(f"{where}diff[{number}]: before and after expected")
+        diffs.append(FieldDiff(item["path"], item["before"], item["after"]))
+    extra = f"campsync.changes[{index}]."
+    return Change(
+        action=action,
+        name=_field(entry, "name", str, where),
+        id=_field(entry, "id", str, where, optional=True),
+        file=_field(entry, "file", str, where, optional=True),
+        diff=tuple(diffs),
+        reason=reason if action == "blocked" else None,
+        campaign_type=_field(more, "campaign_type", str, extra),
+        body=_field(more, "body", dict, extra, optional=True),
+        updated_at=_field(more, "updated_at", str, extra, optional=True),
+    )

@@ -1,0 +1,242 @@
+"""The saved plan (campsync.planfile): round trip, 0600, checksum, format version,
+one-line reasons for every bad file, and no secret inside."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campsync.diffing import FieldDiff
+from campsync.errors import PlanFileError
+from campsync.plan import Change, Plan
+from campsync.planfile import PlanTarget, checksum, load_plan, save_plan
+from campsync.settings import load_settings
+from tests.test_plan_model import sample_plan
+
+TARGET = PlanTarget("https://platform.kore.ai", "st-1234", "acc-5678")
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def saved(tmp_path: Path, plan: Plan | None = None) -> Path:
+    path = tmp_path / "plan.json"
+    save_plan(path, plan or sample_plan(), TARGET, now=NOW)
+    return path
+
+
+def rewrite(path: Path, edit: Any, *, fix_checksum: bool) -> None:
+    document = json.loads(path.read_text())
+    edit(document)
+    if fix_checksum:
+        document["checksum"] = checksum(document)
+    path.write_text(json.dumps(document))
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    plan = sample_plan()
+    loaded, target = load_plan(saved(tmp_path, plan))
+    assert target == TARGET
+    assert loaded.to_json() == plan.to_json()
+    assert loaded.changes == plan.changes  # bodies, updated_at, campaign_type included
+    assert loaded.unmanaged == plan.unmanaged
+    assert loaded.warnings == plan.warnings
+    assert loaded.unchanged == plan.unchanged
+
+
+def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
+    document = json.loads(saved(tmp_path).read_text())
+    assert set(document) == {
+        "format_version",
+        "changes",
+        "summary",
+        "warnings",
+        "campsync",
+        "checksum",
+    }
+    assert document["format_version"] == 1
+    assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 71
+    extra = document["campsync"]
+    assert set(extra) == {"target", "created_at", "unmanaged", "changes"}
+    assert extra["target"] == {
+        "host": "https://platform.kore.ai",
+        "stream_id": "st-1234",
+        "account_id": "acc-5678",
+    }
+    assert extra["created_at"] == "2026-01-02T03:04:05+00:00"
+    update = extra["changes"][2]  # beta, after create and Alpha
+    assert document["changes"][2]["name"] == "beta"
+    assert update["updated_at"] == "2025-12-04T11:19:47.030Z"
+    assert update["body"]["dialingStrategy"]["maxRingTime"] == 30
+    assert update["campaign_type"] == "voice"
+
+
+def test_written_owner_only_and_atomically(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["plan.json"]  # no temp file left behind
+    save_plan(path, Plan([], unchanged=1), TARGET)  # replaces an existing plan
+    assert load_plan(path)[0].summary["unchanged"] == 1
+
+
+def test_no_secret_in_the_file(tmp_path: Path) -> None:
+    secret, jwt = "s3cr3t-client-secret-value", "eyJhbGciOiJIUzI1NiJ9.e30.sig"
+    config = tmp_path / "campsync.yaml"
+    config.write_text("experienceFlows:\n  Voice Survey Entry Flow: cf-1\n")
+    settings = load_settings(
+        env={
+            "KORE_CLIENT_ID": "cs-client",
+            "KORE_CLIENT_SECRET": secret,
+            "KORE_JWT": jwt,
+            "KORE_STREAM_ID": "st-9",
+            "KORE_ACCOUNT_ID": "acc-9",
+        },
+        config_path=config,
+    )
+    target = PlanTarget.from_settings(settings)
+    assert target == PlanTarget(settings.host, "st-9", "acc-9")
+    path = tmp_path / "plan.json"
+    save_plan(path, sample_plan(), target)
+    text = path.read_text()
+    assert secret not in text and jwt not in text and "cs-client" not in text
+
+
+def test_checksum_mismatch(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+
+    def louder(document: dict[str, Any]) -> None:
+        document["campsync"]["changes"][2]["body"]["dialingStrategy"]["maxRingTime"] = 120
+
+    rewrite(path, louder, fix_checksum=False)
+    assert load_error(path) == (
+        f"plan file {path}: checksum mismatch: the plan was altered after it was made"
+    )
+
+
+def test_reformatting_is_not_an_alteration(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    document = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(reversed(list(document.items())))))  # other order, no indent
+    assert load_plan(path)[0].to_json() == sample_plan().to_json()
+
+
+def test_other_format_version(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    rewrite(path, lambda d: d.update(format_version=2), fix_checksum=True)
+    assert load_error(path) == (
+        f"plan file {path}: format_version 2 is not supported (this campsync reads 1)"
+    )
+    rewrite(path, lambda d: d.update(format_version=True), fix_checksum=True)
+    assert "format_version true is not supported" in load_error(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "not a campsync plan (not JSON: Expecting value at line 1 column 1)"),
+        ("{oops", "not a campsync plan (not JSON: "),
+        ("[1, 2]", "not a campsync plan (not a JSON object)"),
+        ('{"changes": []}', "not a campsync plan (no format_version)"),
+        ('{"format_version": 1}', "not a campsync plan (no checksum)"),
+        ("\udcff", "not a campsync plan (not UTF-8 text)"),
+    ],
+)
+def test_not_a_plan(tmp_path: Path, content: str, reason: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_bytes(content.encode("utf-8", "surrogateescape"))
+    assert load_error(path).startswith(f"plan file {path}: {reason}")
+
+
+def test_unreadable(tmp_path: Path) -> None:
+    assert load_error(tmp_path / "nope.json") == f"plan file {tmp_path / 'nope.json'}: no such file"
+    assert load_error(tmp_path) == f"plan file {tmp_path}: is a directory"
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda d: d.pop("changes"), "changes: missing"),
+        (lambda d: d.update(changes={}), "changes: a list expected"),
+        (lambda d: d["changes"][0].pop("name"), "changes[0].name: missing"),
+        (lambda d: d["changes"][0].update(action="rename"), "changes[0].action: one of"),
+        (lambda d: d["changes"][3].pop("reason"), "changes[3].reason: a blocked change needs one"),
+        (lambda d: d["changes"][1]["diff"][0].pop("after"), "changes[1].diff[0]: before and after"),
+        (lambda d: d["campsync"]["changes"].pop(), "campsync.changes: not one entry per change"),
+        (
+            lambda d: d["campsync"]["target"].pop("account_id"),
+            "campsync.target.account_id: missing",
+        ),
+        (
+            lambda d: d["campsync"]["changes"][1].update(body=[1]),
+            "campsync.changes[1].body: an object",
+        ),
+        (lambda d: d["summary"].update(update=7), "summary.update: does not match the changes"),
+        (lambda d: d["summary"].update(unchanged="4"), "summary.unchanged: an integer expected"),
+        (lambda d: d.pop("campsync"), "campsync: missing"),
+    ],
+)
+def test_malformed_but_consistent_plan(tmp_path: Path, edit: Any, reason: str) -> None:
+    path = saved(tmp_path)
+    rewrite(path, edit, fix_checksum=True)
+    assert load_error(path).startswith(f"plan file {path}: not a campsync plan ({reason}")
+
+
+def test_hostile_path_in_the_message(tmp_path: Path) -> None:
+    path = tmp_path / "evil\nname\x1b.json"
+    assert "\n" not in load_error(path) and "\x1b" not in load_error(path)
+
+
+def test_target_differences() -> None:
+    assert TARGET.differences(PlanTarget("https://platform.kore.ai/", "st-1234", "acc-5678")) == []
+    assert TARGET.differences(PlanTarget("https://platform.kore.ai", "st-1234", "acc-0")) == [
+        "account_id 'acc-5678' (now 'acc-0')"
+    ]
+
+
+hostile = st.text(max_size=60)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(hostile, hostile, st.dictionaries(hostile, hostile | st.integers(), max_size=3))
+def test_property_any_plan_round_trips(
+    tmp_path: Path, name: str, text: str, body: dict[str, Any]
+) -> None:
+    plan = Plan(
+        [
+            Change(
+                "update",
+                name,
+                text or None,
+                text or None,
+                diff=(FieldDiff(text, name, body),),
+                body=body,
+                updated_at=text,
+            ),
+            Change("blocked", text, name, None, reason=name or "r"),
+        ],
+        unchanged=2,
+        unmanaged=[name, text],
+        warnings=[text],
+    )
+    path = tmp_path / "p.json"
+    save_plan(path, plan, PlanTarget(text, name, text))
+    loaded, target = load_plan(path)
+    assert loaded.to_json() == plan.to_json()
+    assert loaded.changes == plan.changes
+    assert target == PlanTarget(text, name, text)
