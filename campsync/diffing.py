@@ -221,7 +221,8 @@ def _plain_like(have: Any, want: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """A fresh plain-builtins copy without server fields, integral floats as ints."""
+    """A fresh plain-builtins copy without server fields, integral floats as ints
+    (ruamel's CommentedMap, ScalarInt, ScalarFloat... become dict, int, float)."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
@@ -229,8 +230,14 @@ def _plain(value: Any) -> Any:
         return {key: _plain(item) for key, item in value.items() if key not in SERVER_FIELDS}
     if kind is list or isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
-    if kind is float and value.is_integer() and abs(value) < 2**53:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else float(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
         return int(value)
+    if isinstance(value, str):
+        return str(value)
     return value
 
 

@@ -461,3 +461,21 @@ def test_property_hostile_shapes_never_raise(desired: dict[str, Any], live: Any,
 
 def test_flow_id_constant_matches_the_sample() -> None:
     assert SAMPLE_RESPONSE_DATA["experienceFlow"] == FLOW_ID
+
+
+def test_round_trip_yaml_types_compare_as_builtins() -> None:
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    text = StringIO()
+    yaml.dump(SAMPLE_REQUEST, text)
+    text.write("maxSkips: &skips 1\n")
+    loaded = yaml.load(text.getvalue())
+    assert type(loaded).__name__ == "CommentedMap"
+    live = sample_live()
+    live["dialingStrategy"]["maxRingTime"] = 30.0
+    assert run(loaded, live) == Comparison((), ())
+    loaded["dialingStrategy"]["maxRingTime"] = 45
+    assert only(run(loaded, live)) == FieldDiff("dialingStrategy.maxRingTime", 30, 45)
