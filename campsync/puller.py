@@ -488,14 +488,15 @@ class PullPlan:
     def overwrites(self) -> list[PullFile]:
         return [f for f in self.files if f.overwrite]
 
-    def unmapped_flows(self) -> dict[str, list[PullFile]]:
-        """Flow id -> the files written without experienceFlowName because of it."""
-        result: dict[str, list[PullFile]] = {}
-        for pulled in self.files:
-            flow = pulled.campaign.unmapped_flow
-            if flow is not None and "experienceFlowName" not in pulled.campaign.data:
-                result.setdefault(flow, []).append(pulled)
-        return dict(sorted(result.items()))
+    flow_gaps: list[tuple[str, str]] = field(default_factory=list)  # (flow id, file) pairs
+
+    def unmapped_flows(self) -> dict[str, list[str]]:
+        """Flow id -> the pulled files (display paths) that lack experienceFlowName because
+        campsync.yaml has no name for that id."""
+        result: dict[str, list[str]] = {}
+        for flow_id, shown in sorted(self.flow_gaps):
+            result.setdefault(flow_id, []).append(shown)
+        return result
 
 
 def read_existing(root: Path) -> list[tuple[Path, CampaignFile]]:
@@ -556,7 +557,10 @@ async def prepare_pull(
         pulled = campaign_data(full[entry.id], entry, flow_names=flow_names)
         path = choose_path(root, pulled.name, taken)
         text = render_new(pulled.data, schema_reference(path))
-        plan.files.append(PullFile(path, display_name(path), pulled, text, overwrite=False))
+        shown = display_name(path)
+        if pulled.unmapped_flow is not None:
+            plan.flow_gaps.append((pulled.unmapped_flow, shown))
+        plan.files.append(PullFile(path, shown, pulled, text, overwrite=False))
     for path, cf, entry in sorted(rewrite, key=lambda r: r[1].file):
         pulled = campaign_data(full[entry.id], entry, flow_names=flow_names, existing=cf.data)
         old_text = path.read_text(encoding="utf-8-sig")
@@ -564,6 +568,10 @@ async def prepare_pull(
             text = render_update(old_text, pulled.data)
         except PullError as exc:
             raise PullError(f"{cf.file}: {exc}") from None
+        # A flow name the file already holds is kept; only a file without one lacks it.
+        missing = None if "experienceFlowName" in cf.data else pulled.unmapped_flow
+        if missing is not None:
+            plan.flow_gaps.append((missing, cf.file))
         if text == old_text:
             plan.unchanged += 1
             continue

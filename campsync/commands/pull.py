@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +61,23 @@ def run(args: argparse.Namespace) -> int:
     if plan.overwrites:
         print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")
         for pulled in plan.overwrites:
-            print(f"  {pulled.display} ({pulled.campaign.name})")
+            print(f"  {pulled.display} ({printable(pulled.campaign.name)})")
 
     def report(pulled: PullFile) -> None:
         verb = "rewrote" if pulled.overwrite else "wrote"
-        print(f"{verb} {pulled.display} ({pulled.campaign.name})", flush=True)
+        print(f"{verb} {pulled.display} ({printable(pulled.campaign.name)})", flush=True)
 
     written = write_pull(plan, root, on_written=report)
     print(summary(plan, root))
     warn_unmapped_flows(plan)
     warn_invalid(written, plan)
     return 0
+
+
+def printable(name: str) -> str:
+    """A campaign name safe for a terminal: control characters (line breaks, escape
+    sequences) shown as escapes, so that a name cannot forge output lines or colours."""
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else ascii(ch)[1:-1] for ch in name)
 
 
 def summary(plan: PullPlan, root: Path) -> str:
@@ -92,7 +99,7 @@ def warn_unmapped_flows(plan: PullPlan) -> None:
         return
     count = sum(len(files) for files in flows.values())
     print(
-        f"campsync: warning: {count} file(s) were written without experienceFlowName: no name "
+        f"campsync: warning: {count} pulled file(s) have no experienceFlowName: no name "
         "for their experience flow id in campsync.yaml. Agentless campaigns need "
         "experienceFlowName, so those files do not validate until it is added. Map each id "
         "under experienceFlows in campsync.yaml (Flow Name: cf-...) and run "
@@ -100,7 +107,7 @@ def warn_unmapped_flows(plan: PullPlan) -> None:
         file=sys.stderr,
     )
     for flow_id, files in flows.items():
-        shown = ", ".join(pulled.display for pulled in files)
+        shown = ", ".join(files)
         print(f"  {flow_id}: {shown}", file=sys.stderr)
 
 
@@ -109,7 +116,7 @@ def warn_invalid(written: list[PullFile], plan: PullPlan) -> None:
     (e.g. a platform value the schema refuses), so that the user is not surprised later."""
     if not written:
         return
-    flow_files = {p.display for files in plan.unmapped_flows().values() for p in files}
+    flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
     result = validate_paths([pulled.path for pulled in written])
     for problem in result.problems:
         if problem.file in flow_files and "experienceFlowName" in str(problem):
