@@ -121,9 +121,9 @@ class Store:
                 if record.get("campaignType", "voice") == query.campaign_type
                 and _passes(record, query.filters)
             ]
-            matching.sort(key=lambda record: str(record.get("_id")))
             matching.sort(
-                key=lambda record: _sort_value(record, query.sort_key), reverse=query.descending
+                key=lambda record: (_sort_value(record, query.sort_key), str(record["_id"])),
+                reverse=query.descending,
             )
             page = matching[query.skip : query.skip + query.limit]
             total = len(matching)
