@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campsync.errors import CampsyncError, StalePlanError
+from campsync.errors import ApiError, CampsyncError, StalePlanError
 from campsync.plan import Change, Plan
 from campsync.planner import DEFAULT_TYPE, Lister, list_platform
 
@@ -94,7 +94,7 @@ async def apply_plan(
             try:
                 new_id = await _send(client, change)
             except CampsyncError as exc:
-                outcomes[index] = ("failed", str(exc))
+                outcomes[index] = ("failed", _reason(exc))
             except Exception as exc:  # a bug must not hide the other results
                 outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
             else:
@@ -147,6 +147,14 @@ async def check_fresh(client: Lister, plan: Plan) -> None:
             f"the plan is out of date: {_join(stale)} on the platform after the plan was made; "
             "nothing was applied, plan again"
         )
+
+
+def _reason(exc: CampsyncError) -> str:
+    """The one-line reason, without the campaign name the result line already shows."""
+    text = str(exc)
+    if isinstance(exc, ApiError) and exc.campaign:
+        text = text.removeprefix(f"campaign {exc.campaign!r}: ")
+    return text
 
 
 def _join(items: Sequence[str]) -> str:

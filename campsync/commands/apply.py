@@ -8,7 +8,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from campsync.applier import ApplyResult, apply_plan, check_fresh, writes_of
 from campsync.commands.common import add_remote_options
@@ -23,12 +23,10 @@ from campsync.commands.plan import (
 from campsync.errors import PlanFileError, UsageError
 from campsync.kore.client import KoreClient
 from campsync.plan import Change, Plan
+from campsync.planfile import load_plan
 from campsync.render import render_text
 from campsync.settings import Settings
 from campsync.validation import CampaignFile
-
-if TYPE_CHECKING:
-    from campsync.planfile import PlanTarget
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
 CAMPAIGN_SUFFIXES = (".yaml", ".yml")
@@ -103,15 +101,13 @@ async def _apply_fresh(files: list[CampaignFile], settings: Settings, *, auto_ap
 
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
-    from campsync.planfile import load_plan
-
     settings = remote_settings(args)
     plan, saved_target = load_plan(path)
-    current = target_of(settings)
-    if saved_target != current:
+    differences = saved_target.differences(target_of(settings))
+    if differences:
         raise PlanFileError(
-            f"{path}: the plan was made for {_describe(saved_target)}, "
-            f"but the current settings are {_describe(current)}"
+            f"{path}: the plan was made for another platform target: {'; '.join(differences)}; "
+            "nothing was applied"
         )
     return asyncio.run(_apply_saved(path, plan, settings))
 
@@ -123,10 +119,6 @@ async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
         print(f"Applying the saved plan {path}: {count} change(s).")
         result = await _apply_with_signals(client, plan, settings.parallelism)
     return _finish(result)
-
-
-def _describe(target: PlanTarget) -> str:
-    return f"host {target.host}, stream {target.stream_id}, account {target.account_id}"
 
 
 async def _apply_with_signals(client: KoreClient, plan: Plan, parallelism: int) -> ApplyResult:

@@ -6,20 +6,18 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from campsync.commands.common import add_remote_options, settings_from_args
 from campsync.commands.output import Progress, use_color
 from campsync.errors import FilesInvalid, UsageError
 from campsync.kore.client import KoreClient
 from campsync.plan import Plan
+from campsync.planfile import PlanTarget, save_plan
 from campsync.planner import make_plan
 from campsync.render import render_json, render_markdown, render_text
 from campsync.settings import Settings
 from campsync.validation import CampaignFile, validate_paths
-
-if TYPE_CHECKING:
-    from campsync.planfile import PlanTarget
 
 DEFAULT_PATH = "campaigns"
 FORMATS = ("text", "json", "markdown")
@@ -71,8 +69,6 @@ def remote_settings(args: argparse.Namespace) -> Settings:
 
 
 def target_of(settings: Settings) -> PlanTarget:
-    from campsync.planfile import PlanTarget
-
     return PlanTarget(
         host=settings.host,
         stream_id=settings.stream_id or "",
@@ -125,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
         render_text(plan, out, color=use_color(out))
 
     if args.out is not None:
-        from campsync.planfile import save_plan
-
         save_plan(args.out, plan, target_of(settings))
         note = f"Saved the plan to {args.out}; apply exactly it with: campsync apply {args.out}"
         print(note, file=sys.stdout if fmt == "text" else sys.stderr)
