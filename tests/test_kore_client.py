@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -35,7 +38,7 @@ ACCOUNT = "acc-account-1"
 BASE = f"/campaign/api/v2/public/{STREAM}"
 FAST = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=5.0)
 
-ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+ServerFactory = Callable[..., Awaitable[TestServer]]
 
 
 @dataclass
@@ -715,3 +718,41 @@ async def test_cancellation_is_not_swallowed(platform: FakePlatform, server: Tes
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_tls_is_verified(
+    platform: FakePlatform, aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = await aiohttp_server(platform.app(), ssl=context)
+    settings = settings_for(server)
+    assert settings.host.startswith("https://127.0.0.1:")
+    async with client_for(server, settings=settings) as client:
+        with pytest.raises(TransportError, match="TLS verification failed"):
+            await client.list_campaigns()
+    assert client.stats.total == 1  # a certificate problem is not retried
+    assert platform.seen == []  # nothing reached the application

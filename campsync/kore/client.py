@@ -260,7 +260,7 @@ class KoreClient:
                 if wait is None:
                     wait = self._limiter.window
                 if self._clock() + wait - started > self._retry.rate_limit_deadline:
-                    raise self._rate_limited(request, response, started, static, secrets)
+                    raise self._rate_limited(request, response, started, wait, secrets)
                 log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
                 self._limiter.pause(wait)
                 continue
@@ -342,14 +342,14 @@ class KoreClient:
         request: Request,
         response: Response,
         started: float,
-        static: bool,
+        wait: float,
         secrets: tuple[str, ...],
-    ) -> ApiError:
-        error = _as_error(request, response, static, secrets)
-        waited = round(self._clock() - started)
+    ) -> RateLimitedError:
+        error = _as_error(request, response, self._token_source.static, secrets)
+        waited = self._clock() - started
         return RateLimitedError(
-            f"{error.platform_message}; gave up after waiting {waited} s "
-            f"(the limit for waiting is {round(self._retry.rate_limit_deadline)} s)",
+            f"{error.platform_message}; gave up after waiting {waited:.0f} s, as waiting "
+            f"{wait:.0f} s more would pass the {self._retry.rate_limit_deadline:.0f} s limit",
             status=response.status,
             campaign=request.campaign,
         )
