@@ -12,7 +12,7 @@ from typing import Any
 from campsync.errors import UsageError
 
 DEMO_CLIENT_ID = "cs-demo-client"
-DEMO_CLIENT_SECRET = "campsync-demo-secret"
+DEMO_CLIENT_SECRET = "campsync-demo-secret-for-the-local-emulator-only"
 DEMO_STREAM_ID = "st-00000000-0000-4000-8000-000000000001"
 DEMO_ACCOUNT_ID = "demo-account"
 
