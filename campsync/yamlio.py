@@ -5,7 +5,8 @@ column of every key and value); we turn it into plain builtins ourselves. Doing 
 conversion here, rather than with a constructor, lets every refusal carry a location:
 - aliases and anchors are refused outright (no "billion laughs"),
 - duplicate keys, non-string keys and explicit tags other than the core ones are errors,
-- nesting is capped, files are capped in size and must be strict UTF-8 (BOM allowed),
+- nesting depth, the number of values and the file size are capped; files must be
+  strict UTF-8 (a BOM is allowed),
 - timestamps and dates stay the strings they were written as; YAML 1.2 rules otherwise
   (`yes`, `no`, `on`, `off` are strings).
 The tree is kept in the returned `Document` so callers can locate any data path.
@@ -31,6 +32,7 @@ from campsync.errors import CampsyncError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+MAX_NODES = 10_000  # a campaign has about a hundred; bounds parse time of hostile files
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null"))
@@ -89,8 +91,18 @@ def _position(node: Node) -> tuple[int, int]:
 class _StrictComposer(Composer):
     """Refuses anchors and aliases where they are written, before anything is built."""
 
+    nodes = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            mark = event.start_mark
+            raise YamlLoadError(
+                f"more than {MAX_NODES} YAML values; a campaign file is far smaller",
+                mark.line + 1,
+                mark.column + 1,
+            )
         if isinstance(event, AliasEvent):
             mark = event.start_mark
             raise YamlLoadError(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from campsync.yamlio import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    MAX_NODES,
     YamlLoadError,
     decode_utf8,
     load_yaml_file,
@@ -124,6 +125,15 @@ def test_nesting_is_capped_without_recursion_errors() -> None:
         error = refusal("a: " + "[" * depth + "]" * depth + "\n")
         assert error.reason == f"nesting deeper than {MAX_DEPTH} levels"
         assert error.line == 1
+
+
+def test_number_of_values_is_capped() -> None:
+    # The document mapping, the key, the list and its items: MAX_NODES in all is fine.
+    fits = "a: [" + ",".join(["1"] * (MAX_NODES - 3)) + "]\n"
+    assert load_yaml_text(fits) is not None
+    error = refusal("a: [" + ",".join(["1"] * (MAX_NODES - 2)) + "]\n")
+    assert error.reason == f"more than {MAX_NODES} YAML values; a campaign file is far smaller"
+    assert (error.line, error.column) == (1, 4 + 2 * (MAX_NODES - 3) + 1)
 
 
 def test_billion_laughs_is_refused_at_the_first_anchor() -> None:
