@@ -67,7 +67,10 @@ class ValidationResult:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class FileCheck:
+    """One file's outcome: its data when it loaded as a mapping, its own problems, and
+    where its name and id are written (for the cross-file rules)."""
+
     campaign: CampaignFile | None
     problems: list[Problem]
     name_at: tuple[int, int] | None
@@ -119,34 +122,34 @@ def validate_texts(texts: Sequence[tuple[str, str]]) -> ValidationResult:
     return _combine([check_text(text, name) for name, text in texts])
 
 
-def check_file(path: Path) -> _Checked:
+def check_file(path: Path) -> FileCheck:
     name = display_name(path)
     try:
         text = read_text(path)
     except YamlLoadError as exc:
-        return _Checked(None, [Problem(name, exc.line, exc.column, "", exc.reason)], None, None)
+        return FileCheck(None, [Problem(name, exc.line, exc.column, "", exc.reason)], None, None)
     return check_text(text, name)
 
 
-def check_text(text: str, file: str) -> _Checked:
+def check_text(text: str, file: str) -> FileCheck:
     try:
         document = load_yaml_text(text)
     except YamlLoadError as exc:
-        return _Checked(None, [Problem(file, exc.line, exc.column, "", exc.reason)], None, None)
+        return FileCheck(None, [Problem(file, exc.line, exc.column, "", exc.reason)], None, None)
     if document is None:
-        return _Checked(
+        return FileCheck(
             None, [Problem(file, 1, 1, "", "file is empty; expected a campaign")], None, None
         )
     if not isinstance(document.data, dict):
         line, column = document.locate([])
         kind = _kind(document.data)
         message = f"expected a mapping of campaign fields at the top level, not {kind}"
-        return _Checked(None, [Problem(file, line, column, "", message)], None, None)
+        return FileCheck(None, [Problem(file, line, column, "", message)], None, None)
     problems = check_document(file, document)
     data: dict[str, Any] = document.data
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
-    return _Checked(CampaignFile(file, data), problems, name_at, id_at)
+    return FileCheck(CampaignFile(file, data), problems, name_at, id_at)
 
 
 def check_document(file: str, document: Document) -> list[Problem]:
@@ -188,7 +191,7 @@ def _kind(value: Any) -> str:
     return f"a single value ({value!r})"
 
 
-def _combine(checked: list[_Checked]) -> ValidationResult:
+def _combine(checked: list[FileCheck]) -> ValidationResult:
     problems = [problem for item in checked for problem in item.problems]
     problems.extend(_duplicates(checked, "name", lambda v: v.casefold()))
     problems.extend(_duplicates(checked, "id", lambda v: v))
@@ -196,7 +199,7 @@ def _combine(checked: list[_Checked]) -> ValidationResult:
     return ValidationResult(files=files, problems=sorted(set(problems)))
 
 
-def _duplicates(checked: list[_Checked], key: str, normalise: Any) -> list[Problem]:
+def _duplicates(checked: list[FileCheck], key: str, normalise: Any) -> list[Problem]:
     groups: dict[str, list[tuple[str, tuple[int, int], str]]] = {}
     for item in checked:
         where = item.name_at if key == "name" else item.id_at
