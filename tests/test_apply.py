@@ -82,6 +82,21 @@ def test_update_and_create_then_the_next_plan_is_empty(ws: Workspace) -> None:
     assert ws.writes() == 0
 
 
+def test_a_single_yaml_file_is_a_path_not_a_plan(ws: Workspace) -> None:
+    ws.write("new.yml", campaign_body("Brand New"))
+    ws.write("other.yaml", campaign_body("Other New"))
+    result = ws.cli("apply", "campaigns/new.yml", "--auto-approve")
+    assert result.code == 0, result.err
+    assert [r["name"] for r in ws.store.raw_campaigns()] == ["Brand New"]
+
+
+def test_an_empty_saved_plan_applies_nothing(ws: Workspace) -> None:
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    result = ws.cli("apply", "p.json")
+    assert result.code == 0 and "Nothing to apply" in result.out
+    assert ws.writes() == 0
+
+
 def test_without_a_terminal_and_without_auto_approve_apply_refuses(ws: Workspace) -> None:
     ws.write("new.yaml", campaign_body("Brand New"))
     result = ws.cli("apply")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -426,9 +425,29 @@ def test_markdown_output(ws: Workspace) -> None:
     assert "| ~ | update | Spring Renewals |" in result.out
 
 
-def test_colour_only_on_a_terminal(ws: Workspace) -> None:
-    ws.write("new.yaml", campaign_body("Brand New"))
+def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campsync.commands import output
+
+    ws.seed(campaign_body("One"), campaign_body("Two"))
+    ws.write("one.yaml", campaign_body("One", description="Changed."))
+    ws.write("two.yaml", campaign_body("Two"))
+    plain = ws.cli("plan")
+    assert "\x1b[" not in plain.out and "reading" not in plain.err
+
+    monkeypatch.setattr(output, "is_tty", lambda stream: True)
+    tty = ws.cli("plan")
+    assert tty.code == 0
+    assert "reading 2/2 campaigns" in tty.err and "reading" not in tty.out
+    assert "\x1b[33m~ update" in tty.out
+    monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in ws.cli("plan").out
+
+
+def test_a_missing_path_is_one_line(ws: Workspace) -> None:
+    result = ws.cli("plan", "nowhere")
+    assert result.code == 1 and result.err.count("\n") == 1 and "nowhere" in result.err
 
 
 def test_detailed_exitcode(ws: Workspace) -> None:
@@ -523,13 +542,3 @@ def test_plan_reads_only(ws: Workspace) -> None:
     assert ws.store.raw_campaigns() == before
     by_kind = ws.store.stats()["by_kind"]
     assert by_kind["get"] == 1  # only the campaign a file describes is read in full
-
-
-def test_no_colour_when_no_color_is_set(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    from campsync.commands import output
-
-    monkeypatch.setattr(output, "is_tty", lambda stream: True)
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not output.use_color(sys.stdout)
-    monkeypatch.delenv("NO_COLOR")
-    assert output.use_color(sys.stdout)

@@ -114,6 +114,9 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
 
 async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
     async with KoreClient(settings) as client:
+        if not plan.changes:
+            print(f"Nothing to apply: the saved plan {path} has no changes.")
+            return 0
         await check_fresh(client, plan)
         count = len(writes_of(plan))
         print(f"Applying the saved plan {path}: {count} change(s).")

@@ -122,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         save_plan(args.out, plan, target_of(settings))
-        note = f"Saved the plan to {args.out}; apply exactly it with: campsync apply {args.out}"
+        note = (
+            f"Saved the plan to {args.out}; apply exactly this plan with: campsync apply {args.out}"
+        )
         print(note, file=sys.stdout if fmt == "text" else sys.stderr)
 
     if args.detailed_exitcode and plan.has_changes:
