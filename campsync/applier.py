@@ -5,6 +5,7 @@ No printing here: results go to a callback and into the returned ApplyResult."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from campsync.plan import Change, Plan
 from campsync.planner import DEFAULT_TYPE, Lister, list_platform
 
 WRITE_ACTIONS = ("create", "update", "delete")
+UNKNOWN_OUTCOME = "interrupted while in flight: the outcome is unknown (plan again to see)"
 
 
 class Writer(Protocol):
@@ -72,11 +74,14 @@ async def apply_plan(
     plan: Plan,
     *,
     stop: asyncio.Event | None = None,
+    abandon: asyncio.Event | None = None,
     parallelism: int = 10,
     on_result: ResultCallback | None = None,
 ) -> ApplyResult:
     """Send every write of the plan (blocked changes are skipped). A failure of one write does
-    not stop the others. Once `stop` is set no new write starts; those in flight complete."""
+    not stop the others. Once `stop` is set no new write starts; those in flight complete.
+    Once `abandon` is set (a second interrupt) the writes in flight are not waited for either:
+    they are reported failed with an unknown outcome."""
     result = ApplyResult()
     stop = stop if stop is not None else asyncio.Event()
     gate = asyncio.Semaphore(max(1, parallelism))
@@ -84,6 +89,7 @@ async def apply_plan(
     result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
     writes = writes_of(plan)
     outcomes: dict[int, tuple[str, str | None]] = {}
+    started: set[int] = set()
 
     async def run(index: int, change: Change) -> None:
         async with gate:
@@ -91,6 +97,7 @@ async def apply_plan(
             if stop.is_set():
                 outcomes[index] = ("skipped", None)
                 return
+            started.add(index)
             try:
                 new_id = await _send(client, change)
             except CampsyncError as exc:
@@ -103,10 +110,19 @@ async def apply_plan(
                 state, detail = outcomes[index]
                 on_result(change, detail if state == "failed" else None)
 
-    await asyncio.gather(*(run(i, c) for i, c in enumerate(writes)))
+    runs = asyncio.ensure_future(asyncio.gather(*(run(i, c) for i, c in enumerate(writes))))
+    if abandon is None:
+        await runs
+    else:
+        await _until_done_or(runs, abandon)
 
     for index, change in enumerate(writes):
-        state, detail = outcomes[index]
+        if index in outcomes:
+            state, detail = outcomes[index]
+        elif index in started:
+            state, detail = "failed", UNKNOWN_OUTCOME
+        else:
+            state, detail = "skipped", None
         if state == "applied":
             result.applied.append(change)
             if change.action == "create" and detail:
@@ -117,6 +133,19 @@ async def apply_plan(
             result.skipped.append(change)
     result.interrupted = stop.is_set()
     return result
+
+
+async def _until_done_or(runs: asyncio.Future[Any], abandon: asyncio.Event) -> None:
+    """Wait for `runs`; if `abandon` is set first, cancel it and return."""
+    waiter = asyncio.ensure_future(abandon.wait())
+    try:
+        await asyncio.wait([runs, waiter], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in (waiter, runs):
+            if not future.done():
+                future.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await future
 
 
 async def check_fresh(client: Lister, plan: Plan) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from campsync.applier import apply_plan
+from campsync.applier import UNKNOWN_OUTCOME, apply_plan
 from campsync.errors import ApiError
 from campsync.plan import Change, Plan
 
@@ -103,3 +103,30 @@ async def test_stop_lets_writes_in_flight_finish_and_starts_no_new_ones() -> Non
     assert [c.name for c in result.applied] == ["0", "1"]
     assert [c.name for c in result.skipped] == ["2", "3", "4", "5"]
     assert len(writer.sent) == 2
+
+
+async def test_abandon_stops_waiting_for_writes_in_flight() -> None:
+    writer = MemoryWriter(gate=asyncio.Event())  # never opens: the writes hang
+    stop = asyncio.Event()
+    abandon = asyncio.Event()
+    task = asyncio.create_task(
+        apply_plan(
+            writer,
+            plan_of(*(update(str(i)) for i in range(4))),
+            stop=stop,
+            abandon=abandon,
+            parallelism=2,
+        )
+    )
+    while writer.in_flight < 2:
+        await asyncio.sleep(0)
+    stop.set()
+    abandon.set()
+    result = await task
+    assert result.interrupted and result.applied == []
+    assert [(c.name, reason) for c, reason in result.failed] == [
+        ("0", UNKNOWN_OUTCOME),
+        ("1", UNKNOWN_OUTCOME),
+    ]
+    assert [c.name for c in result.skipped] == ["2", "3"]
+    assert writer.in_flight == 0  # the hanging writes were cancelled

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.applier import ApplyResult, apply_plan, check_fresh, writes_of
+from campsync.applier import UNKNOWN_OUTCOME, ApplyResult, apply_plan, check_fresh, writes_of
 from campsync.commands.common import add_remote_options
 from campsync.commands.output import confirm, is_tty, use_color
 from campsync.commands.plan import (
@@ -128,17 +128,25 @@ async def _apply_with_signals(client: KoreClient, plan: Plan, parallelism: int) 
     """SIGINT and SIGTERM stop new writes; the ones in flight complete and are reported."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    abandon = asyncio.Event()
     installed: list[signal.Signals] = []
 
     def on_signal(sig: signal.Signals) -> None:
         if not stop.is_set():
             print(
-                f"campsync: {sig.name} received: starting no new writes, "
-                "waiting for those in flight",
+                f"campsync: {sig.name} received: starting no new writes, waiting for those "
+                "in flight (again to stop waiting)",
                 file=sys.stderr,
                 flush=True,
             )
-        stop.set()
+            stop.set()
+        elif not abandon.is_set():
+            print(
+                f"campsync: {sig.name} received again: not waiting for the writes in flight",
+                file=sys.stderr,
+                flush=True,
+            )
+            abandon.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -148,7 +156,12 @@ async def _apply_with_signals(client: KoreClient, plan: Plan, parallelism: int) 
         installed.append(sig)
     try:
         return await apply_plan(
-            client, plan, stop=stop, parallelism=parallelism, on_result=_print_result
+            client,
+            plan,
+            stop=stop,
+            abandon=abandon,
+            parallelism=parallelism,
+            on_result=_print_result,
         )
     finally:
         for sig in installed:
@@ -170,6 +183,9 @@ def _finish(result: ApplyResult) -> int:
     """Print the summary; exit 1 unless every change was applied."""
     blocked = [c for c in result.skipped if c.action == "blocked"]
     not_started = [c for c in result.skipped if c.action != "blocked"]
+    for change, reason in result.failed:
+        if reason == UNKNOWN_OUTCOME:  # abandoned in flight: not reported as it happened
+            print(f"failed: {_label(change)}: {reason}")
     for change in blocked:
         print(f"blocked: {_label(change)}: {change.reason or 'blocked'}")
     if result.interrupted and not_started:
