@@ -141,7 +141,9 @@ def test_reference_sample_is_applied_as_an_update_and_then_the_plan_is_empty(
 ) -> None:
     sample = reference_sample()
     (cid,) = ws.seed(campaign_body(sample["name"].upper(), enableMachineDetect="no"))
-    ws.write("feedback.yaml", REFERENCE_SAMPLE_TEXT)
+    # The sample is an update body: with the campaign's id (without it, the validator asks
+    # for the enableMachineDetect a create of an Agentless campaign needs).
+    ws.write("feedback.yaml", REFERENCE_SAMPLE_TEXT.replace("{", f'{{\n    "id": "{cid}",', 1))
 
     plan = ws.plan_json()
     (change,) = plan["changes"]
