@@ -534,6 +534,14 @@ def test_out_saves_the_plan_privately_with_its_bodies(ws: Workspace) -> None:
     assert "q.json" in quiet.err
 
 
+def test_an_unwritable_out_file_is_one_line(ws: Workspace) -> None:
+    (ws.root / "taken").write_text("a file, not a folder")
+    ws.write("new.yaml", campaign_body("Brand New"))
+    result = ws.cli("plan", "--out", "taken/p.json")
+    assert result.code == 1 and result.out == ""
+    assert result.err.count("\n") == 1 and "cannot write the plan" in result.err
+
+
 def test_plan_reads_only(ws: Workspace) -> None:
     ws.seed(campaign_body("Spring Renewals"))
     ws.write("spring.yaml", campaign_body("Spring Renewals", description="x"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from campsync.commands.common import add_remote_options, settings_from_args
 from campsync.commands.output import Progress, use_color
-from campsync.errors import FilesInvalid, UsageError
+from campsync.errors import FilesInvalid, PlanFileError, UsageError
 from campsync.kore.client import KoreClient
 from campsync.plan import Plan
 from campsync.planfile import PlanTarget, save_plan
@@ -105,11 +105,20 @@ def print_warnings(plan: Plan) -> None:
         print(f"campsync: warning: {warning}", file=sys.stderr)
 
 
+def _save(path: Path, plan: Plan, settings: Settings) -> None:
+    try:
+        save_plan(path, plan, target_of(settings))
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot write the plan: {exc.strerror or exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     settings = remote_settings(args)
     files = read_campaign_files(Path(args.path))
     plan = asyncio.run(_plan(files, settings))
+    if args.out is not None:
+        _save(args.out, plan, settings)
 
     out = sys.stdout
     if fmt == "json":
@@ -121,7 +130,6 @@ def run(args: argparse.Namespace) -> int:
         render_text(plan, out, color=use_color(out))
 
     if args.out is not None:
-        save_plan(args.out, plan, target_of(settings))
         note = (
             f"Saved the plan to {args.out}; apply exactly this plan with: campsync apply {args.out}"
         )
