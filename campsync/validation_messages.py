@@ -67,6 +67,9 @@ def problems_from_schema_error(error: ValidationError, data: Any) -> list[Locate
         if condition:
             where = (*path, condition[0])
             message = f"required when {condition[0]} is {condition[1]}"
+            if list(error.schema_path).count("then") > 1:
+                # the nested rule: a file without `id` may create the campaign
+                message += " and the file has no id (the platform needs it to create one)"
             return [Located((*path, name), message, where=where) for name in missing]
         return [Located((*path, name), "required field is missing") for name in missing]
     if keyword == "additionalProperties" and isinstance(instance, dict):

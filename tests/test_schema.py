@@ -95,7 +95,7 @@ def _sample() -> dict[str, Any]:
             "dialingOrder": "FIFO", "maxAttemptsPerRecord": 3, "defaultRetryPeriod": 10,
             "maxRingTime": 30,
         },
-        "experienceFlowName": "f", "campaignType": "voice",
+        "experienceFlowName": "f", "enableMachineDetect": "detect", "campaignType": "voice",
     }  # fmt: skip
 
 
@@ -163,7 +163,7 @@ def test_calling_days_rules() -> None:
         (
             "Agentless",
             {"experienceFlowName": "f", "enableMachineDetect": "detect"},
-            ["enableMachineDetect"],
+            [],
             ["queue_name", "maxSkips"],
         ),
         (
@@ -179,7 +179,8 @@ def test_per_mode_requirements(
     mode: str, present: dict[str, Any], missing_ok: list[str], forbidden: list[str]
 ) -> None:
     validator = campaign_validator()
-    base = {k: v for k, v in _sample().items() if k != "experienceFlowName"}
+    drop = ("experienceFlowName", "enableMachineDetect")
+    base = {k: v for k, v in _sample().items() if k not in drop}
     data = {**base, "dialingMode": mode, **present}
     assert validator.is_valid(data)
     for field in present:
@@ -188,3 +189,13 @@ def test_per_mode_requirements(
     extra = {"queue_name": "q", "maxSkips": 1, "enableMachineDetect": "no"}
     for field in forbidden:
         assert not validator.is_valid({**data, field: extra[field]}), field
+
+
+def test_agentless_create_needs_machine_detection_but_a_managed_id_does_not() -> None:
+    """The platform needs enableMachineDetect to create an Agentless campaign and never
+    returns it, so a file without `id` (it may create) must carry it; one with an id may not."""
+    validator = campaign_validator()
+    without = {k: v for k, v in _sample().items() if k != "enableMachineDetect"}
+    assert not validator.is_valid(without)
+    assert validator.is_valid({**without, "id": "cd-10c85a3-57a3-4d2d-aad4-b09344a00001"})
+    assert validator.is_valid(_sample())

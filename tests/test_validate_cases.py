@@ -81,7 +81,8 @@ def test_example_matches_the_reference_sample_request() -> None:
     data = result.files[0].data
     assert list(data) == [
         "name", "description", "contactLists", "dncLists", "priority", "dialingMode",
-        "dialingStrategy", "schedule", "experienceFlowName", "campaignType",
+        "dialingStrategy", "schedule", "experienceFlowName", "enableMachineDetect",
+        "campaignType",
     ]  # fmt: skip
     assert data["contactLists"] == ["CL Only 2020 Dec 4"]
     assert data["dncLists"] == {"name": "DNC CL Dec 4"}
