@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench package-check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo 'Installing campsync and its dependencies into $(VENV) ...'
+	@$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --quiet -e '.[test]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +27,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+package-check: $(STAMP)
+	@$(BIN)/python scripts/check_wheel.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
