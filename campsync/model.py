@@ -33,7 +33,7 @@ TOP_LEVEL_ORDER: tuple[str, ...] = (
     "maxSkips",
     "campaignType",
 )
-_DIALING_STRATEGY_ORDER = (
+DIALING_STRATEGY_ORDER: tuple[str, ...] = (
     "callerId",
     "callingHours",
     "dialingOrder",
@@ -41,8 +41,8 @@ _DIALING_STRATEGY_ORDER = (
     "defaultRetryPeriod",
     "maxRingTime",
 )
-_CALLING_HOURS_ORDER = ("frequency", "timezone", "days")
-_DAY_ORDER = ("day", "start", "end")
+CALLING_HOURS_ORDER: tuple[str, ...] = ("frequency", "timezone", "days")
+DAY_ORDER: tuple[str, ...] = ("day", "start", "end")
 
 
 def request_body(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,14 +56,14 @@ def request_body(data: Mapping[str, Any]) -> dict[str, Any]:
         body["priority"] = priority_text(body["priority"])
     strategy = body.get("dialingStrategy")
     if isinstance(strategy, Mapping):
-        strategy = _ordered(strategy, _DIALING_STRATEGY_ORDER)
+        strategy = _ordered(strategy, DIALING_STRATEGY_ORDER)
         hours = strategy.get("callingHours")
         if isinstance(hours, Mapping):
-            hours = _ordered(hours, _CALLING_HOURS_ORDER)
+            hours = _ordered(hours, CALLING_HOURS_ORDER)
             days = hours.get("days")
             if isinstance(days, list):
                 hours["days"] = [
-                    _ordered(day, _DAY_ORDER) if isinstance(day, Mapping) else day for day in days
+                    _ordered(day, DAY_ORDER) if isinstance(day, Mapping) else day for day in days
                 ]
             strategy["callingHours"] = hours
         body["dialingStrategy"] = strategy

@@ -25,7 +25,12 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarStrin
 
 from campsync.errors import CampsyncError, UsageError
 from campsync.fsutil import write_atomic
-from campsync.model import TOP_LEVEL_ORDER
+from campsync.model import (
+    CALLING_HOURS_ORDER,
+    DAY_ORDER,
+    DIALING_STRATEGY_ORDER,
+    TOP_LEVEL_ORDER,
+)
 from campsync.planner import DEFAULT_TYPE, Listed, Reader, gather_all, list_platform, match_files
 from campsync.schema import load_schema
 from campsync.settings import Settings
@@ -48,16 +53,9 @@ _RESERVED_STEMS = frozenset(
 # Key order of a written file: campsync's `id` first, then the request body's order.
 FILE_ORDER: tuple[str, ...] = ("id", *TOP_LEVEL_ORDER)
 _NESTED_ORDER: dict[str, tuple[str, ...]] = {
-    "dialingStrategy": (
-        "callerId",
-        "callingHours",
-        "dialingOrder",
-        "maxAttemptsPerRecord",
-        "defaultRetryPeriod",
-        "maxRingTime",
-    ),
-    "callingHours": ("frequency", "timezone", "days"),
-    "days": ("day", "start", "end"),
+    "dialingStrategy": DIALING_STRATEGY_ORDER,
+    "callingHours": CALLING_HOURS_ORDER,
+    "days": DAY_ORDER,
     "schedule": ("isSchedulingEnabled", "isRecurrenceEnabled"),
     "dncLists": ("name",),
     "callerId": ("phoneNumber",),
