@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_PATHS := $(wildcard campsync tests bench scripts)
 
 .PHONY: demo test lint bench package-check clean
 
@@ -21,8 +22,8 @@ test: $(STAMP)
 	@$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	@$(BIN)/ruff check campsync tests bench scripts
-	@$(BIN)/ruff format --check campsync tests bench scripts
+	@$(BIN)/ruff check $(LINT_PATHS)
+	@$(BIN)/ruff format --check $(LINT_PATHS)
 	@$(BIN)/mypy
 
 bench: $(STAMP)
