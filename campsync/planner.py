@@ -211,10 +211,14 @@ async def make_plan(
     *,
     fetch_full: FetchFull | None = None,
     progress: ProgressFn | None = None,
+    on_listed: Callable[[Sequence[Listed]], None] | None = None,
 ) -> Plan:
-    """Compare the files with the platform. Reads only; raises the client's typed errors."""
+    """Compare the files with the platform. Reads only; raises the client's typed errors.
+    `on_listed` sees every listed campaign (a cache prunes the ones no longer there)."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
+    if on_listed is not None:
+        on_listed(listed)
     matching = match_files(files, listed)
 
     fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)

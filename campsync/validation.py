@@ -4,11 +4,12 @@ JSON Schema cannot say (rules), and the cross-file rules. Pure: returns data, ne
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from campsync import campaign_rules
 from campsync.errors import UsageError
@@ -111,9 +112,19 @@ def _walk(folder: Path) -> Iterable[Path]:
                 yield Path(directory, name)
 
 
-def validate_paths(paths: Sequence[Path]) -> ValidationResult:
-    """Validate every campaign file under `paths`, including the cross-file rules."""
-    checked = [check_file(path) for path in find_campaign_files(paths)]
+class CheckMemo(Protocol):
+    """Remembers the outcome of checking a file's text (see campsync.cache.FileCache)."""
+
+    def recall(self, file: str, digest: str) -> FileCheck | None: ...
+
+    def remember(self, file: str, digest: str, check: FileCheck) -> None: ...
+
+
+def validate_paths(paths: Sequence[Path], *, memo: CheckMemo | None = None) -> ValidationResult:
+    """Validate every campaign file under `paths`, including the cross-file rules. With a
+    `memo`, a file whose text was checked before is not parsed again (the cross-file rules
+    always run)."""
+    checked = [check_file(path, memo) for path in find_campaign_files(paths)]
     return _combine(checked)
 
 
@@ -122,13 +133,21 @@ def validate_texts(texts: Sequence[tuple[str, str]]) -> ValidationResult:
     return _combine([check_text(text, name) for name, text in texts])
 
 
-def check_file(path: Path) -> FileCheck:
+def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
     name = display_name(path)
     try:
         text = read_text(path)
     except YamlLoadError as exc:
         return FileCheck(None, [Problem(name, exc.line, exc.column, "", exc.reason)], None, None)
-    return check_text(text, name)
+    if memo is None:
+        return check_text(text, name)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    known = memo.recall(name, digest)
+    if known is not None:
+        return known
+    checked = check_text(text, name)
+    memo.remember(name, digest, checked)
+    return checked
 
 
 def check_text(text: str, file: str) -> FileCheck:

@@ -439,7 +439,7 @@ def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
     assert "\x1b[" not in plain.out and "reading" not in plain.err
 
     monkeypatch.setattr(output, "is_tty", lambda stream: True)
-    tty = ws.cli("plan")
+    tty = ws.cli("plan", "--refresh")  # the first plan cached both: read them again
     assert tty.code == 0
     assert "reading 2/2 campaigns" in tty.err and "reading" not in tty.out
     assert "\x1b[33m~ update" in tty.out

@@ -15,6 +15,8 @@ from campsync.commands.common import add_remote_options
 from campsync.commands.output import confirm, is_tty, use_color
 from campsync.commands.plan import (
     DEFAULT_PATH,
+    LocalCache,
+    add_refresh_option,
     fetch_plan,
     read_campaign_files,
     remote_settings,
@@ -53,6 +55,7 @@ def register(sub: Any) -> None:
         "--auto-approve", action="store_true", help="apply a fresh plan without asking"
     )
     add_remote_options(parser)
+    add_refresh_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -76,13 +79,18 @@ def run(args: argparse.Namespace) -> int:
             "no terminal to confirm on: use --auto-approve, or apply a saved plan "
             "('campsync plan --out FILE' then 'campsync apply FILE')"
         )
-    files = read_campaign_files(target)
-    return asyncio.run(_apply_fresh(files, settings, auto_approve=args.auto_approve))
+    cache = LocalCache.open(settings, refresh=args.refresh)
+    files = read_campaign_files(target, cache)
+    return asyncio.run(_apply_fresh(files, settings, cache, auto_approve=args.auto_approve))
 
 
-async def _apply_fresh(files: list[CampaignFile], settings: Settings, *, auto_approve: bool) -> int:
+async def _apply_fresh(
+    files: list[CampaignFile], settings: Settings, cache: LocalCache, *, auto_approve: bool
+) -> int:
     async with KoreClient(settings) as client:
-        plan = await fetch_plan(client, files, settings)
+        plan = await fetch_plan(client, files, settings, cache)
+        cache.save()
+        cache.print_warnings()
         render_text(plan, sys.stdout, color=use_color(sys.stdout))
         if not plan.has_changes:
             print("Nothing to apply: the platform matches the campaign files.")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from campsync.cache import CampaignCache, FileCache
 from campsync.commands.common import add_remote_options, settings_from_args
 from campsync.commands.output import Progress, use_color
 from campsync.errors import FilesInvalid, PlanFileError, UsageError
 from campsync.kore.client import KoreClient
 from campsync.plan import Plan
 from campsync.planfile import PlanTarget, save_plan
-from campsync.planner import make_plan
+from campsync.planner import Listed, client_fetcher, make_plan
 from campsync.render import render_json, render_markdown, render_text
 from campsync.settings import Settings
 from campsync.validation import CampaignFile, validate_paths
@@ -49,7 +52,55 @@ def register(sub: Any) -> None:
         help="exit 0 when nothing changes, 2 when there are changes, 1 on error",
     )
     add_remote_options(parser)
+    add_refresh_option(parser)
     parser.set_defaults(run=run)
+
+
+def add_refresh_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="read every campaign and file afresh, not from the local cache (which is rewritten)",
+    )
+
+
+@dataclass
+class LocalCache:
+    """The local cache of one run: validated files and platform bodies (campsync.cache)."""
+
+    files: FileCache
+    campaigns: CampaignCache
+    refresh: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: Settings, *, refresh: bool = False) -> LocalCache:
+        """Load both stores (unless `refresh`); problems become warnings, never errors."""
+        folder = settings.cache_dir
+        campaigns = CampaignCache.for_target(
+            folder, settings.host, settings.stream_id or "", settings.account_id or ""
+        )
+        cache = cls(FileCache(folder), campaigns, refresh)
+        if not refresh:
+            for store in (cache.files, cache.campaigns):
+                warning = store.load()
+                if warning:
+                    cache.warnings.append(warning)
+        return cache
+
+    def forget_unlisted(self, listed: Sequence[Listed]) -> None:
+        self.campaigns.retain(entry.id for entry in listed)
+
+    def save(self) -> None:
+        for store in (self.files, self.campaigns):
+            warning = store.save()
+            if warning:
+                self.warnings.append(warning)
+
+    def print_warnings(self) -> None:
+        for warning in self.warnings:
+            print(f"campsync: warning: {warning}", file=sys.stderr)
+        self.warnings.clear()
 
 
 def output_format(args: argparse.Namespace) -> str:
@@ -76,28 +127,46 @@ def target_of(settings: Settings) -> PlanTarget:
     )
 
 
-def read_campaign_files(path: Path) -> list[CampaignFile]:
-    """Validate the files (no network); print every problem to stderr and stop if any."""
-    result = validate_paths([path])
+def read_campaign_files(path: Path, cache: LocalCache | None = None) -> list[CampaignFile]:
+    """Validate the files (no network); print every problem to stderr and stop if any.
+    With a cache, files whose text passed before are not parsed again."""
+    result = validate_paths([path], memo=cache.files if cache is not None else None)
     if result.problems:
+        if cache is not None:  # the valid files need no parsing next time
+            cache.files.save()
         for problem in result.problems:
             print(problem, file=sys.stderr)
         raise FilesInvalid(len(result.problems))
     return list(result.files)
 
 
-async def fetch_plan(client: KoreClient, files: list[CampaignFile], settings: Settings) -> Plan:
-    """make_plan with a progress line on stderr (only when stderr is a terminal)."""
+async def fetch_plan(
+    client: KoreClient,
+    files: list[CampaignFile],
+    settings: Settings,
+    cache: LocalCache | None = None,
+) -> Plan:
+    """make_plan with a progress line on stderr (only when stderr is a terminal). With a
+    cache, only campaigns whose listed updatedAt it has no body for are read in full."""
     progress = Progress(sys.stderr)
+    fetch = client_fetcher(client, progress)
     try:
-        return await make_plan(client, files, settings, progress=progress)
+        if cache is None:
+            return await make_plan(client, files, settings, fetch_full=fetch)
+        return await make_plan(
+            client,
+            files,
+            settings,
+            fetch_full=cache.campaigns.fetcher(fetch, refresh=cache.refresh),
+            on_listed=cache.forget_unlisted,
+        )
     finally:
         progress.clear()
 
 
-async def _plan(files: list[CampaignFile], settings: Settings) -> Plan:
+async def _plan(files: list[CampaignFile], settings: Settings, cache: LocalCache) -> Plan:
     async with KoreClient(settings) as client:
-        return await fetch_plan(client, files, settings)
+        return await fetch_plan(client, files, settings, cache)
 
 
 def print_warnings(plan: Plan) -> None:
@@ -115,8 +184,11 @@ def _save(path: Path, plan: Plan, settings: Settings) -> None:
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     settings = remote_settings(args)
-    files = read_campaign_files(Path(args.path))
-    plan = asyncio.run(_plan(files, settings))
+    cache = LocalCache.open(settings, refresh=args.refresh)
+    files = read_campaign_files(Path(args.path), cache)
+    plan = asyncio.run(_plan(files, settings, cache))
+    cache.save()
+    cache.print_warnings()
     if args.out is not None:
         _save(args.out, plan, settings)
 

@@ -1,0 +1,283 @@
+"""The local cache: what campsync saw last time, so that the next run does less.
+
+Two stores, each one JSON file under the cache folder (`settings.cache_dir`, default
+`.campsync/cache`), which holds a `.gitignore` of `*` so it never ends up in a repository:
+
+- `CampaignCache`: the platform's full get-one bodies, keyed by campaign id and `updatedAt`,
+  one file per platform target (host + stream + account, hashed into the file name, and
+  checked again inside the file: a cache for one account never serves another). A plan
+  fetches only the campaigns whose listed `updatedAt` it has no body for.
+- `FileCache`: the validated data of campaign files that had no problem, keyed by the
+  file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
+  schema (so a newer campsync never trusts an older one's verdict).
+
+Only response bodies and file data are stored, never a header, token or secret. Files are
+written atomically and owner-only (folders 0700). A missing, corrupt or unreadable cache is
+an empty one: `load` returns a one-line warning instead of raising, and `save` returns a
+one-line warning when it cannot write. No printing here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from campsync.fsutil import write_atomic
+from campsync.validation import CampaignFile, FileCheck
+
+FORMAT = 1
+GITIGNORE = "*\n"
+
+
+class _Entry(Protocol):
+    """What the caching fetcher needs of a listed campaign (planner.Listed)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def updated_at(self) -> str | None: ...
+
+
+Fetch = Callable[[Sequence[Any]], Awaitable[dict[str, dict[str, Any]]]]
+
+
+def target_key(host: str, stream_id: str, account_id: str) -> str:
+    """A stable, non-reversible name for one platform target."""
+    raw = "\0".join((host.rstrip("/").lower(), stream_id, account_id)).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def ensure_folder(folder: Path) -> None:
+    """Create the cache folder owner-only, with a .gitignore that ignores everything."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        write_atomic(ignore, GITIGNORE)
+
+
+def _read_json(path: Path) -> tuple[Any, str | None]:
+    """The file's JSON (None when it does not exist) and a warning when it is unusable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cache {path} ignored: cannot read it ({exc.strerror or exc})"
+    try:
+        return json.loads(raw), None
+    except (ValueError, RecursionError):
+        return None, f"cache {path} ignored: it is not valid JSON"
+
+
+def _write_json(folder: Path, path: Path, document: Any) -> str | None:
+    try:
+        ensure_folder(folder)
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        write_atomic(path, text, private=True)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"cannot write the cache {path}: {reason}"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# platform bodies
+
+
+class CampaignCache:
+    """Full campaign bodies of one platform target, by id, each valid for one updatedAt."""
+
+    def __init__(self, folder: Path, target: str) -> None:
+        self.folder = folder
+        self.target = target
+        self.path = folder / f"campaigns-{target}.json"
+        self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def for_target(cls, folder: Path, host: str, stream_id: str, account_id: str) -> CampaignCache:
+        return cls(folder, target_key(host, stream_id, account_id))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def load(self) -> str | None:
+        """Read the file; on any problem start empty and return a one-line warning."""
+        self._entries = {}
+        document, warning = _read_json(self.path)
+        if document is None:
+            return warning
+        if (
+            not isinstance(document, dict)
+            or document.get("format") != FORMAT
+            or document.get("target") != self.target
+            or not isinstance(document.get("campaigns"), dict)
+        ):
+            return f"cache {self.path} ignored: not a campsync cache of this format and target"
+        for cid, item in document["campaigns"].items():
+            if (
+                isinstance(item, list)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and isinstance(item[1], dict)
+            ):
+                self._entries[cid] = (item[0], item[1])
+        return None
+
+    def save(self) -> str | None:
+        """Write the file atomically, owner-only; a one-line warning when it cannot."""
+        document = {
+            "format": FORMAT,
+            "target": self.target,
+            "campaigns": {cid: [stamp, data] for cid, (stamp, data) in self._entries.items()},
+        }
+        return _write_json(self.folder, self.path, document)
+
+    def get(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
+        """The body seen for exactly this updatedAt, or None."""
+        if updated_at is None:
+            return None
+        entry = self._entries.get(campaign_id)
+        if entry is None or entry[0] != updated_at:
+            return None
+        return entry[1]
+
+    def put(self, campaign_id: str, updated_at: str, data: dict[str, Any]) -> None:
+        self._entries[campaign_id] = (updated_at, data)
+
+    def retain(self, campaign_ids: Iterable[str]) -> None:
+        """Forget the campaigns that are no longer listed."""
+        keep = set(campaign_ids)
+        self._entries = {cid: e for cid, e in self._entries.items() if cid in keep}
+
+    def fetcher(self, inner: Fetch, *, refresh: bool = False) -> Fetch:
+        """A planner fetcher that answers from the cache where the listed updatedAt matches
+        (unless `refresh`), asks `inner` for the rest, and remembers what it got."""
+
+        async def fetch(wanted: Sequence[_Entry]) -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {}
+            missing: list[_Entry] = []
+            for entry in wanted:
+                hit = None if refresh else self.get(entry.id, entry.updated_at)
+                if hit is None:
+                    missing.append(entry)
+                else:
+                    found[entry.id] = hit
+            self.hits += len(found)
+            self.misses += len(missing)
+            fetched = await inner(missing) if missing else {}
+            for entry in missing:
+                data = fetched.get(entry.id)
+                if data is None:
+                    continue
+                # Keyed by the body's own updatedAt when it has one: that is what it shows.
+                stamp = data.get("updatedAt")
+                stamp = stamp if isinstance(stamp, str) else entry.updated_at
+                if stamp is not None:
+                    self.put(entry.id, stamp, data)
+            found.update(fetched)
+            return found
+
+        return fetch
+
+
+# ---------------------------------------------------------------------------
+# validated campaign files
+
+
+def code_fingerprint() -> str:
+    """A hash of the schema and of the code that decides whether a file is valid."""
+    from campsync import campaign_rules, schema, validation, validation_messages, yamlio
+
+    digest = hashlib.sha256()
+    digest.update(schema._schema_text().encode("utf-8"))
+    for module in (campaign_rules, schema, validation, validation_messages, yamlio):
+        source = module.__file__
+        if source is not None:
+            digest.update(Path(source).read_bytes())
+    return digest.hexdigest()
+
+
+class FileCache:
+    """The outcome of validating a problem-free file, by its name and text digest.
+
+    Implements validation.CheckMemo."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "files.json"
+        self._fingerprint: str | None = None
+        self._entries: dict[str, list[Any]] = {}
+        self._seen: set[str] = set()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = code_fingerprint()
+        return self._fingerprint
+
+    def load(self) -> str | None:
+        self._entries = {}
+        document, warning = _read_json(self.path)
+        if document is None:
+            return warning
+        if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
+            return f"cache {self.path} ignored: not a campsync file cache"
+        if document.get("format") != FORMAT or document.get("code") != self.fingerprint:
+            return None  # written by another campsync version: simply not used
+        self._entries = {
+            name: item
+            for name, item in document["files"].items()
+            if isinstance(item, list) and len(item) == 4 and isinstance(item[1], dict)
+        }
+        return None
+
+    def save(self) -> str | None:
+        """Write the entries of the files seen in this run (others are pruned)."""
+        files = {name: item for name, item in self._entries.items() if name in self._seen}
+        document = {"format": FORMAT, "code": self.fingerprint, "files": files}
+        return _write_json(self.folder, self.path, document)
+
+    def recall(self, file: str, digest: str) -> FileCheck | None:
+        self._seen.add(file)
+        item = self._entries.get(file)
+        if item is None or item[0] != digest:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return FileCheck(CampaignFile(file, item[1]), [], _position(item[2]), _position(item[3]))
+
+    def remember(self, file: str, digest: str, check: FileCheck) -> None:
+        self._seen.add(file)
+        if check.campaign is None or check.problems:
+            self._entries.pop(file, None)
+            return
+        name_at = list(check.name_at) if check.name_at else None
+        id_at = list(check.id_at) if check.id_at else None
+        self._entries[file] = [digest, check.campaign.data, name_at, id_at]
+
+
+def _position(value: Any) -> tuple[int, int] | None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return value[0], value[1]
+    return None
+
+
+def cache_folder(path: Path) -> Path:
+    """The cache folder as given (relative to the working directory)."""
+    return Path(os.path.expanduser(str(path)))
