@@ -1,0 +1,265 @@
+"""The local cache (campsync/cache.py): keys, isolation between targets, pruning, corrupt or
+unwritable caches (never fatal), permissions, no secrets, and the validated-files store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campsync.cache import CampaignCache, FileCache, target_key
+from campsync.emulator.runner import RunningEmulator
+from campsync.planner import Listed
+from campsync.validation import validate_paths
+from tests.fixtures_emulator import campaign_body
+from tests.test_cli_plan import Workspace
+
+HOST = "https://platform.kore.ai"
+
+
+@pytest.fixture
+def ws(
+    cli_env: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Workspace]:
+    monkeypatch.chdir(tmp_path)
+    yield Workspace(tmp_path, cli_env, capsys)
+
+
+def listed(cid: str, updated_at: str | None) -> Listed:
+    return Listed(cid, cid, updated_at, "Ready", "voice", {"_id": cid})
+
+
+def campaigns_cache(folder: Path, account: str = "acct-1") -> CampaignCache:
+    return CampaignCache.for_target(folder, HOST, "st-1", account)
+
+
+class Recorder:
+    """An inner fetcher that answers every id with a body and records what it was asked."""
+
+    def __init__(self, stamp: str | None = None) -> None:
+        self.asked: list[list[str]] = []
+        self.stamp = stamp
+
+    async def __call__(self, wanted: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        self.asked.append([e.id for e in wanted])
+        return {
+            e.id: {"_id": e.id, "name": "x", "updatedAt": self.stamp or e.updated_at}
+            for e in wanted
+        }
+
+
+def fetch(
+    cache: CampaignCache, inner: Recorder, entries: list[Listed], refresh: bool = False
+) -> dict[str, dict[str, Any]]:
+    async def run() -> dict[str, dict[str, Any]]:
+        return await cache.fetcher(inner, refresh=refresh)(entries)
+
+    return asyncio.run(run())
+
+
+def test_hits_need_the_same_updated_at(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    inner = Recorder()
+    fetch(cache, inner, [listed("cd-1", "t1"), listed("cd-2", "t1")])
+    got = fetch(cache, inner, [listed("cd-1", "t1"), listed("cd-2", "t2"), listed("cd-3", None)])
+    assert inner.asked == [["cd-1", "cd-2"], ["cd-2", "cd-3"]]
+    assert set(got) == {"cd-1", "cd-2", "cd-3"}
+    assert cache.get("cd-3", None) is None  # no updatedAt: never served from the cache
+
+
+def test_a_body_is_kept_under_its_own_updated_at(tmp_path: Path) -> None:
+    """Changed between the list and the read: the body shows the newer state."""
+    cache = campaigns_cache(tmp_path)
+    fetch(cache, Recorder(stamp="t2"), [listed("cd-1", "t1")])
+    assert cache.get("cd-1", "t1") is None
+    assert cache.get("cd-1", "t2") is not None
+
+
+def test_refresh_reads_everything_and_rewrites(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    inner = Recorder()
+    fetch(cache, inner, [listed("cd-1", "t1")])
+    fetch(cache, inner, [listed("cd-1", "t1")], refresh=True)
+    assert inner.asked == [["cd-1"], ["cd-1"]]
+
+
+def test_saved_and_loaded_per_target_only(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    cache.put("cd-1", "t1", {"name": "One"})
+    assert cache.save() is None
+    mine = campaigns_cache(tmp_path)
+    assert mine.load() is None and mine.get("cd-1", "t1") == {"name": "One"}
+    other = campaigns_cache(tmp_path, account="acct-2")
+    assert other.load() is None and len(other) == 0
+    # even a file copied over another target's name is refused
+    os.replace(cache.path, other.path)
+    warning = other.load()
+    assert warning is not None and "ignored" in warning and len(other) == 0
+
+
+def test_target_key_differs_by_host_stream_and_account() -> None:
+    keys = {
+        target_key(HOST, "st-1", "a"),
+        target_key("https://other.example", "st-1", "a"),
+        target_key(HOST, "st-2", "a"),
+        target_key(HOST, "st-1", "b"),
+    }
+    assert len(keys) == 4
+    assert target_key(HOST + "/", "st-1", "a") == target_key(HOST, "st-1", "a")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[]", b'{"format": 99}', b"\xff\xfe", b'{"format":1,"campaigns":"x"}'],
+)
+def test_a_corrupt_cache_is_empty_with_one_line_warning(tmp_path: Path, content: bytes) -> None:
+    cache = campaigns_cache(tmp_path)
+    cache.path.parent.mkdir(parents=True, exist_ok=True)
+    cache.path.write_bytes(content)
+    warning = cache.load()
+    assert warning is not None and "\n" not in warning and len(cache) == 0
+
+
+def test_bad_entries_are_dropped_good_ones_kept(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    cache.put("cd-1", "t1", {"name": "One"})
+    cache.save()
+    document = json.loads(cache.path.read_text())
+    document["campaigns"]["cd-2"] = ["t1", "not a body"]
+    document["campaigns"]["cd-3"] = "junk"
+    cache.path.write_text(json.dumps(document))
+    assert cache.load() is None
+    assert len(cache) == 1 and cache.get("cd-1", "t1") == {"name": "One"}
+
+
+def test_files_are_private_and_the_folder_ignores_itself(tmp_path: Path) -> None:
+    folder = tmp_path / "deep" / "cache"
+    cache = campaigns_cache(folder)
+    cache.put("cd-1", "t1", {"name": "One"})
+    assert cache.save() is None
+    assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert (folder / ".gitignore").read_text() == "*\n"
+
+
+def test_an_unwritable_cache_is_a_warning(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = campaigns_cache(blocker / "cache")
+    warning = cache.save()
+    assert warning is not None and "cannot write the cache" in warning
+
+
+def test_retain_prunes_unlisted(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    for cid in ("cd-1", "cd-2", "cd-3"):
+        cache.put(cid, "t", {})
+    cache.retain(["cd-2", "cd-9"])
+    assert len(cache) == 1 and cache.get("cd-2", "t") == {}
+
+
+# ---- validated files ----------------------------------------------------------------
+
+
+def write_campaign(folder: Path, name: str, **changes: Any) -> Path:
+    path = folder / f"{name.lower().replace(' ', '-')}.yaml"
+    path.write_text(json.dumps(campaign_body(name, **changes), indent=2), encoding="utf-8")
+    return path
+
+
+def test_file_cache_gives_the_same_result_and_skips_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    write_campaign(folder, "One")
+    write_campaign(folder, "Two")
+    (folder / "bad.yaml").write_text("name: [\n", encoding="utf-8")
+    plain = validate_paths([folder])
+
+    first = FileCache(tmp_path / "cache")
+    assert first.load() is None
+    assert validate_paths([folder], memo=first) == plain
+    assert first.save() is None
+
+    second = FileCache(tmp_path / "cache")
+    assert second.load() is None
+    assert validate_paths([folder], memo=second) == plain
+    assert second.hits == 2 and second.misses == 1  # the invalid file is parsed again
+
+    write_campaign(folder, "Two", description="Edited.")
+    third = FileCache(tmp_path / "cache")
+    third.load()
+    result = validate_paths([folder], memo=third)
+    assert third.hits == 1 and third.misses == 2
+    assert {f.data["description"] for f in result.files if f.data["name"] == "Two"} == {"Edited."}
+
+
+def test_cross_file_rules_still_apply_to_cached_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    write_campaign(folder, "One")
+    memo = FileCache(tmp_path / "cache")
+    validate_paths([folder], memo=memo)
+    memo.save()
+    (folder / "copy.yaml").write_text((folder / "one.yaml").read_text(), encoding="utf-8")
+    memo = FileCache(tmp_path / "cache")
+    memo.load()
+    result = validate_paths([folder], memo=memo)
+    assert result == validate_paths([folder])
+    assert any("also used in" in p.message for p in result.problems)
+
+
+def test_file_cache_of_another_code_version_is_not_used(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path)
+    cache.save()
+    document = json.loads(cache.path.read_text())
+    document["code"] = "older"
+    document["files"] = {"x.yaml": ["digest", {"name": "X"}, None, None]}
+    cache.path.write_text(json.dumps(document))
+    fresh = FileCache(tmp_path)
+    assert fresh.load() is None and len(fresh) == 0
+
+
+# ---- through the CLI ----------------------------------------------------------------
+
+
+def test_plan_with_a_corrupt_cache_warns_once_and_works(ws: Workspace) -> None:
+    (cid,) = ws.seed(campaign_body("One"))
+    ws.write("one.yaml", {"id": cid, **campaign_body("One")})
+    assert ws.cli("plan").code == 0
+    for path in Path(".campsync/cache").glob("*.json"):
+        path.write_text("{broken", encoding="utf-8")
+    result = ws.cli("plan")
+    assert result.code == 0
+    warnings = [line for line in result.err.splitlines() if "warning: cache" in line]
+    assert len(warnings) == 2 and all("ignored" in w for w in warnings)
+    assert "Traceback" not in result.err
+    assert ws.cli("plan").err.count("warning: cache") == 0  # rewritten
+
+
+def test_cache_dir_is_settable_and_holds_no_secret(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CAMPSYNC_CACHE_DIR", str(tmp_path / "ci-cache"))
+    (cid,) = ws.seed(campaign_body("One"))
+    ws.write("one.yaml", {"id": cid, **campaign_body("One")})
+    assert ws.cli("plan").code == 0
+    assert not Path(".campsync").exists()
+    stored = {p.name: p.read_text() for p in (tmp_path / "ci-cache").iterdir()}
+    assert ".gitignore" in stored and any(n.startswith("campaigns-") for n in stored)
+    secret = ws.emulator.config.client_secret
+    assert all(secret not in text and "eyJ" not in text for text in stored.values())

@@ -1,0 +1,197 @@
+"""Request economy (issue 6): exact request counts of plan and apply against the emulator.
+
+For N campaigns listed in P pages, of which k changed in the files and j changed on the
+platform (in a field the files leave out, so no write is due for them):
+cold plan = P + N, warm plan = P + j, apply of a fresh plan = P + j + k,
+apply of a saved plan = P + k, --refresh = P + N. Counts come from the emulator's own
+request counter, so a request the client sends and does not count still shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campsync.commands.plan import LocalCache, fetch_plan
+from campsync.emulator.runner import RunningEmulator
+from campsync.kore.client import KoreClient
+from campsync.settings import load_settings
+from campsync.validation import validate_paths
+from tests.fixtures_emulator import campaign_body
+from tests.test_cli_plan import Workspace
+
+N = 25
+
+
+@pytest.fixture
+def ws(
+    cli_env: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Workspace]:
+    monkeypatch.chdir(tmp_path)
+    yield Workspace(tmp_path, cli_env, capsys)
+
+
+def counts(ws: Workspace) -> dict[str, int]:
+    stats = ws.store.stats()
+    by_kind = {k: int(v) for k, v in stats["by_kind"].items() if v}
+    by_kind["total"] = int(stats["total"])
+    ws.store.reset_stats()
+    return by_kind
+
+
+def setup_campaigns(ws: Workspace, n: int = N) -> list[str]:
+    """n Ready campaigns on the platform, each described by a file with its id."""
+    bodies = [campaign_body(f"Campaign {i:03d}") for i in range(n)]
+    ids = ws.seed(*bodies)
+    for i, (cid, body) in enumerate(zip(ids, bodies, strict=True)):
+        ws.write(f"c{i:03d}.yaml", {"id": cid, **body})
+    ws.store.reset_stats()
+    return ids
+
+
+def change_files(ws: Workspace, ids: list[str], indexes: range) -> None:
+    for i in indexes:
+        body = campaign_body(f"Campaign {i:03d}", description=f"Changed in the file ({i}).")
+        ws.write(f"c{i:03d}.yaml", {"id": ids[i], **body})
+
+
+def change_platform(ws: Workspace, ids: list[str], indexes: range) -> None:
+    """A change the files do not manage (maxSkips): a new updatedAt, no difference."""
+    for i in indexes:
+        ws.store.update_campaign(ids[i], {**campaign_body(f"Campaign {i:03d}"), "maxSkips": 7})
+
+
+def plan_ok(ws: Workspace, *args: str) -> dict[str, Any]:
+    document = ws.plan_json(*args)
+    return document
+
+
+def test_cold_plan_lists_once_and_reads_each_campaign_once(ws: Workspace) -> None:
+    setup_campaigns(ws)
+    document = plan_ok(ws)
+    assert document["summary"]["unchanged"] == N
+    assert counts(ws) == {"list": 1, "get": N, "total": 1 + N}
+
+
+def test_warm_plan_costs_only_the_list(ws: Workspace) -> None:
+    setup_campaigns(ws)
+    plan_ok(ws)
+    counts(ws)
+    document = plan_ok(ws)
+    assert document["summary"]["unchanged"] == N
+    assert counts(ws) == {"list": 1, "total": 1}
+
+
+def test_warm_plan_reads_only_the_campaigns_changed_on_the_platform(ws: Workspace) -> None:
+    ids = setup_campaigns(ws)
+    plan_ok(ws)
+    change_platform(ws, ids, range(3))
+    ws.store.update_campaign(ids[5], campaign_body("Campaign 005", description="Drifted."))
+    counts(ws)
+    document = plan_ok(ws)
+    assert counts(ws) == {"list": 1, "get": 4, "total": 5}
+    # the drifted one is seen (its fresh body was read, not the cached one)
+    assert [c["id"] for c in document["changes"]] == [ids[5]]
+    assert document["summary"]["unchanged"] == N - 1
+
+
+def test_files_changed_alone_need_no_read(ws: Workspace) -> None:
+    ids = setup_campaigns(ws)
+    plan_ok(ws)
+    change_files(ws, ids, range(4))
+    counts(ws)
+    document = plan_ok(ws)
+    assert document["summary"]["update"] == 4
+    assert counts(ws) == {"list": 1, "total": 1}
+
+
+def test_refresh_reads_every_campaign_again_and_rewrites_the_cache(ws: Workspace) -> None:
+    setup_campaigns(ws)
+    plan_ok(ws)
+    counts(ws)
+    plan_ok(ws, "--refresh")
+    assert counts(ws) == {"list": 1, "get": N, "total": 1 + N}
+    plan_ok(ws)
+    assert counts(ws) == {"list": 1, "total": 1}
+
+
+def test_apply_of_a_fresh_plan_costs_pages_plus_j_reads_plus_k_writes(ws: Workspace) -> None:
+    ids = setup_campaigns(ws)
+    plan_ok(ws)
+    change_files(ws, ids, range(4))  # k = 4
+    change_platform(ws, ids, range(10, 13))  # j = 3
+    counts(ws)
+    result = ws.cli("apply", "--auto-approve")
+    assert result.code == 0, result.err
+    assert counts(ws) == {"list": 1, "get": 3, "update": 4, "total": 8}
+    assert all(ws.stored(ids[i])["description"] == f"Changed in the file ({i})." for i in range(4))
+
+
+def test_apply_of_a_saved_plan_costs_pages_plus_k_writes(ws: Workspace) -> None:
+    ids = setup_campaigns(ws)
+    change_files(ws, ids, range(4))
+    assert ws.cli("plan", "--out", "plan.json").code == 0
+    assert counts(ws) == {"list": 1, "get": N, "total": 1 + N}
+    result = ws.cli("apply", "plan.json")
+    assert result.code == 0, result.err
+    # staleness is checked from the list's updatedAt: no campaign is read again
+    assert counts(ws) == {"list": 1, "update": 4, "total": 5}
+
+
+def test_a_saved_plan_is_still_refused_when_a_campaign_changed(ws: Workspace) -> None:
+    ids = setup_campaigns(ws)
+    change_files(ws, ids, range(2))
+    assert ws.cli("plan", "--out", "plan.json").code == 0
+    change_platform(ws, ids, range(1, 2))
+    counts(ws)
+    result = ws.cli("apply", "plan.json")
+    assert result.code == 1 and "out of date" in result.err
+    assert counts(ws) == {"list": 1, "total": 1}
+
+
+def test_the_list_is_read_with_pages_of_1000(ws: Workspace) -> None:
+    """1001 campaigns and no files: two list pages at 1000 (one would mean a larger page,
+    three a smaller one)."""
+    ws.seed(*(campaign_body(f"Bulk {i:04d}") for i in range(1001)))
+    ws.store.reset_stats()
+    document = plan_ok(ws)
+    assert document["summary"]["unmanaged"] == 1001
+    assert counts(ws) == {"list": 2, "total": 2}
+
+
+def test_several_pages_cold_and_warm(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With pages of 10, 25 campaigns take 3 list pages: cold 3 + 25, warm 3."""
+    setup_campaigns(ws)
+    settings = load_settings()
+
+    async def plan_once() -> None:
+        cache = LocalCache.open(settings)
+        files = validate_paths([Path("campaigns")], memo=cache.files).files
+        async with KoreClient(settings, page_size=10) as client:
+            plan = await fetch_plan(client, files, settings, cache)
+        cache.save()
+        assert plan.unchanged == N and not plan.changes
+
+    asyncio.run(plan_once())
+    assert counts(ws) == {"list": 3, "get": N, "total": 3 + N}
+    asyncio.run(plan_once())
+    assert counts(ws) == {"list": 3, "total": 3}
+
+
+def test_a_campaign_deleted_on_the_platform_is_pruned_from_the_cache(ws: Workspace) -> None:
+    ids = setup_campaigns(ws, 3)
+    plan_ok(ws)
+    (cache_file,) = Path(".campsync/cache").glob("campaigns-*.json")
+    assert set(json.loads(cache_file.read_text())["campaigns"]) == set(ids)
+    ws.store.delete_campaign(ids[0])
+    ws.write("c000.yaml", campaign_body("Campaign 000"))  # now a create (no id)
+    plan_ok(ws)
+    assert set(json.loads(cache_file.read_text())["campaigns"]) == set(ids[1:])
