@@ -158,7 +158,9 @@ class KoreClient:
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         request = self._api.get(campaign_id)
         envelope = await self._call(request)
-        return protocol.campaign_data(request, envelope, required=True)
+        return protocol.check_campaign(
+            request, protocol.campaign_data(request, envelope, required=True)
+        )
 
     async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
         """Every campaign of the type, all pages, each with `_id`, in creation order."""

@@ -25,6 +25,7 @@ from campsync.errors import (
 )
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 KINDS = ("list", "get", "update", "create", "delete")
 _MAX_MESSAGE = 300
@@ -206,7 +207,7 @@ def _decode(request: Request, response: Response) -> Any:
             raise _bad(request, response.status, "the platform answered with an empty body")
         return None
     try:
-        return json.loads(response.body.decode("utf-8"))
+        value = json.loads(response.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         what = media_type(response.content_type)
         if ok:
@@ -214,6 +215,36 @@ def _decode(request: Request, response: Response) -> Any:
                 request, response.status, f"the platform answered with a non-JSON body ({what})"
             ) from None
         return _NonJson(what)
+    except RecursionError:
+        too_deep = True
+    else:
+        too_deep = _deeper_than(value, MAX_JSON_DEPTH)
+    if too_deep:
+        if not ok:
+            return None
+        raise _bad(
+            request,
+            response.status,
+            f"the platform answered with JSON nested deeper than {MAX_JSON_DEPTH} levels",
+        )
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists/objects nest more than `limit` levels (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 @dataclass(frozen=True)
@@ -330,6 +361,59 @@ def campaign_data(request: Request, envelope: dict[str, Any], *, required: bool)
     if not isinstance(data, dict):
         raise _bad(request, None, "the platform's answer has no campaign object in `data`")
     return data
+
+
+# The JSON types the docs give the get-one fields campsync compares. A field that is absent
+# or null is left to the comparison; one of another type means the answer is not the
+# platform's documented shape, and a plan built on it would be a guess.
+_CAMPAIGN_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "description": (str,),
+    "priority": (str, int),
+    "dncLists": (dict,),
+    "dialingMode": (str,),
+    "dialingStrategy": (dict,),
+    "dialingStrategy.callerId": (dict,),
+    "dialingStrategy.callingHours": (dict,),
+    "dialingStrategy.callingHours.days": (list,),
+    "schedule": (dict,),
+    "contactLists": (list,),
+    "experienceFlow": (str,),
+    "maxSkips": (int,),
+    "status": (str,),
+    "updatedAt": (str,),
+}
+_KIND_NAMES = {str: "a string", int: "a number", dict: "an object", list: "a list"}
+
+
+def check_campaign(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` of get-one, if it has a name and its compared fields have their documented
+    types; otherwise a BadResponseError naming the field."""
+    if not isinstance(data.get("name"), str):
+        raise _bad(request, None, "the platform's answer has no campaign name")
+    for path, kinds in _CAMPAIGN_FIELDS.items():
+        value = _at(data, path)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            expected = " or ".join(_KIND_NAMES[k] for k in kinds)
+            raise _bad(request, None, f"the platform's answer has a {path} that is not {expected}")
+    days = _at(data, "dialingStrategy.callingHours.days")
+    if isinstance(days, list) and not all(isinstance(day, dict) for day in days):
+        raise _bad(
+            request,
+            None,
+            "the platform's answer has a dialingStrategy.callingHours.days item "
+            "that is not an object",
+        )
+    return data
+
+
+def _at(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def list_page(request: Request, envelope: dict[str, Any], skip: int) -> ListPage:
