@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -80,11 +80,25 @@ def check_host(host: str) -> str:
     parts = urlsplit(host)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(f"host {host!r} is not an http(s) URL, e.g. https://platform.kore.ai")
+    # Parsers disagree on user info, backslashes and blanks (which host is meant?): refuse them.
+    odd = any(ch in "\\@" or ch.isspace() or not ch.isprintable() for ch in host)
+    if odd or parts.query or parts.fragment or not _valid_port(parts):
+        raise ConfigError(
+            f"host {host!r} is not a plain http(s) URL, e.g. https://platform.kore.ai"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(
             f"host {host!r}: http:// is accepted only for a loopback host; use https://"
         )
     return host.rstrip("/")
+
+
+def _valid_port(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(hostname: str) -> bool:
