@@ -151,6 +151,15 @@ class CampaignCache:
     def put(self, campaign_id: str, updated_at: str, data: dict[str, Any]) -> None:
         self._entries[campaign_id] = (updated_at, data)
 
+    def remember_answer(self, campaign_id: str, data: Any) -> None:
+        """Keep an update's answer (the campaign as now stored, in the get-one shape) so the
+        next plan need not read it again. Ignored unless it is that campaign with a stamp."""
+        if not isinstance(data, dict):
+            return
+        stamp = data.get("updatedAt")
+        if isinstance(stamp, str) and data.get("_id", data.get("id")) == campaign_id:
+            self.put(campaign_id, stamp, data)
+
     def retain(self, campaign_ids: Iterable[str]) -> None:
         """Forget the campaigns that are no longer listed."""
         keep = set(campaign_ids)

@@ -133,6 +133,10 @@ def test_apply_of_a_fresh_plan_costs_pages_plus_j_reads_plus_k_writes(ws: Worksp
     assert result.code == 0, result.err
     assert counts(ws) == {"list": 1, "get": 3, "update": 4, "total": 8}
     assert all(ws.stored(ids[i])["description"] == f"Changed in the file ({i})." for i in range(4))
+    # each update's answer was kept: the plan after the apply reads nothing in full
+    document = plan_ok(ws)
+    assert document["summary"]["unchanged"] == N
+    assert counts(ws) == {"list": 1, "total": 1}
 
 
 def test_apply_of_a_saved_plan_costs_pages_plus_k_writes(ws: Workspace) -> None:
@@ -144,6 +148,9 @@ def test_apply_of_a_saved_plan_costs_pages_plus_k_writes(ws: Workspace) -> None:
     assert result.code == 0, result.err
     # staleness is checked from the list's updatedAt: no campaign is read again
     assert counts(ws) == {"list": 1, "update": 4, "total": 5}
+    document = plan_ok(ws)
+    assert document["summary"]["unchanged"] == N
+    assert counts(ws) == {"list": 1, "total": 1}
 
 
 def test_a_saved_plan_is_still_refused_when_a_campaign_changed(ws: Workspace) -> None:

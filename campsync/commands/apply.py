@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.applier import UNKNOWN_OUTCOME, ApplyResult, apply_plan, check_fresh, writes_of
+from campsync.applier import (
+    UNKNOWN_OUTCOME,
+    ApplyResult,
+    Writer,
+    apply_plan,
+    check_fresh,
+    writes_of,
+)
+from campsync.cache import CampaignCache
 from campsync.commands.common import add_remote_options
 from campsync.commands.output import confirm, is_tty, use_color
 from campsync.commands.plan import (
@@ -104,8 +112,35 @@ async def _apply_fresh(
             if not confirm(PROMPT):
                 print("Apply cancelled: nothing was changed.")
                 return 1
-        result = await _apply_with_signals(client, plan, settings.parallelism)
+        writer = RememberingWriter(client, cache.campaigns)
+        result = await _apply_with_signals(writer, plan, settings.parallelism)
+    cache.save()
+    cache.print_warnings()
     return _finish(result)
+
+
+class RememberingWriter:
+    """The client's writes, each update's answer kept in the cache (it is the campaign as
+    now stored, under its new updatedAt), so that the plan after an apply is free."""
+
+    def __init__(self, client: Writer, cache: CampaignCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    async def update_campaign(
+        self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        data = await self._client.update_campaign(campaign_id, body, campaign_type)
+        self._cache.remember_answer(campaign_id, data)
+        return data
+
+    async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
+        return await self._client.create_campaign(body, campaign_type)
+
+    async def delete_campaign(
+        self, campaign_id: str, campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        return await self._client.delete_campaign(campaign_id, campaign_type)
 
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
@@ -128,11 +163,15 @@ async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
         await check_fresh(client, plan)
         count = len(writes_of(plan))
         print(f"Applying the saved plan {path}: {count} change(s).")
-        result = await _apply_with_signals(client, plan, settings.parallelism)
+        cache = LocalCache.open(settings, files=False)
+        writer = RememberingWriter(client, cache.campaigns)
+        result = await _apply_with_signals(writer, plan, settings.parallelism)
+    cache.save()
+    cache.print_warnings()
     return _finish(result)
 
 
-async def _apply_with_signals(client: KoreClient, plan: Plan, parallelism: int) -> ApplyResult:
+async def _apply_with_signals(client: Writer, plan: Plan, parallelism: int) -> ApplyResult:
     """SIGINT and SIGTERM stop new writes; the ones in flight complete and are reported."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -72,17 +72,20 @@ class LocalCache:
     campaigns: CampaignCache
     refresh: bool = False
     warnings: list[str] = field(default_factory=list)
+    save_files: bool = True
 
     @classmethod
-    def open(cls, settings: Settings, *, refresh: bool = False) -> LocalCache:
-        """Load both stores (unless `refresh`); problems become warnings, never errors."""
+    def open(cls, settings: Settings, *, refresh: bool = False, files: bool = True) -> LocalCache:
+        """Load both stores (unless `refresh`; the files store only when `files`); problems
+        become warnings, never errors."""
         folder = settings.cache_dir
         campaigns = CampaignCache.for_target(
             folder, settings.host, settings.stream_id or "", settings.account_id or ""
         )
         cache = cls(FileCache(folder), campaigns, refresh)
+        cache.save_files = files
         if not refresh:
-            for store in (cache.files, cache.campaigns):
+            for store in (cache.files, cache.campaigns) if files else (cache.campaigns,):
                 warning = store.load()
                 if warning:
                     cache.warnings.append(warning)
@@ -92,7 +95,7 @@ class LocalCache:
         self.campaigns.retain(entry.id for entry in listed)
 
     def save(self) -> None:
-        for store in (self.files, self.campaigns):
+        for store in (self.files, self.campaigns) if self.save_files else (self.campaigns,):
             warning = store.save()
             if warning:
                 self.warnings.append(warning)

@@ -1,0 +1,468 @@
+"""campsync's benchmark (issue 6): request counts first, wall time second.
+
+One invocation:
+1. starts the emulator (fixed latency, no rate limit) and seeds N campaigns, with a file
+   for each in a scratch workspace;
+2. runs a naive baseline (list, then one sequential GET per campaign: what a hand-written
+   script does), a cold plan, a warm plan, a fresh apply of 10 % changed files, and a
+   saved plan of another 10 % applied with `apply PLANFILE`, each through campsync's CLI
+   in-process, counting requests on the emulator;
+3. measures the plan's work with the network excluded (file loading + validation +
+   comparison, platform answers already in memory) for N and for 10,000 campaigns, cold
+   and warm, each in a child process for an honest peak memory;
+4. prints a table and writes JSON (default bench/results.json).
+
+    .venv/bin/python bench/bench.py [--n N] [--latency-ms L] [--parallelism P] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from campsync.cli import main as campsync_main
+from campsync.emulator.catalog import default_catalog
+from campsync.emulator.config import EmulatorConfig
+from campsync.emulator.rules import ListQuery
+from campsync.emulator.runner import RunningEmulator, start_in_thread
+from campsync.emulator.store import Store
+from campsync.kore.client import KoreClient
+from campsync.settings import load_settings
+
+PLATFORM_RATE = 60  # requests per minute per account, the documented limit
+WORK_TARGET_S = 2.0
+WORK_TARGET_MB = 200.0
+WORK_N = 10_000
+FLOWS = {
+    "Voice Survey Entry Flow": "cf-ecfa3927-eabc-52c4-8373-8a0b75d00001",
+    "Payment Reminder Flow": "cf-ecfa3927-eabc-52c4-8373-8a0b75d00002",
+}
+CLIENT_ID = "bench-client"
+CLIENT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+STREAM_ID = "st-bench0000-0000-4000-8000-000000000001"
+ACCOUNT_ID = "bench-account"
+
+
+def body(i: int, description: str | None = None) -> dict[str, Any]:
+    """A campaign like the reference sample, with five calling days."""
+    days = [{"day": d, "start": "9:00 AM", "end": "6:00 PM"} for d in ("MO", "TU", "WE", "TH")]
+    days.append({"day": "FR", "start": "9:00 AM", "end": "5:00 PM"})
+    return {
+        "name": f"Bench Campaign {i:05d}",
+        "description": description or f"Benchmark campaign number {i}: quick feedback calls.",
+        "contactLists": ["Q4 Renewals"],
+        "dncLists": {"name": "Global DNC"},
+        "priority": str(1 + i % 5),
+        "dialingMode": "Agentless",
+        "dialingStrategy": {
+            "callerId": {"phoneNumber": "+14155550100"},
+            "callingHours": {"frequency": "WEEKLY", "timezone": "America/New_York", "days": days},
+            "dialingOrder": "FIFO",
+            "maxAttemptsPerRecord": 3,
+            "defaultRetryPeriod": 60,
+            "maxRingTime": 30,
+        },
+        "schedule": {"isSchedulingEnabled": False},
+        "experienceFlowName": "Payment Reminder Flow",
+        "enableMachineDetect": "detect",
+        "campaignType": "voice",
+    }
+
+
+def file_text(cid: str, data: dict[str, Any]) -> str:
+    """A campaign file as a person writes it: block-style YAML."""
+    lines = [f"id: {cid}"]
+
+    def emit(value: Any, indent: str, key: str) -> None:
+        if isinstance(value, dict):
+            lines.append(f"{indent}{key}:")
+            for k, v in value.items():
+                emit(v, indent + "  ", k)
+        elif isinstance(value, list):
+            lines.append(f"{indent}{key}:")
+            for item in value:
+                if isinstance(item, dict):
+                    first = True
+                    for k, v in item.items():
+                        lines.append(f"{indent}  {'- ' if first else '  '}{k}: {json.dumps(v)}")
+                        first = False
+                else:
+                    lines.append(f"{indent}  - {json.dumps(item)}")
+        else:
+            lines.append(f"{indent}{key}: {json.dumps(value)}")
+
+    for key, value in data.items():
+        emit(value, "", key)
+    return "\n".join(lines) + "\n"
+
+
+def write_workspace(root: Path, ids: list[str], bodies: list[dict[str, Any]]) -> None:
+    folder = root / "campaigns"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (cid, data) in enumerate(zip(ids, bodies, strict=True)):
+        (folder / f"c{i:05d}.yaml").write_text(file_text(cid, data), encoding="utf-8")
+    flows = "\n".join(f"  {name}: {fid}" for name, fid in FLOWS.items())
+    (root / "campsync.yaml").write_text(f"experienceFlows:\n{flows}\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# end-to-end runs against the emulator
+
+
+@dataclass
+class Run:
+    name: str
+    requests: int
+    by_kind: dict[str, int]
+    target: int | None
+    target_text: str
+    wall_s: float
+    exit_code: int
+
+    @property
+    def at_platform_rate_s(self) -> float:
+        # 60 per sliding minute: the first 60 at once, then one a second.
+        return max(0.0, self.requests - PLATFORM_RATE) * 60.0 / PLATFORM_RATE
+
+    @property
+    def target_met(self) -> bool | None:
+        return None if self.target is None else self.requests <= self.target
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def counted(emulator: RunningEmulator) -> tuple[int, dict[str, int]]:
+    stats = emulator.store.stats()
+    emulator.store.reset_stats()
+    return int(stats["total"]), {k: int(v) for k, v in stats["by_kind"].items() if v}
+
+
+def cli_run(
+    emulator: RunningEmulator, name: str, argv: list[str], target: int, target_text: str
+) -> Run:
+    emulator.store.reset_stats()
+    started = time.perf_counter()
+    with quiet():
+        code = campsync_main(argv)
+    wall = time.perf_counter() - started
+    total, by_kind = counted(emulator)
+    return Run(name, total, by_kind, target, target_text, wall, code)
+
+
+async def naive(parallelism_one: Any) -> int:
+    """A hand-written script: list, then GET each campaign, one after another."""
+    async with KoreClient(parallelism_one) as client:
+        items = await client.list_campaigns()
+        for item in items:
+            await client.get_campaign(item["_id"])
+    return len(items)
+
+
+def change_files(root: Path, ids: list[str], indexes: range, tag: str) -> None:
+    for i in indexes:
+        data = body(i, description=f"Changed by the benchmark ({tag}).")
+        path = root / "campaigns" / f"c{i:05d}.yaml"
+        path.write_text(file_text(ids[i], data), encoding="utf-8")
+
+
+def end_to_end(args: argparse.Namespace, root: Path) -> tuple[list[Run], int]:
+    config = EmulatorConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        stream_id=STREAM_ID,
+        account_id=ACCOUNT_ID,
+        rate_limit=0,
+        latency_ms=args.latency_ms,
+        ready_after=0,
+        random_seed=1,
+    )
+    n = args.n
+    bodies = [body(i) for i in range(n)]
+    with start_in_thread(config) as emulator:
+        ids = emulator.store.seed([{**b, "status": "Ready"} for b in bodies])
+        write_workspace(root, ids, bodies)
+        os.environ.update(
+            {
+                "KORE_HOST": emulator.url,
+                "KORE_STREAM_ID": STREAM_ID,
+                "KORE_ACCOUNT_ID": ACCOUNT_ID,
+                "KORE_CLIENT_ID": CLIENT_ID,
+                "KORE_CLIENT_SECRET": CLIENT_SECRET,
+                "CAMPSYNC_RATE_LIMIT": "1000000000",
+            }
+        )
+        os.environ.pop("KORE_JWT", None)
+        os.environ.pop("CAMPSYNC_CACHE_DIR", None)
+        os.chdir(root)
+        pages = max(1, math.ceil(n / 1000))
+        par = ["--parallelism", str(args.parallelism)]
+        runs: list[Run] = []
+
+        emulator.store.reset_stats()
+        started = time.perf_counter()
+        asyncio.run(naive(load_settings(parallelism=1)))
+        wall = time.perf_counter() - started
+        total, by_kind = counted(emulator)
+        runs.append(Run("naive baseline (sequential GETs)", total, by_kind, None, "-", wall, 0))
+
+        plan = ["plan", "--json", *par]
+        runs.append(cli_run(emulator, "cold plan", plan, pages + n, f"pages+N = {pages + n}"))
+        runs.append(cli_run(emulator, "warm plan", plan, pages, f"pages = {pages}"))
+
+        k = max(1, n // 10)
+        change_files(root, ids, range(k), "fresh apply")
+        apply = ["apply", "--auto-approve", *par]
+        name = f"apply fresh, k={k} files changed"
+        runs.append(cli_run(emulator, name, apply, pages + k, f"pages+j+k = {pages + k}"))
+
+        change_files(root, ids, range(k, 2 * k), "saved plan")
+        saved = ["plan", "--out", "plan.json", *par]
+        name = f"plan --out after the apply, k={k}"
+        runs.append(cli_run(emulator, name, saved, pages, f"pages+j = {pages}"))
+        apply_saved = ["apply", "plan.json", *par]
+        name = f"apply saved plan, k={k}"
+        runs.append(cli_run(emulator, name, apply_saved, pages + k, f"pages+k = {pages + k}"))
+    return runs, int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+# ---------------------------------------------------------------------------
+# work only: the plan's CPU work with the network excluded, in a child process
+
+
+class MemoryPlatform:
+    """The platform's answers already in memory: list items and get-one bodies."""
+
+    def __init__(self, items: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> None:
+        self.items = items
+        self.bodies = bodies
+
+    async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
+        return self.items if campaign_type == "voice" else []
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self.bodies[campaign_id]
+
+
+def prepare_work(root: Path, n: int) -> None:
+    """Files and platform answers for the work-only child (not measured)."""
+    store = Store(default_catalog(), ready_after=0)
+    bodies = [body(i) for i in range(n)]
+    ids = store.seed([{**b, "status": "Ready"} for b in bodies])
+    write_workspace(root, ids, bodies)
+    listing = store.list_campaigns(ListQuery("voice", limit=n + 1))["results"]
+    answers = {"items": listing, "bodies": {cid: store.get_campaign(cid) for cid in ids}}
+    (root / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
+
+
+def work_child(root: Path) -> None:
+    """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON."""
+    from campsync.commands.plan import LocalCache
+    from campsync.planner import client_fetcher, make_plan
+
+    os.chdir(root)
+    answers = json.loads(Path("answers.json").read_text(encoding="utf-8"))
+    platform_answers = MemoryPlatform(answers["items"], answers["bodies"])
+    del answers
+    settings = load_settings(env={"KORE_STREAM_ID": STREAM_ID, "KORE_ACCOUNT_ID": ACCOUNT_ID})
+
+    async def plan_work() -> Any:
+        fetch = client_fetcher(platform_answers)
+        return await make_plan(
+            platform_answers,
+            files,
+            settings,
+            fetch_full=cache.campaigns.fetcher(fetch),
+            on_listed=cache.forget_unlisted,
+        )
+
+    from campsync.commands.plan import read_campaign_files
+
+    started = time.perf_counter()
+    cache = LocalCache.open(settings)
+    loaded = time.perf_counter()
+    files = read_campaign_files(Path("campaigns"), cache)
+    validated = time.perf_counter()
+    plan = asyncio.run(plan_work())
+    compared = time.perf_counter()
+    cache.save()
+    done = time.perf_counter()
+    result = {
+        "files": len(files),
+        "unchanged": plan.unchanged,
+        "changes": len(plan.changes),
+        "file_cache_hits": cache.files.hits,
+        "body_cache_hits": cache.campaigns.hits,
+        "seconds": done - started,
+        "cache_load_s": loaded - started,
+        "validate_s": validated - loaded,
+        "compare_s": compared - validated,
+        "cache_save_s": done - compared,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    print(json.dumps(result))
+
+
+@dataclass
+class Work:
+    n: int
+    phase: str
+    seconds: float
+    peak_mb: float
+    detail: dict[str, Any]
+
+    @property
+    def met(self) -> bool:
+        return self.seconds < WORK_TARGET_S and self.peak_mb < WORK_TARGET_MB
+
+
+def work_runs(n: int, scratch: Path) -> list[Work]:
+    root = scratch / f"work-{n}"
+    prepare_work(root, n)
+    results: list[Work] = []
+    for phase in ("cold", "warm"):
+        out = subprocess.run(
+            [sys.executable, __file__, "--work-child", str(root)],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"work-only plan of {n} ({phase}) failed:\n{out.stderr}")
+        detail = json.loads(out.stdout.strip().splitlines()[-1])
+        if detail["unchanged"] != n or detail["changes"]:
+            raise SystemExit(f"work-only plan of {n}: expected {n} unchanged, got {detail}")
+        results.append(Work(n, phase, detail["seconds"], detail["peak_mb"], detail))
+    return results
+
+
+# ---------------------------------------------------------------------------
+# output
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            lines.append("-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def report(args: argparse.Namespace, runs: list[Run], works: list[Work], rss_mb: float) -> str:
+    baseline = runs[0]
+    rows = [["run", "requests", "target", "met", "wall s", "at 60 req/min", "vs baseline"]]
+    for run in runs:
+        met = {None: "-", True: "yes", False: "NO"}[run.target_met]
+        if run.exit_code not in (0, 2):
+            met = f"exit {run.exit_code}"
+        speed = "1.0x" if run is baseline else f"{baseline.wall_s / run.wall_s:.1f}x faster"
+        rows.append(
+            [
+                run.name,
+                str(run.requests),
+                run.target_text,
+                met,
+                f"{run.wall_s:.2f}",
+                duration(run.at_platform_rate_s),
+                speed,
+            ]
+        )
+    lines = [
+        f"campsync bench: N={args.n} campaigns, latency {args.latency_ms:g} ms per request, "
+        f"--parallelism {args.parallelism}, emulator without rate limit",
+        "",
+        table(rows),
+        "",
+        f"peak memory of the bench process (emulator included): {rss_mb:.0f} MB",
+        "",
+        "plan work, network excluded (load + validate + compare + cache; answers in memory):",
+    ]
+    wrows = [["campaigns", "cache", "seconds", "peak MB", "target", "met", "validate/compare s"]]
+    for work in works:
+        d = work.detail
+        wrows.append(
+            [
+                str(work.n),
+                work.phase,
+                f"{work.seconds:.2f}",
+                f"{work.peak_mb:.0f}",
+                f"< {WORK_TARGET_S:g} s, < {WORK_TARGET_MB:g} MB",
+                "yes" if work.met else "NO",
+                f"{d['validate_s']:.2f} / {d['compare_s']:.2f}",
+            ]
+        )
+    lines.append(table(wrows))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="campaigns (default 1000)")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="per request (20)")
+    parser.add_argument("--parallelism", type=int, default=10, help="requests in flight (10)")
+    parser.add_argument("--work-n", type=int, default=WORK_N, help="work-only size (10000)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    parser.add_argument("--work-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.work_child is not None:
+        work_child(args.work_child)
+        return 0
+    if args.n < 1 or args.parallelism < 1 or args.latency_ms < 0:
+        parser.error("--n and --parallelism must be at least 1, --latency-ms 0 or more")
+
+    out = args.out.resolve()
+    cwd = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="campsync-bench-") as scratch:
+        scratch_path = Path(scratch)
+        runs, rss_kb = end_to_end(args, scratch_path / "e2e")
+        os.chdir(cwd)
+        sizes = sorted({args.n, args.work_n})
+        works = [w for size in sizes for w in work_runs(size, scratch_path)]
+    text = report(args, runs, works, rss_kb / 1024)
+    print(text)
+    document = {
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "runs": [
+            {**asdict(r), "at_platform_rate_s": r.at_platform_rate_s, "target_met": r.target_met}
+            for r in runs
+        ],
+        "work": [{**asdict(w), "met": w.met} for w in works],
+        "bench_peak_mb": rss_kb / 1024,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"\nresults written to {out}")
+    failed = [r.name for r in runs[1:] if r.target_met is False or r.exit_code not in (0, 2)]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
