@@ -1,0 +1,95 @@
+"""Tampered saved plans, end to end: `campsync apply PLANFILE` refuses each in one line and
+sends nothing at all. (An edited body: test_apply.py::test_a_tampered_plan_is_refused.)"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campsync.emulator.runner import RunningEmulator
+from campsync.planfile import checksum
+from tests.fixtures_emulator import campaign_body
+from tests.test_cli_plan import Workspace
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def flip_checksum_digit(document: dict[str, Any]) -> None:
+    value: str = document["checksum"]
+    last = "0" if value[-1] != "0" else "1"
+    document["checksum"] = value[:-1] + last
+
+
+def resign(edit: Edit) -> Edit:
+    """The edit, with the checksum recomputed (as a careless tool would)."""
+
+    def edited(document: dict[str, Any]) -> None:
+        edit(document)
+        document["checksum"] = checksum(document)
+
+    return edited
+
+
+TAMPERINGS: dict[str, tuple[Edit, str]] = {
+    "checksum-edited": (flip_checksum_digit, "checksum mismatch"),
+    "checksum-removed": (lambda d: d.pop("checksum"), "no checksum"),
+    "checksum-of-other-algorithm": (
+        lambda d: d.update(checksum="md5:" + "0" * 32),
+        "checksum mismatch",
+    ),
+    "action-turned-into-delete": (
+        lambda d: d["changes"][0].update(action="delete"),
+        "checksum mismatch",
+    ),
+    "target-edited": (
+        lambda d: d["campsync"]["target"].update(account_id="another"),
+        "checksum mismatch",
+    ),
+    "format-version-2": (resign(lambda d: d.update(format_version=2)), "format_version 2"),
+    "format-version-string": (resign(lambda d: d.update(format_version="1")), "format_version"),
+    "format-version-missing": (resign(lambda d: d.pop("format_version")), "no format_version"),
+    "bodies-dropped": (
+        resign(lambda d: d["campsync"]["changes"].pop()),
+        "not one entry per change",
+    ),
+    "summary-inflated": (
+        resign(lambda d: d["summary"].update(update=5)),
+        "summary.update: does not match",
+    ),
+}
+
+
+@pytest.fixture
+def ws(
+    cli_env: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Workspace:
+    monkeypatch.chdir(tmp_path)
+    return Workspace(tmp_path, cli_env, capsys)
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERINGS))
+def test_a_tampered_plan_is_refused_before_any_request(ws: Workspace, case: str) -> None:
+    (cid,) = ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", campaign_body("Spring Renewals", description="Reviewed."))
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    path = ws.root / "p.json"
+    document = json.loads(path.read_text())
+    edit, expected = TAMPERINGS[case]
+    edit(document)
+    path.write_text(json.dumps(document, indent=2))
+    ws.store.reset_stats()
+
+    result = ws.cli("apply", "p.json")
+
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and result.err.startswith("campsync: error: plan file")
+    assert expected in result.err, result.err
+    assert ws.store.stats()["total"] == 0
+    assert ws.stored(cid)["description"] != "Reviewed."
