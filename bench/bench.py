@@ -275,9 +275,11 @@ def prepare_work(root: Path, n: int) -> None:
 
 def work_child(root: Path) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON."""
+    from campsync.commands.common import fewer_gc_pauses
     from campsync.commands.plan import LocalCache
     from campsync.planner import client_fetcher, make_plan
 
+    fewer_gc_pauses()  # as `campsync plan` does
     os.chdir(root)
     answers = json.loads(Path("answers.json").read_text(encoding="utf-8"))
     platform_answers = MemoryPlatform(answers["items"], answers["bodies"])
@@ -419,6 +421,10 @@ def report(args: argparse.Namespace, runs: list[Run], works: list[Work], rss_mb:
             ]
         )
     lines.append(table(wrows))
+    lines.append(
+        "(cold: every file parsed and checked against the schema, every body compared; "
+        "warm: files and bodies from the local cache, as a plan after the first one)"
+    )
     return "\n".join(lines)
 
 

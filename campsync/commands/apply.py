@@ -19,7 +19,7 @@ from campsync.applier import (
     writes_of,
 )
 from campsync.cache import CampaignCache
-from campsync.commands.common import add_remote_options
+from campsync.commands.common import add_remote_options, fewer_gc_pauses
 from campsync.commands.output import confirm, is_tty, use_color
 from campsync.commands.plan import (
     DEFAULT_PATH,
@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             "no terminal to confirm on: use --auto-approve, or apply a saved plan "
             "('campsync plan --out FILE' then 'campsync apply FILE')"
         )
+    fewer_gc_pauses()
     cache = LocalCache.open(settings, refresh=args.refresh)
     files = read_campaign_files(target, cache)
     return asyncio.run(_apply_fresh(files, settings, cache, auto_approve=args.auto_approve))

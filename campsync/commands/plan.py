@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cache import CampaignCache, FileCache
-from campsync.commands.common import add_remote_options, settings_from_args
+from campsync.commands.common import add_remote_options, fewer_gc_pauses, settings_from_args
 from campsync.commands.output import Progress, use_color
 from campsync.errors import FilesInvalid, PlanFileError, UsageError
 from campsync.kore.client import KoreClient
@@ -187,6 +187,7 @@ def _save(path: Path, plan: Plan, settings: Settings) -> None:
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     settings = remote_settings(args)
+    fewer_gc_pauses()
     cache = LocalCache.open(settings, refresh=args.refresh)
     files = read_campaign_files(Path(args.path), cache)
     plan = asyncio.run(_plan(files, settings, cache))
