@@ -1,6 +1,7 @@
 """The hostile corpus end to end: every case under tests/data/hostile/ (and a few made here
 that do not belong in a repository: a file over the size cap, one with too many values, a
-file name with a newline, a dangling symlink) goes through validate, plan, apply and pull.
+file name with a newline, a dangling symlink, folder symlink loops) goes through validate,
+plan, apply and pull.
 
 Every run ends with exit 1 and its reasons (pull, which needs only names and ids, may pass
 files that load), never a traceback, a hang or an internal error;
@@ -40,6 +41,10 @@ def make_generated(case: str, folder: Path) -> None:
         (folder / "two\nlines.yaml").write_text(json.dumps(campaign_body(priority=0)))
     elif case == "gen-dangling-symlink":
         os.symlink("/nonexistent/campsync/outside.yaml", folder / "outside.yaml")
+    elif case == "gen-symlink-loops":  # not in the corpus: pytest's own collection follows them
+        (folder / "bad.yaml").write_text(json.dumps(campaign_body(priority=0)))
+        os.symlink(".", folder / "loop")
+        os.symlink("..", folder / "up")
     else:
         raise AssertionError(case)
 
@@ -50,6 +55,7 @@ GENERATED = [
     "gen-one-long-line",
     "gen-newline-in-file-name",
     "gen-dangling-symlink",
+    "gen-symlink-loops",
 ]
 
 
