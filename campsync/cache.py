@@ -1,6 +1,6 @@
 """The local cache: what campsync saw last time, so that the next run does less.
 
-Two stores, each one JSON file under the cache folder (`settings.cache_dir`, default
+Three stores, each one JSON file under the cache folder (`settings.cache_dir`, default
 `.campsync/cache`), which holds a `.gitignore` of `*` so it never ends up in a repository:
 
 - `CampaignCache`: the platform's full get-one bodies, keyed by campaign id and `updatedAt`,
@@ -10,6 +10,10 @@ Two stores, each one JSON file under the cache folder (`settings.cache_dir`, def
 - `FileCache`: the validated data of campaign files that had no problem, keyed by the
   file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
   schema (so a newer campsync never trusts an older one's verdict).
+- `SameCache`: the file/campaign pairs found equal (file text, campaign id and updatedAt,
+  listed type and queue, flow mapping: `planner.pair_key`), under a fingerprint of the
+  comparison code. A warm plan of unchanged campaigns neither reads their bodies (the
+  `CampaignCache` file is opened only when some campaign must be compared) nor compares.
 
 Only response bodies and file data are stored, never a header, token or secret. Files are
 written atomically and owner-only (folders 0700). A missing, corrupt or unreadable cache is
@@ -97,6 +101,10 @@ class CampaignCache:
         self.target = target
         self.path = folder / f"campaigns-{target}.json"
         self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._loaded = False  # read on first use: a plan that needs no body never reads it
+        self._dirty = False
+        self._keep: set[str] | None = None
+        self.load_warning: str | None = None
         self.hits = 0
         self.misses = 0
 
@@ -105,11 +113,24 @@ class CampaignCache:
         return cls(folder, target_key(host, stream_id, account_id))
 
     def __len__(self) -> int:
+        self._ensure_loaded()
         return len(self._entries)
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.load_warning = self.load()
+            self._prune()
+
+    def mark_fresh(self) -> None:
+        """Start empty without reading the file (--refresh); the next save rewrites it."""
+        self._entries = {}
+        self._loaded = True
+        self._dirty = True
 
     def load(self) -> str | None:
         """Read the file; on any problem start empty and return a one-line warning."""
         self._entries = {}
+        self._loaded = True
         document, warning = _read_json(self.path)
         if document is None:
             return warning
@@ -131,25 +152,35 @@ class CampaignCache:
         return None
 
     def save(self) -> str | None:
-        """Write the file atomically, owner-only; a one-line warning when it cannot."""
+        """Write the file atomically, owner-only, when anything changed; a one-line warning
+        when it cannot."""
+        if self._loaded:
+            self._prune()
+        if not self._dirty:
+            return None
         document = {
             "format": FORMAT,
             "target": self.target,
             "campaigns": {cid: [stamp, data] for cid, (stamp, data) in self._entries.items()},
         }
-        return _write_json(self.folder, self.path, document)
+        warning = _write_json(self.folder, self.path, document)
+        self._dirty = warning is not None
+        return warning
 
     def get(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
         """The body seen for exactly this updatedAt, or None."""
         if updated_at is None:
             return None
+        self._ensure_loaded()
         entry = self._entries.get(campaign_id)
         if entry is None or entry[0] != updated_at:
             return None
         return entry[1]
 
     def put(self, campaign_id: str, updated_at: str, data: dict[str, Any]) -> None:
+        self._ensure_loaded()
         self._entries[campaign_id] = (updated_at, data)
+        self._dirty = True
 
     def remember_answer(self, campaign_id: str, data: Any) -> None:
         """Keep an update's answer (the campaign as now stored, in the get-one shape) so the
@@ -161,9 +192,18 @@ class CampaignCache:
             self.put(campaign_id, stamp, data)
 
     def retain(self, campaign_ids: Iterable[str]) -> None:
-        """Forget the campaigns that are no longer listed."""
-        keep = set(campaign_ids)
-        self._entries = {cid: e for cid, e in self._entries.items() if cid in keep}
+        """Forget the campaigns that are no longer listed: at once when the bodies are read,
+        else when they next are (a body of an unlisted campaign is never served anyway)."""
+        self._keep = set(campaign_ids)
+        if self._loaded:
+            self._prune()
+
+    def _prune(self) -> None:
+        if self._keep is None:
+            return
+        kept = {cid: e for cid, e in self._entries.items() if cid in self._keep}
+        self._dirty = self._dirty or len(kept) != len(self._entries)
+        self._entries = kept
 
     def fetcher(self, inner: Fetch, *, refresh: bool = False) -> Fetch:
         """A planner fetcher that answers from the cache where the listed updatedAt matches
@@ -197,6 +237,90 @@ class CampaignCache:
 
 
 # ---------------------------------------------------------------------------
+# pairs found equal
+
+
+def compare_fingerprint() -> str:
+    """A hash of the code that decides whether a file and a campaign are equal."""
+    from campsync import diffing, model
+
+    digest = hashlib.sha256()
+    for module in (diffing, model):
+        source = module.__file__
+        if source is not None:
+            digest.update(Path(source).read_bytes())
+    return digest.hexdigest()
+
+
+class SameCache:
+    """File/campaign pairs found equal, by planner.pair_key, with that comparison's warnings:
+    a warm plan needs neither the campaign's body nor a comparison for them. One file per
+    platform target; pairs not seen in a run are dropped when it is written.
+
+    Implements planner.SameMemo."""
+
+    def __init__(self, folder: Path, target: str) -> None:
+        self.folder = folder
+        self.target = target
+        self.path = folder / f"same-{target}.json"
+        self._known: dict[str, list[str]] = {}
+        self._seen: dict[str, list[str]] = {}
+        self._fingerprint: str | None = None
+        self.hits = 0
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = compare_fingerprint()
+        return self._fingerprint
+
+    def load(self) -> str | None:
+        self._known = {}
+        document, warning = _read_json(self.path)
+        if document is None:
+            return warning
+        if (
+            not isinstance(document, dict)
+            or document.get("target") != self.target
+            or not isinstance(document.get("pairs"), dict)
+        ):
+            return f"cache {self.path} ignored: not a campsync cache of this format and target"
+        if document.get("format") != FORMAT or document.get("code") != self.fingerprint:
+            return None  # another campsync's comparison: simply not used
+        self._known = {
+            key: value
+            for key, value in document["pairs"].items()
+            if isinstance(value, list) and all(isinstance(w, str) for w in value)
+        }
+        return None
+
+    def recall(self, key: str) -> tuple[str, ...] | None:
+        warnings = self._known.get(key)
+        if warnings is None:
+            return None
+        self.hits += 1
+        self._seen[key] = warnings
+        return tuple(warnings)
+
+    def remember(self, key: str, warnings: tuple[str, ...]) -> None:
+        self._seen[key] = list(warnings)
+
+    def save(self) -> str | None:
+        if self._seen == self._known:
+            return None
+        document = {
+            "format": FORMAT,
+            "target": self.target,
+            "code": self.fingerprint,
+            "pairs": self._seen,
+        }
+        warning = _write_json(self.folder, self.path, document)
+        if warning is None:
+            self._known = dict(self._seen)
+        return warning
+
+
+# ---------------------------------------------------------------------------
 # validated campaign files
 
 
@@ -224,6 +348,7 @@ class FileCache:
         self._fingerprint: str | None = None
         self._entries: dict[str, list[Any]] = {}
         self._seen: set[str] = set()
+        self._dirty = True  # until a load shows the file holds what this run knows
         self.hits = 0
         self.misses = 0
 
@@ -241,6 +366,7 @@ class FileCache:
         document, warning = _read_json(self.path)
         if document is None:
             return warning
+        self._dirty = False
         if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
             return f"cache {self.path} ignored: not a campsync file cache"
         if document.get("format") != FORMAT or document.get("code") != self.fingerprint:
@@ -253,10 +379,17 @@ class FileCache:
         return None
 
     def save(self) -> str | None:
-        """Write the entries of the files seen in this run (others are pruned)."""
+        """Write the entries of the files seen in this run (others are pruned), when that
+        changes anything."""
         files = {name: item for name, item in self._entries.items() if name in self._seen}
+        if not self._dirty and len(files) == len(self._entries):
+            return None
         document = {"format": FORMAT, "code": self.fingerprint, "files": files}
-        return _write_json(self.folder, self.path, document)
+        warning = _write_json(self.folder, self.path, document)
+        if warning is None:
+            self._entries = files
+            self._dirty = False
+        return warning
 
     def recall(self, file: str, digest: str) -> FileCheck | None:
         self._seen.add(file)
@@ -265,10 +398,12 @@ class FileCache:
             self.misses += 1
             return None
         self.hits += 1
-        return FileCheck(CampaignFile(file, item[1]), [], _position(item[2]), _position(item[3]))
+        campaign = CampaignFile(file, item[1], digest)
+        return FileCheck(campaign, [], _position(item[2]), _position(item[3]))
 
     def remember(self, file: str, digest: str, check: FileCheck) -> None:
         self._seen.add(file)
+        self._dirty = True
         if check.campaign is None or check.problems:
             self._entries.pop(file, None)
             return

@@ -4,6 +4,7 @@ in full, and asks the pure core (diffing, model, plan) what differs. No printing
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -45,6 +46,37 @@ class Listed:
     status: str | None
     campaign_type: str
     item: Mapping[str, Any]
+
+
+class SameMemo(Protocol):
+    """Remembers file/campaign pairs already found equal (see campsync.cache.SameCache):
+    `recall` gives the warnings of that comparison, or None when the pair is not known."""
+
+    def recall(self, key: str) -> tuple[str, ...] | None: ...
+
+    def remember(self, key: str, warnings: tuple[str, ...]) -> None: ...
+
+
+def pair_key(cf: CampaignFile, entry: Listed, flows_key: str) -> str | None:
+    """What a comparison of this file with this campaign depends on: the file's exact text,
+    the campaign as of its updatedAt (any write moves it), the type it is listed under, its
+    listed queue, and the experience-flow mapping. None when one of them is unknown."""
+    if not cf.digest or not entry.updated_at:
+        return None
+    connection = entry.item.get("connection")
+    parts = (
+        cf.digest,
+        entry.id,
+        entry.updated_at,
+        entry.campaign_type,
+        connection if isinstance(connection, str) else repr(connection),
+        flows_key,
+    )
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def flows_key(experience_flows: Mapping[str, str]) -> str:
+    return hashlib.sha256(repr(sorted(experience_flows.items())).encode()).hexdigest()
 
 
 # Reads the full bodies (get-one `data`) of the given listed campaigns, keyed by id. Pluggable so
@@ -212,21 +244,35 @@ async def make_plan(
     fetch_full: FetchFull | None = None,
     progress: ProgressFn | None = None,
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
+    same: SameMemo | None = None,
 ) -> Plan:
     """Compare the files with the platform. Reads only; raises the client's typed errors.
-    `on_listed` sees every listed campaign (a cache prunes the ones no longer there)."""
+    `on_listed` sees every listed campaign (a cache prunes the ones no longer there).
+    With `same`, a pair found equal before (same file text, same updatedAt, ...) is
+    unchanged without reading or comparing the campaign again."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
     if on_listed is not None:
         on_listed(listed)
     matching = match_files(files, listed)
 
-    fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
-    full = await fetch([entry for _, entry in matching.matched])
-
     changes: list[Change] = []
     warnings: list[str] = []
     unchanged = 0
+
+    to_compare: list[tuple[CampaignFile, Listed, str | None]] = []
+    mapping_key = flows_key(settings.experience_flows)
+    for cf, entry in matching.matched:
+        key = pair_key(cf, entry, mapping_key) if same is not None else None
+        known = same.recall(key) if same is not None and key is not None else None
+        if known is None:
+            to_compare.append((cf, entry, key))
+        else:
+            unchanged += 1
+            warnings.extend(known)
+
+    fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
+    full = await fetch([entry for _, entry, _ in to_compare]) if to_compare else {}
 
     for cf in matching.unknown_id:
         changes.append(
@@ -256,7 +302,7 @@ async def make_plan(
             )
         )
 
-    for cf, entry in matching.matched:
+    for cf, entry, key in to_compare:
         live = full.get(entry.id)
         if live is None:
             raise BadResponseError(f"campaign {entry.name!r} ({entry.id}) could not be read")
@@ -270,6 +316,8 @@ async def make_plan(
         warnings.extend(comparison.warnings)
         if not comparison.diffs:
             unchanged += 1
+            if same is not None and key is not None:
+                same.remember(key, comparison.warnings)
             continue
         # The full read is fresher than the list: prefer its status.
         status = live.get("status")

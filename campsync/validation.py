@@ -39,6 +39,9 @@ class Problem:
 class CampaignFile:
     file: str
     data: dict[str, Any]
+    # SHA-256 of the file's text ("" when unknown): lets a plan recall that this exact file
+    # was already found equal to the platform. Not part of equality.
+    digest: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -139,18 +142,18 @@ def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
         text = read_text(path)
     except YamlLoadError as exc:
         return FileCheck(None, [Problem(name, exc.line, exc.column, "", exc.reason)], None, None)
-    if memo is None:
-        return check_text(text, name)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if memo is None:
+        return check_text(text, name, digest)
     known = memo.recall(name, digest)
     if known is not None:
         return known
-    checked = check_text(text, name)
+    checked = check_text(text, name, digest)
     memo.remember(name, digest, checked)
     return checked
 
 
-def check_text(text: str, file: str) -> FileCheck:
+def check_text(text: str, file: str, digest: str = "") -> FileCheck:
     try:
         document = load_yaml_text(text)
     except YamlLoadError as exc:
@@ -168,7 +171,7 @@ def check_text(text: str, file: str) -> FileCheck:
     data: dict[str, Any] = document.data
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
-    return FileCheck(CampaignFile(file, data), problems, name_at, id_at)
+    return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at)
 
 
 def check_document(file: str, document: Document) -> list[Problem]:

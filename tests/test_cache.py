@@ -155,6 +155,7 @@ def test_an_unwritable_cache_is_a_warning(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     cache = campaigns_cache(blocker / "cache")
+    cache.put("cd-1", "2025-01-01T00:00:00.000Z", {"_id": "cd-1"})
     warning = cache.save()
     assert warning is not None and "cannot write the cache" in warning
 
@@ -246,7 +247,8 @@ def test_plan_with_a_corrupt_cache_warns_once_and_works(ws: Workspace) -> None:
     result = ws.cli("plan")
     assert result.code == 0
     warnings = [line for line in result.err.splitlines() if "warning: cache" in line]
-    assert len(warnings) == 2 and all("ignored" in w for w in warnings)
+    # files, platform bodies and equal pairs: each store warns once
+    assert len(warnings) == 3 and all("ignored" in w for w in warnings)
     assert "Traceback" not in result.err
     assert ws.cli("plan").err.count("warning: cache") == 0  # rewritten
 
@@ -263,3 +265,61 @@ def test_cache_dir_is_settable_and_holds_no_secret(
     assert ".gitignore" in stored and any(n.startswith("campaigns-") for n in stored)
     secret = ws.emulator.config.client_secret
     assert all(secret not in text and "eyJ" not in text for text in stored.values())
+
+
+# ---- pairs found equal (the warm path) ---------------------------------------------
+
+
+def _stats(ws: Workspace) -> dict[str, int]:
+    stats = ws.store.stats()
+    ws.store.reset_stats()
+    return {k: int(v) for k, v in stats["by_kind"].items() if v}
+
+
+def test_a_warm_plan_reads_no_body_and_compares_nothing(ws: Workspace) -> None:
+    ids = ws.seed(campaign_body("One"), campaign_body("Two"))
+    for cid, name in zip(ids, ("One", "Two"), strict=True):
+        ws.write(f"{name.lower()}.yaml", {"id": cid, **campaign_body(name)})
+    assert ws.cli("plan").code == 0
+    # Were the bodies read, this corrupt file would give a warning.
+    (bodies,) = Path(".campsync/cache").glob("campaigns-*.json")
+    bodies.write_text("{broken", encoding="utf-8")
+    _stats(ws)
+    result = ws.cli("plan", "--detailed-exitcode")
+    assert result.code == 0, result.out + result.err
+    assert "warning: cache" not in result.err
+    assert _stats(ws) == {"list": 1}
+    assert bodies.read_text(encoding="utf-8") == "{broken"  # untouched: nothing to write
+
+
+def test_an_equal_pair_keeps_its_warnings_and_a_new_flow_mapping_compares_again(
+    ws: Workspace,
+) -> None:
+    (cid,) = ws.seed(campaign_body("One"))
+    ws.write("one.yaml", {"id": cid, **campaign_body("One")})
+    first = ws.plan_json()
+    assert first["summary"]["unchanged"] == 1
+    assert any("not comparable" in w for w in first["warnings"])
+    assert ws.plan_json()["warnings"] == first["warnings"]  # recalled, not recomputed
+    # A mapping that points the file's flow at another id is a real difference: the pair
+    # must be compared again, not recalled as equal.
+    ws.config("experienceFlows:\n  Payment Reminder Flow: cf-00000000-not-this-campaigns\n")
+    third = ws.plan_json()
+    assert third["summary"]["update"] == 1
+    assert [d["path"] for d in third["changes"][0]["diff"]] == ["experienceFlowName"]
+
+
+def test_pairs_remembered_by_other_comparison_code_are_not_trusted(tmp_path: Path) -> None:
+    from campsync.cache import SameCache
+
+    cache = SameCache(tmp_path, "target-1")
+    cache.remember("key-1", ("a warning",))
+    assert cache.save() is None
+    again = SameCache(tmp_path, "target-1")
+    assert again.load() is None and again.recall("key-1") == ("a warning",)
+    other_code = SameCache(tmp_path, "target-1")
+    other_code._fingerprint = "0" * 64  # as if diffing.py or model.py had changed
+    assert other_code.load() is None and other_code.recall("key-1") is None
+    other_target = SameCache(tmp_path, "target-2")
+    assert other_target.load() is None and other_target.recall("key-1") is None
+    assert stat.S_IMODE(os.stat(tmp_path / "same-target-1.json").st_mode) == 0o600

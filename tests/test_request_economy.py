@@ -201,4 +201,11 @@ def test_a_campaign_deleted_on_the_platform_is_pruned_from_the_cache(ws: Workspa
     ws.store.delete_campaign(ids[0])
     ws.write("c000.yaml", campaign_body("Campaign 000"))  # now a create (no id)
     plan_ok(ws)
+    # Pairs already found equal need no body, so this plan did not open the bodies; the
+    # deleted campaign's body is pruned when they are next read (a file changed) ...
+    change_files(ws, ids, range(1, 2))
+    ws.store.reset_stats()
+    plan_ok(ws)
     assert set(json.loads(cache_file.read_text())["campaigns"]) == set(ids[1:])
+    # ... and that read cost no get: the changed file's campaign came from the cache.
+    assert counts(ws) == {"list": 1, "total": 1}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campsync.cache import CampaignCache, FileCache
+from campsync.cache import CampaignCache, FileCache, SameCache, target_key
 from campsync.commands.common import add_remote_options, fewer_gc_pauses, settings_from_args
 from campsync.commands.output import Progress, use_color
 from campsync.errors import FilesInvalid, PlanFileError, UsageError
@@ -70,22 +70,24 @@ class LocalCache:
 
     files: FileCache
     campaigns: CampaignCache
+    same: SameCache
     refresh: bool = False
     warnings: list[str] = field(default_factory=list)
     save_files: bool = True
 
     @classmethod
     def open(cls, settings: Settings, *, refresh: bool = False, files: bool = True) -> LocalCache:
-        """Load both stores (unless `refresh`; the files store only when `files`); problems
-        become warnings, never errors."""
+        """Load the stores (unless `refresh`; the files store only when `files`; platform
+        bodies only when first needed); problems become warnings, never errors."""
         folder = settings.cache_dir
-        campaigns = CampaignCache.for_target(
-            folder, settings.host, settings.stream_id or "", settings.account_id or ""
-        )
-        cache = cls(FileCache(folder), campaigns, refresh)
+        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
+        cache = cls(FileCache(folder), CampaignCache(folder, target), SameCache(folder, target))
+        cache.refresh = refresh
         cache.save_files = files
-        if not refresh:
-            for store in (cache.files, cache.campaigns) if files else (cache.campaigns,):
+        if refresh:
+            cache.campaigns.mark_fresh()
+        else:
+            for store in (cache.files, cache.same) if files else (cache.same,):
                 warning = store.load()
                 if warning:
                     cache.warnings.append(warning)
@@ -95,12 +97,16 @@ class LocalCache:
         self.campaigns.retain(entry.id for entry in listed)
 
     def save(self) -> None:
-        for store in (self.files, self.campaigns) if self.save_files else (self.campaigns,):
+        stores: tuple[FileCache | CampaignCache | SameCache, ...] = (self.campaigns, self.same)
+        for store in (self.files, *stores) if self.save_files else stores:
             warning = store.save()
             if warning:
                 self.warnings.append(warning)
 
     def print_warnings(self) -> None:
+        if self.campaigns.load_warning:
+            self.warnings.insert(0, self.campaigns.load_warning)
+            self.campaigns.load_warning = None
         for warning in self.warnings:
             print(f"campsync: warning: {warning}", file=sys.stderr)
         self.warnings.clear()
@@ -162,6 +168,7 @@ async def fetch_plan(
             settings,
             fetch_full=cache.campaigns.fetcher(fetch, refresh=cache.refresh),
             on_listed=cache.forget_unlisted,
+            same=cache.same,
         )
     finally:
         progress.clear()
