@@ -277,6 +277,18 @@ def prepare_work(root: Path, n: int) -> None:
     (root / "bodies.json").write_text(json.dumps(bodies), encoding="utf-8")
 
 
+def own_peak_mb() -> float:
+    """This process's own peak resident memory. Linux carries ru_maxrss across exec (a
+    child would report its parent's peak when larger); VmHWM starts afresh with the exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def work_child(root: Path) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON."""
     from campsync.commands.common import fewer_gc_pauses
@@ -325,7 +337,7 @@ def work_child(root: Path) -> None:
         "validate_s": validated - loaded,
         "compare_s": compared - validated,
         "cache_save_s": done - compared,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": own_peak_mb(),
     }
     print(json.dumps(result))
 
