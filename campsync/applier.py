@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campsync.errors import ApiError, CampsyncError, StalePlanError
+from campsync.errors import ApiError, CampsyncError, StalePlanError, WriteNotSent
 from campsync.plan import Change, Plan
 from campsync.planner import DEFAULT_TYPE, Lister, list_platform
 
@@ -100,6 +100,9 @@ async def apply_plan(
             started.add(index)
             try:
                 new_id = await _send(client, change)
+            except WriteNotSent:  # stopped while it waited for its turn: never started
+                outcomes[index] = ("skipped", None)
+                return
             except CampsyncError as exc:
                 outcomes[index] = ("failed", _reason(exc))
             except Exception as exc:  # a bug must not hide the other results

@@ -60,6 +60,10 @@ class TransportError(ApiError):
     """Connection refused, dropped or timed out, after all retries."""
 
 
+class WriteNotSent(CampsyncError):
+    """A write that was never sent: the apply was stopped while it waited for its turn."""
+
+
 class PlanFileError(CampsyncError):
     """A saved plan is unreadable, altered or of another format version."""
 

@@ -339,3 +339,54 @@ def test_a_signal_stops_new_writes_and_reports(tmp_path: Path, signum: signal.Si
             i for i in ids if emulator.store.get_campaign(i)["description"].startswith("Changed")
         ]
         assert len(changed) == len(applied)
+
+
+def test_a_signal_also_stops_writes_still_waiting_for_the_rate_limit(tmp_path: Path) -> None:
+    """Writes queued for a place in the rate limit have not been sent: after Ctrl-C they must
+    never be sent (not even once the window frees), and apply must not wait for the window."""
+    count = 5
+    with start_in_thread(emulator_test_config()) as emulator:
+        seed_ready(emulator, *(campaign_body(f"Queued {n}") for n in range(count)))
+        folder = tmp_path / "campaigns"
+        folder.mkdir()
+        for n in range(count):
+            body = campaign_body(f"Queued {n}", description=f"Changed {n}.")
+            (folder / f"queued{n}.yaml").write_text(json.dumps(body))
+        config = emulator.config
+        env = {
+            **os.environ,
+            "KORE_HOST": emulator.url,
+            "KORE_STREAM_ID": config.stream_id,
+            "KORE_ACCOUNT_ID": config.account_id,
+            "KORE_CLIENT_ID": config.client_id,
+            "KORE_CLIENT_SECRET": config.client_secret,
+            # the list, 5 reads and 2 writes fit in the window; 3 writes wait a minute
+            "CAMPSYNC_RATE_LIMIT": str(1 + count + 2),
+            "PYTHONPATH": str(REPO),
+        }
+        env.pop("KORE_JWT", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "campsync", "apply", "--auto-approve", "--parallelism", "5"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        timer = threading.Timer(30, process.kill)  # a bound, never reached when it works
+        timer.start()
+        try:
+            assert process.stdout is not None
+            lines: list[str] = []
+            for line in process.stdout:
+                lines.append(line)
+                if len([x for x in lines if x.startswith("applied: ")]) == 2:
+                    process.send_signal(signal.SIGINT)
+                    break
+            rest, err = process.communicate()
+        finally:
+            timer.cancel()
+        out = "".join(lines) + rest
+        assert process.returncode == 1, out + err
+        assert "Apply interrupted: 2 applied, 3 not started." in out, out + err
+        assert emulator.store.stats()["by_kind"]["update"] == 2

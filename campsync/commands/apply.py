@@ -114,7 +114,7 @@ async def _apply_fresh(
                 print("Apply cancelled: nothing was changed.")
                 return 1
         writer = RememberingWriter(client, cache.campaigns)
-        result = await _apply_with_signals(writer, plan, settings.parallelism)
+        result = await _apply_with_signals(writer, plan, settings.parallelism, client)
     cache.save()
     cache.print_warnings()
     return _finish(result)
@@ -166,16 +166,20 @@ async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
         print(f"Applying the saved plan {path}: {count} change(s).")
         cache = LocalCache.open(settings, files=False)
         writer = RememberingWriter(client, cache.campaigns)
-        result = await _apply_with_signals(writer, plan, settings.parallelism)
+        result = await _apply_with_signals(writer, plan, settings.parallelism, client)
     cache.save()
     cache.print_warnings()
     return _finish(result)
 
 
-async def _apply_with_signals(client: Writer, plan: Plan, parallelism: int) -> ApplyResult:
-    """SIGINT and SIGTERM stop new writes; the ones in flight complete and are reported."""
+async def _apply_with_signals(
+    writer: Writer, plan: Plan, parallelism: int, client: KoreClient
+) -> ApplyResult:
+    """SIGINT and SIGTERM stop new writes (also those the client holds waiting for their turn
+    in the rate limit); the ones in flight complete and are reported."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    client.stop_new_writes_on(stop)
     abandon = asyncio.Event()
     installed: list[signal.Signals] = []
 
@@ -204,7 +208,7 @@ async def _apply_with_signals(client: Writer, plan: Plan, parallelism: int) -> A
         installed.append(sig)
     try:
         return await apply_plan(
-            client,
+            writer,
             plan,
             stop=stop,
             abandon=abandon,

@@ -13,9 +13,10 @@ sent and appear in no message, log or repr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -30,6 +31,7 @@ from campsync.errors import (
     ConfigError,
     RateLimitedError,
     TransportError,
+    WriteNotSent,
 )
 from campsync.kore import protocol
 from campsync.kore.auth import TokenSource, token_source
@@ -102,6 +104,7 @@ class KoreClient:
         self._max_pages = max_pages
         self._clock = clock
         self._semaphore = asyncio.Semaphore(max(1, settings.parallelism))
+        self._write_stop: asyncio.Event | None = None
         self._session: aiohttp.ClientSession | None = None
         self._tokens: TokenSource | None = None
         self._endpoints: Endpoints | None = None
@@ -153,6 +156,12 @@ class KoreClient:
             raise ConfigError("KoreClient used outside 'async with'")
         return self._endpoints
 
+    def stop_new_writes_on(self, stop: asyncio.Event) -> None:
+        """Once `stop` is set, a write not yet sent (still waiting for its turn within the
+        parallelism or the rate limit, or refused with a 429) is never sent: it raises
+        WriteNotSent at once. Writes already sent complete, with their retries."""
+        self._write_stop = stop
+
     # ------------------------------------------------------------ calls
 
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
@@ -198,14 +207,14 @@ class KoreClient:
         name = body.get("name")
         label = name if isinstance(name, str) else None
         request = self._api.update(campaign_id, body, campaign_type, label)
-        envelope = await self._call(request)
+        envelope = await self._call(request, unsent=True)
         return protocol.campaign_data(request, envelope, required=False)
 
     async def delete_campaign(
         self, campaign_id: str, campaign_type: str = "voice"
     ) -> dict[str, Any]:
         request = self._api.delete(campaign_id, campaign_type)
-        envelope = await self._call(request)
+        envelope = await self._call(request, unsent=True)
         return protocol.campaign_data(request, envelope, required=False)
 
     async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
@@ -216,7 +225,7 @@ class KoreClient:
         retries = 0
         while True:
             try:
-                envelope = await self._call(request)
+                envelope = await self._call(request, unsent=retries == 0)
                 return protocol.created_id(request, envelope)
             except _AnswerLost as lost:
                 if not isinstance(name, str) or not self._retry.may_retry(retries):
@@ -231,8 +240,9 @@ class KoreClient:
 
     # ------------------------------------------------------------ sending
 
-    async def _call(self, request: Request) -> dict[str, Any]:
-        """Send with retries; the answer's JSON object or a typed error.
+    async def _call(self, request: Request, *, unsent: bool = False) -> dict[str, Any]:
+        """Send with retries; the answer's JSON object or a typed error. `unsent`: a write
+        the platform has not seen yet, which `stop_new_writes_on` may still hold back.
 
         429: wait (Retry-After, else a whole window), then again, until the overall
         deadline. 5xx, timeouts, dropped connections: backoff and again, `max_retries`
@@ -242,8 +252,9 @@ class KoreClient:
         retries = 0
         while True:
             try:
-                response, token = await self._send(request)
+                response, token = await self._send(request, unsent=unsent)
             except (TimeoutError, aiohttp.ClientError) as exc:
+                unsent = False
                 error = self._transport_error(request, exc, retries + 1)
                 if isinstance(exc, aiohttp.ClientSSLError):
                     raise error from None
@@ -265,7 +276,8 @@ class KoreClient:
                     raise self._rate_limited(request, response, started, wait, secrets)
                 log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
                 self._limiter.pause(wait)
-                continue
+                continue  # a 429 was not processed: the write is still unsent
+            unsent = False
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
                     raise _AnswerLost(_as_error(request, response, static, secrets))
@@ -282,13 +294,13 @@ class KoreClient:
             raise ConfigError("KoreClient used outside 'async with'")
         return self._tokens
 
-    async def _send(self, request: Request) -> tuple[Response, str]:
+    async def _send(self, request: Request, *, unsent: bool = False) -> tuple[Response, str]:
         """One attempt: in flight within the parallelism, inside the rate limit."""
         session = self._session
         if session is None:
             raise ConfigError("KoreClient used outside 'async with'")
         assert self._endpoints is not None
-        async with self._semaphore, self._limiter.reserve():
+        async with self._turn(request, self._write_stop if unsent else None):
             token = self._token_source.token()  # signed now, after waiting for the limiter
             headers = protocol.request_headers(
                 token, account_id=self._endpoints.account_id, stream_id=self._endpoints.stream_id
@@ -309,6 +321,34 @@ class KoreClient:
                     retry_after=protocol.parse_retry_after(resp.headers.get("Retry-After")),
                 )
         return response, token
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, request: Request, stop: asyncio.Event | None) -> AsyncIterator[None]:
+        """A place within the parallelism and the rate limit, held while the request is
+        under way. With `stop`: give up (WriteNotSent) as soon as it is set, not waiting
+        for the place (which may be a whole rate-limit window away)."""
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def take_place() -> None:
+                await stack.enter_async_context(self._semaphore)
+                await stack.enter_async_context(self._limiter.reserve())
+
+            if stop is None:
+                await take_place()
+            else:
+                place = asyncio.ensure_future(take_place())
+                stopped = asyncio.ensure_future(stop.wait())
+                try:
+                    await asyncio.wait({place, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for future in (place, stopped):
+                        if not future.done():
+                            future.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await future
+                if stop.is_set():
+                    raise WriteNotSent(f"{self._what(request)}: not sent (apply was stopped)")
+            yield
 
     async def _read_body(self, request: Request, resp: aiohttp.ClientResponse) -> bytes:
         limit = self._max_body
