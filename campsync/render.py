@@ -72,6 +72,30 @@ def render_value(value: Any) -> str:
     return shorten(escape(_dumps(value)), VALUE_LIMIT)
 
 
+def render_pair(before: Any, after: Any) -> tuple[str, str]:
+    """Both sides of a changed value for text output. Long values are cut to a window
+    that starts just before their first difference, so the change itself stays
+    visible (shortening each side in the middle could show the same text twice)."""
+    whole_before, whole_after = _dumps(before), _dumps(after)
+    limit = STRING_LIMIT if isinstance(before, str) and isinstance(after, str) else VALUE_LIMIT
+    if len(whole_before) <= limit and len(whole_after) <= limit:
+        return render_value(before), render_value(after)
+    common = 0
+    for char_before, char_after in zip(whole_before, whole_after, strict=False):
+        if char_before != char_after:
+            break
+        common += 1
+    start = max(0, common - limit // 4)
+    return _window(whole_before, start, limit), _window(whole_after, start, limit)
+
+
+def _window(text: str, start: int, limit: int) -> str:
+    piece = text[start : start + limit]
+    head = "…" if start > 0 else ""
+    tail = "…" if start + limit < len(text) else ""
+    return escape(head + piece + tail)
+
+
 def show_name(name: Any) -> str:
     """A campaign name, quoted and made safe for a terminal."""
     return escape(_dumps(shorten(str(name), NAME_LIMIT)))
@@ -170,6 +194,9 @@ def _text_diff(change: Change, diff: FieldDiff) -> str:
     path = show_text(diff.path)
     if change.action == "create" and diff.before is None:
         return f"+ {path}: {render_value(diff.after)}"
+    if diff.before is not None and diff.after is not None:
+        before, after = render_pair(diff.before, diff.after)
+        return f"~ {path}: {before} -> {after}"
     return f"{_diff_kind(diff)} {path}: {render_value(diff.before)} -> {render_value(diff.after)}"
 
 
@@ -219,10 +246,13 @@ def render_markdown(plan: Plan, out: TextIO) -> None:
             out.write(f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n```diff\n")
             for diff in change.diff:
                 path = show_text(diff.path)
+                before, after = render_value(diff.before), render_value(diff.after)
+                if diff.before is not None and diff.after is not None:
+                    before, after = render_pair(diff.before, diff.after)
                 if diff.before is not None:
-                    out.write(f"- {path}: {render_value(diff.before)}\n")
+                    out.write(f"- {path}: {before}\n")
                 if diff.after is not None:
-                    out.write(f"+ {path}: {render_value(diff.after)}\n")
+                    out.write(f"+ {path}: {after}\n")
             out.write("```\n")
     if plan.unmanaged:
         out.write(

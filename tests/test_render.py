@@ -322,3 +322,27 @@ def test_unicodedata_sanity() -> None:
     # bidi overrides are format characters: not printable, hence escaped
     assert unicodedata.category("\u202e") == "Cf"
     assert not "\u202e".isprintable()
+
+
+def test_a_change_inside_a_long_value_is_shown_in_text_and_markdown() -> None:
+    """Shortening must not hide the change: a long description edited in its middle showed
+    the same `head…tail` on both sides of the arrow, so the reviewer saw no difference."""
+    before = SAMPLE_REQUEST["description"]
+    assert "satisfaction" in before and len(before) > 150
+    after = before.replace("satisfaction", "happiness")
+    lists_before = [f"Contact list {n}" for n in range(20)]
+    lists_after = [*lists_before[:10], "Contact list X", *lists_before[11:]]
+    diffs = (
+        FieldDiff("description", before, after),
+        FieldDiff("contactLists", lists_before, lists_after),
+    )
+    plan = Plan([Change("update", "n", "cd-1", None, diff=diffs)])
+    text = text_of(plan)
+    (description,) = [line for line in text.splitlines() if "description:" in line]
+    assert "satisfaction" in description and "happiness" in description, description
+    (lists,) = [line for line in text.splitlines() if "contactLists:" in line]
+    assert '"Contact list 10"' in lists and '"Contact list X"' in lists, lists
+    assert len(description) < 250 and len(lists) < 400
+    markdown = markdown_of(plan)
+    assert "satisfaction" in markdown and "happiness" in markdown
+    assert '"Contact list 10"' in markdown and '"Contact list X"' in markdown
