@@ -106,6 +106,19 @@ def test_without_a_terminal_and_without_auto_approve_apply_refuses(ws: Workspace
     assert ws.store.stats()["total"] == 0
 
 
+def test_without_a_terminal_a_missing_folder_or_bad_file_is_reported_first(ws: Workspace) -> None:
+    """A mistyped PATH or an invalid file was reported as 'no terminal to confirm on':
+    the user added --auto-approve only to learn of the real problem next."""
+    missing = ws.cli("apply", "campaign")
+    assert missing.code == 1
+    assert "campaign: no such file or directory" in missing.err, missing.err
+    ws.write("bad.yaml", {"name": "Bad", "descripton": "typo"})
+    invalid = ws.cli("apply")
+    assert invalid.code == 1
+    assert "unknown field 'descripton'" in invalid.err and "terminal" not in invalid.err
+    assert ws.store.stats()["total"] == 0
+
+
 @pytest.mark.parametrize(("answer", "applied"), [("yes", True), ("y", False), ("YES ", False)])
 def test_on_a_terminal_only_yes_applies(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch, answer: str, applied: bool

@@ -82,14 +82,14 @@ def run(args: argparse.Namespace) -> int:
     if is_plan_file(target):
         return _run_saved(target, args)
     settings = remote_settings(args)
+    fewer_gc_pauses()
+    cache = LocalCache.open(settings, refresh=args.refresh)
+    files = read_campaign_files(target, cache)  # a missing PATH or a bad file first
     if not args.auto_approve and not is_tty(sys.stdin):
         raise UsageError(
             "no terminal to confirm on: use --auto-approve, or apply a saved plan "
             "('campsync plan --out FILE' then 'campsync apply FILE')"
         )
-    fewer_gc_pauses()
-    cache = LocalCache.open(settings, refresh=args.refresh)
-    files = read_campaign_files(target, cache)
     return asyncio.run(_apply_fresh(files, settings, cache, auto_approve=args.auto_approve))
 
 
