@@ -34,7 +34,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,8 +128,27 @@ def compare(
 
 def creation_diff(desired: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
     """The fields a create sends, as diffs from nothing (before None), in request
-    order: for showing a create the way Terraform shows a new resource."""
-    return tuple(FieldDiff(key, None, value) for key, value in request_body(desired).items())
+    order: for showing a create the way Terraform shows a new resource. Objects are
+    opened down to their fields and calling-hours days keyed by day, with the paths of
+    an update's diff, so that every value a reviewer must see has a line of its own."""
+    return tuple(FieldDiff(path, None, value) for path, value in _leaves(request_body(desired), ()))
+
+
+def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif path == DAYS_PATH and isinstance(value, list) and _all_days_named(value):
+        dotted = ".".join(path)
+        for day in value:
+            yield f"{dotted}[{day['day']}]", {k: v for k, v in day.items() if k != "day"}
+    else:
+        yield ".".join(path), value
+
+
+def _all_days_named(days: list[Any]) -> bool:
+    named = [d.get("day") for d in days if isinstance(d, Mapping)]
+    return len(named) == len(days) and len(set(named)) == len(named)
 
 
 # ---------------------------------------------------------------------------

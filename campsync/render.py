@@ -96,6 +96,10 @@ def _window(text: str, start: int, limit: int) -> str:
     return escape(head + piece + tail)
 
 
+def _no_file(count: int) -> str:
+    return "no file describes it" if count == 1 else "no file describes them"
+
+
 def show_name(name: Any) -> str:
     """A campaign name, quoted and made safe for a terminal."""
     return escape(_dumps(shorten(str(name), NAME_LIMIT)))
@@ -175,7 +179,7 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
         out.write(no_changes_line(plan) + "\n")
     if plan.unmanaged:
         count = len(plan.unmanaged)
-        out.write(f"\n{_plural(count, 'unmanaged campaign')} (no file describes them):\n")
+        out.write(f"\n{_plural(count, 'unmanaged campaign')}, never touched ({_no_file(count)}):\n")
         for name in plan.unmanaged:
             out.write(f"  {show_name(name)}\n")
     _write_warnings(plan.warnings, out)
@@ -257,7 +261,7 @@ def render_markdown(plan: Plan, out: TextIO) -> None:
     if plan.unmanaged:
         out.write(
             f"\n{_plural(len(plan.unmanaged), 'unmanaged campaign')} not touched"
-            " (no file describes them):\n\n"
+            f" ({_no_file(len(plan.unmanaged))}):\n\n"
         )
         for name in plan.unmanaged:
             out.write(f"- {md(name, NAME_LIMIT)}\n")

@@ -115,6 +115,7 @@ def main() -> int:
         seed_file.write_text(json.dumps(seed, indent=2), encoding="utf-8")
         process, url = start_emulator(workdir, seed_file, env)
         env["KORE_HOST"] = url
+        env["CAMPSYNC_CACHE_DIR"] = str(workdir / "cache")  # the demo leaves nothing behind
         try:
             say(f"{BOLD}campsync demo{RESET}: a local Kore.ai emulator is running at {url}")
             say(f"It holds {len(seed)} campaigns. Compared with the files in {CAMPAIGNS}/:")
@@ -154,10 +155,11 @@ def main() -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    say(
-        f"\n{BOLD}Done.{RESET} The emulator answered {stats['total']} API requests "
-        f"(by kind: {json.dumps(stats['by_kind'], sort_keys=True)}) and has been stopped."
-    )
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(stats["by_kind"].items()) if n)
+    say(f"\n{BOLD}Done.{RESET} The emulator answered {stats['total']} API requests ({kinds}).")
+    say("Only the campaigns that differed were written, and the last plan read only the list")
+    say("and the one campaign it had not seen yet: campsync remembers what did not change.")
+    say("The emulator has been stopped.")
     if any(codes):
         say(f"demo: a step failed (exit codes {codes})")
         return 1

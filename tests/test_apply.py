@@ -66,8 +66,8 @@ def test_update_and_create_then_the_next_plan_is_empty(ws: Workspace) -> None:
     ws.write("push.yaml", progressive_body("Collections Push"))
     result = ws.cli("apply", "--auto-approve")
     assert result.code == 0, result.out + result.err
-    assert "applied: update 'Spring Renewals'" in result.out
-    assert "applied: create 'Collections Push'" in result.out
+    assert 'applied: update "Spring Renewals"' in result.out
+    assert 'applied: create "Collections Push"' in result.out
     assert "Apply complete: 2 applied." in result.out
     assert ws.stored(cid)["priority"] == "5"
     created = ws.stored_by_name("Collections Push")
@@ -149,14 +149,14 @@ def test_a_failed_update_does_not_stop_the_others(ws: Workspace) -> None:
     ws.write("c.yaml", campaign_body("Campaign C", description="C, changed."))
     result = ws.cli("apply", "--auto-approve")
     assert result.code == 1
-    assert "applied: update 'Campaign A'" in result.out
-    assert "applied: update 'Campaign C'" in result.out
+    assert 'applied: update "Campaign A"' in result.out
+    assert 'applied: update "Campaign C"' in result.out
     failed = [line for line in result.out.splitlines() if line.startswith("failed:")]
-    assert len(failed) == 1 and failed[0].startswith("failed: update 'Campaign B': ")
+    assert len(failed) == 1 and failed[0].startswith('failed: update "Campaign B": ')
     assert "No Such List" in failed[0]
     assert "Apply complete: 2 applied, 1 failed." in result.out
-    assert "Applied: update 'Campaign A', update 'Campaign C'" in result.out
-    assert "Not applied: update 'Campaign B' (failed)" in result.out
+    assert 'Applied: update "Campaign A", update "Campaign C"' in result.out
+    assert 'Not applied: update "Campaign B" (failed)' in result.out
     assert ws.stored(ids[0])["description"] == "A, changed."
     assert ws.stored(ids[1])["contactLists"] == ["Q4 Renewals"]
     assert ws.stored(ids[2])["description"] == "C, changed."
@@ -262,9 +262,9 @@ def test_blocked_changes_in_a_saved_plan_are_not_sent_and_exit_1(ws: Workspace) 
     ws.store.reset_stats()
     result = ws.cli("apply", "p.json")
     assert result.code == 1
-    assert "applied: update 'Idle'" in result.out
-    assert "blocked: blocked 'Running'" in result.out
-    assert "Not applied: blocked 'Running' (blocked)" in result.out
+    assert 'applied: update "Idle"' in result.out
+    assert 'blocked: "Running": ' in result.out
+    assert 'Not applied: "Running" (blocked)' in result.out
     assert ws.store.stats()["by_kind"]["update"] == 1
     assert ws.requests_about(active) == []
 

@@ -353,7 +353,7 @@ def test_created_campaigns_converge_even_while_preparing(ws: Workspace) -> None:
     created = ws.cli("apply", "--auto-approve")
     assert created.code == 0, created.out + created.err
     for name in ("Agentless New", "Progressive New", "Preview New"):
-        assert f"applied: create '{name}'" in created.out
+        assert f'applied: create "{name}"' in created.out
     # Right after the create they are Preparing: equal, so simply unchanged.
     assert any(r["status"] == "Preparing" for r in ws.store.raw_campaigns())
     assert ws.cli("plan", "--detailed-exitcode").code == 0

@@ -362,11 +362,28 @@ def test_a_file_without_the_flow_needs_no_mapping() -> None:
 # --- creation diff --------------------------------------------------------------------
 
 
-def test_creation_diff_lists_the_body_fields_from_nothing() -> None:
+def test_creation_diff_lists_every_field_from_nothing() -> None:
     diffs = creation_diff(edited(SAMPLE_REQUEST, id="cd-x", priority=5))
-    assert [d.path for d in diffs] == list(SAMPLE_REQUEST)
+    paths = [d.path for d in diffs]
     assert all(d.before is None for d in diffs)
-    assert diffs[4] == FieldDiff("priority", None, "5")
+    assert "id" not in paths
+    assert FieldDiff("priority", None, "5") in diffs
+    assert FieldDiff("dncLists.name", None, "DNC CL Dec 4") in diffs
+    assert FieldDiff("dialingStrategy.maxRingTime", None, 30) in diffs
+    # every calling-hours day on a line of its own, keyed by day as in an update's diff
+    assert (
+        FieldDiff(
+            "dialingStrategy.callingHours.days[TU]", None, {"start": "9:00 AM", "end": "6:00 PM"}
+        )
+        in diffs
+    )
+    assert [p for p in paths if "days[" in p] == [
+        f"dialingStrategy.callingHours.days[{d}]" for d in ("MO", "TU", "WE", "TH", "FR")
+    ]
+    assert FieldDiff("contactLists", None, ["CL Only 2020 Dec 4"]) in diffs
+    # the top-level order of the request is kept
+    tops = list(dict.fromkeys(p.split(".")[0].split("[")[0] for p in paths))
+    assert tops == [k for k in SAMPLE_REQUEST if k != "id"]
 
 
 def test_field_diff_json() -> None:

@@ -99,7 +99,7 @@ def test_text_summary_unmanaged_and_warnings() -> None:
         "Plan: 1 to create, 2 to update, 1 to delete, 1 blocked, 4 unchanged;"
         " 2 unmanaged campaigns not touched."
     ) in lines
-    at = lines.index("2 unmanaged campaigns (no file describes them):")
+    at = lines.index("2 unmanaged campaigns, never touched (no file describes them):")
     assert lines[at + 1 : at + 3] == ['  "Another"', '  "legacy"']
     at = lines.index("Warnings:")
     assert lines[at + 1] == "  - campaign 'x': experienceFlowName 'y' is not comparable"

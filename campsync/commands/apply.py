@@ -34,7 +34,7 @@ from campsync.errors import PlanFileError, UsageError
 from campsync.kore.client import KoreClient
 from campsync.plan import Change, Plan
 from campsync.planfile import load_plan
-from campsync.render import render_text
+from campsync.render import render_text, show_name
 from campsync.settings import Settings
 from campsync.validation import CampaignFile
 
@@ -221,7 +221,7 @@ async def _apply_with_signals(
 
 
 def _label(change: Change) -> str:
-    return f"{change.action} {change.name!r}"
+    return f"{change.action} {show_name(change.name)}"
 
 
 def _print_result(change: Change, error: str | None) -> None:
@@ -239,7 +239,7 @@ def _finish(result: ApplyResult) -> int:
         if reason == UNKNOWN_OUTCOME:  # abandoned in flight: not reported as it happened
             print(f"failed: {_label(change)}: {reason}")
     for change in blocked:
-        print(f"blocked: {_label(change)}: {change.reason or 'blocked'}")
+        print(f"blocked: {show_name(change.name)}: {change.reason or 'blocked'}")
     if result.interrupted and not_started:
         print(f"interrupted: {len(not_started)} change(s) not started")
 
@@ -256,7 +256,7 @@ def _finish(result: ApplyResult) -> int:
         print("Applied: " + ", ".join(_label(c) for c in result.applied))
     not_applied = [
         *(f"{_label(c)} (failed)" for c, _ in result.failed),
-        *(f"{_label(c)} (blocked)" for c in blocked),
+        *(f"{show_name(c.name)} (blocked)" for c in blocked),
         *(f"{_label(c)} (not started)" for c in not_started),
     ]
     if not_applied:
