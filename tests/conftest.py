@@ -1,3 +1,3 @@
 """Shared fixtures. Fixtures of a part of the tool live in tests/fixtures_*.py plugins."""
 
-pytest_plugins: list[str] = ["tests.fixtures_emulator"]
+pytest_plugins: list[str] = ["tests.fixtures_emulator", "tests.fixtures_workspace"]

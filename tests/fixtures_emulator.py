@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
@@ -39,6 +41,9 @@ class EmulatorLike(Protocol):
 
     @property
     def url(self) -> str: ...
+
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def emulator_test_config(**overrides: Any) -> EmulatorConfig:
@@ -273,13 +278,29 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+def campsync_env(running: RunningEmulator, rate_limit: int = 100000) -> dict[str, str]:
+    """The environment that points campsync at this emulator (for in-process runs, and with
+    os.environ and PYTHONPATH for a campsync subprocess)."""
+    return {
+        "KORE_HOST": running.url,
+        "KORE_STREAM_ID": running.config.stream_id,
+        "KORE_ACCOUNT_ID": running.config.account_id,
+        "KORE_CLIENT_ID": running.config.client_id,
+        "KORE_CLIENT_SECRET": running.config.client_secret,
+        "CAMPSYNC_RATE_LIMIT": str(rate_limit),
+    }
+
+
+def subprocess_env(running: RunningEmulator, rate_limit: int = 100000) -> dict[str, str]:
+    """os.environ pointed at this emulator, for `python -m campsync` in a subprocess."""
+    env = {**os.environ, **campsync_env(running, rate_limit), "PYTHONPATH": str(REPO)}
+    env.pop("KORE_JWT", None)
+    return env
+
+
 @pytest.fixture
 def cli_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    monkeypatch.setenv("KORE_HOST", emulator.url)
-    monkeypatch.setenv("KORE_STREAM_ID", emulator.config.stream_id)
-    monkeypatch.setenv("KORE_ACCOUNT_ID", emulator.config.account_id)
-    monkeypatch.setenv("KORE_CLIENT_ID", emulator.config.client_id)
-    monkeypatch.setenv("KORE_CLIENT_SECRET", emulator.config.client_secret)
-    monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")
+    for key, value in campsync_env(emulator).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("KORE_JWT", raising=False)
     return emulator

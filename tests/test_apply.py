@@ -5,7 +5,6 @@ partial failure, convergence, secrets, and SIGINT/SIGTERM in a subprocess."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -25,22 +24,12 @@ from tests.fixtures_emulator import (
     emulator_test_config,
     progressive_body,
     seed_ready,
+    subprocess_env,
 )
-from tests.test_cli_plan import Workspace
+from tests.fixtures_workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*")
-
-
-@pytest.fixture
-def ws(
-    cli_env: RunningEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    return Workspace(tmp_path, cli_env, capsys)
 
 
 def holds_exactly(ws: Workspace, record: dict[str, Any], body: dict[str, Any]) -> bool:
@@ -297,51 +286,64 @@ def test_no_secret_in_any_output_or_plan_file(
 # --- signals -------------------------------------------------------------------------------
 
 
+def interrupted_apply(
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    *,
+    count: int,
+    signum: signal.Signals,
+    after_applied: int,
+    parallelism: int,
+    rate_limit: int = 100000,
+) -> tuple[int, str, str]:
+    """`campsync apply --auto-approve` in a subprocess over `count` changed campaigns,
+    sent `signum` once `after_applied` results reported 'applied'; (exit code, out, err)."""
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    for n in range(count):
+        body = campaign_body(f"Slow {n}", description=f"Changed {n}.")
+        (folder / f"slow{n}.yaml").write_text(json.dumps(body))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "campsync",
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            f"{parallelism}",
+        ],
+        cwd=tmp_path,
+        env=subprocess_env(emulator, rate_limit),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    timer = threading.Timer(30, process.kill)  # a bound, never reached when it works
+    timer.start()
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in process.stdout:
+            lines.append(line)
+            if sum(x.startswith("applied: ") for x in lines) == after_applied:
+                process.send_signal(signum)
+                break
+        rest, err = process.communicate()
+    finally:
+        timer.cancel()
+    return process.returncode, "".join(lines) + rest, err
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_new_writes_and_reports(tmp_path: Path, signum: signal.Signals) -> None:
     count = 5
     with start_in_thread(emulator_test_config(latency_ms=200)) as emulator:
         ids = seed_ready(emulator, *(campaign_body(f"Slow {n}") for n in range(count)))
-        folder = tmp_path / "campaigns"
-        folder.mkdir()
-        for n in range(count):
-            body = campaign_body(f"Slow {n}", description=f"Changed {n}.")
-            (folder / f"slow{n}.yaml").write_text(json.dumps(body))
-        config = emulator.config
-        env = {
-            **os.environ,
-            "KORE_HOST": emulator.url,
-            "KORE_STREAM_ID": config.stream_id,
-            "KORE_ACCOUNT_ID": config.account_id,
-            "KORE_CLIENT_ID": config.client_id,
-            "KORE_CLIENT_SECRET": config.client_secret,
-            "CAMPSYNC_RATE_LIMIT": "100000",
-            "PYTHONPATH": str(REPO),
-        }
-        env.pop("KORE_JWT", None)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "campsync", "apply", "--auto-approve", "--parallelism", "1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        code, out, err = interrupted_apply(
+            emulator, tmp_path, count=count, signum=signum, after_applied=1, parallelism=1
         )
-        timer = threading.Timer(30, process.kill)  # a bound, never reached when it works
-        timer.start()
-        try:
-            assert process.stdout is not None
-            lines: list[str] = []
-            for line in process.stdout:
-                lines.append(line)
-                if line.startswith("applied: "):
-                    process.send_signal(signum)
-                    break
-            rest, err = process.communicate()
-        finally:
-            timer.cancel()
-        out = "".join(lines) + rest
-        assert process.returncode == 1, out + err
+        assert code == 1, out + err
         assert f"{signum.name} received" in err
         applied = [line for line in out.splitlines() if line.startswith("applied: ")]
         assert "Apply interrupted:" in out and "not started" in out
@@ -359,47 +361,17 @@ def test_a_signal_also_stops_writes_still_waiting_for_the_rate_limit(tmp_path: P
     never be sent (not even once the window frees), and apply must not wait for the window."""
     count = 5
     with start_in_thread(emulator_test_config()) as emulator:
-        seed_ready(emulator, *(campaign_body(f"Queued {n}") for n in range(count)))
-        folder = tmp_path / "campaigns"
-        folder.mkdir()
-        for n in range(count):
-            body = campaign_body(f"Queued {n}", description=f"Changed {n}.")
-            (folder / f"queued{n}.yaml").write_text(json.dumps(body))
-        config = emulator.config
-        env = {
-            **os.environ,
-            "KORE_HOST": emulator.url,
-            "KORE_STREAM_ID": config.stream_id,
-            "KORE_ACCOUNT_ID": config.account_id,
-            "KORE_CLIENT_ID": config.client_id,
-            "KORE_CLIENT_SECRET": config.client_secret,
+        seed_ready(emulator, *(campaign_body(f"Slow {n}") for n in range(count)))
+        code, out, err = interrupted_apply(
+            emulator,
+            tmp_path,
+            count=count,
+            signum=signal.SIGINT,
+            after_applied=2,
+            parallelism=5,
             # the list, 5 reads and 2 writes fit in the window; 3 writes wait a minute
-            "CAMPSYNC_RATE_LIMIT": str(1 + count + 2),
-            "PYTHONPATH": str(REPO),
-        }
-        env.pop("KORE_JWT", None)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "campsync", "apply", "--auto-approve", "--parallelism", "5"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            rate_limit=1 + count + 2,
         )
-        timer = threading.Timer(30, process.kill)  # a bound, never reached when it works
-        timer.start()
-        try:
-            assert process.stdout is not None
-            lines: list[str] = []
-            for line in process.stdout:
-                lines.append(line)
-                if len([x for x in lines if x.startswith("applied: ")]) == 2:
-                    process.send_signal(signal.SIGINT)
-                    break
-            rest, err = process.communicate()
-        finally:
-            timer.cancel()
-        out = "".join(lines) + rest
-        assert process.returncode == 1, out + err
+        assert code == 1, out + err
         assert "Apply interrupted: 2 applied, 3 not started." in out, out + err
         assert emulator.store.stats()["by_kind"]["update"] == 2

@@ -7,31 +7,19 @@ import asyncio
 import json
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from campsync.cache import CampaignCache, FileCache, target_key
-from campsync.emulator.runner import RunningEmulator
 from campsync.planner import Listed
 from campsync.validation import validate_paths
 from tests.fixtures_emulator import campaign_body
-from tests.test_cli_plan import Workspace
+from tests.fixtures_workspace import Workspace
 
 HOST = "https://platform.kore.ai"
-
-
-@pytest.fixture
-def ws(
-    cli_env: RunningEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Workspace]:
-    monkeypatch.chdir(tmp_path)
-    yield Workspace(tmp_path, cli_env, capsys)
 
 
 def listed(cid: str, updated_at: str | None) -> Listed:

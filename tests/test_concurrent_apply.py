@@ -9,28 +9,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from campsync.emulator.runner import RunningEmulator, start_in_thread
-from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready
-from tests.test_apply import REPO
-from tests.test_cli_plan import Workspace
-
-
-@pytest.fixture
-def ws(
-    cli_env: RunningEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    return Workspace(tmp_path, cli_env, capsys)
+from campsync.emulator.runner import start_in_thread
+from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready, subprocess_env
+from tests.fixtures_workspace import Workspace
 
 
 def test_the_loser_of_two_saved_plans_is_refused_and_writes_nothing(
@@ -77,18 +62,7 @@ def test_the_loser_of_a_saved_plan_and_a_fresh_apply_is_refused(ws: Workspace) -
 def test_two_fresh_applies_at_once_last_writer_wins_with_whole_bodies(tmp_path: Path) -> None:
     with start_in_thread(emulator_test_config(latency_ms=50)) as emulator:
         (cid,) = seed_ready(emulator, campaign_body("Spring Renewals"))
-        config = emulator.config
-        env = {
-            **os.environ,
-            "KORE_HOST": emulator.url,
-            "KORE_STREAM_ID": config.stream_id,
-            "KORE_ACCOUNT_ID": config.account_id,
-            "KORE_CLIENT_ID": config.client_id,
-            "KORE_CLIENT_SECRET": config.client_secret,
-            "CAMPSYNC_RATE_LIMIT": "100000",
-            "PYTHONPATH": str(REPO),
-        }
-        env.pop("KORE_JWT", None)
+        env = subprocess_env(emulator)
         bodies = {}
         processes = []
         for who, ring in (("a", 31), ("b", 47)):

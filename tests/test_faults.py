@@ -23,7 +23,7 @@ from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.kore.ratelimit import SlidingWindowLimiter
 from campsync.kore.retry import RetryPolicy
 from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready
-from tests.test_cli_plan import Workspace
+from tests.fixtures_workspace import Workspace
 
 UPDATES = 25
 CREATES = 5

@@ -20,7 +20,7 @@ import pytest
 
 from campsync.emulator.runner import RunningEmulator
 from tests.fixtures_emulator import campaign_body
-from tests.test_cli_plan import Workspace
+from tests.fixtures_workspace import Workspace
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 CORPUS = sorted(p.name for p in HOSTILE.iterdir() if p.is_dir())

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from campsync.emulator.runner import RunningEmulator
 from campsync.planfile import checksum
 from tests.fixtures_emulator import campaign_body
-from tests.test_cli_plan import Workspace
+from tests.fixtures_workspace import Workspace
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -61,17 +59,6 @@ TAMPERINGS: dict[str, tuple[Edit, str]] = {
         "summary.update: does not match",
     ),
 }
-
-
-@pytest.fixture
-def ws(
-    cli_env: RunningEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    return Workspace(tmp_path, cli_env, capsys)
 
 
 @pytest.mark.parametrize("case", sorted(TAMPERINGS))

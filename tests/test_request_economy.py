@@ -11,32 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from campsync.commands.plan import LocalCache, fetch_plan
-from campsync.emulator.runner import RunningEmulator
 from campsync.kore.client import KoreClient
 from campsync.settings import load_settings
 from campsync.validation import validate_paths
 from tests.fixtures_emulator import campaign_body
-from tests.test_cli_plan import Workspace
+from tests.fixtures_workspace import Workspace
 
 N = 25
-
-
-@pytest.fixture
-def ws(
-    cli_env: RunningEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Workspace]:
-    monkeypatch.chdir(tmp_path)
-    yield Workspace(tmp_path, cli_env, capsys)
 
 
 def counts(ws: Workspace) -> dict[str, int]:
