@@ -10,13 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from campsync.errors import ConfigError
+from campsync.yamlio import YamlLoadError, load_yaml_text
 
 DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_RATE_LIMIT = 60
@@ -111,7 +109,8 @@ def _is_loopback(hostname: str) -> bool:
 
 
 def read_config_file(path: Path | None) -> dict[str, Any]:
-    """Read campsync.yaml (or an explicit --config file). A missing default file is fine."""
+    """Read campsync.yaml (or an explicit --config file). A missing default file is fine.
+    Problems are one line with `file:line:column`, like a campaign file's."""
     explicit = path is not None
     path = path if path is not None else Path(CONFIG_NAME)
     if not path.exists():
@@ -120,39 +119,38 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
         return {}
     try:
         raw = path.read_bytes()
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: config file is larger than {MAX_CONFIG_BYTES} bytes")
-        text = raw.decode("utf-8")
-        yaml = YAML(typ="safe", pure=True)
-        data = yaml.load(text)
-    except ConfigError:
-        raise
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8") from None
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}{where}: {problem}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    if data is None:
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: config file is larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        document = load_yaml_text(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
+    except YamlLoadError as exc:
+        raise ConfigError(f"{path}:{exc.line}:{exc.column}: {exc.reason}") from None
+    if document is None:
         return {}
+
+    def fail(where: list[str], message: str, *, key: bool = False) -> NoReturn:
+        line, column = document.locate(where, key=key)
+        raise ConfigError(f"{path}:{line}:{column}: {message}")
+
+    data = document.data
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings")
-    unknown = sorted(set(data) - CONFIG_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})"
-        )
+        fail([], "expected a mapping of settings")
+    for name in data:
+        if name not in CONFIG_KEYS:
+            known = ", ".join(sorted(CONFIG_KEYS))
+            fail([name], f"unknown setting {name!r} (known: {known})", key=True)
     for key in ("host", "streamId", "accountId", "cacheDir"):
         if key in data and not isinstance(data[key], str):
-            raise ConfigError(f"{path}: {key} must be a string")
+            fail([key], f"{key} must be a string")
     flows = data.get("experienceFlows", {}) or {}
     if not isinstance(flows, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in flows.items()
     ):
-        raise ConfigError(f"{path}: experienceFlows must map flow names to ids (cf-...)")
+        fail(["experienceFlows"], "experienceFlows must map flow names to ids (cf-...)")
     data["experienceFlows"] = flows
     return data
 

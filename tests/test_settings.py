@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -63,6 +64,20 @@ def test_bad_config_files_give_one_line(tmp_path: Path, text: str, message: str)
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(config_path=config, env={})
     assert "\n" not in str(info.value)
+    assert re.match(rf"{re.escape(str(config))}:\d+:\d+: ", str(info.value)), str(info.value)
+
+
+def test_a_config_error_points_at_the_value(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "host: https://x.kore.ai\nstreamId: 5\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_path=config, env={})
+    assert str(info.value) == f"{config}:2:11: streamId must be a string"
+    config = write_config(tmp_path, "streamId: st-1\nhots: https://x\n")
+    with pytest.raises(ConfigError, match=r"campsync.yaml:2:1: unknown setting 'hots'"):
+        load_settings(config_path=config, env={})
+    config = write_config(tmp_path, "base: &b st-1\nstreamId: *b\n")  # aliases are refused
+    with pytest.raises(ConfigError, match=r"campsync.yaml:1:7: "):
+        load_settings(config_path=config, env={})
 
 
 @pytest.mark.parametrize(
