@@ -292,8 +292,7 @@ def own_peak_mb() -> float:
 def work_child(root: Path) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON."""
     from campsync.commands.common import fewer_gc_pauses
-    from campsync.commands.plan import LocalCache
-    from campsync.planner import client_fetcher, make_plan
+    from campsync.commands.plan import LocalCache, fetch_plan, read_campaign_files
 
     fewer_gc_pauses()  # as `campsync plan` does
     os.chdir(root)
@@ -303,25 +302,12 @@ def work_child(root: Path) -> None:
     )
     settings = load_settings(env={"KORE_STREAM_ID": STREAM_ID, "KORE_ACCOUNT_ID": ACCOUNT_ID})
 
-    async def plan_work() -> Any:
-        fetch = client_fetcher(platform_answers)
-        return await make_plan(
-            platform_answers,
-            files,
-            settings,
-            fetch_full=cache.campaigns.fetcher(fetch),
-            on_listed=cache.forget_unlisted,
-            same=cache.same,
-        )
-
-    from campsync.commands.plan import read_campaign_files
-
     started = time.perf_counter()
     cache = LocalCache.open(settings)
     loaded = time.perf_counter()
     files = read_campaign_files(Path("campaigns"), cache)
     validated = time.perf_counter()
-    plan = asyncio.run(plan_work())
+    plan = asyncio.run(fetch_plan(platform_answers, files, settings, cache))  # as `plan` does
     compared = time.perf_counter()
     cache.save()
     done = time.perf_counter()

@@ -17,7 +17,7 @@ from campsync.errors import FilesInvalid, PlanFileError, UsageError
 from campsync.kore.client import KoreClient
 from campsync.plan import Plan
 from campsync.planfile import PlanTarget, save_plan
-from campsync.planner import Listed, client_fetcher, make_plan
+from campsync.planner import Listed, Reader, client_fetcher, make_plan
 from campsync.render import render_json, render_markdown, render_text
 from campsync.settings import Settings
 from campsync.validation import CampaignFile, validate_paths
@@ -150,7 +150,7 @@ def read_campaign_files(path: Path, cache: LocalCache | None = None) -> list[Cam
 
 
 async def fetch_plan(
-    client: KoreClient,
+    client: Reader,
     files: list[CampaignFile],
     settings: Settings,
     cache: LocalCache | None = None,
