@@ -85,8 +85,9 @@ FetchFull = Callable[[Sequence[Listed]], Awaitable[dict[str, dict[str, Any]]]]
 
 
 def listed_id(item: Mapping[str, Any]) -> str | None:
-    """The docs name the id `_id` in one place and `id` in another: accept both."""
-    value = item.get("_id", item.get("id"))
+    """The id of a list entry. The client already turns the docs' `id` into `_id`
+    (kore.protocol), so only `_id` is read here."""
+    value = item.get("_id")
     return value if isinstance(value, str) and value else None
 
 
