@@ -28,6 +28,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
 from campsync.fsutil import write_atomic
@@ -240,16 +241,21 @@ class CampaignCache:
 # pairs found equal
 
 
+def source_fingerprint(modules: Iterable[ModuleType], extra: bytes = b"") -> str:
+    """A hash of these modules' source (and `extra`): a verdict cached by one campsync is
+    not trusted by another whose deciding code differs."""
+    digest = hashlib.sha256(extra)
+    for module in modules:
+        if module.__file__ is not None:
+            digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def compare_fingerprint() -> str:
     """A hash of the code that decides whether a file and a campaign are equal."""
     from campsync import diffing, model
 
-    digest = hashlib.sha256()
-    for module in (diffing, model):
-        source = module.__file__
-        if source is not None:
-            digest.update(Path(source).read_bytes())
-    return digest.hexdigest()
+    return source_fingerprint((diffing, model))
 
 
 class SameCache:
@@ -328,13 +334,8 @@ def code_fingerprint() -> str:
     """A hash of the schema and of the code that decides whether a file is valid."""
     from campsync import campaign_rules, schema, validation, validation_messages, yamlio
 
-    digest = hashlib.sha256()
-    digest.update(schema._schema_text().encode("utf-8"))
-    for module in (campaign_rules, schema, validation, validation_messages, yamlio):
-        source = module.__file__
-        if source is not None:
-            digest.update(Path(source).read_bytes())
-    return digest.hexdigest()
+    modules = (campaign_rules, schema, validation, validation_messages, yamlio)
+    return source_fingerprint(modules, schema._schema_text().encode("utf-8"))
 
 
 class FileCache:
