@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -421,8 +420,3 @@ def _position(value: Any) -> tuple[int, int] | None:
     ):
         return value[0], value[1]
     return None
-
-
-def cache_folder(path: Path) -> Path:
-    """The cache folder as given (relative to the working directory)."""
-    return Path(os.path.expanduser(str(path)))
