@@ -202,7 +202,7 @@ def load_settings(
             if parallelism is not None
             else DEFAULT_PARALLELISM
         ),
-        cache_dir=Path(cache),
+        cache_dir=Path(cache).expanduser(),  # `~/.cache/campsync` means the home folder
         credentials=Credentials(
             client_id=env.get("KORE_CLIENT_ID") or None,
             client_secret=env.get("KORE_CLIENT_SECRET") or None,

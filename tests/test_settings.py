@@ -132,3 +132,11 @@ def test_write_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
         write_atomic(target, 12345)  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
+
+
+def test_cache_dir_expands_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = write_config(tmp_path, "cacheDir: ~/.cache/campsync\n")
+    assert load_settings(config_path=config, env={}).cache_dir == tmp_path / ".cache/campsync"
+    from_env = load_settings(env={"CAMPSYNC_CACHE_DIR": "~/ci-cache"}, config_path=config)
+    assert from_env.cache_dir == tmp_path / "ci-cache"
