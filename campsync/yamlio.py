@@ -100,8 +100,9 @@ class Document:
         return _position(node)
 
 
-def _position(node: Node) -> tuple[int, int]:
-    mark = node.start_mark
+def _position(item: Any) -> tuple[int, int]:
+    """1-based (line, column) where a node or an event starts."""
+    mark = item.start_mark
     return mark.line + 1, mark.column + 1
 
 
@@ -114,26 +115,20 @@ class _StrictComposer(Composer):
         event = self.parser.peek_event()
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            mark = event.start_mark
             raise YamlLoadError(
                 f"more than {MAX_NODES} YAML values; a campaign file is far smaller",
-                mark.line + 1,
-                mark.column + 1,
+                *_position(event),
             )
         if isinstance(event, AliasEvent):
-            mark = event.start_mark
             raise YamlLoadError(
                 f"YAML aliases are not allowed (found {quoted('*' + str(event.anchor))})",
-                mark.line + 1,
-                mark.column + 1,
+                *_position(event),
             )
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
-            mark = event.start_mark
             raise YamlLoadError(
                 f"YAML anchors are not allowed (found {quoted('&' + str(anchor))})",
-                mark.line + 1,
-                mark.column + 1,
+                *_position(event),
             )
         return super().compose_node(parent, index)
 
