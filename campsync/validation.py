@@ -141,7 +141,7 @@ def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
     try:
         text = read_text(path)
     except YamlLoadError as exc:
-        return FileCheck(None, [Problem(name, exc.line, exc.column, "", exc.reason)], None, None)
+        return _refused(name, exc.line, exc.column, exc.reason)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if memo is None:
         return check_text(text, name, digest)
@@ -157,21 +157,24 @@ def check_text(text: str, file: str, digest: str = "") -> FileCheck:
     try:
         document = load_yaml_text(text)
     except YamlLoadError as exc:
-        return FileCheck(None, [Problem(file, exc.line, exc.column, "", exc.reason)], None, None)
+        return _refused(file, exc.line, exc.column, exc.reason)
     if document is None:
-        return FileCheck(
-            None, [Problem(file, 1, 1, "", "file is empty; expected a campaign")], None, None
-        )
+        return _refused(file, 1, 1, "file is empty; expected a campaign")
     if not isinstance(document.data, dict):
-        line, column = document.locate([])
-        kind = _kind(document.data)
-        message = f"expected a mapping of campaign fields at the top level, not {kind}"
-        return FileCheck(None, [Problem(file, line, column, "", message)], None, None)
+        message = (
+            f"expected a mapping of campaign fields at the top level, not {_kind(document.data)}"
+        )
+        return _refused(file, *document.locate([]), message)
     problems = check_document(file, document)
     data: dict[str, Any] = document.data
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
     return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at)
+
+
+def _refused(file: str, line: int, column: int, message: str) -> FileCheck:
+    """A file that did not load as a mapping: its one problem, no data."""
+    return FileCheck(None, [Problem(file, line, column, "", message)], None, None)
 
 
 def check_document(file: str, document: Document) -> list[Problem]:
