@@ -273,14 +273,19 @@ class KoreClient:
                 if wait is None:
                     wait = self._limiter.window
                 if self._clock() + wait - started > self._retry.rate_limit_deadline:
-                    raise self._rate_limited(request, response, started, wait, secrets)
+                    refused = protocol.error_for(
+                        request, response, static_jwt=static, redact=secrets
+                    )
+                    raise self._rate_limited(refused, started, wait)
                 log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
                 self._limiter.pause(wait)
                 continue  # a 429 was not processed: the write is still unsent
             unsent = False
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
-                    raise _AnswerLost(_as_error(request, response, static, secrets))
+                    raise _AnswerLost(
+                        protocol.error_for(request, response, static_jwt=static, redact=secrets)
+                    )
                 if self._retry.may_retry(retries):
                     retries += 1
                     log.info("%s: HTTP %d; retry %d", self._what(request), response.status, retries)
@@ -379,33 +384,15 @@ class KoreClient:
             message = f"{request.action}: {message}"
         return TransportError(message, campaign=request.campaign)
 
-    def _rate_limited(
-        self,
-        request: Request,
-        response: Response,
-        started: float,
-        wait: float,
-        secrets: tuple[str, ...],
-    ) -> RateLimitedError:
-        error = _as_error(request, response, self._token_source.static, secrets)
+    def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
+        """The 429's own error, saying how long was waited and why no longer."""
         waited = self._clock() - started
         return RateLimitedError(
             f"{error.platform_message}; gave up after waiting {waited:.0f} s, as waiting "
             f"{wait:.0f} s more would pass the {self._retry.rate_limit_deadline:.0f} s limit",
-            status=response.status,
-            campaign=request.campaign,
+            status=error.status,
+            campaign=error.campaign,
         )
-
-
-def _as_error(
-    request: Request, response: Response, static: bool, secrets: tuple[str, ...]
-) -> ApiError:
-    """The typed error of a non-2xx answer."""
-    try:
-        protocol.parse_envelope(request, response, static_jwt=static, redact=secrets)
-    except ApiError as error:
-        return error
-    return protocol.error_for(request, response.status, None, static_jwt=static, redact=secrets)
 
 
 def _describe(exc: BaseException) -> str:

@@ -187,15 +187,14 @@ def parse_envelope(
     redact: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The JSON object of a successful answer, or the typed error the answer means."""
-    secrets = tuple(s for s in redact if s)
     status = response.status
-    envelope = _decode(request, response)
     if not 200 <= status < 300:
-        raise error_for(request, status, envelope, static_jwt=static_jwt, redact=secrets)
+        raise error_for(request, response, static_jwt=static_jwt, redact=redact)
+    envelope = _decode(request, response)
     if not isinstance(envelope, dict):
         raise _bad(request, status, "the platform answered with JSON that is not an object")
     if envelope.get("status") == "error" or _has_errors(envelope):
-        message = platform_message(envelope, status, secrets)
+        message = platform_message(envelope, status, redact)
         raise ApiError(_with_action(request, message), status=status, campaign=request.campaign)
     return envelope
 
@@ -254,18 +253,19 @@ class _NonJson:
 
 def error_for(
     request: Request,
-    status: int,
-    envelope: Any,
+    response: Response,
     *,
     static_jwt: bool = False,
     redact: Iterable[str] = (),
 ) -> ApiError:
     """The typed error for a non-2xx answer (whose body may be JSON, non-JSON or empty)."""
+    status = response.status
+    envelope = _decode(request, response)
     non_json = isinstance(envelope, _NonJson)
     if isinstance(envelope, _NonJson):
         message = f"{_phrase(status)}; non-JSON body, {envelope.content_type}"
     else:
-        message = platform_message(envelope, status, tuple(s for s in redact if s))
+        message = platform_message(envelope, status, redact)
     kind: type[ApiError] = ApiError
     if status in (401, 403):
         hint = STATIC_JWT_HINT if static_jwt else CREDENTIALS_HINT
