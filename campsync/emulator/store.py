@@ -107,7 +107,6 @@ class Store:
         self._campaigns: dict[str, dict[str, Any]] = {}
         self._last_ms = 0
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=log_size)
-        self._total = 0
         self._by_kind: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._by_status: dict[str, int] = {}
 
@@ -144,18 +143,7 @@ class Store:
         """A checked body (rules.check_campaign_body) as a new Preparing campaign."""
         with self._lock:
             self._refuse_duplicate_name(str(body["name"]), None)
-            stamp = self._tick()
-            record: dict[str, Any] = {
-                "_id": f"cd-{uuid.uuid4()}",
-                "status": "Preparing",
-                "readyAt": self._clock() + self.ready_after,
-                "isFiltersEnabled": False,
-                "maxSkips": DEFAULT_MAX_SKIPS,
-                "createdAt": stamp,
-                "updatedAt": stamp,
-                "campaignType": campaign_type,
-            }
-            self._apply_body(record, body)
+            record = self._new_record(body, f"cd-{uuid.uuid4()}", "Preparing", campaign_type)
             self._campaigns[record["_id"]] = record
             self._save()
             return copy.deepcopy(record)
@@ -243,7 +231,6 @@ class Store:
         """Count one API request; status None = the connection was dropped unanswered."""
         label = "dropped" if status is None else str(status)
         with self._lock:
-            self._total += 1
             self._by_kind[kind] = self._by_kind.get(kind, 0) + 1
             self._by_status[label] = self._by_status.get(label, 0) + 1
             self._log.append(
@@ -259,14 +246,13 @@ class Store:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "total": self._total,
+                "total": sum(self._by_status.values()),
                 "by_kind": dict(self._by_kind),
                 "by_status": dict(self._by_status),
             }
 
     def reset_stats(self) -> None:
         with self._lock:
-            self._total = 0
             self._by_kind = dict.fromkeys(KINDS, 0)
             self._by_status = {}
             self._log.clear()
@@ -417,9 +403,14 @@ class Store:
         if campaign_type not in CAMPAIGN_TYPES:
             raise Refusal(400, f"{name}: campaignType must be one of: voice, sms")
         campaign_id = item.get("id") or item.get("_id") or f"cd-{uuid.uuid4()}"
+        return self._new_record(item, str(campaign_id), status, campaign_type)
+
+    def _new_record(
+        self, body: Mapping[str, Any], campaign_id: str, status: str, campaign_type: str
+    ) -> dict[str, Any]:
         stamp = self._tick()
         record: dict[str, Any] = {
-            "_id": str(campaign_id),
+            "_id": campaign_id,
             "status": status,
             "readyAt": self._clock() + self.ready_after if status == "Preparing" else None,
             "isFiltersEnabled": False,
@@ -428,7 +419,7 @@ class Store:
             "updatedAt": stamp,
             "campaignType": campaign_type,
         }
-        self._apply_body(record, item)
+        self._apply_body(record, body)
         return record
 
     def _check_seed_names(self, item: Mapping[str, Any]) -> None:
@@ -455,16 +446,18 @@ class Store:
 
 def get_view(record: Mapping[str, Any]) -> dict[str, Any]:
     """What get-one, update and delete answer: the reference sample's fields, in its order."""
-    return {key: copy.deepcopy(record[key]) for key in GET_KEYS if key in record}
+    return _pick(record, GET_KEYS)
 
 
 def list_view(record: Mapping[str, Any]) -> dict[str, Any]:
     """A list item: no dialingStrategy, the queue name as `connection`."""
-    item = {key: copy.deepcopy(record[key]) for key in LIST_KEYS if key in record}
     if record.get("queue_name"):
-        item["connection"] = record["queue_name"]
-        item = {key: item[key] for key in LIST_KEYS if key in item}
-    return item
+        record = {**record, "connection": record["queue_name"]}
+    return _pick(record, LIST_KEYS)
+
+
+def _pick(record: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: copy.deepcopy(record[key]) for key in keys if key in record}
 
 
 def _strategy(value: Mapping[str, Any]) -> dict[str, Any]:
