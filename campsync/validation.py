@@ -30,9 +30,13 @@ class Problem:
     path: str
     message: str
 
+    @property
+    def detail(self) -> str:
+        """`path: message`, or the message alone when the problem is not at a path."""
+        return f"{self.path}: {self.message}" if self.path else self.message
+
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: "
-        return f"{where}{self.path}: {self.message}" if self.path else where + self.message
+        return f"{self.file}:{self.line}:{self.column}: {self.detail}"
 
 
 @dataclass(frozen=True)

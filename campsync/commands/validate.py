@@ -75,10 +75,9 @@ REPORTERS: dict[str, Callable[[ValidationResult, TextIO], None]] = {
 
 
 def github_annotation(problem: Problem) -> str:
-    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
     return (
         f"::error file={_escape_property(problem.file)},line={problem.line},"
-        f"col={problem.column}::{_escape_data(message)}"
+        f"col={problem.column}::{_escape_data(problem.detail)}"
     )
 
 
