@@ -90,11 +90,9 @@ def check_campaign_body(body: Any, catalog: Catalog, *, creating: bool = True) -
 
 def normalize_priority(value: Any) -> str | None:
     """ "1".."5" or the numbers 1..5, as the string the platform stores; None if invalid."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float) and math.isfinite(value) and float(value).is_integer():
-        value = str(int(value))
-    return value if isinstance(value, str) and value in PRIORITIES else None
+    number = as_integer(value)
+    text = str(number) if number is not None else value
+    return text if isinstance(text, str) and text in PRIORITIES else None
 
 
 def as_integer(value: Any) -> int | None:
@@ -278,14 +276,12 @@ def _count(
 def _sort(value: Any, problems: list[str]) -> tuple[str, bool]:
     if value is None or value == {}:
         return "createdAt", True
-    if not isinstance(value, Mapping) or len(value) != 1:
-        problems.append("sortBy must name one of name, createdAt, updatedAt with asc or desc")
-        return "createdAt", True
-    ((key, order),) = value.items()
-    if key not in SORT_KEYS or order not in ("asc", "desc"):
-        problems.append("sortBy must name one of name, createdAt, updatedAt with asc or desc")
-        return "createdAt", True
-    return str(key), order == "desc"
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((key, order),) = value.items()
+        if key in SORT_KEYS and order in ("asc", "desc"):
+            return str(key), order == "desc"
+    problems.append("sortBy must name one of name, createdAt, updatedAt with asc or desc")
+    return "createdAt", True
 
 
 def _filters(value: Any, problems: list[str]) -> dict[str, frozenset[str]]:
