@@ -152,12 +152,9 @@ def _type_names(value: Any) -> str:
 
 
 def _choices(values: Sequence[Any]) -> str:
-    shown: list[str] = []
-    for value in values:
-        if isinstance(value, str) and value in {str(v) for v in values if not isinstance(v, str)}:
-            continue  # priority: 5 and '5' are the same choice; show it once
-        shown.append(show(value))
-    return ", ".join(shown)
+    # priority: 5 and '5' are the same choice; show it once
+    numbers = {str(v) for v in values if not isinstance(v, str)}
+    return ", ".join(show(v) for v in values if not (isinstance(v, str) and v in numbers))
 
 
 def _repeated(path: PathTuple, items: list[Any]) -> list[Located]:
