@@ -221,14 +221,14 @@ class KoreClient:
         """Create and return the new id. Never creates twice: when an answer is lost, the
         campaign is looked up by name first and only sent again if it is really absent."""
         request = self._api.create(body, campaign_type)
-        name = body.get("name")
+        name = request.campaign  # the body's name, when it has one
         retries = 0
         while True:
             try:
                 envelope = await self._call(request, unsent=retries == 0)
                 return protocol.created_id(request, envelope)
             except _AnswerLost as lost:
-                if not isinstance(name, str) or not self._retry.may_retry(retries):
+                if name is None or not self._retry.may_retry(retries):
                     raise lost.error from None
                 retries += 1
                 await asyncio.sleep(self._retry.backoff(retries))
@@ -252,9 +252,9 @@ class KoreClient:
         retries = 0
         while True:
             try:
-                response, token = await self._send(request, unsent=unsent)
+                # Unsent while only 429s came back: any other outcome ends or counts a retry.
+                response, token = await self._send(request, unsent=unsent and retries == 0)
             except (TimeoutError, aiohttp.ClientError) as exc:
-                unsent = False
                 error = self._transport_error(request, exc, retries + 1)
                 if isinstance(exc, aiohttp.ClientSSLError):
                     raise error from None
@@ -280,7 +280,6 @@ class KoreClient:
                 log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
                 self._limiter.pause(wait)
                 continue  # a 429 was not processed: the write is still unsent
-            unsent = False
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
                     raise _AnswerLost(
@@ -380,9 +379,7 @@ class KoreClient:
     ) -> TransportError:
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
         message = f"could not reach {self._hostname}: {_describe(exc)} ({tries})"
-        if request.campaign is None and request.action:
-            message = f"{request.action}: {message}"
-        return TransportError(message, campaign=request.campaign)
+        return TransportError(protocol.with_action(request, message), campaign=request.campaign)
 
     def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
         """The 429's own error, saying how long was waited and why no longer."""

@@ -195,7 +195,7 @@ def parse_envelope(
         raise _bad(request, status, "the platform answered with JSON that is not an object")
     if envelope.get("status") == "error" or _has_errors(envelope):
         message = platform_message(envelope, status, redact)
-        raise ApiError(_with_action(request, message), status=status, campaign=request.campaign)
+        raise ApiError(with_action(request, message), status=status, campaign=request.campaign)
     return envelope
 
 
@@ -283,7 +283,7 @@ def error_for(
     elif non_json:
         message = f"the platform answered with {message}"
         kind = BadResponseError
-    return kind(_with_action(request, message), status=status, campaign=request.campaign)
+    return kind(with_action(request, message), status=status, campaign=request.campaign)
 
 
 def _phrase(status: int) -> str:
@@ -331,16 +331,14 @@ def _has_errors(envelope: dict[str, Any]) -> bool:
     return isinstance(errors, list) and len(errors) > 0
 
 
-def _with_action(request: Request, message: str) -> str:
+def with_action(request: Request, message: str) -> str:
     if request.campaign is None and request.action:
         return f"{request.action}: {message}"
     return message
 
 
 def _bad(request: Request, status: int | None, message: str) -> BadResponseError:
-    return BadResponseError(
-        _with_action(request, message), status=status, campaign=request.campaign
-    )
+    return BadResponseError(with_action(request, message), status=status, campaign=request.campaign)
 
 
 def oversized(request: Request, status: int, limit: int) -> BadResponseError:
