@@ -60,10 +60,6 @@ class SlidingWindowLimiter:
         self._released = asyncio.Event()
 
     @property
-    def limit(self) -> int:
-        return self._limit
-
-    @property
     def window(self) -> float:
         return self._window
 
