@@ -84,7 +84,8 @@ def register(sub: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    config = EmulatorConfig.from_env(
+    """The settings of the command line; checked when the emulator is created."""
+    return EmulatorConfig.from_env(
         rate_limit=args.rate_limit,
         latency_ms=args.latency_ms,
         fail_rate=args.fail_rate,
@@ -96,8 +97,6 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         seed_file=args.seed,
         random_seed=args.random_seed,
     )
-    config.check()
-    return config
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from campsync.emulator.auth import JwtVerifier
 from campsync.emulator.catalog import Catalog, default_catalog
-from campsync.emulator.config import EmulatorConfig, check_rate
+from campsync.emulator.config import EmulatorConfig, check_rate, finite
 from campsync.emulator.limits import SlidingWindowLimiter
 from campsync.emulator.rules import (
     Refusal,
@@ -64,12 +64,7 @@ class Faults:
         try:
             for name in ("fail_rate", "drop_rate", "lost_write_rate"):
                 check_rate(name.replace("_", "-"), getattr(updated, name))
-            latency = updated.latency_ms
-            if (
-                isinstance(latency, bool)
-                or not isinstance(latency, int | float)
-                or not (math.isfinite(latency) and latency >= 0)
-            ):
+            if not finite(updated.latency_ms) or updated.latency_ms < 0:
                 raise UsageError("latency_ms must be 0 or more")
         except UsageError as exc:
             raise Refusal(400, f"faults: {exc}") from None

@@ -60,11 +60,11 @@ class EmulatorConfig:
                 raise UsageError(f"emulator: {name} must not be empty")
         if self.rate_limit < 0:
             raise UsageError("--rate-limit must be 0 (unlimited) or a positive number")
-        if not _finite(self.rate_window) or self.rate_window <= 0:
+        if not finite(self.rate_window) or self.rate_window <= 0:
             raise UsageError("the rate-limit window must be a positive number of seconds")
-        if not _finite(self.latency_ms) or self.latency_ms < 0:
+        if not finite(self.latency_ms) or self.latency_ms < 0:
             raise UsageError("--latency-ms must be 0 or more")
-        if not _finite(self.ready_after) or self.ready_after < 0:
+        if not finite(self.ready_after) or self.ready_after < 0:
             raise UsageError("--ready-after must be 0 or more seconds")
         for name in ("fail_rate", "drop_rate", "lost_write_rate"):
             check_rate(name.replace("_", "-"), getattr(self, name))
@@ -73,9 +73,9 @@ class EmulatorConfig:
 
 
 def check_rate(name: str, value: float) -> None:
-    if not _finite(value) or not 0 <= value <= 1:
+    if not finite(value) or not 0 <= value <= 1:
         raise UsageError(f"--{name} must be between 0 and 1, got {value}")
 
 
-def _finite(value: float) -> bool:
+def finite(value: float) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
