@@ -4,13 +4,13 @@ schema reports shape problems), so every rule looks only at what is well-formed.
 
 from __future__ import annotations
 
-import difflib
 import re
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from campsync.validation_messages import closest
 from campsync.yamlio import quoted
 
 _TIME = re.compile(r"^(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)$")
@@ -53,14 +53,9 @@ def check_campaign(data: dict[str, Any]) -> list[Finding]:
 def _check_timezone(zone: Any, path: tuple[str | int, ...]) -> list[Finding]:
     if not isinstance(zone, str) or not zone or zone in iana_zones():
         return []
-    message = f"{quoted(zone)} is not an IANA time zone (like 'America/New_York')"
-    by_case = [z for z in iana_zones() if z.casefold() == zone.casefold()]
-    close = by_case
-    if not close and len(zone) <= 64:
-        close = difflib.get_close_matches(zone, sorted(iana_zones()), n=1, cutoff=0.8)
-    if close:
-        message = f"{quoted(zone)} is not an IANA time zone (did you mean '{close[0]}'?)"
-    return [Finding(path, message)]
+    guess = closest(zone, sorted(iana_zones()), cutoff=0.8, longest=64)
+    hint = f"did you mean '{guess}'?" if guess else "like 'America/New_York'"
+    return [Finding(path, f"{quoted(zone)} is not an IANA time zone ({hint})")]
 
 
 def _check_window(window: Any, path: tuple[str | int, ...]) -> list[Finding]:

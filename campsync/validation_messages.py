@@ -137,12 +137,21 @@ def _forbidden_paths(error: ValidationError, data: Any) -> list[PathTuple]:
     return [(*base, name) for name, sub in rule.items() if sub is False and name in parent]
 
 
+def closest(word: str, choices: Sequence[str], *, cutoff: float, longest: int) -> str | None:
+    """The choice `word` was probably meant to be: one that differs only in case, else
+    difflib's closest above `cutoff`; None when none is, or when `word` is longer than
+    `longest` (difflib is slow on long text)."""
+    if len(word) > longest:
+        return None
+    folded = word.casefold()
+    by_case = [choice for choice in choices if choice.casefold() == folded]
+    close = by_case or difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
 def _unknown_field(key: str, known: Sequence[str]) -> str:
-    close: list[str] = []
-    if len(key) <= 100:
-        by_case = [k for k in known if k.casefold() == key.casefold()]
-        close = by_case or difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    guess = closest(key, known, cutoff=0.6, longest=100)
+    hint = f" (did you mean '{guess}'?)" if guess else ""
     return f"unknown field {quoted(key)}{hint}"
 
 
