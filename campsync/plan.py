@@ -81,7 +81,7 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(("create", "update", "delete", "blocked"), 0)
+        counts = dict.fromkeys(ACTIONS, 0)
         for change in self.changes:
             counts[change.action] += 1
         return {**counts, "unchanged": self.unchanged, "unmanaged": len(self.unmanaged)}
