@@ -113,8 +113,7 @@ async def _apply_fresh(
             if not confirm(PROMPT):
                 print("Apply cancelled: nothing was changed.")
                 return 1
-        writer = RememberingWriter(client, cache.campaigns)
-        result = await _apply_with_signals(writer, plan, settings.parallelism, client)
+        result = await _apply_with_signals(client, cache, plan, settings.parallelism)
     cache.save()
     cache.print_warnings()
     return _finish(result)
@@ -165,18 +164,18 @@ async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
         count = len(writes_of(plan))
         print(f"Applying the saved plan {path}: {count} change(s).")
         cache = LocalCache.open(settings, files=False)
-        writer = RememberingWriter(client, cache.campaigns)
-        result = await _apply_with_signals(writer, plan, settings.parallelism, client)
+        result = await _apply_with_signals(client, cache, plan, settings.parallelism)
     cache.save()
     cache.print_warnings()
     return _finish(result)
 
 
 async def _apply_with_signals(
-    writer: Writer, plan: Plan, parallelism: int, client: KoreClient
+    client: KoreClient, cache: LocalCache, plan: Plan, parallelism: int
 ) -> ApplyResult:
-    """SIGINT and SIGTERM stop new writes (also those the client holds waiting for their turn
-    in the rate limit); the ones in flight complete and are reported."""
+    """The plan's writes, each update's answer kept in the cache. SIGINT and SIGTERM stop new
+    writes (also those the client holds waiting for their turn in the rate limit); the ones
+    in flight complete and are reported."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     client.stop_new_writes_on(stop)
@@ -208,7 +207,7 @@ async def _apply_with_signals(
         installed.append(sig)
     try:
         return await apply_plan(
-            writer,
+            RememberingWriter(client, cache.campaigns),
             plan,
             stop=stop,
             abandon=abandon,
