@@ -31,7 +31,14 @@ from campsync.model import (
     DIALING_STRATEGY_ORDER,
     TOP_LEVEL_ORDER,
 )
-from campsync.planner import DEFAULT_TYPE, Listed, Reader, gather_all, list_platform, match_files
+from campsync.planner import (
+    DEFAULT_TYPE,
+    Listed,
+    Reader,
+    client_fetcher,
+    list_platform,
+    match_files,
+)
 from campsync.schema import load_schema
 from campsync.settings import Settings
 from campsync.validation import CampaignFile, display_name, find_campaign_files
@@ -261,11 +268,11 @@ def taken_stems(folder: Path) -> set[str]:
     return stems
 
 
-def schema_reference(file_path: Path) -> str:
-    """The `$schema` reference of a written file: the relative path from its folder to
+def schema_reference(folder: Path) -> str:
+    """The `$schema` reference of a file written in `folder`: the relative path from it to
     schemas/campaign.schema.json, found in the nearest folder above it that has one (the
     repository's), else the working directory's."""
-    folder = file_path.parent.absolute()
+    folder = folder.absolute()
     target = Path.cwd() / SCHEMA_PATH
     for candidate in (folder, *folder.parents):
         if (candidate / SCHEMA_PATH).is_file():
@@ -543,7 +550,7 @@ async def prepare_pull(
     rewrite = [(paths[cf.file], cf, entry) for cf, entry in matching.matched] if overwrite else []
     new = sorted(matching.unmanaged, key=lambda e: (e.name.casefold(), e.name, e.id))
     wanted = [*new, *(entry for _, _, entry in rewrite)]
-    full = dict(await gather_all(_read(client, entry) for entry in wanted))
+    full = await client_fetcher(client)(wanted)
 
     flow_names: dict[str, str] = {}
     for flow_name, flow_id in settings.experience_flows.items():
@@ -551,10 +558,11 @@ async def prepare_pull(
 
     plan = PullPlan(already_described=len(matching.matched))
     taken = taken_stems(root)
+    schema_ref = schema_reference(root)  # every new file goes straight into root
     for entry in new:
         pulled = campaign_data(full[entry.id], entry, flow_names=flow_names)
         path = choose_path(root, pulled.name, taken)
-        text = render_new(pulled.data, schema_reference(path))
+        text = render_new(pulled.data, schema_ref)
         shown = display_name(path)
         if pulled.unmapped_flow is not None:
             plan.flow_gaps.append((pulled.unmapped_flow, shown))
@@ -575,10 +583,6 @@ async def prepare_pull(
             continue
         plan.files.append(PullFile(path, cf.file, pulled, text, overwrite=True))
     return plan
-
-
-async def _read(client: Reader, entry: Listed) -> tuple[str, dict[str, Any]]:
-    return entry.id, await client.get_campaign(entry.id)
 
 
 def write_pull(
