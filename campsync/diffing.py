@@ -163,19 +163,12 @@ def _platform_form(
     days are managed as a whole (a platform-only day is a diff). A managed field
     the platform lacks is None."""
     form = {key: _plain_like(live[key], want[key]) if key in live else None for key in want}
-    if "priority" in form:
-        form["priority"] = priority_text(form["priority"])
-    strategy = form.get("dialingStrategy")
-    hours = strategy.get("callingHours") if type(strategy) is dict else None
-    if type(hours) is dict and type(hours.get("days")) is list:
-        days = _days_by_day(hours["days"])
-        wanted = _get(want, DAYS_PATH)
-        if type(wanted) is dict:
-            days = {
-                day: _plain_like(item, wanted[day]) if day in wanted else item
-                for day, item in days.items()
-            }
-        hours["days"] = days
+    days = _comparable(form)
+    wanted = _get(want, DAYS_PATH)
+    if days is not None and type(wanted) is dict:
+        for day, item in days.items():
+            if day in wanted:
+                days[day] = _plain_like(item, wanted[day])
     if "queue_name" in want and "connection" in list_item:
         queue = list_item["connection"]
         if isinstance(queue, Mapping) and "name" in queue:
@@ -221,13 +214,21 @@ def _file_form(desired: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in desired.items()
         if key not in SERVER_FIELDS and key not in NOT_COMPARED
     }
+    _comparable(form)
+    return form
+
+
+def _comparable(form: dict[str, Any]) -> dict[str, Any] | None:
+    """What both forms share, done in place on a plain copy: priority as text,
+    calling-hours days keyed by day. Returns the keyed days (None when there are none)."""
     if "priority" in form:
         form["priority"] = priority_text(form["priority"])
     strategy = form.get("dialingStrategy")
     hours = strategy.get("callingHours") if type(strategy) is dict else None
-    if type(hours) is dict and type(hours.get("days")) is list:
-        hours["days"] = _days_by_day(hours["days"])
-    return form
+    if type(hours) is not dict or type(hours.get("days")) is not list:
+        return None
+    days = hours["days"] = _days_by_day(hours["days"])
+    return days
 
 
 def _plain_like(have: Any, want: Any) -> Any:
@@ -251,8 +252,6 @@ def _plain(value: Any) -> Any:
         return [_plain(item) for item in value]
     if isinstance(value, float):
         return int(value) if value.is_integer() and abs(value) < 2**53 else float(value)
-    if isinstance(value, bool):
-        return bool(value)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, str):
@@ -375,4 +374,4 @@ def _sort_key(parts: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
 
 
 def _label(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else repr(str(value))
+    return repr(str(value))
