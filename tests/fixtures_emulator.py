@@ -6,6 +6,7 @@
 - `emulator_token(running, jti=...)`: a JWT the emulator accepts.
 - `emulator_headers(running, ...)`: the auth/accountid/iid headers of a platform call.
 - `EmulatorApi(session, running)`: the platform's calls, answering (status, JSON body).
+- `session`: an aiohttp client session; `api`: an EmulatorApi on it for `emulator`.
 - `campaign_body()`, `progressive_body()`, `REFERENCE_SAMPLE_BODY`: request bodies.
 """
 
@@ -15,7 +16,7 @@ import copy
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -276,6 +277,17 @@ def seed_ready(running: RunningEmulator, *bodies: dict[str, Any]) -> list[str]:
 def emulator() -> Iterator[RunningEmulator]:
     with start_in_thread(emulator_test_config()) as running:
         yield running
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def api(emulator: RunningEmulator, session: aiohttp.ClientSession) -> EmulatorApi:
+    return EmulatorApi(session, emulator)
 
 
 def campsync_env(running: RunningEmulator, rate_limit: int = 100000) -> dict[str, str]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from campsync.emulator.catalog import default_catalog
@@ -23,12 +21,6 @@ from tests.fixtures_emulator import (
 )
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-@pytest.fixture
-async def api(emulator: RunningEmulator) -> AsyncIterator[EmulatorApi]:
-    async with aiohttp.ClientSession() as session:
-        yield EmulatorApi(session, emulator)
 
 
 async def wait_ready(api: EmulatorApi, campaign_id: str) -> dict[str, object]:

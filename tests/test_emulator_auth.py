@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -20,12 +19,6 @@ from campsync.emulator.config import (
 )
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from tests.fixtures_emulator import EmulatorApi, emulator_headers, emulator_token
-
-
-@pytest.fixture
-async def api(emulator: RunningEmulator) -> AsyncIterator[EmulatorApi]:
-    async with aiohttp.ClientSession() as session:
-        yield EmulatorApi(session, emulator)
 
 
 async def list_with(api: EmulatorApi, headers: dict[str, str], **params: str) -> tuple[int, object]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -24,17 +23,6 @@ from tests.fixtures_emulator import (
 )
 
 DISCONNECTED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def api(emulator: RunningEmulator, session: aiohttp.ClientSession) -> EmulatorApi:
-    return EmulatorApi(session, emulator)
 
 
 # ---- rate limit ----------------------------------------------------------------------

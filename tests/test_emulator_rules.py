@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from campsync.emulator.runner import RunningEmulator
@@ -27,12 +25,6 @@ def changed(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     else:
         node[last] = value
     return body
-
-
-@pytest.fixture
-async def api(emulator: RunningEmulator) -> AsyncIterator[EmulatorApi]:
-    async with aiohttp.ClientSession() as session:
-        yield EmulatorApi(session, emulator)
 
 
 AGENTLESS_REFUSALS = [
