@@ -146,6 +146,13 @@ def _dumps(value: Any) -> str:
         return repr(value)
 
 
+def _sides(diff: FieldDiff) -> tuple[str, str]:
+    """Both sides of a diff for text output (a change shown from its first difference)."""
+    if diff.before is not None and diff.after is not None:
+        return render_pair(diff.before, diff.after)
+    return render_value(diff.before), render_value(diff.after)
+
+
 def _diff_kind(diff: FieldDiff) -> str:
     if diff.before is None:
         return "+"
@@ -196,12 +203,10 @@ def _headline(change: Change) -> str:
 
 def _text_diff(change: Change, diff: FieldDiff) -> str:
     path = show_text(diff.path)
+    before, after = _sides(diff)
     if change.action == "create" and diff.before is None:
-        return f"+ {path}: {render_value(diff.after)}"
-    if diff.before is not None and diff.after is not None:
-        before, after = render_pair(diff.before, diff.after)
-        return f"~ {path}: {before} -> {after}"
-    return f"{_diff_kind(diff)} {path}: {render_value(diff.before)} -> {render_value(diff.after)}"
+        return f"+ {path}: {after}"
+    return f"{_diff_kind(diff)} {path}: {before} -> {after}"
 
 
 def _write_warnings(warnings: Iterable[str], out: TextIO) -> None:
@@ -250,9 +255,7 @@ def render_markdown(plan: Plan, out: TextIO) -> None:
             out.write(f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n```diff\n")
             for diff in change.diff:
                 path = show_text(diff.path)
-                before, after = render_value(diff.before), render_value(diff.after)
-                if diff.before is not None and diff.after is not None:
-                    before, after = render_pair(diff.before, diff.after)
+                before, after = _sides(diff)
                 if diff.before is not None:
                     out.write(f"- {path}: {before}\n")
                 if diff.after is not None:
