@@ -238,7 +238,7 @@ def _finish(result: ApplyResult) -> int:
         if reason == UNKNOWN_OUTCOME:  # abandoned in flight: not reported as it happened
             print(f"failed: {_label(change)}: {reason}")
     for change in blocked:
-        print(f"blocked: {show_name(change.name)}: {change.reason or 'blocked'}")
+        print(f"blocked: {show_name(change.name)}: {change.reason}")  # never empty (Change)
     if result.interrupted and not_started:
         print(f"interrupted: {len(not_started)} change(s) not started")
 
