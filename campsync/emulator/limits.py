@@ -37,7 +37,3 @@ class SlidingWindowLimiter:
                 return max(0.0, times[0] + self.window - now)
             times.append(now)
             return None
-
-    def reset(self) -> None:
-        with self._lock:
-            self._times.clear()
