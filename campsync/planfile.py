@@ -50,8 +50,9 @@ class PlanTarget:
         """What differs from `other`, e.g. ["account_id 'a1' (now 'a2')"]; empty
         when both are the same target (hosts compared without a trailing slash)."""
         found: list[str] = []
+        now = other.to_json()
         for key, mine in self.to_json().items():
-            theirs = other.to_json()[key]
+            theirs = now[key]
             same = mine.rstrip("/") == theirs.rstrip("/") if key == "host" else mine == theirs
             if not same:
                 found.append(f"{key} {mine!r} (now {theirs!r})")
