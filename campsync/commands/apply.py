@@ -98,8 +98,7 @@ async def _apply_fresh(
 ) -> int:
     async with KoreClient(settings) as client:
         plan = await fetch_plan(client, files, settings, cache)
-        cache.save()
-        cache.print_warnings()
+        cache.save_and_report()
         render_text(plan, sys.stdout, color=use_color(sys.stdout))
         if not plan.has_changes:
             print("Nothing to apply: the platform matches the campaign files.")
@@ -114,8 +113,7 @@ async def _apply_fresh(
                 print("Apply cancelled: nothing was changed.")
                 return 1
         result = await _apply_with_signals(client, cache, plan, settings.parallelism)
-    cache.save()
-    cache.print_warnings()
+    cache.save_and_report()
     return _finish(result)
 
 
@@ -165,8 +163,7 @@ async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
         print(f"Applying the saved plan {path}: {count} change(s).")
         cache = LocalCache.open(settings, files=False)
         result = await _apply_with_signals(client, cache, plan, settings.parallelism)
-    cache.save()
-    cache.print_warnings()
+    cache.save_and_report()
     return _finish(result)
 
 

@@ -103,6 +103,11 @@ class LocalCache:
             if warning:
                 self.warnings.append(warning)
 
+    def save_and_report(self) -> None:
+        """Write what changed, then print every cache warning of the run (stderr)."""
+        self.save()
+        self.print_warnings()
+
     def print_warnings(self) -> None:
         if self.campaigns.load_warning:
             self.warnings.insert(0, self.campaigns.load_warning)
@@ -198,8 +203,7 @@ def run(args: argparse.Namespace) -> int:
     cache = LocalCache.open(settings, refresh=args.refresh)
     files = read_campaign_files(Path(args.path), cache)
     plan = asyncio.run(_plan(files, settings, cache))
-    cache.save()
-    cache.print_warnings()
+    cache.save_and_report()
     if args.out is not None:
         _save(args.out, plan, settings)
 
