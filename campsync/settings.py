@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit
 
+from campsync.campaign.yamlio import YamlLoadError, load_yaml_text
 from campsync.errors import ConfigError
-from campsync.yamlio import YamlLoadError, load_yaml_text
 
 DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_RATE_LIMIT = 60

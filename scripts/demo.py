@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from campsync.emulator.config import EmulatorConfig
-from campsync.model import request_body
-from campsync.validation import validate_paths
+from campsync.campaign.model import request_body
+from campsync.campaign.validation import validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGNS = "campaigns"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from campsync.diffing import compare
+from campsync.sync.diffing import compare
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import list_view
 from tests.fixtures_emulator import (

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from campsync.applier import UNKNOWN_OUTCOME, apply_plan
+from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan
 from campsync.errors import ApiError
-from campsync.plan import Change, Plan
+from campsync.sync.plan import Change, Plan
 
 
 class MemoryWriter:

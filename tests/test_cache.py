@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from campsync.cache import CampaignCache, FileCache, target_key
-from campsync.planner import Listed
-from campsync.validation import validate_paths
+from campsync.sync.cache import CampaignCache, FileCache, target_key
+from campsync.sync.planner import Listed
+from campsync.campaign.validation import validate_paths
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 
@@ -298,7 +298,7 @@ def test_an_equal_pair_keeps_its_warnings_and_a_new_flow_mapping_compares_again(
 
 
 def test_pairs_remembered_by_other_comparison_code_are_not_trusted(tmp_path: Path) -> None:
-    from campsync.cache import SameCache
+    from campsync.sync.cache import SameCache
 
     cache = SameCache(tmp_path, "target-1")
     cache.remember("key-1", ("a warning",))

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from campsync import yamlio
-from campsync.yamlio import (
+from campsync.campaign import yamlio
+from campsync.campaign.yamlio import (
     Document,
     YamlLoadError,
     load_yaml_text,

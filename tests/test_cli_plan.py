@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from campsync.cli import main
-from campsync.planner import REASON_ACTIVE, REASON_PREPARING
+from campsync.sync.planner import REASON_ACTIVE, REASON_PREPARING
 from tests.fixtures_emulator import REFERENCE_SAMPLE_BODY, campaign_body, progressive_body
 from tests.fixtures_workspace import Workspace
 

@@ -1,4 +1,4 @@
-"""The comparison rules (campsync.diffing): for each rule, no spurious diff on data
+"""The comparison rules (campsync.sync.diffing): for each rule, no spurious diff on data
 the platform returns in its own shape, and a real difference reported with the
 right path, before (platform) and after (file)."""
 
@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.diffing import Comparison, FieldDiff, compare, creation_diff
+from campsync.sync.diffing import Comparison, FieldDiff, compare, creation_diff
 from tests.test_model import (
     FLOW_ID,
     FLOWS,

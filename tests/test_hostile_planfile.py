@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from campsync.planfile import checksum
+from campsync.sync.planfile import checksum
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 

@@ -1,4 +1,4 @@
-"""Request bodies (campsync.model), and the reference samples the core's tests share.
+"""Request bodies (campsync.campaign.model), and the reference samples the core's tests share.
 
 SAMPLE_REQUEST is the body of the reference page's sample request (what a campaign
 file holds); SAMPLE_RESPONSE_DATA is the `data` of its sample response (what the
@@ -12,7 +12,7 @@ import copy
 import json
 from typing import Any
 
-from campsync.model import TOP_LEVEL_ORDER, priority_text, request_body
+from campsync.campaign.model import TOP_LEVEL_ORDER, priority_text, request_body
 
 FLOW_ID = "cf-ecfa3927-eabc-52c4-8373-8a0b75dxxxxx"
 FLOWS = {"Voice Survey Entry Flow": FLOW_ID}

@@ -1,4 +1,4 @@
-"""The plan's value objects (campsync.plan): order, counts, the contract JSON."""
+"""The plan's value objects (campsync.sync.plan): order, counts, the contract JSON."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from campsync.diffing import FieldDiff
-from campsync.model import request_body
-from campsync.plan import Change, Plan
+from campsync.sync.diffing import FieldDiff
+from campsync.campaign.model import request_body
+from campsync.sync.plan import Change, Plan
 from tests.test_model import SAMPLE_REQUEST
 
 

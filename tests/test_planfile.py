@@ -1,4 +1,4 @@
-"""The saved plan (campsync.planfile): round trip, 0600, checksum, format version,
+"""The saved plan (campsync.sync.planfile): round trip, 0600, checksum, format version,
 one-line reasons for every bad file, and no secret inside."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campsync.diffing import FieldDiff
+from campsync.sync.diffing import FieldDiff
 from campsync.errors import PlanFileError
-from campsync.plan import Change, Plan
-from campsync.planfile import PlanTarget, checksum, load_plan, save_plan
+from campsync.sync.plan import Change, Plan
+from campsync.sync.planfile import PlanTarget, checksum, load_plan, save_plan
 from campsync.settings import load_settings
 from tests.test_plan_model import sample_plan
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from campsync.planner import (
+from campsync.sync.planner import (
     REASON_ACTIVE,
     Listed,
     MatchError,
@@ -21,7 +21,7 @@ from campsync.planner import (
     match_files,
 )
 from campsync.settings import Settings
-from campsync.validation import CampaignFile
+from campsync.campaign.validation import CampaignFile
 
 
 def listed(cid: str, name: str, *, campaign_type: str = "voice", status: str = "Ready") -> Listed:

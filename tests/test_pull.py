@@ -12,8 +12,8 @@ import pytest
 from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
-from campsync.validation import validate_paths
-from campsync.yamlio import load_yaml_file
+from campsync.campaign.validation import validate_paths
+from campsync.campaign.yamlio import load_yaml_file
 from tests.fixtures_emulator import campaign_body, progressive_body, seed_ready
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The plan renderers (campsync.render): text, Markdown and JSON, written to a StringIO."""
+"""The plan renderers (campsync.sync.render): text, Markdown and JSON, written to a StringIO."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.diffing import FieldDiff
-from campsync.plan import Change, Plan
-from campsync.render import (
+from campsync.sync.diffing import FieldDiff
+from campsync.sync.plan import Change, Plan
+from campsync.sync.render import (
     RENDERERS,
     escape,
     render_json,

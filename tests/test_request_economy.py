@@ -19,7 +19,7 @@ import pytest
 from campsync.commands.plan import LocalCache, fetch_plan
 from campsync.kore.client import KoreClient
 from campsync.settings import load_settings
-from campsync.validation import validate_paths
+from campsync.campaign.validation import validate_paths
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from campsync.schema import campaign_validator, load_schema
+from campsync.campaign.schema import campaign_validator, load_schema
 
 ROOT = Path(__file__).parent.parent
 REPO_SCHEMA = ROOT / "schemas" / "campaign.schema.json"

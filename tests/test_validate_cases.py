@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from campsync.validation import validate_paths
+from campsync.campaign.validation import validate_paths
 
 DATA = Path(__file__).parent / "data"
 CASES = sorted(

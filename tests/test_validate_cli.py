@@ -11,7 +11,7 @@ import pytest
 
 from campsync.cli import main
 from campsync.commands.validate import github_annotation
-from campsync.validation import Problem
+from campsync.campaign.validation import Problem
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

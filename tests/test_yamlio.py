@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.yamlio import (
+from campsync.campaign.yamlio import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_NODES,

@@ -10,15 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.applier import (
-    UNKNOWN_OUTCOME,
-    ApplyResult,
-    Writer,
-    apply_plan,
-    check_fresh,
-    writes_of,
-)
-from campsync.cache import CampaignCache
+from campsync.campaign.validation import CampaignFile
 from campsync.commands.common import add_remote_options, fewer_gc_pauses
 from campsync.commands.output import confirm, is_tty, use_color
 from campsync.commands.plan import (
@@ -32,11 +24,19 @@ from campsync.commands.plan import (
 )
 from campsync.errors import PlanFileError, UsageError
 from campsync.kore.client import KoreClient
-from campsync.plan import Change, Plan
-from campsync.planfile import load_plan
-from campsync.render import render_text, show_name
 from campsync.settings import Settings
-from campsync.validation import CampaignFile
+from campsync.sync.applier import (
+    UNKNOWN_OUTCOME,
+    ApplyResult,
+    Writer,
+    apply_plan,
+    check_fresh,
+    writes_of,
+)
+from campsync.sync.cache import CampaignCache
+from campsync.sync.plan import Change, Plan
+from campsync.sync.planfile import load_plan
+from campsync.sync.render import render_text, show_name
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
 CAMPAIGN_SUFFIXES = (".yaml", ".yml")

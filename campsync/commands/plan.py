@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campsync.cache import CampaignCache, FileCache, SameCache, target_key
+from campsync.campaign.validation import CampaignFile, validate_paths
 from campsync.commands.common import add_remote_options, fewer_gc_pauses, settings_from_args
 from campsync.commands.output import Progress, use_color
 from campsync.errors import FilesInvalid, PlanFileError, UsageError
 from campsync.kore.client import KoreClient
-from campsync.plan import Plan
-from campsync.planfile import PlanTarget, save_plan
-from campsync.planner import Listed, Reader, client_fetcher, make_plan
-from campsync.render import render_json, render_markdown, render_text
 from campsync.settings import Settings
-from campsync.validation import CampaignFile, validate_paths
+from campsync.sync.cache import CampaignCache, FileCache, SameCache, target_key
+from campsync.sync.plan import Plan
+from campsync.sync.planfile import PlanTarget, save_plan
+from campsync.sync.planner import Listed, Reader, client_fetcher, make_plan
+from campsync.sync.render import render_json, render_markdown, render_text
 
 DEFAULT_PATH = "campaigns"
 FORMATS = ("text", "json", "markdown")
@@ -66,7 +66,7 @@ def add_refresh_option(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class LocalCache:
-    """The local cache of one run: validated files and platform bodies (campsync.cache)."""
+    """The local cache of one run: validated files and platform bodies (campsync.sync.cache)."""
 
     files: FileCache
     campaigns: CampaignCache

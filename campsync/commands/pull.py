@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
+from campsync.campaign.validation import validate_paths
 from campsync.commands.common import add_remote_options, settings_from_args
 from campsync.kore.client import KoreClient
-from campsync.puller import PullFile, PullPlan, prepare_pull, write_pull
+from campsync.pull.puller import PullFile, PullPlan, prepare_pull, write_pull
 from campsync.settings import Settings
-from campsync.validation import validate_paths
+from campsync.text import escape
 
 DEFAULT_PATH = "campaigns"
 
@@ -61,23 +61,17 @@ def run(args: argparse.Namespace) -> int:
     if plan.overwrites:
         print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")
         for pulled in plan.overwrites:
-            print(f"  {pulled.display} ({printable(pulled.campaign.name)})")
+            print(f"  {pulled.display} ({escape(pulled.campaign.name)})")
 
     def report(pulled: PullFile) -> None:
         verb = "rewrote" if pulled.overwrite else "wrote"
-        print(f"{verb} {pulled.display} ({printable(pulled.campaign.name)})", flush=True)
+        print(f"{verb} {pulled.display} ({escape(pulled.campaign.name)})", flush=True)
 
     written = write_pull(plan, root, on_written=report)
     print(summary(plan, root))
     warn_unmapped_flows(plan)
     warn_invalid(written, plan)
     return 0
-
-
-def printable(name: str) -> str:
-    """A campaign name safe for a terminal: control characters (line breaks, escape
-    sequences) shown as escapes, so that a name cannot forge output lines or colours."""
-    return "".join(ch if unicodedata.category(ch)[0] != "C" else ascii(ch)[1:-1] for ch in name)
 
 
 def summary(plan: PullPlan, root: Path) -> str:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from campsync.validation import Problem, ValidationResult, validate_paths
+from campsync.campaign.validation import Problem, ValidationResult, validate_paths
+from campsync.text import plural
 
 DEFAULT_PATH = "campaigns"
 
@@ -91,12 +92,8 @@ def _escape_property(text: str) -> str:
 
 def summary(result: ValidationResult) -> str:
     total = result.file_count
-    files = _plural(total, "file")
+    files = plural(total, "file")
     if result.ok:
         return f"{files} valid" if total else "no campaign files found"
     bad = len(result.files_with_problems)
-    return f"{_plural(len(result.problems), 'problem')} in {bad} of {files}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    return f"{plural(len(result.problems), 'problem')} in {bad} of {files}"

@@ -23,6 +23,7 @@ from campsync.errors import (
     RateLimitedError,
     ServerError,
 )
+from campsync.text import clip, one_line, size
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
@@ -319,11 +320,7 @@ def _one_line(text: str, redact: Iterable[str]) -> str:
     for secret in redact:
         if secret:
             text = text.replace(secret, "[redacted]")
-    text = " ".join(text.split())
-    text = "".join(ch for ch in text if ch.isprintable())
-    if len(text) > _MAX_MESSAGE:
-        text = text[: _MAX_MESSAGE - 1] + "…"
-    return text
+    return clip(one_line(text), _MAX_MESSAGE)
 
 
 def _has_errors(envelope: dict[str, Any]) -> bool:
@@ -342,13 +339,7 @@ def _bad(request: Request, status: int | None, message: str) -> BadResponseError
 
 
 def oversized(request: Request, status: int, limit: int) -> BadResponseError:
-    return _bad(request, status, f"the platform answered with a body larger than {_size(limit)}")
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
-        return f"{n // (1024 * 1024)} MiB"
-    return f"{n} bytes"
+    return _bad(request, status, f"the platform answered with a body larger than {size(limit)}")
 
 
 def campaign_data(request: Request, envelope: dict[str, Any], *, required: bool) -> dict[str, Any]:

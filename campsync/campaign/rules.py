@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from campsync.validation_messages import closest
-from campsync.yamlio import quoted
+from campsync.campaign.messages import closest
+from campsync.text import quoted
 
 _TIME = re.compile(r"^(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)$")
 

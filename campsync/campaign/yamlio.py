@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - ruamel.yaml.clib is a dependency
     CParser = None
 
 from campsync.errors import CampsyncError
+from campsync.text import clip, one_line, quoted, size
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -148,20 +149,14 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise YamlLoadError("not a regular file")
         if info.st_size > max_bytes:
-            raise YamlLoadError(f"file is larger than the limit of {_size(max_bytes)}")
+            raise YamlLoadError(f"file is larger than the limit of {size(max_bytes)}")
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise YamlLoadError(f"cannot read file: {exc.strerror or exc}") from None
     if len(raw) > max_bytes:
-        raise YamlLoadError(f"file is larger than the limit of {_size(max_bytes)}")
+        raise YamlLoadError(f"file is larger than the limit of {size(max_bytes)}")
     return decode_utf8(raw)
-
-
-def _size(count: int) -> str:
-    if count % (1024 * 1024) == 0:
-        return f"{count // (1024 * 1024)} MiB"
-    return f"{count} bytes"
 
 
 def decode_utf8(raw: bytes) -> str:
@@ -248,7 +243,7 @@ def load_yaml_text_carefully(text: str) -> Document | None:
         line, column = _offset_position(text, exc.position)
         raise YamlLoadError(f"YAML syntax error: {_reader_reason(exc)}", line, column) from None
     except YAMLError as exc:
-        raise YamlLoadError(f"YAML syntax error: {printable(_one_line(str(exc)), 200)}") from None
+        raise YamlLoadError(f"YAML syntax error: {clip(one_line(str(exc)), 200)}") from None
     except RecursionError:
         raise YamlLoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
 
@@ -261,7 +256,7 @@ def load_yaml_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document |
 def _from_marked(exc: MarkedYAMLError) -> YamlLoadError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
-    reason = printable(_one_line(str(problem)), 200)
+    reason = clip(one_line(str(problem)), 200)
     if "single document" in str(exc.context):
         reason = "more than one YAML document; a campaign file holds exactly one"
     elif "maximum depth" in reason:
@@ -277,34 +272,13 @@ def _reader_reason(exc: ReaderError) -> str:
     character = exc.character
     if isinstance(character, int):
         return f"character U+{character:04X} is not allowed in YAML"
-    return printable(_one_line(str(exc.reason)), 200)
+    return clip(one_line(str(exc.reason)), 200)
 
 
 def _offset_position(text: str, offset: int) -> tuple[int, int]:
     offset = max(0, min(offset, len(text)))
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def printable(text: str, limit: int = 0) -> str:
-    """`text` safe for a one-line message: control characters escaped, and cut to
-    `limit` characters (0: no cut)."""
-    if limit and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    if text.isprintable():
-        return text
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
-    )
-
-
-def quoted(text: str, limit: int = 60) -> str:
-    """'text' as a user wrote it: single-quoted, printable, short."""
-    return "'" + printable(text, limit).replace("'", "''") + "'"
 
 
 class _Converter:
@@ -363,7 +337,7 @@ class _Converter:
         except (YAMLError, ValueError, TypeError, ArithmeticError) as exc:
             raise YamlLoadError(
                 f"cannot read {quoted(str(node.value))} as {tag.removeprefix(_CORE)}: "
-                f"{printable(_one_line(str(exc)), 100)}",
+                f"{clip(one_line(str(exc)), 100)}",
                 *_position(node),
             ) from None
 

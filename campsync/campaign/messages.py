@@ -10,8 +10,8 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from campsync.schema import campaign_validator
-from campsync.yamlio import quoted
+from campsync.campaign.schema import campaign_validator
+from campsync.text import quoted
 
 PathTuple = tuple[str | int, ...]
 

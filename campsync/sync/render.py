@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from campsync.diffing import FieldDiff
-from campsync.plan import Change, Plan
+from campsync.sync.diffing import FieldDiff
+from campsync.sync.plan import Change, Plan
+from campsync.text import escape, plural, shorten
 
 NAME_LIMIT = 100
 STRING_LIMIT = 80
@@ -26,42 +27,10 @@ SYMBOLS = {"create": "+", "update": "~", "blocked": "!", "delete": "-"}
 _COLORS = {"create": "\x1b[32m", "update": "\x1b[33m", "blocked": "\x1b[31m", "delete": "\x1b[31m"}
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MARKDOWN_SPECIAL = set("\\`*_[]<>|~&#!@")
 
 
 # --- shared helpers ----------------------------------------------------------------------
-
-
-def escape(text: str, *, keep: str = "") -> str:
-    """`text` with every non-printable character (controls, bidi overrides, line
-    separators, lone surrogates...) written as a JSON-style escape, except those in
-    `keep`."""
-    if text.isprintable():
-        return text
-    parts: list[str] = []
-    for char in text:
-        if char.isprintable() or char in keep:
-            parts.append(char)
-        elif char in _SHORT_ESCAPES:
-            parts.append(_SHORT_ESCAPES[char])
-        else:
-            code = ord(char)
-            if code > 0xFFFF:  # as a UTF-16 surrogate pair, the way JSON spells it
-                code -= 0x10000
-                parts.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                parts.append(f"\\u{code:04x}")
-    return "".join(parts)
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut in the middle to at most `limit` characters."""
-    if len(text) <= limit:
-        return text
-    head = max(1, (limit - 1) * 2 // 3)
-    tail = max(0, limit - 1 - head)
-    return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
 def render_value(value: Any) -> str:
@@ -127,16 +96,12 @@ def summary_line(plan: Plan) -> str:
     parts.append(f"{counts['unchanged']} unchanged")
     line = "Plan: " + ", ".join(parts)
     if counts["unmanaged"]:
-        line += f"; {_plural(counts['unmanaged'], 'unmanaged campaign')} not touched"
+        line += f"; {plural(counts['unmanaged'], 'unmanaged campaign')} not touched"
     return line + "."
 
 
 def no_changes_line(plan: Plan) -> str:
-    return f"No changes. The platform matches the files ({_plural(plan.unchanged, 'campaign')})."
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return f"No changes. The platform matches the files ({plural(plan.unchanged, 'campaign')})."
 
 
 def _dumps(value: Any) -> str:
@@ -186,7 +151,7 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
         out.write(no_changes_line(plan) + "\n")
     if plan.unmanaged:
         count = len(plan.unmanaged)
-        out.write(f"\n{_plural(count, 'unmanaged campaign')}, never touched ({_no_file(count)}):\n")
+        out.write(f"\n{plural(count, 'unmanaged campaign')}, never touched ({_no_file(count)}):\n")
         for name in plan.unmanaged:
             out.write(f"  {show_name(name)}\n")
     _write_warnings(plan.warnings, out)
@@ -241,7 +206,7 @@ def render_markdown(plan: Plan, out: TextIO) -> None:
             details = (
                 f"blocked: {md(change.reason)}"
                 if change.action == "blocked"
-                else _plural(len(change.diff), "field")
+                else plural(len(change.diff), "field")
                 if change.diff
                 else ""
             )
@@ -263,7 +228,7 @@ def render_markdown(plan: Plan, out: TextIO) -> None:
             out.write("```\n")
     if plan.unmanaged:
         out.write(
-            f"\n{_plural(len(plan.unmanaged), 'unmanaged campaign')} not touched"
+            f"\n{plural(len(plan.unmanaged), 'unmanaged campaign')} not touched"
             f" ({_no_file(len(plan.unmanaged))}):\n\n"
         )
         for name in plan.unmanaged:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from campsync import campaign_rules
+from campsync.campaign import rules
+from campsync.campaign.messages import problems_from_schema_error
+from campsync.campaign.schema import campaign_validator
+from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text, read_text
 from campsync.errors import UsageError
-from campsync.schema import campaign_validator
-from campsync.validation_messages import problems_from_schema_error
-from campsync.yamlio import Document, YamlLoadError, load_yaml_text, printable, quoted, read_text
+from campsync.text import clip, quoted
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -90,9 +91,9 @@ def display_name(path: Path, cwd: Path | None = None) -> str:
     base = (cwd or Path.cwd()).absolute()
     absolute = path.absolute()
     try:
-        return printable(absolute.relative_to(base).as_posix())
+        return clip(absolute.relative_to(base).as_posix())
     except ValueError:
-        return printable(path.as_posix())
+        return clip(path.as_posix())
 
 
 def find_campaign_files(paths: Sequence[Path]) -> list[Path]:
@@ -120,7 +121,7 @@ def _walk(folder: Path) -> Iterable[Path]:
 
 
 class CheckMemo(Protocol):
-    """Remembers the outcome of checking a file's text (see campsync.cache.FileCache)."""
+    """Remembers the outcome of checking a file's text (see campsync.sync.cache.FileCache)."""
 
     def recall(self, file: str, digest: str) -> FileCheck | None: ...
 
@@ -194,7 +195,7 @@ def check_document(file: str, document: Document) -> list[Problem]:
             target = located.where if located.where is not None else located.path
             line, column = document.locate(target, key=located.at_key)
             problems.append(Problem(file, line, column, format_path(located.path), located.message))
-    for finding in campaign_rules.check_campaign(document.data):
+    for finding in rules.check_campaign(document.data):
         line, column = document.locate(finding.path)
         problems.append(Problem(file, line, column, format_path(finding.path), finding.message))
     return sorted(set(problems))
@@ -207,7 +208,7 @@ def format_path(path: Sequence[str | int]) -> str:
         if isinstance(step, int):
             text += f"[{step}]"
         else:
-            name = printable(step, 60)
+            name = clip(step, 60)
             text += f".{name}" if text else name
     return text
 

@@ -30,8 +30,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from campsync.campaign.validation import CampaignFile, FileCheck
 from campsync.fsutil import write_atomic
-from campsync.validation import CampaignFile, FileCheck
 
 FORMAT = 1
 GITIGNORE = "*\n"
@@ -252,7 +252,8 @@ def source_fingerprint(modules: Iterable[ModuleType], extra: bytes = b"") -> str
 
 def compare_fingerprint() -> str:
     """A hash of the code that decides whether a file and a campaign are equal."""
-    from campsync import diffing, model
+    from campsync.campaign import model
+    from campsync.sync import diffing
 
     return source_fingerprint((diffing, model))
 
@@ -331,9 +332,9 @@ class SameCache:
 
 def code_fingerprint() -> str:
     """A hash of the schema and of the code that decides whether a file is valid."""
-    from campsync import campaign_rules, schema, validation, validation_messages, yamlio
+    from campsync.campaign import messages, rules, schema, validation, yamlio
 
-    modules = (campaign_rules, schema, validation, validation_messages, yamlio)
+    modules = (rules, schema, validation, messages, yamlio)
     return source_fingerprint(modules, schema._schema_text().encode("utf-8"))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from campsync.diffing import FieldDiff
+from campsync.sync.diffing import FieldDiff
 
 Action = Literal["create", "update", "delete", "blocked"]
 ACTIONS: tuple[str, ...] = get_args(Action)

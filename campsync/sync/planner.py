@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, S
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from campsync.diffing import compare, creation_diff
+from campsync.campaign.model import request_body
+from campsync.campaign.validation import CampaignFile
 from campsync.errors import BadResponseError, CampsyncError
-from campsync.model import request_body
-from campsync.plan import Change, Plan
 from campsync.settings import Settings
-from campsync.validation import CampaignFile
+from campsync.sync.diffing import compare, creation_diff
+from campsync.sync.plan import Change, Plan
 
 DEFAULT_TYPE = "voice"
 REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
@@ -49,7 +49,7 @@ class Listed:
 
 
 class SameMemo(Protocol):
-    """Remembers file/campaign pairs already found equal (see campsync.cache.SameCache):
+    """Remembers file/campaign pairs already found equal (see campsync.sync.cache.SameCache):
     `recall` gives the warnings of that comparison, or None when the pair is not known."""
 
     def recall(self, key: str) -> tuple[str, ...] | None: ...

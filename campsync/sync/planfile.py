@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campsync.diffing import FieldDiff
 from campsync.errors import PlanFileError
 from campsync.fsutil import write_atomic
-from campsync.plan import ACTIONS, FORMAT_VERSION, Change, Plan
-from campsync.render import escape
 from campsync.settings import Settings
+from campsync.sync.diffing import FieldDiff
+from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, Plan
+from campsync.text import escape
 
 CHECKSUM_PREFIX = "sha256:"
 

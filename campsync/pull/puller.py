@@ -23,15 +23,19 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString, ScalarString
 
-from campsync.errors import CampsyncError, UsageError
-from campsync.fsutil import write_atomic
-from campsync.model import (
+from campsync.campaign.model import (
     CALLING_HOURS_ORDER,
     DAY_ORDER,
     DIALING_STRATEGY_ORDER,
     TOP_LEVEL_ORDER,
 )
-from campsync.planner import (
+from campsync.campaign.schema import load_schema
+from campsync.campaign.validation import CampaignFile, display_name, find_campaign_files
+from campsync.campaign.yamlio import YamlLoadError, load_yaml_file, load_yaml_text
+from campsync.errors import CampsyncError, UsageError
+from campsync.fsutil import write_atomic
+from campsync.settings import Settings
+from campsync.sync.planner import (
     DEFAULT_TYPE,
     Listed,
     Reader,
@@ -39,10 +43,6 @@ from campsync.planner import (
     list_platform,
     match_files,
 )
-from campsync.schema import load_schema
-from campsync.settings import Settings
-from campsync.validation import CampaignFile, display_name, find_campaign_files
-from campsync.yamlio import YamlLoadError, load_yaml_file, load_yaml_text
 
 SCHEMA_PATH = Path("schemas") / "campaign.schema.json"
 SCHEMA_COMMENT = "# yaml-language-server: $schema="

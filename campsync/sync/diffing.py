@@ -40,7 +40,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from campsync.model import TOP_LEVEL_ORDER, priority_text, request_body
+from campsync.campaign.model import TOP_LEVEL_ORDER, priority_text, request_body
 
 SERVER_FIELDS = frozenset(
     {

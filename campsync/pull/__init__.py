@@ -1,0 +1,1 @@
+"""pull: platform campaigns -> campaign files (mapping, safe names, YAML text, orchestration)."""
