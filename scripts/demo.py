@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from campsync.emulator.config import EmulatorConfig
 from campsync.campaign.model import request_body
 from campsync.campaign.validation import validate_paths
+from campsync.emulator.config import EmulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGNS = "campaigns"

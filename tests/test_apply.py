@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from campsync.sync.diffing import compare
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import list_view
+from campsync.sync.diffing import compare
 from tests.fixtures_emulator import (
     TEST_CLIENT_SECRET,
     campaign_body,

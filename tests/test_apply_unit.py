@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan
 from campsync.errors import ApiError
+from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan
 from campsync.sync.plan import Change, Plan
 
 

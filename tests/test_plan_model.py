@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from campsync.sync.diffing import FieldDiff
 from campsync.campaign.model import request_body
+from campsync.sync.diffing import FieldDiff
 from campsync.sync.plan import Change, Plan
 from tests.test_model import SAMPLE_REQUEST
 

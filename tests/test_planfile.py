@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campsync.sync.diffing import FieldDiff
 from campsync.errors import PlanFileError
+from campsync.settings import load_settings
+from campsync.sync.diffing import FieldDiff
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, checksum, load_plan, save_plan
-from campsync.settings import load_settings
 from tests.test_plan_model import sample_plan
 
 TARGET = PlanTarget("https://platform.kore.ai", "st-1234", "acc-5678")

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from campsync.campaign.validation import CampaignFile
+from campsync.settings import Settings
 from campsync.sync.planner import (
     REASON_ACTIVE,
     Listed,
@@ -20,8 +22,6 @@ from campsync.sync.planner import (
     make_plan,
     match_files,
 )
-from campsync.settings import Settings
-from campsync.campaign.validation import CampaignFile
 
 
 def listed(cid: str, name: str, *, campaign_type: str = "voice", status: str = "Ready") -> Listed:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from campsync.campaign.validation import validate_paths
+from campsync.campaign.yamlio import load_yaml_file
 from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
-from campsync.campaign.validation import validate_paths
-from campsync.campaign.yamlio import load_yaml_file
 from tests.fixtures_emulator import campaign_body, progressive_body, seed_ready
 
 REPO = Path(__file__).resolve().parent.parent

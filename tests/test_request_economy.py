@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from campsync.campaign.validation import validate_paths
 from campsync.commands.plan import LocalCache, fetch_plan
 from campsync.kore.client import KoreClient
 from campsync.settings import load_settings
-from campsync.campaign.validation import validate_paths
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 
