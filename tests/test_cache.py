@@ -15,7 +15,7 @@ import pytest
 
 from campsync.campaign.validation import validate_paths
 from campsync.sync.cache import CampaignCache, FileCache, target_key
-from campsync.sync.planner import Listed
+from campsync.sync.inventory import Listed
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 

@@ -10,7 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.sync.diffing import Comparison, FieldDiff, compare, creation_diff
+from campsync.sync.diffing import Comparison, compare, creation_diff
+from campsync.sync.plan import FieldDiff
 from tests.test_model import (
     FLOW_ID,
     FLOWS,

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from campsync.campaign.model import request_body
-from campsync.sync.diffing import FieldDiff
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan
 from tests.test_model import SAMPLE_REQUEST
 
 

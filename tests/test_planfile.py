@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from campsync.errors import PlanFileError
 from campsync.settings import load_settings
-from campsync.sync.diffing import FieldDiff
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.planfile import PlanTarget, checksum, load_plan, save_plan
 from tests.test_plan_model import sample_plan
 

@@ -14,14 +14,8 @@ import pytest
 
 from campsync.campaign.validation import CampaignFile
 from campsync.settings import Settings
-from campsync.sync.planner import (
-    REASON_ACTIVE,
-    Listed,
-    MatchError,
-    client_fetcher,
-    make_plan,
-    match_files,
-)
+from campsync.sync.inventory import Listed, client_fetcher
+from campsync.sync.planner import REASON_ACTIVE, MatchError, make_plan, match_files
 
 
 def listed(cid: str, name: str, *, campaign_type: str = "voice", status: str = "Ready") -> Listed:

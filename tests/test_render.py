@@ -10,8 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.sync.diffing import FieldDiff
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.render import (
     RENDERERS,
     escape,

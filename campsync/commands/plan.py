@@ -17,9 +17,10 @@ from campsync.errors import FilesInvalid, PlanFileError, UsageError
 from campsync.kore.client import KoreClient
 from campsync.settings import Settings
 from campsync.sync.cache import CampaignCache, FileCache, SameCache, target_key
+from campsync.sync.inventory import Listed, Reader, client_fetcher
 from campsync.sync.plan import Plan
 from campsync.sync.planfile import PlanTarget, save_plan
-from campsync.sync.planner import Listed, Reader, client_fetcher, make_plan
+from campsync.sync.planner import make_plan
 from campsync.sync.render import render_json, render_markdown, render_text
 
 DEFAULT_PATH = "campaigns"

@@ -35,14 +35,8 @@ from campsync.campaign.yamlio import YamlLoadError, load_yaml_file, load_yaml_te
 from campsync.errors import CampsyncError, UsageError
 from campsync.fsutil import write_atomic
 from campsync.settings import Settings
-from campsync.sync.planner import (
-    DEFAULT_TYPE,
-    Listed,
-    Reader,
-    client_fetcher,
-    list_platform,
-    match_files,
-)
+from campsync.sync.inventory import DEFAULT_TYPE, Listed, Reader, client_fetcher, list_platform
+from campsync.sync.planner import match_files
 
 SCHEMA_PATH = Path("schemas") / "campaign.schema.json"
 SCHEMA_COMMENT = "# yaml-language-server: $schema="

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from campsync.errors import ApiError, CampsyncError, StalePlanError, WriteNotSent
+from campsync.sync.inventory import DEFAULT_TYPE, Lister, list_platform
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planner import DEFAULT_TYPE, Lister, list_platform
 
 WRITE_ACTIONS = ("create", "update", "delete")
 UNKNOWN_OUTCOME = "interrupted while in flight: the outcome is unknown (plan again to see)"

@@ -41,6 +41,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from campsync.campaign.model import TOP_LEVEL_ORDER, priority_text, request_body
+from campsync.sync.plan import FieldDiff
 
 SERVER_FIELDS = frozenset(
     {
@@ -62,20 +63,6 @@ _TIME = re.compile(r"^\s*0?(\d{1,2}):(\d{2})\s*([AaPp])\.?\s*[Mm]\.?\s*$")
 _FIELD_RANK = {name: rank for rank, name in enumerate(TOP_LEVEL_ORDER)}
 _DAY_RANK = {day: rank for rank, day in enumerate(WEEKDAYS)}
 _MISSING: Any = object()
-
-
-@dataclass(frozen=True)
-class FieldDiff:
-    """One changed field: `path` dotted from the top-level field, list items and
-    calling-hours days in brackets; `before` the platform value, `after` the file
-    value (None when absent)."""
-
-    path: str
-    before: Any
-    after: Any
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "before": self.before, "after": self.after}
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from campsync.sync.diffing import FieldDiff
-
 Action = Literal["create", "update", "delete", "blocked"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 ACTION_ORDER = {"create": 0, "update": 1, "blocked": 2, "delete": 3}
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One changed field: `path` dotted from the top-level field, list items and
+    calling-hours days in brackets; `before` the platform value, `after` the file
+    value (None when absent)."""
+
+    path: str
+    before: Any
+    after: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "before": self.before, "after": self.after}
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from typing import Any
 from campsync.errors import PlanFileError
 from campsync.fsutil import write_atomic
 from campsync.settings import Settings
-from campsync.sync.diffing import FieldDiff
-from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, Plan
+from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.text import escape
 
 CHECKSUM_PREFIX = "sha256:"

@@ -1,51 +1,37 @@
-"""Orchestrates a plan: lists the platform, matches files to campaigns, reads the matched ones
-in full, and asks the pure core (diffing, model, plan) what differs. No printing here."""
+"""Planning: matches files to listed campaigns, reads in full only the pairs not known to be
+equal (through campsync.sync.inventory), then decides in a pure step (`decide`, with diffing,
+model and plan) what differs. No printing here."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
 from campsync.errors import BadResponseError, CampsyncError
 from campsync.settings import Settings
 from campsync.sync.diffing import compare, creation_diff
-from campsync.sync.plan import Change, Plan
+from campsync.sync.inventory import (
+    DEFAULT_TYPE,
+    FetchFull,
+    Listed,
+    ProgressFn,
+    Reader,
+    campaign_type_of,
+    client_fetcher,
+    list_platform,
+)
+from campsync.sync.plan import Change, FieldDiff, Plan
 
-DEFAULT_TYPE = "voice"
 REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
 REASON_PREPARING = "the campaign is still being prepared; plan again in a few seconds"
-
-T = TypeVar("T")
-ProgressFn = Callable[[int, int], None]
 
 
 class MatchError(CampsyncError):
     """Files and platform campaigns cannot be matched one to one."""
-
-
-class Lister(Protocol):
-    async def list_campaigns(self, campaign_type: str = ...) -> list[dict[str, Any]]: ...
-
-
-class Reader(Lister, Protocol):
-    async def get_campaign(self, campaign_id: str) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One entry of the platform's list, with the type it was listed under."""
-
-    id: str
-    name: str
-    updated_at: str | None
-    status: str | None
-    campaign_type: str
-    item: Mapping[str, Any]
 
 
 class SameMemo(Protocol):
@@ -77,94 +63,6 @@ def pair_key(cf: CampaignFile, entry: Listed, flows_key: str) -> str | None:
 
 def flows_key(experience_flows: Mapping[str, str]) -> str:
     return hashlib.sha256(repr(sorted(experience_flows.items())).encode()).hexdigest()
-
-
-# Reads the full bodies (get-one `data`) of the given listed campaigns, keyed by id. Pluggable so
-# that a cache keyed by (id, updated_at) can answer some of them without a request.
-FetchFull = Callable[[Sequence[Listed]], Awaitable[dict[str, dict[str, Any]]]]
-
-
-def listed_id(item: Mapping[str, Any]) -> str | None:
-    """The id of a list entry. The client already turns the docs' `id` into `_id`
-    (kore.protocol), so only `_id` is read here."""
-    value = item.get("_id")
-    return value if isinstance(value, str) and value else None
-
-
-async def gather_all(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
-    """Run concurrently; on the first failure cancel the rest and raise that failure."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    if not tasks:
-        return []
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    finally:
-        pending = [t for t in tasks if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
-    return [t.result() for t in tasks]
-
-
-async def list_platform(client: Lister, types: Iterable[str]) -> list[Listed]:
-    """Every campaign of the given types (the client walks the pages)."""
-    ordered = sorted(set(types))
-    pages = await gather_all(client.list_campaigns(t) for t in ordered)
-    listed: list[Listed] = []
-    seen: set[str] = set()
-    for campaign_type, items in zip(ordered, pages, strict=True):
-        for item in items:
-            cid = listed_id(item)
-            if cid is None:
-                raise BadResponseError("the campaign list has an entry without an id")
-            if cid in seen:
-                continue
-            seen.add(cid)
-            updated = item.get("updatedAt")
-            status = item.get("status")
-            listed.append(
-                Listed(
-                    id=cid,
-                    name=str(item.get("name", "")),
-                    updated_at=updated if isinstance(updated, str) else None,
-                    status=status if isinstance(status, str) else None,
-                    campaign_type=campaign_type,
-                    item=item,
-                )
-            )
-    return listed
-
-
-def client_fetcher(client: Reader, progress: ProgressFn | None = None) -> FetchFull:
-    """The plain reader: one get-one per campaign, concurrently (the client enforces the rate
-    limit and the parallelism)."""
-
-    async def fetch(wanted: Sequence[Listed]) -> dict[str, dict[str, Any]]:
-        total = len(wanted)
-        done = 0
-        if progress is not None:
-            progress(0, total)
-
-        async def one(entry: Listed) -> tuple[str, dict[str, Any]]:
-            nonlocal done
-            data = await client.get_campaign(entry.id)
-            done += 1
-            if progress is not None:
-                progress(done, total)
-            return entry.id, data
-
-        return dict(await gather_all(one(e) for e in wanted))
-
-    return fetch
-
-
-def campaign_type_of(data: Mapping[str, Any]) -> str:
-    value = data.get("campaignType")
-    return value if isinstance(value, str) and value else DEFAULT_TYPE
 
 
 @dataclass(frozen=True)
@@ -237,6 +135,31 @@ def _blocked_reason(status: str | None) -> str | None:
     return None
 
 
+@dataclass
+class Pending:
+    """The matched pairs still to compare (each with its memo key), after the memo has
+    answered for the pairs it knows: those count as unchanged, with their warnings."""
+
+    compare: list[tuple[CampaignFile, Listed, str | None]]
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def recall_known(
+    matched: Sequence[tuple[CampaignFile, Listed]], flows: str, same: SameMemo | None
+) -> Pending:
+    pending = Pending([])
+    for cf, entry in matched:
+        key = pair_key(cf, entry, flows) if same is not None else None
+        known = same.recall(key) if same is not None and key is not None else None
+        if known is None:
+            pending.compare.append((cf, entry, key))
+        else:
+            pending.unchanged += 1
+            pending.warnings.extend(known)
+    return pending
+
+
 async def make_plan(
     client: Reader,
     files: Sequence[CampaignFile],
@@ -247,8 +170,9 @@ async def make_plan(
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
     same: SameMemo | None = None,
 ) -> Plan:
-    """Compare the files with the platform. Reads only; raises the client's typed errors.
-    `on_listed` sees every listed campaign (a cache prunes the ones no longer there).
+    """Compare the files with the platform: read (the list, then the full bodies of the
+    pairs not known to be equal), then decide (pure). Reads only; raises the client's typed
+    errors. `on_listed` sees every listed campaign (a cache prunes the ones no longer there).
     With `same`, a pair found equal before (same file text, same updatedAt, ...) is
     unchanged without reading or comparing the campaign again."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
@@ -256,54 +180,26 @@ async def make_plan(
     if on_listed is not None:
         on_listed(listed)
     matching = match_files(files, listed)
-
-    changes: list[Change] = []
-    warnings: list[str] = []
-    unchanged = 0
-
-    to_compare: list[tuple[CampaignFile, Listed, str | None]] = []
-    mapping_key = flows_key(settings.experience_flows)
-    for cf, entry in matching.matched:
-        key = pair_key(cf, entry, mapping_key) if same is not None else None
-        known = same.recall(key) if same is not None and key is not None else None
-        if known is None:
-            to_compare.append((cf, entry, key))
-        else:
-            unchanged += 1
-            warnings.extend(known)
-
+    pending = recall_known(matching.matched, flows_key(settings.experience_flows), same)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
-    full = await fetch([entry for _, entry, _ in to_compare]) if to_compare else {}
+    wanted = [entry for _, entry, _ in pending.compare]
+    full = await fetch(wanted) if wanted else {}
+    return decide(matching, pending, full, settings.experience_flows, same)
 
-    for cf in matching.unknown_id:
-        changes.append(
-            Change(
-                action="blocked",
-                name=str(cf.data.get("name", "")),
-                id=str(cf.data["id"]),
-                file=cf.file,
-                reason=(
-                    f"no campaign with id {cf.data['id']} on the platform "
-                    "(remove the id to create it)"
-                ),
-                campaign_type=campaign_type_of(cf.data),
-            )
-        )
 
-    for cf in matching.to_create:
-        changes.append(
-            Change(
-                action="create",
-                name=str(cf.data.get("name", "")),
-                id=None,
-                file=cf.file,
-                diff=creation_diff(cf.data),
-                campaign_type=campaign_type_of(cf.data),
-                body=request_body(cf.data),
-            )
-        )
-
-    for cf, entry, key in to_compare:
+def decide(
+    matching: Matching,
+    pending: Pending,
+    full: Mapping[str, dict[str, Any]],
+    experience_flows: Mapping[str, str],
+    same: SameMemo | None = None,
+) -> Plan:
+    """The plan, from what was read: no I/O. Pairs found equal are told to `same`."""
+    changes = [_unknown_id(cf) for cf in matching.unknown_id]
+    changes.extend(_create(cf) for cf in matching.to_create)
+    warnings = list(pending.warnings)
+    unchanged = pending.unchanged
+    for cf, entry, key in pending.compare:
         live = full.get(entry.id)
         if live is None:
             raise BadResponseError(f"campaign {entry.name!r} ({entry.id}) could not be read")
@@ -311,7 +207,7 @@ async def make_plan(
             cf.data,
             live,
             entry.item,
-            experience_flows=settings.experience_flows,
+            experience_flows=experience_flows,
             listed_type=entry.campaign_type,
         )
         warnings.extend(comparison.warnings)
@@ -320,30 +216,56 @@ async def make_plan(
             if same is not None and key is not None:
                 same.remember(key, comparison.warnings)
             continue
-        # The full read is fresher than the list: prefer its status.
-        status = live.get("status")
-        reason = _blocked_reason(status if isinstance(status, str) else entry.status)
-        updated_at = entry.updated_at
-        if updated_at is None and isinstance(live.get("updatedAt"), str):
-            updated_at = live["updatedAt"]
-        changes.append(
-            Change(
-                action="blocked" if reason else "update",
-                name=str(cf.data.get("name", entry.name)),
-                id=entry.id,
-                file=cf.file,
-                diff=comparison.diffs,
-                reason=reason,
-                campaign_type=entry.campaign_type,
-                body=None if reason else request_body(cf.data),
-                updated_at=updated_at,
-            )
-        )
-
+        changes.append(_update(cf, entry, live, comparison.diffs))
     # Plan keeps its own stable order (changes and unmanaged names).
     return Plan(
         changes=changes,
         unchanged=unchanged,
         unmanaged=[entry.name for entry in matching.unmanaged],
         warnings=warnings,
+    )
+
+
+def _unknown_id(cf: CampaignFile) -> Change:
+    return Change(
+        action="blocked",
+        name=str(cf.data.get("name", "")),
+        id=str(cf.data["id"]),
+        file=cf.file,
+        reason=f"no campaign with id {cf.data['id']} on the platform (remove the id to create it)",
+        campaign_type=campaign_type_of(cf.data),
+    )
+
+
+def _create(cf: CampaignFile) -> Change:
+    return Change(
+        action="create",
+        name=str(cf.data.get("name", "")),
+        id=None,
+        file=cf.file,
+        diff=creation_diff(cf.data),
+        campaign_type=campaign_type_of(cf.data),
+        body=request_body(cf.data),
+    )
+
+
+def _update(
+    cf: CampaignFile, entry: Listed, live: Mapping[str, Any], diffs: tuple[FieldDiff, ...]
+) -> Change:
+    # The full read is fresher than the list: prefer its status.
+    status = live.get("status")
+    reason = _blocked_reason(status if isinstance(status, str) else entry.status)
+    updated_at = entry.updated_at
+    if updated_at is None and isinstance(live.get("updatedAt"), str):
+        updated_at = live["updatedAt"]
+    return Change(
+        action="blocked" if reason else "update",
+        name=str(cf.data.get("name", entry.name)),
+        id=entry.id,
+        file=cf.file,
+        diff=diffs,
+        reason=reason,
+        campaign_type=entry.campaign_type,
+        body=None if reason else request_body(cf.data),
+        updated_at=updated_at,
     )

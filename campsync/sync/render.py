@@ -14,8 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from campsync.sync.diffing import FieldDiff
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.text import escape, plural, shorten
 
 NAME_LIMIT = 100
