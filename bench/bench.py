@@ -291,8 +291,7 @@ def own_peak_mb() -> float:
 
 def work_child(root: Path) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON."""
-    from campsync.commands.common import fewer_gc_pauses
-    from campsync.commands.plan import LocalCache, fetch_plan, read_campaign_files
+    from campsync.sync.engine import Sync, fewer_gc_pauses
 
     fewer_gc_pauses()  # as `campsync plan` does
     os.chdir(root)
@@ -303,13 +302,14 @@ def work_child(root: Path) -> None:
     settings = load_settings(env={"KORE_STREAM_ID": STREAM_ID, "KORE_ACCOUNT_ID": ACCOUNT_ID})
 
     started = time.perf_counter()
-    cache = LocalCache.open(settings)
+    sync = Sync(settings)
+    cache = sync.cache
     loaded = time.perf_counter()
-    files = read_campaign_files(Path("campaigns"), cache)
+    files = sync.read_files(Path("campaigns"))
     validated = time.perf_counter()
-    plan = asyncio.run(fetch_plan(platform_answers, files, settings, cache))  # as `plan` does
+    plan = asyncio.run(sync.make_plan(platform_answers, files))  # as `plan` does
     compared = time.perf_counter()
-    cache.save()
+    sync.finish()
     done = time.perf_counter()
     result = {
         "files": len(files),

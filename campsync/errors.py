@@ -17,11 +17,13 @@ class ConfigError(CampsyncError):
 
 
 class FilesInvalid(CampsyncError):
-    """Campaign files failed validation; the problems are listed separately."""
+    """Campaign files failed validation; `problems` holds each as its one-line text
+    (`file:line:column: path: message`), for the CLI to list before this summary."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        count = len(problems)
         super().__init__(f"{count} problem(s) in the campaign files; run 'campsync validate'")
-        self.count = count
+        self.problems = problems
 
 
 class ApiError(CampsyncError):

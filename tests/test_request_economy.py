@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from campsync.campaign.validation import validate_paths
-from campsync.commands.plan import LocalCache, fetch_plan
 from campsync.kore.client import KoreClient
 from campsync.settings import load_settings
+from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 
@@ -167,11 +166,9 @@ def test_several_pages_cold_and_warm(ws: Workspace, monkeypatch: pytest.MonkeyPa
     settings = load_settings()
 
     async def plan_once() -> None:
-        cache = LocalCache.open(settings)
-        files = validate_paths([Path("campaigns")], memo=cache.files).files
-        async with KoreClient(settings, page_size=10) as client:
-            plan = await fetch_plan(client, files, settings, cache)
-        cache.save()
+        sync = Sync(settings, connect=lambda s: KoreClient(s, page_size=10))
+        plan = await sync.plan(sync.read_files(Path("campaigns")))
+        sync.finish()
         assert plan.unchanged == N and not plan.changes
 
     asyncio.run(plan_once())

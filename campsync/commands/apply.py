@@ -7,33 +7,21 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
-from campsync.campaign.validation import CampaignFile
-from campsync.commands.common import add_remote_options, fewer_gc_pauses
-from campsync.commands.output import confirm, is_tty, use_color
-from campsync.commands.plan import (
+from campsync.commands.common import (
     DEFAULT_PATH,
-    LocalCache,
     add_refresh_option,
-    fetch_plan,
-    read_campaign_files,
+    add_remote_options,
+    print_warnings,
     remote_settings,
-    target_of,
 )
-from campsync.errors import PlanFileError, UsageError
-from campsync.kore.client import KoreClient
-from campsync.settings import Settings
-from campsync.sync.applier import (
-    UNKNOWN_OUTCOME,
-    ApplyResult,
-    Writer,
-    apply_plan,
-    check_fresh,
-    writes_of,
-)
-from campsync.sync.cache import CampaignCache
+from campsync.commands.output import Progress, confirm, is_tty, use_color
+from campsync.errors import UsageError
+from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, writes_of
+from campsync.sync.engine import Applied, Hooks, Sync, fewer_gc_pauses
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import load_plan
 from campsync.sync.render import render_text, show_name
@@ -83,118 +71,85 @@ def run(args: argparse.Namespace) -> int:
         return _run_saved(target, args)
     settings = remote_settings(args)
     fewer_gc_pauses()
-    cache = LocalCache.open(settings, refresh=args.refresh)
-    files = read_campaign_files(target, cache)  # a missing PATH or a bad file first
+    progress = Progress(sys.stderr)
+    sync = Sync(settings, refresh=args.refresh, progress=progress)
+    files = sync.read_files(target)  # a missing PATH or a bad file first
     if not args.auto_approve and not is_tty(sys.stdin):
         raise UsageError(
             "no terminal to confirm on: use --auto-approve, or apply a saved plan "
             "('campsync plan --out FILE' then 'campsync apply FILE')"
         )
-    return asyncio.run(_apply_fresh(files, settings, cache, auto_approve=args.auto_approve))
 
-
-async def _apply_fresh(
-    files: list[CampaignFile], settings: Settings, cache: LocalCache, *, auto_approve: bool
-) -> int:
-    async with KoreClient(settings) as client:
-        plan = await fetch_plan(client, files, settings, cache)
-        cache.save_and_report()
+    def show(plan: Plan) -> None:
+        progress.clear()
+        print_warnings(sync.cache.take_warnings())
         render_text(plan, sys.stdout, color=use_color(sys.stdout))
-        if not plan.has_changes:
-            print("Nothing to apply: the platform matches the campaign files.")
-            return 0
-        if not writes_of(plan):
-            print("Nothing can be applied: every change is blocked.")
-            return _finish(ApplyResult(skipped=list(plan.changes)))
-        if not auto_approve:
-            sys.stdout.flush()
-            # Blocking on purpose: nothing else runs on the loop while the user reads the plan.
-            if not confirm(PROMPT):
-                print("Apply cancelled: nothing was changed.")
-                return 1
-        result = await _apply_with_signals(client, cache, plan, settings.parallelism)
-    cache.save_and_report()
-    return _finish(result)
 
+    def approve(plan: Plan) -> bool:
+        sys.stdout.flush()
+        # Blocking on purpose: nothing else runs on the loop while the user reads the plan.
+        return confirm(PROMPT)
 
-class RememberingWriter:
-    """The client's writes, each update's answer kept in the cache (it is the campaign as
-    now stored, under its new updatedAt), so that the plan after an apply is free."""
-
-    def __init__(self, client: Writer, cache: CampaignCache) -> None:
-        self._client = client
-        self._cache = cache
-
-    async def update_campaign(
-        self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
-    ) -> dict[str, Any]:
-        data = await self._client.update_campaign(campaign_id, body, campaign_type)
-        self._cache.remember_answer(campaign_id, data)
-        return data
-
-    async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
-        return await self._client.create_campaign(body, campaign_type)
-
-    async def delete_campaign(
-        self, campaign_id: str, campaign_type: str = "voice"
-    ) -> dict[str, Any]:
-        return await self._client.delete_campaign(campaign_id, campaign_type)
+    hooks = Hooks(
+        on_plan=show, approve=None if args.auto_approve else approve, on_result=print_result
+    )
+    try:
+        applied = asyncio.run(_with_signals(sync.apply(files, hooks), hooks))
+    finally:
+        progress.clear()
+    print_warnings(sync.finish())
+    if applied.result is not None:
+        return _finish(applied.result)
+    if applied.declined:
+        print("Apply cancelled: nothing was changed.")
+        return 1
+    if not applied.plan.has_changes:
+        print("Nothing to apply: the platform matches the campaign files.")
+        return 0
+    print("Nothing can be applied: every change is blocked.")
+    return _finish(ApplyResult(skipped=list(applied.plan.changes)))
 
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
     settings = remote_settings(args)
     plan, saved_target = load_plan(path)
-    differences = saved_target.differences(target_of(settings))
-    if differences:
-        raise PlanFileError(
-            f"{path}: the plan was made for another platform target: {'; '.join(differences)}; "
-            "nothing was applied"
-        )
-    return asyncio.run(_apply_saved(path, plan, settings))
+    sync = Sync(settings, read_files=False)
+
+    def announce(plan: Plan) -> None:
+        print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")
+
+    hooks = Hooks(on_plan=announce, on_result=print_result)
+    applied = asyncio.run(_with_signals(sync.apply_saved(plan, saved_target, hooks), hooks))
+    print_warnings(sync.finish())
+    if applied.result is None:
+        print(f"Nothing to apply: the saved plan {path} has no changes.")
+        return 0
+    return _finish(applied.result)
 
 
-async def _apply_saved(path: Path, plan: Plan, settings: Settings) -> int:
-    async with KoreClient(settings) as client:
-        if not plan.changes:
-            print(f"Nothing to apply: the saved plan {path} has no changes.")
-            return 0
-        await check_fresh(client, plan)
-        count = len(writes_of(plan))
-        print(f"Applying the saved plan {path}: {count} change(s).")
-        cache = LocalCache.open(settings, files=False)
-        result = await _apply_with_signals(client, cache, plan, settings.parallelism)
-    cache.save_and_report()
-    return _finish(result)
-
-
-async def _apply_with_signals(
-    client: KoreClient, cache: LocalCache, plan: Plan, parallelism: int
-) -> ApplyResult:
-    """The plan's writes, each update's answer kept in the cache. SIGINT and SIGTERM stop new
-    writes (also those the client holds waiting for their turn in the rate limit); the ones
-    in flight complete and are reported."""
+async def _with_signals(run: Awaitable[Applied], hooks: Hooks) -> Applied:
+    """`run`, with SIGINT and SIGTERM setting the hooks' stop event (no new writes, also none
+    of those the client holds waiting for their turn in the rate limit; the ones in flight
+    complete and are reported), and a second one their abandon event."""
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    client.stop_new_writes_on(stop)
-    abandon = asyncio.Event()
     installed: list[signal.Signals] = []
 
     def on_signal(sig: signal.Signals) -> None:
-        if not stop.is_set():
+        if not hooks.stop.is_set():
             print(
                 f"campsync: {sig.name} received: starting no new writes, waiting for those "
                 "in flight (again to stop waiting)",
                 file=sys.stderr,
                 flush=True,
             )
-            stop.set()
-        elif not abandon.is_set():
+            hooks.stop.set()
+        elif not hooks.abandon.is_set():
             print(
                 f"campsync: {sig.name} received again: not waiting for the writes in flight",
                 file=sys.stderr,
                 flush=True,
             )
-            abandon.set()
+            hooks.abandon.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -203,14 +158,7 @@ async def _apply_with_signals(
             continue
         installed.append(sig)
     try:
-        return await apply_plan(
-            RememberingWriter(client, cache.campaigns),
-            plan,
-            stop=stop,
-            abandon=abandon,
-            parallelism=parallelism,
-            on_result=_print_result,
-        )
+        return await run
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
@@ -220,7 +168,7 @@ def _label(change: Change) -> str:
     return f"{change.action} {show_name(change.name)}"
 
 
-def _print_result(change: Change, error: str | None) -> None:
+def print_result(change: Change, error: str | None) -> None:
     if error is None:
         print(f"applied: {_label(change)}", flush=True)
     else:

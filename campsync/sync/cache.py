@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from campsync.campaign.validation import CampaignFile, FileCheck
 from campsync.fsutil import write_atomic
+from campsync.settings import Settings
 
 FORMAT = 1
 GITIGNORE = "*\n"
@@ -89,17 +90,66 @@ def _write_json(folder: Path, path: Path, document: Any) -> str | None:
     return None
 
 
+class JsonStore:
+    """One store of the cache: a JSON document `{format, target, code, <entries>}` in one
+    file. A document of another shape or target is ignored with a warning; one written by
+    another format or another campsync (`code`: a fingerprint of the deciding code) is
+    simply not used. Subclasses say what an entry is and when to write."""
+
+    file_name = ""  # may use {target}
+    entries_key = ""
+
+    def __init__(self, folder: Path, target: str | None = None) -> None:
+        self.folder = folder
+        self.target = target
+        self.path = folder / self.file_name.format(target=target)
+
+    @property
+    def code(self) -> str | None:
+        """The fingerprint a document must carry to be used (None: any)."""
+        return None
+
+    def load(self) -> str | None:
+        """Read the file; a one-line warning when it is unusable (the store is then empty)."""
+        raise NotImplementedError
+
+    def save(self) -> str | None:
+        """Write the file when anything changed; a one-line warning when it cannot."""
+        raise NotImplementedError
+
+    def _read_entries(self) -> tuple[dict[str, Any], str | None]:
+        """The stored entries ({} when none or unusable) and a warning when unusable."""
+        document, warning = _read_json(self.path)
+        if document is None:
+            return {}, warning
+        if (
+            not isinstance(document, dict)
+            or not isinstance(document.get(self.entries_key), dict)
+            or document.get("target") != self.target
+        ):
+            return {}, f"cache {self.path} ignored: not a campsync cache of this format and target"
+        if document.get("format") != FORMAT or document.get("code") != self.code:
+            return {}, None
+        return document[self.entries_key], None
+
+    def _write_entries(self, entries: dict[str, Any]) -> str | None:
+        document: dict[str, Any] = {"format": FORMAT, "target": self.target, "code": self.code}
+        document[self.entries_key] = entries
+        return _write_json(self.folder, self.path, document)
+
+
 # ---------------------------------------------------------------------------
 # platform bodies
 
 
-class CampaignCache:
+class CampaignCache(JsonStore):
     """Full campaign bodies of one platform target, by id, each valid for one updatedAt."""
 
+    file_name = "campaigns-{target}.json"
+    entries_key = "campaigns"
+
     def __init__(self, folder: Path, target: str) -> None:
-        self.folder = folder
-        self.target = target
-        self.path = folder / f"campaigns-{target}.json"
+        super().__init__(folder, target)
         self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._loaded = False  # read on first use: a plan that needs no body never reads it
         self._dirty = False
@@ -129,19 +179,10 @@ class CampaignCache:
 
     def load(self) -> str | None:
         """Read the file; on any problem start empty and return a one-line warning."""
-        self._entries = {}
         self._loaded = True
-        document, warning = _read_json(self.path)
-        if document is None:
-            return warning
-        if (
-            not isinstance(document, dict)
-            or document.get("format") != FORMAT
-            or document.get("target") != self.target
-            or not isinstance(document.get("campaigns"), dict)
-        ):
-            return f"cache {self.path} ignored: not a campsync cache of this format and target"
-        for cid, item in document["campaigns"].items():
+        stored, warning = self._read_entries()
+        self._entries = {}
+        for cid, item in stored.items():
             if (
                 isinstance(item, list)
                 and len(item) == 2
@@ -149,7 +190,7 @@ class CampaignCache:
                 and isinstance(item[1], dict)
             ):
                 self._entries[cid] = (item[0], item[1])
-        return None
+        return warning
 
     def save(self) -> str | None:
         """Write the file atomically, owner-only, when anything changed; a one-line warning
@@ -158,12 +199,8 @@ class CampaignCache:
             self._prune()
         if not self._dirty:
             return None
-        document = {
-            "format": FORMAT,
-            "target": self.target,
-            "campaigns": {cid: [stamp, data] for cid, (stamp, data) in self._entries.items()},
-        }
-        warning = _write_json(self.folder, self.path, document)
+        entries = {cid: [stamp, data] for cid, (stamp, data) in self._entries.items()}
+        warning = self._write_entries(entries)
         self._dirty = warning is not None
         return warning
 
@@ -258,47 +295,37 @@ def compare_fingerprint() -> str:
     return source_fingerprint((diffing, model))
 
 
-class SameCache:
+class SameCache(JsonStore):
     """File/campaign pairs found equal, by planner.pair_key, with that comparison's warnings:
     a warm plan needs neither the campaign's body nor a comparison for them. One file per
     platform target; pairs not seen in a run are dropped when it is written.
 
     Implements planner.SameMemo."""
 
+    file_name = "same-{target}.json"
+    entries_key = "pairs"
+
     def __init__(self, folder: Path, target: str) -> None:
-        self.folder = folder
-        self.target = target
-        self.path = folder / f"same-{target}.json"
+        super().__init__(folder, target)
         self._known: dict[str, list[str]] = {}
         self._seen: dict[str, list[str]] = {}
         self._fingerprint: str | None = None
         self.hits = 0
 
     @property
-    def fingerprint(self) -> str:
+    def code(self) -> str:
         if self._fingerprint is None:
             self._fingerprint = compare_fingerprint()
         return self._fingerprint
 
     def load(self) -> str | None:
-        self._known = {}
-        document, warning = _read_json(self.path)
-        if document is None:
-            return warning
-        if (
-            not isinstance(document, dict)
-            or document.get("target") != self.target
-            or not isinstance(document.get("pairs"), dict)
-        ):
-            return f"cache {self.path} ignored: not a campsync cache of this format and target"
-        if document.get("format") != FORMAT or document.get("code") != self.fingerprint:
-            return None  # another campsync's comparison: simply not used
+        stored, warning = self._read_entries()
         self._known = {
             key: value
-            for key, value in document["pairs"].items()
+            for key, value in stored.items()
             if isinstance(value, list) and all(isinstance(w, str) for w in value)
         }
-        return None
+        return warning
 
     def recall(self, key: str) -> tuple[str, ...] | None:
         warnings = self._known.get(key)
@@ -314,13 +341,7 @@ class SameCache:
     def save(self) -> str | None:
         if self._seen == self._known:
             return None
-        document = {
-            "format": FORMAT,
-            "target": self.target,
-            "code": self.fingerprint,
-            "pairs": self._seen,
-        }
-        warning = _write_json(self.folder, self.path, document)
+        warning = self._write_entries(self._seen)
         if warning is None:
             self._known = dict(self._seen)
         return warning
@@ -338,14 +359,16 @@ def code_fingerprint() -> str:
     return source_fingerprint(modules, schema._schema_text().encode("utf-8"))
 
 
-class FileCache:
+class FileCache(JsonStore):
     """The outcome of validating a problem-free file, by its name and text digest.
 
     Implements validation.CheckMemo."""
 
+    file_name = "files.json"
+    entries_key = "files"
+
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.path = folder / "files.json"
+        super().__init__(folder)
         self._fingerprint: str | None = None
         self._entries: dict[str, list[Any]] = {}
         self._seen: set[str] = set()
@@ -357,27 +380,20 @@ class FileCache:
         return len(self._entries)
 
     @property
-    def fingerprint(self) -> str:
+    def code(self) -> str:
         if self._fingerprint is None:
             self._fingerprint = code_fingerprint()
         return self._fingerprint
 
     def load(self) -> str | None:
-        self._entries = {}
-        document, warning = _read_json(self.path)
-        if document is None:
-            return warning
-        self._dirty = False
-        if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
-            return f"cache {self.path} ignored: not a campsync file cache"
-        if document.get("format") != FORMAT or document.get("code") != self.fingerprint:
-            return None  # written by another campsync version: simply not used
+        stored, warning = self._read_entries()
+        self._dirty = warning is not None or not self.path.exists()
         self._entries = {
             name: item
-            for name, item in document["files"].items()
+            for name, item in stored.items()
             if isinstance(item, list) and len(item) == 4 and isinstance(item[1], dict)
         }
-        return None
+        return warning
 
     def save(self) -> str | None:
         """Write the entries of the files seen in this run (others are pruned), when that
@@ -385,8 +401,7 @@ class FileCache:
         files = {name: item for name, item in self._entries.items() if name in self._seen}
         if not self._dirty and len(files) == len(self._entries):
             return None
-        document = {"format": FORMAT, "code": self.fingerprint, "files": files}
-        warning = _write_json(self.folder, self.path, document)
+        warning = self._write_entries(files)
         if warning is None:
             self._entries = files
             self._dirty = False
@@ -421,3 +436,54 @@ def _position(value: Any) -> tuple[int, int] | None:
     ):
         return value[0], value[1]
     return None
+
+
+# ---------------------------------------------------------------------------
+# the cache of one run
+
+
+class LocalCache:
+    """The three stores of one run against one target. Problems are never errors: they
+    collect in `warnings` (one line each) for the caller to show."""
+
+    def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
+        """Load the stores (unless `refresh`; the files store only when `files`; platform
+        bodies only when first needed)."""
+        folder = settings.cache_dir
+        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
+        self.files = FileCache(folder)
+        self.campaigns = CampaignCache(folder, target)
+        self.same = SameCache(folder, target)
+        self.refresh = refresh
+        self.save_files = files
+        self.warnings: list[str] = []
+        if refresh:
+            self.campaigns.mark_fresh()
+            return
+        for store in (self.files, self.same) if files else (self.same,):
+            warning = store.load()
+            if warning:
+                self.warnings.append(warning)
+
+    def forget_unlisted(self, listed: Sequence[_Entry]) -> None:
+        self.campaigns.retain(entry.id for entry in listed)
+
+    def fetcher(self, inner: Fetch) -> Fetch:
+        """`inner` behind the platform-body store (bypassed, then rewritten, on refresh)."""
+        return self.campaigns.fetcher(inner, refresh=self.refresh)
+
+    def save(self) -> None:
+        """Write what changed; problems join `warnings`."""
+        stores: tuple[JsonStore, ...] = (self.campaigns, self.same)
+        for store in (self.files, *stores) if self.save_files else stores:
+            warning = store.save()
+            if warning:
+                self.warnings.append(warning)
+
+    def take_warnings(self) -> list[str]:
+        """Every warning so far (the lazily read body store's first), once."""
+        if self.campaigns.load_warning:
+            self.warnings.insert(0, self.campaigns.load_warning)
+            self.campaigns.load_warning = None
+        taken, self.warnings = self.warnings, []
+        return taken
