@@ -72,3 +72,7 @@ class PlanFileError(CampsyncError):
 
 class StalePlanError(CampsyncError):
     """A saved plan no longer matches the platform: nothing was written."""
+
+
+class PullError(CampsyncError):
+    """Pull cannot go on (an unreadable campaign file, PATH not a folder, ...)."""

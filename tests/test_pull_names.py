@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campsync.pull.puller import MAX_STEM, choose_path, safe_stem, taken_stems
+from campsync.sync.pull.names import MAX_STEM, choose_path, safe_stem, taken_stems
 
 STEM = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 

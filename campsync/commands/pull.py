@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from campsync.campaign.validation import validate_paths
-from campsync.commands.common import add_remote_options, settings_from_args
-from campsync.kore.client import KoreClient
-from campsync.pull.puller import PullFile, PullPlan, prepare_pull, write_pull
-from campsync.settings import Settings
+from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
+from campsync.sync.engine import Sync
+from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
 from campsync.text import escape
-
-DEFAULT_PATH = "campaigns"
 
 
 def register(sub: Any) -> None:
@@ -47,16 +44,10 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-async def _prepare(root: Path, settings: Settings, overwrite: bool) -> PullPlan:
-    async with KoreClient(settings) as client:
-        return await prepare_pull(client, root, settings, overwrite=overwrite)
-
-
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    settings.require_remote()
     root = Path(args.path)
-    plan = asyncio.run(_prepare(root, settings, args.overwrite))
+    sync = Sync(remote_settings(args), read_files=False)
+    plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
 
     if plan.overwrites:
         print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from campsync.campaign.validation import Problem, ValidationResult, validate_paths
+from campsync.commands.common import DEFAULT_PATH
 from campsync.text import plural
-
-DEFAULT_PATH = "campaigns"
 
 
 def register(sub: Any) -> None:

@@ -37,6 +37,7 @@ from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.plan import Plan
 from campsync.sync.planfile import PlanTarget
 from campsync.sync.planner import make_plan
+from campsync.sync.pull.puller import PullPlan, prepare_pull
 
 
 def fewer_gc_pauses() -> None:
@@ -181,6 +182,11 @@ class Sync:
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
+
+    async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
+        """What `pull` would write under `root` (reads only; pull.puller.write_pull writes)."""
+        async with self.connect(self.settings) as client:
+            return await prepare_pull(client, root, self.settings, overwrite=overwrite)
 
 
 class RememberingWriter:

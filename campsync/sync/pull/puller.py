@@ -1,0 +1,177 @@
+"""`pull`: platform campaigns -> campaign files. Orchestrates the reads, maps each campaign to
+file data, chooses safe file names and renders the YAML; the CLI layer prints.
+
+Two steps, so that the command can show what it is about to do before anything is written:
+`prepare_pull` reads the platform and the existing files and returns a `PullPlan`;
+`write_pull` writes it, each file atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from campsync.campaign.validation import CampaignFile, display_name, find_campaign_files
+from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
+from campsync.errors import PullError, UsageError
+from campsync.fsutil import write_atomic
+from campsync.settings import Settings
+from campsync.sync.inventory import DEFAULT_TYPE, Reader, client_fetcher, list_platform
+from campsync.sync.planner import match_files
+from campsync.sync.pull.mapping import PulledCampaign, campaign_data
+from campsync.sync.pull.names import choose_path, taken_stems
+from campsync.sync.pull.yamltext import render_new, render_update
+
+SCHEMA_PATH = Path("schemas") / "campaign.schema.json"
+
+
+def schema_reference(folder: Path) -> str:
+    """The `$schema` reference of a file written in `folder`: the relative path from it to
+    schemas/campaign.schema.json, found in the nearest folder above it that has one (the
+    repository's), else the working directory's."""
+    folder = folder.absolute()
+    target = Path.cwd() / SCHEMA_PATH
+    for candidate in (folder, *folder.parents):
+        if (candidate / SCHEMA_PATH).is_file():
+            target = candidate / SCHEMA_PATH
+            break
+    return Path(os.path.relpath(target, folder)).as_posix()
+
+
+@dataclass(frozen=True)
+class PullFile:
+    """One file pull will write."""
+
+    path: Path
+    display: str  # as shown to the user: posix, relative when under the working directory
+    campaign: PulledCampaign
+    text: str
+    overwrite: bool  # an existing file describing the campaign, rewritten in place
+
+
+@dataclass
+class PullPlan:
+    files: list[PullFile] = field(default_factory=list)  # to write, new ones first
+    already_described: int = 0  # platform campaigns a file describes (left alone)
+    unchanged: int = 0  # with --overwrite: described campaigns whose file is already current
+
+    @property
+    def new_files(self) -> list[PullFile]:
+        return [f for f in self.files if not f.overwrite]
+
+    @property
+    def overwrites(self) -> list[PullFile]:
+        return [f for f in self.files if f.overwrite]
+
+    flow_gaps: list[tuple[str, str]] = field(default_factory=list)  # (flow id, file) pairs
+
+    def unmapped_flows(self) -> dict[str, list[str]]:
+        """Flow id -> the pulled files (display paths) that lack experienceFlowName because
+        campsync.yaml has no name for that id."""
+        result: dict[str, list[str]] = {}
+        for flow_id, shown in sorted(self.flow_gaps):
+            result.setdefault(flow_id, []).append(shown)
+        return result
+
+
+def read_existing(root: Path) -> list[tuple[Path, CampaignFile]]:
+    """The campaign files under `root`, valid or not (a file pulled without its flow name
+    still describes its campaign). One that cannot be read as a mapping stops the pull: what
+    it describes is unknown, and pulling could write that campaign a second time."""
+    found: list[tuple[Path, CampaignFile]] = []
+    for path in find_campaign_files([root]):
+        shown = display_name(path)
+        try:
+            document = load_yaml_file(path)
+        except YamlLoadError as exc:
+            raise PullError(
+                f"{shown}:{exc.line}:{exc.column}: {exc.reason} "
+                "(pull reads every file to know which campaigns they describe)"
+            ) from None
+        if document is None:
+            continue  # an empty file describes nothing
+        if not isinstance(document.data, dict):
+            raise PullError(f"{shown}:1:1: expected a campaign (a mapping of fields)")
+        found.append((path, CampaignFile(file=shown, data=document.data)))
+    return found
+
+
+def _check_root(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: not a folder")
+
+
+async def prepare_pull(
+    client: Reader,
+    root: Path,
+    settings: Settings,
+    *,
+    overwrite: bool = False,
+    campaign_types: Iterable[str] = (DEFAULT_TYPE,),
+) -> PullPlan:
+    """Read the platform and the files under `root`; decide what to write. Reads only:
+    one list (every page) per campaign type and one get-one per campaign to write."""
+    _check_root(root)
+    existing = read_existing(root) if root.is_dir() else []
+    listed = await list_platform(client, campaign_types)
+    matching = match_files([cf for _, cf in existing], listed)
+    paths = {cf.file: path for path, cf in existing}
+
+    rewrite = [(paths[cf.file], cf, entry) for cf, entry in matching.matched] if overwrite else []
+    new = sorted(matching.unmanaged, key=lambda e: (e.name.casefold(), e.name, e.id))
+    wanted = [*new, *(entry for _, _, entry in rewrite)]
+    full = await client_fetcher(client)(wanted)
+
+    flow_names: dict[str, str] = {}
+    for flow_name, flow_id in settings.experience_flows.items():
+        flow_names.setdefault(flow_id, flow_name)
+
+    plan = PullPlan(already_described=len(matching.matched))
+    taken = taken_stems(root)
+    schema_ref = schema_reference(root)  # every new file goes straight into root
+    for entry in new:
+        pulled = campaign_data(full[entry.id], entry, flow_names=flow_names)
+        path = choose_path(root, pulled.name, taken)
+        text = render_new(pulled.data, schema_ref)
+        shown = display_name(path)
+        if pulled.unmapped_flow is not None:
+            plan.flow_gaps.append((pulled.unmapped_flow, shown))
+        plan.files.append(PullFile(path, shown, pulled, text, overwrite=False))
+    for path, cf, entry in sorted(rewrite, key=lambda r: r[1].file):
+        pulled = campaign_data(full[entry.id], entry, flow_names=flow_names, existing=cf.data)
+        old_text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = render_update(old_text, pulled.data)
+        except PullError as exc:
+            raise PullError(f"{cf.file}: {exc}") from None
+        # A flow name the file already holds is kept; only a file without one lacks it.
+        missing = None if "experienceFlowName" in cf.data else pulled.unmapped_flow
+        if missing is not None:
+            plan.flow_gaps.append((missing, cf.file))
+        if text == old_text:
+            plan.unchanged += 1
+            continue
+        plan.files.append(PullFile(path, cf.file, pulled, text, overwrite=True))
+    return plan
+
+
+def write_pull(
+    plan: PullPlan, root: Path, on_written: Callable[[PullFile], None] | None = None
+) -> list[PullFile]:
+    """Write the files of `plan`, each atomically (temp file, then rename): an interrupted
+    pull leaves whole files only. A new file never replaces one that appeared meanwhile."""
+    resolved_root = root.resolve()
+    written: list[PullFile] = []
+    for pulled in plan.files:
+        if not pulled.overwrite:
+            if pulled.path.parent.resolve() != resolved_root:  # names cannot do this; be sure
+                raise PullError(f"{pulled.display}: refusing to write outside {root}")
+            if pulled.path.exists() or pulled.path.is_symlink():
+                raise PullError(f"{pulled.display}: the file appeared meanwhile; pull again")
+        write_atomic(pulled.path, pulled.text)
+        written.append(pulled)
+        if on_written is not None:
+            on_written(pulled)
+    return written
