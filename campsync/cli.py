@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from campsync import __version__
 from campsync.commands import apply, emulator, plan, pull, validate
-from campsync.errors import CampsyncError, FilesInvalid
+from campsync.errors import CampsyncError
 
 COMMANDS = (validate, plan, apply, pull, emulator)
 
@@ -57,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
         return code
     except CampsyncError as exc:
-        for problem in exc.problems if isinstance(exc, FilesInvalid) else ():
-            print(problem, file=sys.stderr)
+        for line in exc.listed:
+            print(line, file=sys.stderr)
         print(f"campsync: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

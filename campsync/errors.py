@@ -3,9 +3,16 @@ one-line reason; the CLI prints it and exits 1. No message may contain a secret.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class CampsyncError(Exception):
     """A failure the user can act on. str(error) is the one-line reason."""
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        """Lines the CLI lists before the reason (every located problem), if any."""
+        return ()
 
 
 class UsageError(CampsyncError):
@@ -16,6 +23,21 @@ class ConfigError(CampsyncError):
     """campsync.yaml, environment or credentials are missing or wrong."""
 
 
+class ConfigInvalid(ConfigError):
+    """campsync.yaml breaks its schema or rules. `problems` are located problems (each
+    `file:line:column: path: message` as text); str() is the first, with a count of the rest
+    (the CLI lists them all when there are several)."""
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = tuple(str(problem) for problem in problems)
+        more = len(self.problems) - 1
+        super().__init__(self.problems[0] + (f" (and {more} more)" if more > 0 else ""))
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        return self.problems if len(self.problems) > 1 else ()
+
+
 class FilesInvalid(CampsyncError):
     """Campaign files failed validation; `problems` holds each as its one-line text
     (`file:line:column: path: message`), for the CLI to list before this summary."""
@@ -24,6 +46,10 @@ class FilesInvalid(CampsyncError):
         count = len(problems)
         super().__init__(f"{count} problem(s) in the campaign files; run 'campsync validate'")
         self.problems = problems
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        return self.problems
 
 
 class ApiError(CampsyncError):

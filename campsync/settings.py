@@ -10,19 +10,56 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from campsync.campaign.yamlio import YamlLoadError, load_yaml_text
+from campsync.configfile import CONFIG_NAME, ConfigFile, read_config
 from campsync.errors import ConfigError
+from campsync.text import quoted
 
 DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_RATE_LIMIT = 60
 DEFAULT_PARALLELISM = 10
 DEFAULT_CACHE_DIR = ".campsync/cache"
-CONFIG_NAME = "campsync.yaml"
-CONFIG_KEYS = {"host", "streamId", "accountId", "experienceFlows", "cacheDir"}
-MAX_CONFIG_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class CredentialNames:
+    """The environment variables credentials are read from (an environment may name its own:
+    campsync.yaml never holds the values)."""
+
+    client_id: str = "KORE_CLIENT_ID"
+    client_secret: str = "KORE_CLIENT_SECRET"
+    jwt: str = "KORE_JWT"
+
+    @classmethod
+    def from_config(cls, value: Any) -> CredentialNames:
+        given = value if isinstance(value, Mapping) else {}
+        default = cls()
+        return cls(
+            client_id=given.get("clientId") or default.client_id,
+            client_secret=given.get("clientSecret") or default.client_secret,
+            jwt=given.get("jwt") or default.jwt,
+        )
+
+
+@dataclass(frozen=True)
+class Safety:
+    """The safety thresholds (campsync.yaml `safety:`; octoDNS's defaults)."""
+
+    max_update_percent: float = 30
+    max_delete_percent: float = 30
+    min_existing: int = 10
+
+    @classmethod
+    def from_config(cls, value: Any) -> Safety:
+        given = value if isinstance(value, Mapping) else {}
+        default = cls()
+        return cls(
+            max_update_percent=given.get("maxUpdatePercent", default.max_update_percent),
+            max_delete_percent=given.get("maxDeletePercent", default.max_delete_percent),
+            min_existing=given.get("minExisting", default.min_existing),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,6 +69,7 @@ class Credentials:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     jwt: str | None = field(default=None, repr=False)
+    names: CredentialNames = field(default_factory=CredentialNames, repr=False)
 
     def __repr__(self) -> str:
         kind = "jwt" if self.jwt else ("client-secret" if self.client_secret else "none")
@@ -44,7 +82,10 @@ class Credentials:
             return
         if self.client_id and self.client_secret:
             return
-        raise ConfigError("no credentials: set KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT)")
+        names = self.names
+        raise ConfigError(
+            f"no credentials: set {names.client_id} and {names.client_secret} (or {names.jwt})"
+        )
 
 
 @dataclass(frozen=True)
@@ -57,9 +98,30 @@ class Settings:
     parallelism: int = DEFAULT_PARALLELISM
     cache_dir: Path = Path(DEFAULT_CACHE_DIR)
     credentials: Credentials = field(default_factory=Credentials)
+    environment: str | None = None  # the chosen one (--env, CAMPSYNC_ENV)
+    environments: tuple[str, ...] = ()  # every one campsync.yaml defines
+    safety: Safety = field(default_factory=Safety)
+    prune: bool = False
+    keep: tuple[str, ...] = ()  # campaign-name patterns pruning never deletes
+    campaign_globs: tuple[str, ...] = ()  # the environment's files; empty: every file
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # campsync.yaml as read, to point at a value that came from it (not a setting itself)
+    config: ConfigFile = field(
+        default_factory=lambda: ConfigFile(CONFIG_NAME), compare=False, repr=False
+    )
+
+    def require_environment(self) -> None:
+        """With environments defined, a command that talks to the platform needs one."""
+        if self.environments and self.environment is None:
+            names = ", ".join(sorted(self.environments))
+            raise ConfigError(
+                f"{self.config.shown} defines environments ({names}): "
+                "choose one with --env NAME or CAMPSYNC_ENV"
+            )
 
     def require_remote(self) -> None:
         """Check everything a command that talks to the platform needs."""
+        self.require_environment()
         missing = [
             name
             for name, value in (
@@ -108,53 +170,6 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
-def read_config_file(path: Path | None) -> dict[str, Any]:
-    """Read campsync.yaml (or an explicit --config file). A missing default file is fine.
-    Problems are one line with `file:line:column`, like a campaign file's."""
-    explicit = path is not None
-    path = path if path is not None else Path(CONFIG_NAME)
-    if not path.exists():
-        if explicit:
-            raise ConfigError(f"{path}: config file not found")
-        return {}
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: config file is larger than {MAX_CONFIG_BYTES} bytes")
-    try:
-        document = load_yaml_text(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8") from None
-    except YamlLoadError as exc:
-        raise ConfigError(f"{path}:{exc.line}:{exc.column}: {exc.reason}") from None
-    if document is None:
-        return {}
-
-    def fail(where: list[str], message: str, *, key: bool = False) -> NoReturn:
-        line, column = document.locate(where, key=key)
-        raise ConfigError(f"{path}:{line}:{column}: {message}")
-
-    data = document.data
-    if not isinstance(data, dict):
-        fail([], "expected a mapping of settings")
-    for name in data:
-        if name not in CONFIG_KEYS:
-            known = ", ".join(sorted(CONFIG_KEYS))
-            fail([name], f"unknown setting {name!r} (known: {known})", key=True)
-    for key in ("host", "streamId", "accountId", "cacheDir"):
-        if key in data and not isinstance(data[key], str):
-            fail([key], f"{key} must be a string")
-    flows = data.get("experienceFlows", {}) or {}
-    if not isinstance(flows, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in flows.items()
-    ):
-        fail(["experienceFlows"], "experienceFlows must map flow names to ids (cf-...)")
-    data["experienceFlows"] = flows
-    return data
-
-
 def _positive_int(name: str, raw: str | int) -> int:
     try:
         value = int(raw)
@@ -174,10 +189,16 @@ def load_settings(
     account_id: str | None = None,
     parallelism: int | None = None,
     cache_dir: Path | None = None,
+    environment: str | None = None,
+    config: ConfigFile | None = None,
 ) -> Settings:
-    """Merge settings: keyword arguments (flags) > environment > config file > defaults."""
+    """Merge settings: keyword arguments (flags) > environment variables > the chosen
+    environment of campsync.yaml > its top level > defaults. `environment` (--env) or
+    CAMPSYNC_ENV chooses the environment; `config`, when given, is campsync.yaml already read."""
     env = os.environ if env is None else env
-    conf = read_config_file(config_path)
+    conf = config if config is not None else read_config(config_path)
+    name = environment or env.get("CAMPSYNC_ENV") or None
+    layered = _layered(conf, name)
 
     def pick(flag: Any, env_key: str | None, conf_key: str | None) -> Any:
         if flag is not None:
@@ -185,17 +206,18 @@ def load_settings(
         if env_key and env.get(env_key):
             return env[env_key]
         if conf_key:
-            return conf.get(conf_key)
+            return layered.get(conf_key)
         return None
 
     chosen_host = pick(host, "KORE_HOST", "host") or DEFAULT_HOST
     rate = env.get("CAMPSYNC_RATE_LIMIT")
     cache = pick(cache_dir, "CAMPSYNC_CACHE_DIR", "cacheDir") or DEFAULT_CACHE_DIR
+    names = CredentialNames.from_config(layered.get("credentials"))
     return Settings(
         host=check_host(str(chosen_host)),
         stream_id=pick(stream_id, "KORE_STREAM_ID", "streamId"),
         account_id=pick(account_id, "KORE_ACCOUNT_ID", "accountId"),
-        experience_flows=dict(conf.get("experienceFlows", {})),
+        experience_flows=dict(layered.get("experienceFlows") or {}),
         rate_limit=_positive_int("CAMPSYNC_RATE_LIMIT", rate) if rate else DEFAULT_RATE_LIMIT,
         parallelism=(
             _positive_int("--parallelism", parallelism)
@@ -204,8 +226,46 @@ def load_settings(
         ),
         cache_dir=Path(cache).expanduser(),  # `~/.cache/campsync` means the home folder
         credentials=Credentials(
-            client_id=env.get("KORE_CLIENT_ID") or None,
-            client_secret=env.get("KORE_CLIENT_SECRET") or None,
-            jwt=env.get("KORE_JWT") or None,
+            client_id=env.get(names.client_id) or None,
+            client_secret=env.get(names.client_secret) or None,
+            jwt=env.get(names.jwt) or None,
+            names=names,
         ),
+        environment=name,
+        environments=tuple(conf.environments),
+        safety=Safety.from_config(layered.get("safety")),
+        prune=bool(layered.get("prune", False)),
+        keep=tuple(layered.get("keep") or ()),
+        campaign_globs=tuple(layered.get("campaigns") or ()),
+        overrides=dict(layered.get("overrides") or {}),
+        config=conf,
     )
+
+
+def _layered(conf: ConfigFile, name: str | None) -> dict[str, Any]:
+    """The top-level settings with the chosen environment's over them: mappings
+    (experienceFlows, safety) merge key by key, `keep` patterns add up, anything else
+    replaces."""
+    environments = conf.environments
+    if name is None:
+        return dict(conf.data)
+    if not environments:
+        raise ConfigError(
+            f"environment {quoted(name)} (--env or CAMPSYNC_ENV) is not defined: "
+            f"{conf.shown} has no environments"
+        )
+    chosen = environments.get(name)
+    if chosen is None:
+        raise ConfigError(
+            f"unknown environment {quoted(name)}: {conf.shown} defines "
+            f"{', '.join(sorted(environments))}"
+        )
+    merged = {key: value for key, value in conf.data.items() if key != "environments"}
+    for key, value in chosen.items():
+        if key in ("experienceFlows", "safety") and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        elif key == "keep":
+            merged[key] = [*merged.get(key, []), *value]
+        else:
+            merged[key] = value
+    return merged

@@ -52,11 +52,11 @@ def test_explicit_missing_config_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("hots: https://x\n", "unknown setting 'hots'"),
+        ("hots: https://x\n", "unknown field 'hots' \\(did you mean 'host'\\?\\)"),
         ("- a\n- b\n", "expected a mapping"),
         ("host: [1\n", r"campsync.yaml:\d+:\d+"),
-        ("experienceFlows: [a]\n", "experienceFlows must map"),
-        ("streamId: 5\n", "streamId must be a string"),
+        ("experienceFlows: [a]\n", "experienceFlows: must be a mapping"),
+        ("streamId: 5\n", "streamId: must be a string"),
     ],
 )
 def test_bad_config_files_give_one_line(tmp_path: Path, text: str, message: str) -> None:
@@ -71,9 +71,9 @@ def test_a_config_error_points_at_the_value(tmp_path: Path) -> None:
     config = write_config(tmp_path, "host: https://x.kore.ai\nstreamId: 5\n")
     with pytest.raises(ConfigError) as info:
         load_settings(config_path=config, env={})
-    assert str(info.value) == f"{config}:2:11: streamId must be a string"
+    assert str(info.value) == f"{config}:2:11: streamId: must be a string, not 5"
     config = write_config(tmp_path, "streamId: st-1\nhots: https://x\n")
-    with pytest.raises(ConfigError, match=r"campsync.yaml:2:1: unknown setting 'hots'"):
+    with pytest.raises(ConfigError, match=r"campsync.yaml:2:1: hots: unknown field 'hots'"):
         load_settings(config_path=config, env={})
     config = write_config(tmp_path, "base: &b st-1\nstreamId: *b\n")  # aliases are refused
     with pytest.raises(ConfigError, match=r"campsync.yaml:1:7: "):

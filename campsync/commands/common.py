@@ -21,9 +21,18 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_env_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env",
+        metavar="NAME",
+        help="the environment of campsync.yaml to use (or CAMPSYNC_ENV)",
+    )
+
+
 def add_remote_options(parser: argparse.ArgumentParser) -> None:
-    """--config, --host, --stream-id, --account-id, --parallelism."""
+    """--config, --env, --host, --stream-id, --account-id, --parallelism."""
     add_config_option(parser)
+    add_env_option(parser)
     parser.add_argument(
         "--host", help="platform URL (or KORE_HOST; default https://platform.kore.ai)"
     )
@@ -52,6 +61,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         stream_id=getattr(args, "stream_id", None),
         account_id=getattr(args, "account_id", None),
         parallelism=getattr(args, "parallelism", None),
+        environment=getattr(args, "env", None),
     )
 
 
