@@ -4,19 +4,21 @@ error shape, the fault options, and the admin routes under /_emulator/."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
 
+from campsync.emulator import safejson
 from campsync.emulator.auth import JwtVerifier
 from campsync.emulator.catalog import Catalog, default_catalog
 from campsync.emulator.config import EmulatorConfig, check_rate, finite
+from campsync.emulator.errors import Handler, answer, error_response, json_response
 from campsync.emulator.limits import SlidingWindowLimiter
 from campsync.emulator.rules import (
     Refusal,
@@ -42,7 +44,6 @@ SERVER_ERRORS = {
 }
 
 log = logging.getLogger("campsync.emulator")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -117,13 +118,6 @@ class Emulator:
 EMULATOR = web.AppKey("emulator", Emulator)
 
 
-def error_response(
-    status: int, messages: list[str], headers: Mapping[str, str] | None = None
-) -> web.Response:
-    body = {"errors": [{"msg": message, "code": status} for message in messages]}
-    return web.json_response(body, status=status, headers=headers)
-
-
 class Dropped(web.Response):
     """Marks a request whose connection was closed unanswered; it is never sent."""
 
@@ -137,17 +131,18 @@ def _drop(request: web.Request) -> web.StreamResponse:
 
 
 async def _json_body(request: web.Request) -> Any:
+    """The request's JSON body (None when empty); Refusal(400) for anything else."""
     raw = await request.read()
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
-        raise Refusal(400, "the request body is not valid JSON") from None
+        return safejson.loads(raw)
+    except safejson.JsonRefused as exc:
+        raise Refusal(400, str(exc)) from None
 
 
 def _success(message: str, data: Any, **extra: Any) -> web.Response:
-    return web.json_response({"status": "success", "message": message, **extra, "data": data})
+    return json_response({"status": "success", "message": message, **extra, "data": data})
 
 
 # ---- the platform's routes -----------------------------------------------------------
@@ -226,16 +221,16 @@ KINDS: dict[Handler, str] = {
 
 
 async def admin_stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[EMULATOR].store.stats())
+    return json_response(request.app[EMULATOR].store.stats())
 
 
 async def admin_stats_reset(request: web.Request) -> web.StreamResponse:
     request.app[EMULATOR].store.reset_stats()
-    return web.json_response(request.app[EMULATOR].store.stats())
+    return json_response(request.app[EMULATOR].store.stats())
 
 
 async def admin_campaigns(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"campaigns": request.app[EMULATOR].store.raw_campaigns()})
+    return json_response({"campaigns": request.app[EMULATOR].store.raw_campaigns()})
 
 
 async def admin_seed(request: web.Request) -> web.StreamResponse:
@@ -244,31 +239,32 @@ async def admin_seed(request: web.Request) -> web.StreamResponse:
         body = body["campaigns"]
     items = body if isinstance(body, list) else [body]
     ids = request.app[EMULATOR].store.seed(items)
-    return web.json_response({"ids": ids})
+    return json_response({"ids": ids})
 
 
 async def admin_status(request: web.Request) -> web.StreamResponse:
     body = await _json_body(request)
     status = body.get("status") if isinstance(body, Mapping) else None
     record = request.app[EMULATOR].store.set_status(request.match_info["campaignId"], status)
-    return web.json_response(record)
+    return json_response(record)
 
 
 async def admin_faults(request: web.Request) -> web.StreamResponse:
     faults = request.app[EMULATOR].faults
     if request.method == "POST":
         faults.update(await _json_body(request))
-    return web.json_response(asdict(faults))
+    return json_response(asdict(faults))
 
 
 async def admin_catalog(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[EMULATOR].store.catalog.as_json())
+    return json_response(request.app[EMULATOR].store.catalog.as_json())
 
 
 async def admin_requests(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("limit", "")
-    limit = int(raw) if raw.isdigit() else None
-    return web.json_response({"requests": request.app[EMULATOR].store.requests(limit)})
+    # ASCII digits only, and few: str.isdigit() also takes "²", which int() refuses.
+    limit = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
+    return json_response({"requests": request.app[EMULATOR].store.requests(limit)})
 
 
 # ---- the middleware: the platform's gate in front of every API route -----------------
@@ -276,13 +272,19 @@ async def admin_requests(request: web.Request) -> web.StreamResponse:
 
 @web.middleware
 async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer passes here: errors of any kind become JSON error answers (errors.answer)
+    and, for the platform's routes, the faults, rate limit and auth come first."""
     if request.path.startswith(ADMIN_PREFIX):
-        return await _answer(request, handler)
+        return await answer(request, handler)
     emulator = request.app[EMULATOR]
     kind = KINDS.get(request.match_info.route.handler, "other")
+
+    async def platform(request: web.Request) -> web.StreamResponse:
+        return await _api(request, handler, emulator, kind)
+
     response: web.StreamResponse | None = None
     try:
-        response = await _api(request, handler, emulator, kind)
+        response = await answer(request, platform)
         return response
     finally:
         status = None if response is None or isinstance(response, Dropped) else response.status
@@ -307,27 +309,12 @@ async def _api(
     if faults.fail_rate and rng.random() < faults.fail_rate:
         return _server_error(rng)
     if kind != "other":
-        try:
-            emulator.check_headers(request)
-        except Refusal as exc:
-            return error_response(exc.status, exc.messages)
-    response = await _answer(request, handler)
+        emulator.check_headers(request)
+    response = await handler(request)
     lost = faults.lost_write_rate
     if kind in WRITE_KINDS and response.status < 300 and lost and rng.random() < lost:
         return _drop(request)
     return response
-
-
-async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Refusal as exc:
-        return error_response(exc.status, exc.messages)
-    except web.HTTPException as exc:
-        return error_response(exc.status, [exc.reason])
-    except Exception:
-        log.exception("emulator bug while answering %s %s", request.method, request.path)
-        return error_response(500, ["Internal Server Error"])
 
 
 def _server_error(rng: random.Random) -> web.Response:

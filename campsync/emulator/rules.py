@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campsync.emulator.catalog import Catalog
+from campsync.emulator.safejson import MAX_SAFE_INTEGER
 
 CAMPAIGN_TYPES = ("voice", "sms")
 DIALING_MODES = ("Agentless", "Progressive", "Preview")
@@ -34,6 +35,7 @@ STATUSES = (
 )
 SORT_KEYS = ("name", "createdAt", "updatedAt")
 FILTER_KEYS = ("status", "priority", "dialingMode")
+_FILTER_ITEMS = {"status": "names", "priority": "numbers or strings", "dialingMode": "names"}
 NAME_MAX = 48
 DESCRIPTION_MAX = 256
 DEFAULT_LIMIT = 10
@@ -96,13 +98,17 @@ def normalize_priority(value: Any) -> str | None:
 
 
 def as_integer(value: Any) -> int | None:
-    """A JSON number with no fraction as an int; None otherwise (booleans are not numbers)."""
+    """A JSON number with no fraction as an int; None otherwise (booleans are not numbers).
+
+    Only integers a double holds exactly (|n| <= 2**53 - 1) count: 1e300 has no fraction,
+    but the platform could not store it as the integer it claims to be.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and abs(value) <= MAX_SAFE_INTEGER:
+        return value
     return None
 
 
@@ -250,9 +256,13 @@ def parse_list_query(body: Any) -> ListQuery:
         problems.append("type is required and must be one of: voice, sms")
     limit = _count(body, "limit", 1, DEFAULT_LIMIT, problems)
     page = _count(body, "page", 1, 1, problems)
-    skip = _count(body, "skip", 0, (page - 1) * limit, problems)
-    sort_key, descending = _sort(body.get("sortBy"), problems)
-    filters = _filters(body.get("filters"), problems)
+    skip = _count(body, "skip", 0, 0, problems)
+    if "skip" not in body:
+        skip = (page - 1) * limit
+        if skip > MAX_SAFE_INTEGER:  # an answer's `skip` must be a number a client can read
+            problems.append("page and limit point past the largest skip (2^53 - 1)")
+    sort_key, descending = _sort(body, problems)
+    filters = _filters(body, problems)
     if problems:
         raise Refusal(400, *problems)
     return ListQuery(str(campaign_type), limit, skip, sort_key, descending, filters)
@@ -261,20 +271,22 @@ def parse_list_query(body: Any) -> ListQuery:
 def _count(
     body: Mapping[str, Any], key: str, minimum: int, default: int, problems: list[str]
 ) -> int:
-    if body.get(key) is None:
+    """A paging number. Only JSON numbers: the docs give no type, the samples and campsync
+    send numbers, and a string such as "10" (or "²", which str.isdigit() accepts and
+    int() cannot read) is taken for the client bug it most likely is. Leaving the key
+    out means the default; null is not a number."""
+    if key not in body:
         return default
-    raw = body[key]
-    value = as_integer(raw)
-    if value is None and isinstance(raw, str) and raw.strip().isdigit():
-        value = int(raw)
+    value = as_integer(body[key])
     if value is None or value < minimum:
         problems.append(f"{key} must be a whole number of {minimum} or more")
         return default
     return value
 
 
-def _sort(value: Any, problems: list[str]) -> tuple[str, bool]:
-    if value is None or value == {}:
+def _sort(body: Mapping[str, Any], problems: list[str]) -> tuple[str, bool]:
+    value = body.get("sortBy")
+    if "sortBy" not in body or value == {}:
         return "createdAt", True
     if isinstance(value, Mapping) and len(value) == 1:
         ((key, order),) = value.items()
@@ -284,21 +296,25 @@ def _sort(value: Any, problems: list[str]) -> tuple[str, bool]:
     return "createdAt", True
 
 
-def _filters(value: Any, problems: list[str]) -> dict[str, frozenset[str]]:
-    if value is None:
+def _filters(body: Mapping[str, Any], problems: list[str]) -> dict[str, frozenset[str]]:
+    if "filters" not in body:
         return {}
+    value = body["filters"]
     if not isinstance(value, Mapping):
         problems.append("filters must be an object")
         return {}
     result: dict[str, frozenset[str]] = {}
     for key in FILTER_KEYS:
-        wanted = value.get(key)
-        if wanted is None:
+        if key not in value:
             continue
+        wanted = value[key]
+        # priority is filtered by numbers (1..5) in the docs, by strings in the answers:
+        # both are taken. status and dialingMode are names: strings only.
+        kinds = (str, int) if key == "priority" else (str,)
         if not isinstance(wanted, list) or not all(
-            isinstance(item, str | int) and not isinstance(item, bool) for item in wanted
+            isinstance(item, kinds) and not isinstance(item, bool) for item in wanted
         ):
-            problems.append(f"filters.{key} must be a list")
+            problems.append(f"filters.{key} must be a list of {_FILTER_ITEMS[key]}")
             continue
         result[key] = frozenset(str(item) for item in wanted)
     return result
