@@ -3,6 +3,7 @@ each is now refused with a 4xx in the platform's JSON error shape (issue 15)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import aiohttp
@@ -13,10 +14,16 @@ from tests.fixtures_emulator import (
     EmulatorApi,
     campaign_body,
     platform_error,
+    raw_token,
     seed_ready,
 )
 
 NESTED = "[" * 1000 + "]" * 1000
+
+
+async def emulator_stats(session: aiohttp.ClientSession, running: RunningEmulator) -> Any:
+    async with session.get(f"{running.url}/_emulator/stats") as response:
+        return await response.json()
 
 
 # ---- request bodies --------------------------------------------------------------------
@@ -100,6 +107,62 @@ async def test_bodies_that_are_not_json_are_a_400(api: EmulatorApi, body: bytes)
     status, answer = await api.call("POST", f"{api.base}/getAllCampaignDetails", data=body)
     assert status == 400, answer
     platform_error(answer, 400)
+
+
+# ---- tokens ----------------------------------------------------------------------------
+
+
+async def test_a_token_header_nested_1000_deep_is_a_401_in_json(
+    emulator: RunningEmulator, api: EmulatorApi, session: aiohttp.ClientSession
+) -> None:
+    token = raw_token(NESTED, '{"appId": "x"}', None)
+    status, answer = await api.list_with_token(token)
+    assert status == 401
+    assert platform_error(answer, 401) == ["error verifying the jwt: malformed token"]
+    assert (await emulator_stats(session, emulator))["by_status"] == {"401": 1}
+
+
+async def test_a_token_claims_segment_nested_1000_deep_is_a_401(
+    emulator: RunningEmulator, api: EmulatorApi
+) -> None:
+    header = '{"alg": "HS256", "typ": "JWT"}'
+    secret = emulator.config.client_secret
+    for claims, message in [
+        (NESTED, "malformed token"),  # signed with the right secret
+        ('{"appId": ' + NESTED + "}", "malformed token"),
+    ]:
+        status, answer = await api.list_with_token(raw_token(header, claims, secret))
+        assert status == 401
+        assert platform_error(answer, 401) == [f"error verifying the jwt: {message}"]
+    # unsigned, the claims are never read at all
+    status, answer = await api.list_with_token(raw_token(header, NESTED, None))
+    assert platform_error(answer, 401) == ["error verifying the jwt: invalid signature"]
+
+
+async def test_a_400_digit_exp_with_a_fractional_iat_is_a_401(
+    emulator: RunningEmulator, api: EmulatorApi
+) -> None:
+    now = time.time()
+    claims = (
+        f'{{"appId": "{emulator.config.client_id}", "jti": "j-400", '
+        f'"iat": {now + 0.5}, "exp": {"4" * 400}}}'
+    )
+    token = raw_token('{"alg": "HS256"}', claims, emulator.config.client_secret)
+    status, answer = await api.list_with_token(token)
+    assert status == 401
+    assert platform_error(answer, 401) == ["error verifying the jwt: malformed token"]
+    # a huge exp that a double does hold is just more than an hour after iat
+    claims = f'{{"appId": "{emulator.config.client_id}", "jti": "j-1e300", "iat": {now + 0.5}, "exp": 1e300}}'  # noqa: E501
+    token = raw_token('{"alg": "HS256"}', claims, emulator.config.client_secret)
+    status, answer = await api.list_with_token(token)
+    assert platform_error(answer, 401) == [
+        "error verifying the jwt: with jti, exp must be at most 1 hour after iat"
+    ]
+    # and a fractional iat as such is a valid NumericDate
+    claims = f'{{"appId": "{emulator.config.client_id}", "jti": "j-ok", "iat": {now + 0.5}, "exp": {now + 300.25}}}'  # noqa: E501
+    token = raw_token('{"alg": "HS256"}', claims, emulator.config.client_secret)
+    status, answer = await api.list_with_token(token)
+    assert status == 200, answer
 
 
 # ---- admin routes ----------------------------------------------------------------------
