@@ -24,6 +24,9 @@ from campsync.emulator.rules import (
     Refusal,
     check_campaign_body,
     check_campaign_type,
+    check_create_type,
+    check_same_type,
+    check_update_type,
     parse_list_query,
 )
 from campsync.emulator.store import Store
@@ -94,7 +97,8 @@ class Emulator:
         self.random = random.Random(config.random_seed)
 
     def check_headers(self, request: web.Request) -> None:
-        """auth, accountid and iid, as the platform checks them; Refusal(401/403)."""
+        """auth, accountid and iid, as the platform checks them, and the accountId query
+        parameter; Refusal(401/403/400)."""
         self.verifier.verify(request.headers.get("auth"))
         config = self.config
         account = request.headers.get("accountid")
@@ -105,8 +109,13 @@ class Emulator:
             raise Refusal(401, "the iid header is required")
         if account != config.account_id:
             raise Refusal(403, f"no access to account {account}")
+        # Every documented call carries ?accountId= in its URL (the query tables forget
+        # it, the endpoints and samples never do): a client that leaves it out has a bug
+        # the platform's own routing may not forgive, so it is refused here.
         query_account = request.query.get("accountId")
-        if query_account is not None and query_account != config.account_id:
+        if not query_account:
+            raise Refusal(400, "the accountId query parameter is required")
+        if query_account != config.account_id:
             raise Refusal(403, f"no access to account {query_account}")
         stream = request.match_info.get("streamId")
         if iid != stream:
@@ -150,20 +159,29 @@ def _success(message: str, data: Any, **extra: Any) -> web.Response:
 
 async def handle_get(request: web.Request) -> web.StreamResponse:
     store = request.app[EMULATOR].store
-    data = store.get_campaign(request.match_info["campaignId"])
+    campaign_id = request.match_info["campaignId"]
+    check_same_type(campaign_id, store.campaign_type(campaign_id), _query_type(request))
+    data = store.get_campaign(campaign_id)
     return _success("Campaign details fetched successfully", data)
 
 
 async def handle_list(request: web.Request) -> web.StreamResponse:
     query = parse_list_query(await _json_body(request))
+    query_type = _query_type(request)
+    if query_type is not None and query_type != query.campaign_type:
+        # Not documented for list (the body's `type` is); sent anyway, it must agree.
+        raise Refusal(
+            400, f"the campaignType query parameter ({query_type}) differs from the body's type"
+        )
     data = request.app[EMULATOR].store.list_campaigns(query)
     return _success("Campaigns fetched successfully", data)
 
 
 async def handle_create(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
-    campaign_type = check_campaign_type(request.query.get("campaignType"))
+    campaign_type = check_campaign_type(_query_type(request))
     body = await _json_body(request)
+    check_create_type(campaign_type, body)
     problems = check_campaign_body(body, emulator.store.catalog)
     if problems:
         raise Refusal(400, *problems)
@@ -177,34 +195,56 @@ async def handle_create(request: web.Request) -> web.StreamResponse:
 async def handle_update(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
     campaign_id = request.match_info["campaignId"]
-    check_campaign_type(request.query.get("campaignType"))
+    query_type = check_campaign_type(_query_type(request))
     body = await _json_body(request)
     emulator.store.check_editable(campaign_id)
+    own_type = emulator.store.campaign_type(campaign_id)
+    check_update_type(campaign_id, own_type, body)
     problems = check_campaign_body(body, emulator.store.catalog, creating=False)
     if problems:
         raise Refusal(400, *problems)
+    if query_type != own_type:
+        log.warning(
+            "update of %s campaign %s with campaignType=%s in the query: accepted, as the "
+            "reference page's sample does it; send the campaign's own type",
+            own_type,
+            campaign_id,
+            query_type,
+        )
     data = emulator.store.update_campaign(campaign_id, body)
     return _success(f"Campaign {data['name']} details updated successfully", data, id=campaign_id)
 
 
 async def handle_delete(request: web.Request) -> web.StreamResponse:
-    check_campaign_type(request.query.get("campaignType"))
-    data = request.app[EMULATOR].store.delete_campaign(request.match_info["campaignId"])
+    store = request.app[EMULATOR].store
+    campaign_id = request.match_info["campaignId"]
+    query_type = check_campaign_type(_query_type(request))
+    check_same_type(campaign_id, store.campaign_type(campaign_id), query_type)
+    data = store.delete_campaign(campaign_id)
     return _success(f"Campaign {data.get('name')} deleted successfully", data)
 
 
 async def handle_trigger(request: web.Request) -> web.StreamResponse:
-    check_campaign_type(request.query.get("campaignType"))
+    store = request.app[EMULATOR].store
+    campaign_id = request.match_info["campaignId"]
+    query_type = check_campaign_type(_query_type(request))
     action = request.query.get("trigger")
     if action not in ("play", "stop"):
         raise Refusal(400, "trigger must be one of: play, stop")
-    await request.read()
-    record = request.app[EMULATOR].store.trigger(request.match_info["campaignId"], action)
+    body = await _json_body(request)
+    if body is not None and not isinstance(body, Mapping):  # the docs send {}
+        raise Refusal(400, "the request body must be a JSON object")
+    check_same_type(campaign_id, store.campaign_type(campaign_id), query_type)
+    record = store.trigger(campaign_id, action)
     verb = "started" if action == "play" else "stopped"
     return _success(
         f"Campaign {record.get('name')} {verb} successfully",
         {"id": record["_id"], "status": record["status"]},
     )
+
+
+def _query_type(request: web.Request) -> str | None:
+    return request.query.get("campaignType")
 
 
 KINDS: dict[Handler, str] = {
@@ -332,7 +372,8 @@ def create_app(config: EmulatorConfig, catalog: Catalog | None = None) -> web.Ap
     app = web.Application(middlewares=[gate])
     app[EMULATOR] = Emulator(config, catalog)
     router = app.router
-    router.add_get(BASE + "/{campaignId}", handle_get)
+    # No HEAD: the platform documents none, and a HEAD answer could not carry an error body.
+    router.add_get(BASE + "/{campaignId}", handle_get, allow_head=False)
     router.add_put(BASE + "/{campaignId}", handle_update)
     router.add_delete(BASE + "/{campaignId}", handle_delete)
     router.add_post(BASE + "/getAllCampaignDetails", handle_list)

@@ -140,6 +140,11 @@ class Store:
         with self._lock:
             return get_view(self._find(campaign_id))
 
+    def campaign_type(self, campaign_id: str) -> str:
+        """The type the campaign was created as ("voice" or "sms"); Refusal 404 if unknown."""
+        with self._lock:
+            return str(self._find(campaign_id).get("campaignType", "voice"))
+
     def create_campaign(self, body: Mapping[str, Any], campaign_type: str) -> dict[str, Any]:
         """A checked body (rules.check_campaign_body) as a new Preparing campaign."""
         with self._lock:
