@@ -4,12 +4,14 @@ error shape, the fault options, and the admin routes under /_emulator/."""
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 import logging
 import math
 import random
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from aiohttp import web
@@ -307,6 +309,18 @@ async def admin_requests(request: web.Request) -> web.StreamResponse:
     return json_response({"requests": request.app[EMULATOR].store.requests(limit)})
 
 
+@cache
+def openapi_text() -> str:
+    """The OpenAPI description of the calls the emulator serves (shipped in the package)."""
+    return (
+        importlib.resources.files("campsync.emulator").joinpath("openapi.json").read_text("utf-8")
+    )
+
+
+async def admin_openapi(request: web.Request) -> web.StreamResponse:
+    return web.Response(text=openapi_text(), content_type="application/json")
+
+
 # ---- the middleware: the platform's gate in front of every API route -----------------
 
 
@@ -380,6 +394,7 @@ def create_app(config: EmulatorConfig, catalog: Catalog | None = None) -> web.Ap
     router.add_post(BASE, handle_create)
     router.add_post(TRIGGER, handle_trigger)
     admin = ADMIN_PREFIX
+    router.add_get(admin + "openapi.json", admin_openapi)
     router.add_get(admin + "stats", admin_stats)
     router.add_post(admin + "stats/reset", admin_stats_reset)
     router.add_get(admin + "campaigns", admin_campaigns)
