@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import aiohttp
 import pytest
@@ -245,7 +245,7 @@ class EmulatorApi:
         url: str,
         *,
         json: Any = None,
-        data: str | bytes | None = None,
+        data: str | bytes | IO[bytes] | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:

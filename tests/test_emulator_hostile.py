@@ -3,6 +3,7 @@ each is now refused with a 4xx in the platform's JSON error shape (issue 15)."""
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -197,3 +198,11 @@ async def test_admin_request_log_limit_reads_ascii_digits_only(
         async with session.get(url, params={"limit": limit}) as response:
             assert response.status == 200
             assert len((await response.json())["requests"]) == expected
+
+
+async def test_a_body_over_1_mib_is_a_413_in_the_platform_shape(api: EmulatorApi) -> None:
+    # (in a file object: aiohttp's client warns about sending large raw bytes)
+    body = io.BytesIO(b"[" + b"1," * (600 * 1024) + b"1]")
+    status, answer = await api.call("POST", f"{api.base}/getAllCampaignDetails", data=body)
+    assert status == 413
+    assert platform_error(answer, 413) == ["Maximum request body size 1048576 exceeded."]
