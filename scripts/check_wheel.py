@@ -1,5 +1,6 @@
-"""Build the wheel as `pip install .` would and check that the schema ships inside it,
-byte for byte the same as schemas/campaign.schema.json (the repository's copy)."""
+"""Build the wheel as `pip install .` would and check that the files campsync reads at run
+time ship inside it, byte for byte the same as the repository's copies: the campaign
+schema (schemas/campaign.schema.json) and the emulator's OpenAPI description."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MEMBER = "campsync/schemas/campaign.schema.json"
+MEMBERS = {  # member of the wheel -> the repository's copy
+    "campsync/schemas/campaign.schema.json": ROOT / "schemas" / "campaign.schema.json",
+    "campsync/emulator/openapi.json": ROOT / "campsync" / "emulator" / "openapi.json",
+}
 
 
 def main() -> int:
@@ -22,15 +26,17 @@ def main() -> int:
         )  # fmt: skip
         [wheel] = Path(out).glob("campsync-*.whl")
         with zipfile.ZipFile(wheel) as archive:
-            names = archive.namelist()
-            if MEMBER not in names:
-                print(f"check_wheel: {MEMBER} is missing from {wheel.name}", file=sys.stderr)
-                return 1
-            shipped = archive.read(MEMBER)
-    if shipped != (ROOT / "schemas" / "campaign.schema.json").read_bytes():
-        print("check_wheel: the packaged schema differs from schemas/", file=sys.stderr)
-        return 1
-    print(f"check_wheel: {wheel.name} ships {MEMBER} ({len(shipped)} bytes), same as schemas/")
+            names = set(archive.namelist())
+            shipped = {member: archive.read(member) for member in MEMBERS if member in names}
+    for member, source in MEMBERS.items():
+        if member not in shipped:
+            print(f"check_wheel: {member} is missing from {wheel.name}", file=sys.stderr)
+            return 1
+        if shipped[member] != source.read_bytes():
+            print(f"check_wheel: the packaged {member} differs from {source}", file=sys.stderr)
+            return 1
+        size = len(shipped[member])
+        print(f"check_wheel: {wheel.name} ships {member} ({size} bytes), same as the repository")
     return 0
 
 
