@@ -6,7 +6,9 @@ Three stores, each one JSON file under the cache folder (`settings.cache_dir`, d
 - `CampaignCache`: the platform's full get-one bodies, keyed by campaign id and `updatedAt`,
   one file per platform target (host + stream + account, hashed into the file name, and
   checked again inside the file: a cache for one account never serves another). A plan
-  fetches only the campaigns whose listed `updatedAt` it has no body for.
+  fetches only the campaigns whose listed `updatedAt` it has no body for. Bodies are kept
+  without their `status`: a status can change without moving `updatedAt` (Preparing ->
+  Ready), so it is never taken from the cache (the list gives it afresh every run).
 - `FileCache`: the validated data of campaign files that had no problem, keyed by the
   file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
   schema (so a newer campsync never trusts an older one's verdict).
@@ -88,6 +90,12 @@ def _write_json(folder: Path, path: Path, document: Any) -> str | None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return f"cannot write the cache {path}: {reason}"
     return None
+
+
+def without_status(body: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of a campaign body without `status`: a status never comes from the
+    cache, since it changes without moving `updatedAt` (a new campaign: Preparing -> Ready)."""
+    return {key: value for key, value in body.items() if key != "status"}
 
 
 class JsonStore:
@@ -189,6 +197,7 @@ class CampaignCache(JsonStore):
                 and isinstance(item[0], str)
                 and isinstance(item[1], dict)
             ):
+                item[1].pop("status", None)  # written by an older campsync
                 self._entries[cid] = (item[0], item[1])
         return warning
 
@@ -215,8 +224,10 @@ class CampaignCache(JsonStore):
         return entry[1]
 
     def put(self, campaign_id: str, updated_at: str, data: dict[str, Any]) -> None:
+        """Keep a body for this updatedAt, without its status (a copy: the caller's body,
+        read in this run, keeps it)."""
         self._ensure_loaded()
-        self._entries[campaign_id] = (updated_at, data)
+        self._entries[campaign_id] = (updated_at, without_status(data))
         self._dirty = True
 
     def remember_answer(self, campaign_id: str, data: Any) -> None:

@@ -252,9 +252,11 @@ def _create(cf: CampaignFile) -> Change:
 def _update(
     cf: CampaignFile, entry: Listed, live: Mapping[str, Any], diffs: tuple[FieldDiff, ...]
 ) -> Change:
-    # The full read is fresher than the list: prefer its status.
-    status = live.get("status")
-    reason = _blocked_reason(status if isinstance(status, str) else entry.status)
+    # The list is read afresh by every plan, while the full body may come from the cache
+    # (which keeps no status, see sync.cache): the list's status wins. Only a body read in
+    # this run can carry one, for a platform whose list gives none.
+    status = entry.status if entry.status is not None else live.get("status")
+    reason = _blocked_reason(status if isinstance(status, str) else None)
     updated_at = entry.updated_at
     if updated_at is None and isinstance(live.get("updatedAt"), str):
         updated_at = live["updatedAt"]
