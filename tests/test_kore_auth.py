@@ -68,3 +68,23 @@ def test_token_source_choice() -> None:
     assert isinstance(signed, JwtSigner)
     with pytest.raises(ConfigError, match="KORE_CLIENT_ID"):
         token_source(Credentials(client_id="cs-app"))
+
+
+def test_a_ready_token_with_a_jti_is_refused_without_showing_it() -> None:
+    """Such a token works for one request only (the platform refuses its replay)."""
+    once = jwt.encode({"appId": "cs-app", "jti": "j-1", "exp": 1}, SECRET, algorithm="HS256")
+    with pytest.raises(ConfigError) as caught:
+        token_source(Credentials(jwt=once))
+    message = str(caught.value)
+    assert "jti" in message and "KORE_CLIENT_ID" in message and "\n" not in message
+    assert once not in message and once.split(".")[1] not in message
+
+
+@pytest.mark.parametrize("token", ["tok", "eyJ.given.token", "a.b.c", "x" * 5000])
+def test_a_ready_token_that_is_not_a_jwt_is_left_to_the_platform(token: str) -> None:
+    assert token_source(Credentials(jwt=token)).token() == token
+
+
+def test_a_ready_token_without_a_jti_is_sent_as_is() -> None:
+    reusable = jwt.encode({"appId": "cs-app", "exp": 1}, SECRET, algorithm="HS256")
+    assert token_source(Credentials(jwt=reusable)).token() == reusable
