@@ -86,13 +86,26 @@ def test_an_empty_saved_plan_applies_nothing(ws: Workspace) -> None:
     assert ws.writes() == 0
 
 
-def test_without_a_terminal_and_without_auto_approve_apply_refuses(ws: Workspace) -> None:
+def test_without_a_terminal_and_without_auto_approve_apply_plans_then_refuses(
+    ws: Workspace,
+) -> None:
     ws.write("new.yaml", campaign_body("Brand New"))
     result = ws.cli("apply")
     assert result.code == 1
+    assert '+ create "Brand New"' in result.out  # the plan, then the refusal
     (line,) = result.err.strip().splitlines()
-    assert "--auto-approve" in line and "saved plan" in line
-    assert ws.store.stats()["total"] == 0
+    assert "--auto-approve" in line and "saved plan" in line and "nothing was changed" in line
+    assert ws.writes() == 0
+
+
+def test_without_a_terminal_nothing_to_change_is_success(ws: Workspace) -> None:
+    """Issue 10, item 10: the refusal came before planning, even with nothing to change."""
+    (cid,) = ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", {"id": cid, **campaign_body("Spring Renewals")})
+    result = ws.cli("apply")
+    assert (result.code, result.err) == (0, "")
+    assert "Nothing to apply: the platform matches the campaign files." in result.out
+    assert ws.writes() == 0
 
 
 def test_without_a_terminal_a_missing_folder_or_bad_file_is_reported_first(ws: Workspace) -> None:

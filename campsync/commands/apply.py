@@ -74,11 +74,9 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr)
     sync = Sync(settings, refresh=args.refresh, progress=progress)
     files = sync.read_files(target)  # a missing PATH or a bad file first
-    if not args.auto_approve and not is_tty(sys.stdin):
-        raise UsageError(
-            "no terminal to confirm on: use --auto-approve, or apply a saved plan "
-            "('campsync plan --out FILE' then 'campsync apply FILE')"
-        )
+    # Asked only when there is something to write: with nothing to change, no terminal is
+    # needed (exit 0).
+    terminal = is_tty(sys.stdin)
 
     def show(plan: Plan) -> None:
         progress.clear()
@@ -86,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         render_text(plan, sys.stdout, color=use_color(sys.stdout))
 
     def approve(plan: Plan) -> bool:
+        if not terminal:
+            return False
         sys.stdout.flush()
         # Blocking on purpose: nothing else runs on the loop while the user reads the plan.
         return confirm(PROMPT)
@@ -98,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     print_warnings(sync.finish())
+    if applied.declined and not terminal:
+        raise UsageError(
+            "no terminal to confirm on: use --auto-approve, or apply a saved plan "
+            "('campsync plan --out FILE' then 'campsync apply FILE'); nothing was changed"
+        )
     if applied.result is not None:
         return _finish(applied.result)
     if applied.declined:
