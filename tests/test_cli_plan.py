@@ -291,6 +291,7 @@ def test_a_campaign_that_cannot_be_edited_is_blocked_when_it_differs(
     assert plan["summary"]["unchanged"] == 1
     text = ws.cli("plan", "--detailed-exitcode")
     assert text.code == 2 and reason in text.out
+    assert text.out.startswith("campsync can't make these changes: every one is blocked.")
 
     ws.store.reset_stats()
     applied = ws.cli("apply", "--auto-approve")
