@@ -201,18 +201,28 @@ def _finish(result: ApplyResult) -> int:
         parts.append(f"{len(not_started)} not started")
     head = "Apply interrupted" if result.interrupted else "Apply complete"
     print(f"{head}: {', '.join(parts)}.")
-    if result.applied and not result.ok:
-        print("Applied: " + ", ".join(_label(c) for c in result.applied))
     not_applied = [
         *(f"{_label(c)} (failed)" for c, _ in result.failed),
         *(f"{show_name(c.name)} (blocked)" for c in blocked),
         *(f"{_label(c)} (not started)" for c in not_started),
     ]
+    if result.applied and (not_applied or result.interrupted):
+        print("Applied: " + ", ".join(_label(c) for c in result.applied))
+    print_warnings(result.unsettled)
     if not_applied:
         print("Not applied: " + ", ".join(not_applied))
         print(f"campsync: error: {len(not_applied)} change(s) not applied", file=sys.stderr)
         return 1
     if result.interrupted:
         print("campsync: error: interrupted", file=sys.stderr)
+        return 1
+    if result.unsettled:
+        # Applied, but the next plan will show the same change again: as Terraform's
+        # "inconsistent result after apply", an error, so that a pipeline does not pass.
+        print(
+            f"campsync: error: {len(result.unsettled)} applied change(s) will show again in "
+            "the next plan until campsync.yaml is fixed",
+            file=sys.stderr,
+        )
         return 1
     return 0

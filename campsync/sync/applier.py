@@ -37,10 +37,13 @@ class ApplyResult:
     skipped: list[Change] = field(default_factory=list)  # blocked, or not started (stopped)
     interrupted: bool = False
     created_ids: dict[str, str] = field(default_factory=dict)  # file (or name) -> new id
+    # Writes that landed, but whose answer shows the next plan would not agree (a wrong
+    # experienceFlows entry): one line each, naming what to fix.
+    unsettled: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped and not self.interrupted
+        return not self.failed and not self.skipped and not self.interrupted and not self.unsettled
 
 
 # Called once per change as soon as its outcome is known: (change, None) when applied,
