@@ -210,13 +210,42 @@ def test_a_plan_made_stale_by_a_platform_change_is_refused(ws: Workspace) -> Non
     assert ws.store.stats()["by_kind"]["get"] == 0  # the list's updatedAt is enough
 
 
+def test_a_saved_plan_applied_twice_is_refused_as_already_applied(ws: Workspace) -> None:
+    """Issue 10, item 11: it was refused as 'changed on the platform'."""
+    (cid,) = ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", campaign_body("Spring Renewals", description="Reviewed."))
+    ws.write("new.yaml", campaign_body("Brand New"))
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    assert ws.cli("apply", "p.json").code == 0
+    new_id = ws.stored_by_name("Brand New")["_id"]
+    ws.store.reset_stats()
+
+    again = ws.cli("apply", "p.json")
+    assert again.code == 1
+    (line,) = again.err.splitlines()
+    assert line == (
+        "campsync: error: the plan was already applied: campaign 'Brand New' was created "
+        f"({new_id}), campaign 'Spring Renewals' ({cid}) already holds its change; "
+        "nothing was sent"
+    )
+    assert ws.store.stats()["by_kind"]["get"] == 0  # the cache recalls the update's answer
+    assert ws.writes() == 0
+
+    ws.store.update_campaign(cid, campaign_body("Spring Renewals", description="Someone else."))
+    third = ws.cli("apply", "p.json")
+    assert third.code == 1 and ws.writes() == 0
+    assert f"campaign 'Spring Renewals' ({cid}) changed on the platform" in third.err
+    assert "(campaign 'Brand New' was created" in third.err and "plan again" in third.err
+
+
 def test_a_plan_whose_create_now_exists_is_refused(ws: Workspace) -> None:
     ws.write("new.yaml", campaign_body("Brand New"))
     assert ws.cli("plan", "--out", "p.json").code == 0
     seed_ready(ws.emulator, campaign_body("BRAND NEW"))
     ws.store.reset_stats()
     result = ws.cli("apply", "p.json")
-    assert result.code == 1 and "Brand New" in result.err
+    assert result.code == 1 and "campaign 'Brand New' was created on the platform" in result.err
+    assert "already applied" not in result.err  # not created from this plan's file
     assert ws.writes() == 0
 
 

@@ -534,7 +534,9 @@ def _position(value: Any) -> tuple[int, int] | None:
 
 class LocalCache:
     """The four stores of one run against one target. Problems are never errors: they
-    collect in `warnings` (one line each) for the caller to show."""
+    collect in `warnings` (one line each) for the caller to show.
+
+    Implements applier.Memory."""
 
     def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
         """Load the stores (on `refresh` only the history, which copies nothing of the
@@ -563,6 +565,13 @@ class LocalCache:
     def forget_unlisted(self, listed: Sequence[_Entry]) -> None:
         self.campaigns.retain(entry.id for entry in listed)
         self.history.retain(listed)
+
+    def known_body(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
+        """The body seen for exactly this updatedAt (an update's answer included), or None."""
+        return self.campaigns.get(campaign_id, updated_at)
+
+    def last_match(self, file: str) -> str | None:
+        return self.history.last_match(file)
 
     def fetcher(self, inner: Fetch) -> Fetch:
         """`inner` behind the platform-body store (bypassed, then rewritten, on refresh)."""

@@ -190,7 +190,9 @@ class Sync:
         if not plan.changes:
             return Applied(plan)
         async with self.connect(self.settings) as client:
-            await check_fresh(client, plan)
+            await check_fresh(
+                client, plan, memory=self.cache, experience_flows=self.settings.experience_flows
+            )
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
