@@ -8,7 +8,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from campsync.errors import ConfigError
 from campsync.kore.auth import JwtSigner, StaticToken, token_source
-from campsync.settings import Credentials
+from campsync.settings import CredentialNames, Credentials
 
 SECRET = "a-client-secret-" + "k" * 32
 
@@ -76,8 +76,12 @@ def test_a_ready_token_with_a_jti_is_refused_without_showing_it() -> None:
     with pytest.raises(ConfigError) as caught:
         token_source(Credentials(jwt=once))
     message = str(caught.value)
-    assert "jti" in message and "KORE_CLIENT_ID" in message and "\n" not in message
+    assert message.startswith("KORE_JWT carries a jti claim")
+    assert "KORE_CLIENT_ID" in message and "\n" not in message
     assert once not in message and once.split(".")[1] not in message
+    names = CredentialNames(jwt="STAGING_JWT", client_id="STAGING_ID", client_secret="STAGING_S")
+    with pytest.raises(ConfigError, match=r"^STAGING_JWT carries .* set STAGING_ID and STAGING_S"):
+        token_source(Credentials(jwt=once, names=names))  # an environment's own variables
 
 
 @pytest.mark.parametrize("token", ["tok", "eyJ.given.token", "a.b.c", "x" * 5000])
