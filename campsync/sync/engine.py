@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,8 @@ from campsync.sync.applier import (
     check_fresh,
     writes_of,
 )
-from campsync.sync.cache import CampaignCache, LocalCache
+from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache
+from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.plan import Plan
 from campsync.sync.planfile import PlanTarget
@@ -129,19 +130,30 @@ class Sync:
             fetch_full=self.cache.fetcher(client_fetcher(client, self.progress)),
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
+            history=self.cache.history,
         )
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
-        """The plan's writes; each update's answer is kept in the cache."""
+        """The plan's writes; each update's answer is kept in the cache (and checked against
+        the flow mapping), each create's id in the history (its file's campaign now)."""
         client.stop_new_writes_on(hooks.stop)
-        return await apply_plan(
-            RememberingWriter(client, self.cache.campaigns),
+        writer = RememberingWriter(
+            client, self.cache.campaigns, self.cache.history, self.settings.experience_flows
+        )
+        result = await apply_plan(
+            writer,
             plan,
             stop=hooks.stop,
             abandon=hooks.abandon,
             parallelism=self.settings.parallelism,
             on_result=hooks.on_result,
         )
+        result.unsettled.extend(writer.wrong_flows)
+        for change in result.applied:
+            created = result.created_ids.get(change.file or "")
+            if change.action == "create" and change.file and created:
+                self.cache.history.remember_match(change.file, created)
+        return result
 
     def finish(self) -> list[str]:
         """Save what the run learnt; every warning of the run (cache problems), once."""
@@ -178,7 +190,9 @@ class Sync:
         if not plan.changes:
             return Applied(plan)
         async with self.connect(self.settings) as client:
-            await check_fresh(client, plan)
+            await check_fresh(
+                client, plan, memory=self.cache, experience_flows=self.settings.experience_flows
+            )
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
@@ -191,18 +205,46 @@ class Sync:
 
 class RememberingWriter:
     """The client's writes, each update's answer kept in the cache (it is the campaign as
-    now stored, under its new updatedAt), so that the plan after an apply is free."""
+    now stored, under its new updatedAt), so that the plan after an apply is free.
 
-    def __init__(self, client: Writer, cache: CampaignCache) -> None:
+    The answer also tells which flow id the platform set for the `experienceFlowName` sent:
+    when the experienceFlows mapping gives that name another id, the comparison can never
+    agree (the same change would show after every apply). That collects in `wrong_flows`,
+    one line each naming the entry to fix, and is kept in the history for later plans."""
+
+    def __init__(
+        self,
+        client: Writer,
+        cache: CampaignCache,
+        history: HistoryCache | None = None,
+        experience_flows: Mapping[str, str] | None = None,
+    ) -> None:
         self._client = client
         self._cache = cache
+        self._history = history
+        self._flows = experience_flows or {}
+        self.wrong_flows: list[str] = []
 
     async def update_campaign(
         self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
     ) -> dict[str, Any]:
         data = await self._client.update_campaign(campaign_id, body, campaign_type)
         self._cache.remember_answer(campaign_id, data)
+        self._check_flow(campaign_id, body, data)
         return data
+
+    def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
+        name = body.get("experienceFlowName")
+        set_id = flow_id_of(answer)
+        warning = wrong_flow_entry(name, set_id, self._flows) if set_id else None
+        stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
+        if self._history is not None:
+            if warning is not None and isinstance(stamp, str) and isinstance(name, str):
+                self._history.remember_flow(campaign_id, stamp, name, str(set_id))
+            else:
+                self._history.forget_flow(campaign_id)
+        if warning is not None:
+            self.wrong_flows.append(f"campaign {body.get('name')!r}: {warning}")
 
     async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
         return await self._client.create_campaign(body, campaign_type)
