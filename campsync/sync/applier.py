@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campsync.errors import ApiError, CampsyncError, StalePlanError, WriteNotSent
+from campsync.errors import ApiError, CampsyncError, NotFoundError, StalePlanError, WriteNotSent
 from campsync.sync.inventory import DEFAULT_TYPE, Lister, list_platform
 from campsync.sync.plan import Change, Plan
 
@@ -65,7 +65,10 @@ async def _send(client: Writer, change: Change) -> str | None:
             raise CampsyncError(f"campaign {change.name!r}: the plan has no body to send")
         await client.update_campaign(change.id, dict(change.body), change.campaign_type)
         return None
-    await client.delete_campaign(change.id, change.campaign_type)
+    # Already gone (a retry after a lost answer finds nothing to delete): the platform is as
+    # the plan wants it.
+    with contextlib.suppress(NotFoundError):
+        await client.delete_campaign(change.id, change.campaign_type)
     return None
 
 
@@ -153,8 +156,9 @@ async def _until_done_or(runs: asyncio.Future[Any], abandon: asyncio.Event) -> N
 
 async def check_fresh(client: Lister, plan: Plan) -> None:
     """Refuse a saved plan when a campaign it touches changed on the platform since: an update
-    whose campaign's updatedAt (from the list, no full re-read) differs, or vanished, or a create
-    whose name now exists. Raises StalePlanError naming the campaign(s)."""
+    or delete whose campaign's updatedAt (from the list, no full re-read) differs, or vanished,
+    a delete whose campaign is now Active, or a create whose name now exists. Raises
+    StalePlanError naming the campaign(s)."""
     writes = writes_of(plan)
     if not writes:
         return
@@ -174,6 +178,8 @@ async def check_fresh(client: Lister, plan: Plan) -> None:
             stale.append(f"campaign {change.name!r} ({change.id}) was deleted")
         elif entry.updated_at != change.updated_at:
             stale.append(f"campaign {change.name!r} ({change.id}) changed")
+        elif change.action == "delete" and entry.status == "Active":
+            stale.append(f"campaign {change.name!r} ({change.id}) became Active")
     if stale:
         raise StalePlanError(
             f"the plan is out of date: {_join(stale)} on the platform after the plan was made; "
