@@ -374,3 +374,32 @@ def test_a_change_inside_a_long_value_is_shown_in_text_and_markdown() -> None:
     markdown = markdown_of(plan)
     assert "satisfaction" in markdown and "happiness" in markdown
     assert '"Contact list 10"' in markdown and '"Contact list X"' in markdown
+
+
+def test_a_delete_in_text_markdown_and_json() -> None:
+    """Pruning's deletes (and an Active campaign blocked from one) in each format."""
+    plan = Plan(
+        [
+            Change("delete", "Old Promo", "cd-9", None, updated_at="2025-01-01T00:00:00Z"),
+            Change("blocked", "Running", "cd-8", None, reason="Active; stop it first"),
+        ],
+        unchanged=2,
+        unmanaged=["Legacy"],
+    )
+    text = text_of(plan).splitlines()
+    assert '- delete "Old Promo" (cd-9)' in text
+    assert '! blocked "Running" (cd-8)' in text and "    reason: Active; stop it first" in text
+    assert "Plan: 1 to delete, 1 blocked, 2 unchanged; 1 unmanaged campaign not touched." in text
+    markdown = markdown_of(plan).splitlines()
+    assert "| - | delete | Old Promo | cd-9 |  | no file describes it |" in markdown
+    assert "| ! | blocked | Running | cd-8 |  | blocked: Active; stop it first |" in markdown
+    assert "**delete: Old Promo**" not in markdown  # no field diffs to show
+    data = json.loads(json_of(plan))
+    assert data["changes"][1] == {  # after the blocked one: the plan's stable order
+        "action": "delete",
+        "id": "cd-9",
+        "name": "Old Promo",
+        "file": None,
+        "diff": [],
+    }
+    assert data["summary"]["delete"] == 1 and "existing" not in data["summary"]

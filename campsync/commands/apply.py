@@ -13,10 +13,13 @@ from typing import Any
 
 from campsync.commands.common import (
     DEFAULT_PATH,
+    add_guard_options,
     add_refresh_option,
     add_remote_options,
     print_warnings,
+    refuse_guard_options,
     remote_settings,
+    scope_from_args,
 )
 from campsync.commands.output import Progress, confirm, is_tty, use_color
 from campsync.errors import UsageError
@@ -50,6 +53,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--auto-approve", action="store_true", help="apply a fresh plan without asking"
     )
+    add_guard_options(parser, force=True)
     add_remote_options(parser)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
@@ -72,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
     settings = remote_settings(args)
     fewer_gc_pauses()
     progress = Progress(sys.stderr)
-    sync = Sync(settings, refresh=args.refresh, progress=progress)
+    sync = Sync(
+        settings,
+        refresh=args.refresh,
+        progress=progress,
+        scope=scope_from_args(args, target),
+        prune=args.prune,
+        force=args.force,
+    )
     files = sync.read_files(target)  # a missing PATH or a bad file first
     # Asked only when there is something to write: with nothing to change, no terminal is
     # needed (exit 0).
@@ -116,9 +127,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
+    refuse_guard_options(args)
     settings = remote_settings(args)
-    plan, saved_target = load_plan(path)
-    sync = Sync(settings, read_files=False)
+    sync = Sync(settings, read_files=False, force=args.force)
+    plan, saved_target = load_plan(path, signing=sync.signing)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")

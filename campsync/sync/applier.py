@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campsync.errors import ApiError, CampsyncError, StalePlanError, WriteNotSent
+from campsync.errors import ApiError, CampsyncError, NotFoundError, StalePlanError, WriteNotSent
 from campsync.sync.diffing import compare
 from campsync.sync.inventory import DEFAULT_TYPE, Listed, Lister, list_platform
 from campsync.sync.plan import Change, Plan
@@ -69,7 +69,10 @@ async def _send(client: Writer, change: Change) -> str | None:
             raise CampsyncError(f"campaign {change.name!r}: the plan has no body to send")
         await client.update_campaign(change.id, dict(change.body), change.campaign_type)
         return None
-    await client.delete_campaign(change.id, change.campaign_type)
+    # Already gone (a retry after a lost answer finds nothing to delete): the platform is as
+    # the plan wants it.
+    with contextlib.suppress(NotFoundError):
+        await client.delete_campaign(change.id, change.campaign_type)
     return None
 
 
@@ -173,8 +176,9 @@ async def check_fresh(
     experience_flows: Mapping[str, str] | None = None,
 ) -> None:
     """Refuse a saved plan when a campaign it touches changed on the platform since: an update
-    whose campaign's updatedAt (from the list, no full re-read) differs, or vanished, or a create
-    whose name now exists. Raises StalePlanError naming the campaign(s).
+    or delete whose campaign's updatedAt (from the list, no full re-read) differs, or vanished,
+    a delete whose campaign is now Active, or a create whose name now exists. Raises
+    StalePlanError naming the campaign(s).
 
     A change the platform already holds is told apart, from what `memory` recalls (no request):
     an update whose campaign, at its listed updatedAt, holds what the plan would send (as after
@@ -212,6 +216,8 @@ async def check_fresh(
                 done.append(f"campaign {change.name!r} ({change.id}) already holds its change")
             else:
                 stale.append(f"campaign {change.name!r} ({change.id}) changed")
+        elif change.action == "delete" and entry.status == "Active":
+            stale.append(f"campaign {change.name!r} ({change.id}) became Active")
     if stale:
         also = f" ({_join(done)}: already applied)" if done else ""
         raise StalePlanError(

@@ -39,6 +39,9 @@ from campsync.sync.plan import Plan
 from campsync.sync.planfile import PlanTarget
 from campsync.sync.planner import make_plan
 from campsync.sync.pull.puller import PullPlan, prepare_pull
+from campsync.sync.safety import raise_if_unsafe, unsafe_warnings
+from campsync.sync.scope import Scope
+from campsync.sync.signing import PlanSigning
 
 
 def fewer_gc_pauses() -> None:
@@ -88,7 +91,11 @@ class Applied:
 
 
 class Sync:
-    """One run against the target of `settings`, with its local cache."""
+    """One run against the target of `settings`, with its local cache.
+
+    Guard rails: only what is in `scope` is planned; `prune` (None: settings.prune) turns the
+    unmanaged campaigns in scope into deletes; an apply that crosses a safety threshold
+    (settings.safety) writes nothing and raises UnsafePlan unless `force`."""
 
     def __init__(
         self,
@@ -98,15 +105,35 @@ class Sync:
         progress: ProgressFn | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
+        scope: Scope | None = None,
+        prune: bool | None = None,
+        force: bool = False,
     ) -> None:
         self.settings = settings
         self.progress = progress
         self.connect = connect
         self.cache = LocalCache(settings, refresh=refresh, files=read_files)
+        self.scope = scope or Scope()
+        self.prune = settings.prune if prune is None else prune
+        self.force = force
 
     @property
     def target(self) -> PlanTarget:
         return PlanTarget.from_settings(self.settings)
+
+    @property
+    def signing(self) -> PlanSigning:
+        """How saved plans are signed and checked (keyed from the client secret)."""
+        return PlanSigning.from_settings(self.settings)
+
+    def unsafe(self, plan: Plan) -> list[str]:
+        """One warning per safety threshold the plan crosses (what `plan` tells)."""
+        return unsafe_warnings(plan, self.settings.safety)
+
+    def check_safe(self, plan: Plan) -> None:
+        """UnsafePlan when the plan crosses a safety threshold, unless forced."""
+        if not self.force:
+            raise_if_unsafe(plan, self.settings.safety)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -131,6 +158,8 @@ class Sync:
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
             history=self.cache.history,
+            scope=self.scope,
+            prune=self.prune,
         )
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
@@ -167,26 +196,30 @@ class Sync:
             return await self.make_plan(client, files)
 
     async def apply(self, files: Sequence[CampaignFile], hooks: Hooks) -> Applied:
-        """Plan afresh, show it (`hooks.on_plan`), and apply it once approved."""
+        """Plan afresh, show it (`hooks.on_plan`), check it against the safety thresholds,
+        and apply it once approved."""
         async with self.connect(self.settings) as client:
             plan = await self.make_plan(client, files)
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
             if not writes_of(plan):
                 return Applied(plan)
+            self.check_safe(plan)
             if hooks.approve is not None and not hooks.approve(plan):
                 return Applied(plan, declined=True)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     async def apply_saved(self, plan: Plan, target: PlanTarget, hooks: Hooks) -> Applied:
-        """Apply exactly a saved plan, or nothing: refused when it was made for another target
-        or when a campaign it touches changed on the platform since (no write is sent)."""
+        """Apply exactly a saved plan, or nothing: refused when it was made for another target,
+        when it crosses a safety threshold (from its own counts, before any request), or when a
+        campaign it touches changed on the platform since (no write is sent)."""
         differences = target.differences(self.target)
         if differences:
             raise PlanFileError(
                 f"the plan was made for another platform target: {'; '.join(differences)}; "
                 "nothing was applied"
             )
+        self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
         async with self.connect(self.settings) as client:

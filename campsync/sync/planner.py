@@ -25,6 +25,8 @@ from campsync.sync.inventory import (
     list_platform,
 )
 from campsync.sync.plan import Change, FieldDiff, Plan
+from campsync.sync.prune import prune_unmanaged
+from campsync.sync.scope import Scope
 
 REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
 REASON_PREPARING = "the campaign is still being prepared; plan again in a few seconds"
@@ -139,6 +141,20 @@ def match_files(files: Sequence[CampaignFile], listed: Sequence[Listed]) -> Matc
     return Matching(matched, unknown_id, to_create, unmanaged)
 
 
+def narrow(matching: Matching, scope: Scope) -> Matching:
+    """What is in scope, from a matching of every file (so that a platform campaign an
+    out-of-scope file describes is out of scope too: neither planned, nor unmanaged, nor
+    deleted). A campaign no file describes is in scope by its name."""
+    if scope.everything:
+        return matching
+    return Matching(
+        matched=[(cf, e) for cf, e in matching.matched if scope.includes_file(cf, e.name)],
+        unknown_id=[cf for cf in matching.unknown_id if scope.includes_file(cf)],
+        to_create=[cf for cf in matching.to_create if scope.includes_file(cf)],
+        unmanaged=[e for e in matching.unmanaged if scope.includes_name(e.name)],
+    )
+
+
 def _blocked_reason(status: str | None) -> str | None:
     if status == "Active":
         return REASON_ACTIVE
@@ -182,6 +198,8 @@ async def make_plan(
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
     same: SameMemo | None = None,
     history: History | None = None,
+    scope: Scope | None = None,
+    prune: bool = False,
 ) -> Plan:
     """Compare the files with the platform: read (the list, then the full bodies of the
     pairs not known to be equal), then decide (pure). Reads only; raises the client's typed
@@ -189,17 +207,30 @@ async def make_plan(
     With `same`, a pair found equal before (same file text, same updatedAt, ...) is
     unchanged without reading or comparing the campaign again. With `history`, a file that
     matched another campaign last time, or a wrong flow mapping seen at the last write, is
-    told in the plan's warnings."""
+    told in the plan's warnings. Only what is in `scope` is planned; with `prune`, the
+    unmanaged campaigns in scope are deleted (settings.keep aside)."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
     if on_listed is not None:
         on_listed(listed)
-    matching = match_files(files, listed)
+    scope = scope or Scope()
+    matching = narrow(match_files(files, listed), scope)
     pending = recall_known(matching.matched, flows_key(settings.experience_flows), same)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
     wanted = [entry for _, entry, _ in pending.compare]
     full = await fetch(wanted) if wanted else {}
-    return decide(matching, pending, full, settings.experience_flows, same, history)
+    plan = decide(
+        matching,
+        pending,
+        full,
+        settings.experience_flows,
+        same,
+        history,
+        keep=settings.keep,
+        prune=prune,
+    )
+    plan.warnings.extend(scope.unmatched(files, [entry.name for entry in listed]))
+    return plan
 
 
 def decide(
@@ -209,9 +240,13 @@ def decide(
     experience_flows: Mapping[str, str],
     same: SameMemo | None = None,
     history: History | None = None,
+    *,
+    prune: bool = False,
+    keep: Sequence[str] = (),
 ) -> Plan:
     """The plan, from what was read: no I/O. Pairs found equal are told to `same`, the
-    matches of this run to `history`."""
+    matches of this run to `history`. With `prune`, unmanaged campaigns become deletes (see
+    sync.prune)."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
     changes.extend(_create(cf) for cf in matching.to_create)
     warnings = list(pending.warnings)
@@ -239,12 +274,17 @@ def decide(
                 same.remember(key, comparison.warnings)
             continue
         changes.append(_update(cf, entry, live, comparison.diffs))
+    unmanaged = list(matching.unmanaged)
+    if prune:
+        deletes, unmanaged = prune_unmanaged(unmanaged, keep)
+        changes.extend(deletes)
     # Plan keeps its own stable order (changes and unmanaged names).
     return Plan(
         changes=changes,
         unchanged=unchanged,
-        unmanaged=[entry.name for entry in matching.unmanaged],
+        unmanaged=[entry.name for entry in unmanaged],
         warnings=warnings,
+        existing=len(matching.matched) + len(matching.unmanaged),
     )
 
 

@@ -212,6 +212,8 @@ def render_markdown(plan: Plan, out: TextIO) -> None:
             details = (
                 f"blocked: {md(change.reason)}"
                 if change.action == "blocked"
+                else _no_file(1)
+                if change.action == "delete"
                 else plural(len(change.diff), "field")
                 if change.diff
                 else ""
