@@ -10,17 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from campsync.campaign.validation import Problem, ValidationResult, validate_paths
+from campsync.campaign.validation import CampaignFile, Problem, ValidationResult, validate_paths
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
 from campsync.configfile import CONFIG_NAME, ConfigFile, read_config
 from campsync.environments import (
     Environment,
+    candidates,
     check_environment,
-    check_every_environment,
     every_environment,
 )
 from campsync.errors import ConfigInvalid
 from campsync.settings import load_settings
+from campsync.text import quoted
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,61 @@ def _defines_environments(config_path: Path | None) -> bool:
         return True  # cannot tell: be careful
     data = document.data if document is not None else None
     return isinstance(data, dict) and "environments" in data
+
+
+@dataclass(frozen=True)
+class EveryEnvironment:
+    """validate without --env: every environment's problems, once each, and the campaign
+    files no environment includes (checked as plain files)."""
+
+    result: ValidationResult
+    environments: list[str]
+    in_none: list[str]  # display names
+
+
+def check_every_environment(
+    paths: Sequence[Path], environments: Sequence[Environment]
+) -> EveryEnvironment:
+    """Each environment's check; a problem located in a campaign file that every environment
+    including the file has is reported once as it is, one that only some have names them.
+    Files that no environment includes are checked as plain files (no overrides)."""
+    checked = [check_environment(paths, environment) for environment in environments]
+    members: dict[str, set[str]] = {}  # file -> environments that include it
+    for env_files in checked:
+        for candidate in env_files.included:
+            members.setdefault(candidate.shown, set()).add(env_files.environment.name)
+    having: dict[Problem, set[str]] = {}
+    config_problems: list[Problem] = []
+    files: dict[str, CampaignFile] = {}
+    for env_files in checked:
+        name = env_files.environment.name
+        for campaign in env_files.result.files:
+            files.setdefault(campaign.file, campaign)
+        for problem in env_files.result.problems:
+            if problem.file in members:
+                having.setdefault(problem, set()).add(name)
+            else:
+                config_problems.append(problem)
+    problems = set(config_problems)
+    for problem, names in having.items():
+        if names >= members.get(problem.file, set()):
+            problems.add(problem)
+            continue
+        listed = ", ".join(quoted(n) for n in sorted(names))
+        word = "environment" if len(names) == 1 else "environments"
+        message = f"{problem.message} ({word} {listed})"
+        problems.add(Problem(problem.file, problem.line, problem.column, problem.path, message))
+    in_none = [
+        c
+        for c in candidates(paths)
+        if c.shown not in members  # in no environment: checked as a plain file
+    ]
+    if in_none:
+        plain = validate_paths([c.path for c in in_none])
+        problems.update(plain.problems)
+        for campaign in plain.files:
+            files.setdefault(campaign.file, campaign)
+    result = ValidationResult(
+        files=sorted(files.values(), key=lambda c: c.file), problems=sorted(problems)
+    )
+    return EveryEnvironment(result, [e.name for e in environments], [c.shown for c in in_none])

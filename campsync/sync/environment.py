@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from campsync import environments
-from campsync.campaign import globs, overrides
+from campsync.campaign import globs, merged, overrides
+from campsync.campaign.merged import MergedCheck
 from campsync.campaign.validation import CampaignFile
-from campsync.environments import EnvFileCheck, Environment, check_environment
+from campsync.environments import Environment, check_environment
 from campsync.errors import FilesInvalid
 from campsync.sync.cache import JsonStore, code_fingerprint, source_fingerprint
 from campsync.sync.plan import Change, Plan
@@ -28,7 +29,7 @@ from campsync.text import quoted
 class EnvironmentFileCache(JsonStore):
     """Problem-free checks of one environment's files: by file, its merged data under the
     digest of its text and the overrides, with the file's own name and where it writes its
-    name and id. Implements environments.EnvironmentMemo."""
+    name and id. Implements campaign.merged.MergedMemo."""
 
     file_name = "files-{target}.json"
     entries_key = "files"
@@ -47,7 +48,7 @@ class EnvironmentFileCache(JsonStore):
     def code(self) -> str:
         if self._fingerprint is None:
             self._fingerprint = source_fingerprint(
-                (environments, overrides, globs), code_fingerprint().encode("ascii")
+                (environments, merged, overrides, globs), code_fingerprint().encode("ascii")
             )
         return self._fingerprint
 
@@ -76,7 +77,7 @@ class EnvironmentFileCache(JsonStore):
             self._dirty = False
         return warning
 
-    def recall(self, file: str, digest: str) -> EnvFileCheck | None:
+    def recall(self, file: str, digest: str) -> MergedCheck | None:
         self._seen.add(file)
         item = self._entries.get(file)
         if item is None or item[0] != digest:
@@ -85,9 +86,9 @@ class EnvironmentFileCache(JsonStore):
         self.hits += 1
         name = item[2] if isinstance(item[2], str) else None
         campaign = CampaignFile(file, item[1], digest)
-        return EnvFileCheck(campaign, [], [], name, _position(item[3]), _position(item[4]))
+        return MergedCheck(campaign, [], [], name, _position(item[3]), _position(item[4]))
 
-    def remember(self, file: str, digest: str, check: EnvFileCheck) -> None:
+    def remember(self, file: str, digest: str, check: MergedCheck) -> None:
         self._seen.add(file)
         self._dirty = True
         if check.campaign is None or check.problems or check.in_config:
