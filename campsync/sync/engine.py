@@ -38,13 +38,12 @@ from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.environment import read_environment_files, require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.plan import Plan
-from campsync.sync.planfile import PlanTarget
+from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
 from campsync.sync.pull.puller import PullPlan, prepare_pull
 from campsync.sync.safety import raise_if_unsafe, unsafe_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
-from campsync.text import quoted
 
 
 def fewer_gc_pauses() -> None:
@@ -230,13 +229,7 @@ class Sync:
         environment or target, when it crosses a safety threshold (from its own counts, before
         any request), or when a campaign it touches changed on the platform since (no write is
         sent)."""
-        chosen = self.settings.environment
-        if target.environment is not None and target.environment != chosen:
-            now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
-            raise PlanFileError(
-                f"the plan was made for environment {quoted(target.environment)}, {now}; "
-                "nothing was applied"
-            )
+        require_environment(target.environment, self.settings.environment)
         differences = target.differences(self.target)
         if differences:
             raise PlanFileError(

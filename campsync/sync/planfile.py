@@ -29,7 +29,7 @@ from campsync.fsutil import write_atomic
 from campsync.settings import Settings
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
-from campsync.text import escape
+from campsync.text import escape, quoted
 
 CHECKSUM_PREFIX = "sha256:"
 SEALS = ("checksum", "signature")  # computed over the rest of the document
@@ -158,6 +158,16 @@ def planned_environment(path: Path) -> str | None:
     extra = document.get("campsync") if isinstance(document, dict) else None
     found = extra.get("environment") if isinstance(extra, dict) else None
     return found if isinstance(found, str) and found else None
+
+
+def require_environment(planned: str | None, chosen: str | None) -> None:
+    """A plan made for an environment is applied to that environment only."""
+    if planned is None or planned == chosen:
+        return
+    now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
+    raise PlanFileError(
+        f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
+    )
 
 
 def _read_json(path: Path, where: str) -> Any:
