@@ -1,5 +1,12 @@
 """Campaign file validation: orchestrates loading (yamlio), the schema (schema), the rules
 JSON Schema cannot say (rules), and the cross-file rules. Pure: returns data, never prints.
+
+Two paths give one result (issue 14). The quick path decides that a file is valid: the
+fastest loader (yamlio.load_plain), jsonschema-rs and the window rule. Any file it cannot
+pass (invalid, or unusual) takes the careful path: the located loader, jsonschema for
+every error, and the messages with their lines and columns. A valid file's outcome is
+the same either way, and an invalid one's is the careful path's own. With enough files,
+the files' checks are spread over the machine's cores (parallel.WorkerPool).
 """
 
 from __future__ import annotations
@@ -13,12 +20,23 @@ from typing import Any, Protocol
 
 from campsync.campaign import rules
 from campsync.campaign.messages import problems_from_schema_error
-from campsync.campaign.schema import campaign_validator
-from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text, read_text
+from campsync.campaign.parallel import WorkerPool, usable_cores
+from campsync.campaign.schema import campaign_validator, fast_is_valid
+from campsync.campaign.yamlio import (
+    Document,
+    YamlLoadError,
+    load_plain,
+    load_yaml_text,
+    read_text,
+)
 from campsync.errors import UsageError
 from campsync.text import clip, quoted
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# Measured on a 2-core machine (make bench): below this many files to check, starting
+# worker processes (a fresh interpreter each, about 0.3 s) costs more than it saves.
+PARALLEL_MIN_FILES = 2_000
+CHUNK_FILES = 250  # per task sent to a worker: few round trips, still even shares
 
 
 @dataclass(frozen=True, order=True)
@@ -87,13 +105,15 @@ class FileCheck:
 
 
 def display_name(path: Path, cwd: Path | None = None) -> str:
-    """Relative to the working directory when under it, posix separators."""
-    base = (cwd or Path.cwd()).absolute()
-    absolute = path.absolute()
-    try:
-        return clip(absolute.relative_to(base).as_posix())
-    except ValueError:
-        return clip(path.as_posix())
+    """Relative to the working directory when under it, posix separators. (String work,
+    as pathlib's absolute() and relative_to() would do it, without their cost per file.)"""
+    base = os.path.join(os.getcwd(), cwd) if cwd is not None else os.getcwd()
+    text = os.fspath(path)
+    absolute = text if os.path.isabs(text) else os.path.join(base, text)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute.startswith(prefix) and len(absolute) > len(prefix):
+        return clip(absolute[len(prefix) :].replace(os.sep, "/"))
+    return clip(path.as_posix())
 
 
 def find_campaign_files(paths: Sequence[Path]) -> list[Path]:
@@ -128,12 +148,65 @@ class CheckMemo(Protocol):
     def remember(self, file: str, digest: str, check: FileCheck) -> None: ...
 
 
-def validate_paths(paths: Sequence[Path], *, memo: CheckMemo | None = None) -> ValidationResult:
+def validate_paths(
+    paths: Sequence[Path],
+    *,
+    memo: CheckMemo | None = None,
+    quick: bool = True,
+    workers: int | None = None,
+) -> ValidationResult:
     """Validate every campaign file under `paths`, including the cross-file rules. With a
     `memo`, a file whose text was checked before is not parsed again (the cross-file rules
-    always run)."""
-    checked = [check_file(path, memo) for path in find_campaign_files(paths)]
-    return _combine(checked)
+    always run). `quick=False` takes the careful path for every file (v0.1's way, for
+    comparison); `workers`: processes to check the files in (default: every core when
+    at least PARALLEL_MIN_FILES files need checking, else none; 1: none). The outcome
+    is the same whatever the path and the processes."""
+    found = find_campaign_files(paths)
+    cwd = Path.cwd()
+    checked: list[FileCheck | None] = []
+    pending: list[tuple[str, str, str]] = []  # (file, text, digest) to check
+    for path in found:
+        name = display_name(path, cwd)
+        text_or_refusal = _read(path, name)
+        if isinstance(text_or_refusal, FileCheck):
+            checked.append(text_or_refusal)
+            continue
+        text, digest = text_or_refusal
+        known = memo.recall(name, digest) if memo is not None else None
+        checked.append(known)
+        if known is None:
+            pending.append((name, text, digest))
+    if workers is None:
+        workers = usable_cores() if len(pending) >= PARALLEL_MIN_FILES else 1
+    fresh = _check_all(pending, quick, workers)
+    if memo is not None:
+        for (name, _, digest), outcome in zip(pending, fresh, strict=True):
+            memo.remember(name, digest, outcome)
+    outcomes = iter(fresh)
+    return _combine([item if item is not None else next(outcomes) for item in checked])
+
+
+def _check_all(pending: list[tuple[str, str, str]], quick: bool, workers: int) -> list[FileCheck]:
+    if workers > 1 and len(pending) > 1:
+        size = max(1, min(CHUNK_FILES, -(-len(pending) // workers)))
+        chunks = [pending[i : i + size] for i in range(0, len(pending), size)]
+        with WorkerPool(min(workers, len(chunks)), warm) as pool:
+            spread = pool.map(check_chunk, chunks, quick)
+        if spread is not None:
+            return spread
+    return check_chunk(pending, quick)
+
+
+def check_chunk(items: Sequence[tuple[str, str, str]], quick: bool = True) -> list[FileCheck]:
+    """check_text for each (file, text, digest), in order. Module level: worker processes
+    run it by name."""
+    return [check_text(text, file, digest, quick=quick) for file, text, digest in items]
+
+
+def warm() -> None:
+    """Build what checking needs once, in a worker that has just started (imports, the
+    fast validator), while the parent reads the files."""
+    fast_is_valid({})
 
 
 def validate_texts(texts: Sequence[tuple[str, str]]) -> ValidationResult:
@@ -141,13 +214,21 @@ def validate_texts(texts: Sequence[tuple[str, str]]) -> ValidationResult:
     return _combine([check_text(text, name) for name, text in texts])
 
 
-def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
-    name = display_name(path)
+def _read(path: Path, name: str) -> FileCheck | tuple[str, str]:
+    """The file's text and its digest, or its refusal when it cannot be read as text."""
     try:
         text = read_text(path)
     except YamlLoadError as exc:
         return _refused(name, exc.line, exc.column, exc.reason)
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return text, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
+    name = display_name(path)
+    text_or_refusal = _read(path, name)
+    if isinstance(text_or_refusal, FileCheck):
+        return text_or_refusal
+    text, digest = text_or_refusal
     if memo is None:
         return check_text(text, name, digest)
     known = memo.recall(name, digest)
@@ -158,7 +239,12 @@ def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
     return checked
 
 
-def check_text(text: str, file: str, digest: str = "") -> FileCheck:
+def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) -> FileCheck:
+    """One file's outcome (cross-file rules aside). `quick`: try the quick path first."""
+    if quick:
+        passed = _passes_quickly(text, file, digest)
+        if passed is not None:
+            return passed
     try:
         document = load_yaml_text(text)
     except YamlLoadError as exc:
@@ -175,6 +261,21 @@ def check_text(text: str, file: str, digest: str = "") -> FileCheck:
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
     return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at)
+
+
+def _passes_quickly(text: str, file: str, digest: str) -> FileCheck | None:
+    """The outcome of a file that the fastest loader reads, and jsonschema-rs and the
+    window rule pass: exactly what the careful path gives a valid file. None for any
+    other file."""
+    plain = load_plain(text)
+    if plain is None:
+        return None
+    data = plain.data
+    if type(data) is not dict or fast_is_valid(data) is not True or rules.check_campaign(data):
+        return None
+    name_at = plain.positions.get("name") if isinstance(data.get("name"), str) else None
+    id_at = plain.positions.get("id") if isinstance(data.get("id"), str) else None
+    return FileCheck(CampaignFile(file, data, digest), [], name_at, id_at)
 
 
 def _refused(file: str, line: int, column: int, message: str) -> FileCheck:
