@@ -132,6 +132,11 @@ def find_campaign_files(paths: Sequence[Path]) -> list[Path]:
     return list(found.values())
 
 
+def holds_campaign_files(folder: Path) -> bool:
+    """Whether the folder holds at least one campaign file (the walk stops at the first)."""
+    return next(iter(_walk(folder)), None) is not None
+
+
 def _walk(folder: Path) -> Iterable[Path]:
     for directory, subdirs, files in os.walk(folder):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))

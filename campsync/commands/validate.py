@@ -15,8 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from campsync.campaign.validation import Problem, ValidationResult, validate_paths
-from campsync.text import plural
+from campsync.campaign.validation import (
+    Problem,
+    ValidationResult,
+    holds_campaign_files,
+    validate_paths,
+)
+from campsync.errors import UsageError
+from campsync.text import clip, plural
 
 DEFAULT_PATH = "campaigns"
 
@@ -26,7 +32,8 @@ def register(sub: Any) -> None:
         "validate",
         help="check campaign files against the schema and the cross-file rules",
         description="Check every *.yaml/*.yml under each PATH (default: campaigns). "
-        "Reports every problem of every file, then exits 1 if there were any.",
+        "Reports every problem of every file, then exits 1 if there were any, or if a "
+        "PATH holds no campaign file.",
     )
     parser.add_argument(
         "paths",
@@ -46,6 +53,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
+    for path in paths:
+        if path.is_dir() and not holds_campaign_files(path):
+            # A mistyped or empty folder must not pass a pipeline as "nothing wrong".
+            shown = clip(path.as_posix())
+            raise UsageError(f"no campaign files (*.yaml, *.yml) under {shown}")
     result = validate_paths(paths)
     REPORTERS[args.format](result, sys.stdout)
     print(summary(result), file=sys.stderr)
