@@ -1,11 +1,12 @@
 """Campaign file validation: orchestrates loading (yamlio), the schema (schema), the rules
 JSON Schema cannot say (rules), and the cross-file rules. Pure: returns data, never prints.
 
-Two paths give one result (issue 14). The quick path decides that a file is valid: the
-fastest loader (yamlio.load_plain), jsonschema-rs and the window rule. Any file it cannot
-pass (invalid, or unusual) takes the careful path: the located loader, jsonschema for
-every error, and the messages with their lines and columns. A valid file's outcome is
-the same either way, and an invalid one's is the careful path's own. With enough files,
+Two paths give one result (issue 14). The quick path decides that a file is valid:
+jsonschema-rs and the window rule, on the data of the fastest loader that reads the file
+(yamlio.load_plain for an ordinary file, else the located loader). A file they do not
+pass takes the careful path: jsonschema for every error, and the messages with their
+lines and columns. A valid file's outcome is the same either way, and an invalid one's
+is the careful path's own. With enough files,
 the files' checks are spread over the machine's cores (parallel.WorkerPool).
 """
 
@@ -33,8 +34,11 @@ from campsync.errors import UsageError
 from campsync.text import clip, quoted
 
 YAML_SUFFIXES = (".yaml", ".yml")
-# Measured on a 2-core machine (make bench): below this many files to check, starting
-# worker processes (a fresh interpreter each, about 0.3 s) costs more than it saves.
+# Below this many files to check, starting worker processes (a fresh interpreter each,
+# about 0.2 s, and the results' transfer) costs more than it saves. Measured on a 2-core
+# machine: at 10,000 files the parent with 2 workers took 3.6-5.5 s, the parent alone
+# 2.9-3.8 s (it reads every file and takes every result in itself), hence
+# default_workers().
 PARALLEL_MIN_FILES = 2_000
 CHUNK_FILES = 250  # per task sent to a worker: few round trips, still even shares
 
@@ -182,13 +186,21 @@ def validate_paths(
         if known is None:
             pending.append((name, text, digest))
     if workers is None:
-        workers = usable_cores() if len(pending) >= PARALLEL_MIN_FILES else 1
+        workers = default_workers(len(pending))
     fresh = _check_all(pending, quick, workers)
     if memo is not None:
         for (name, _, digest), outcome in zip(pending, fresh, strict=True):
             memo.remember(name, digest, outcome)
     outcomes = iter(fresh)
     return _combine([item if item is not None else next(outcomes) for item in checked])
+
+
+def default_workers(files: int) -> int:
+    """Worker processes for checking `files` files: none below PARALLEL_MIN_FILES, and
+    one per core but the parent's (which reads the files and takes the results in): on
+    2 cores that is one worker, no faster than the parent alone (measured), so none."""
+    workers = usable_cores() - 1
+    return workers if workers >= 2 and files >= PARALLEL_MIN_FILES else 1
 
 
 def _check_all(pending: list[tuple[str, str, str]], quick: bool, workers: int) -> list[FileCheck]:
@@ -245,11 +257,17 @@ def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
 
 
 def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) -> FileCheck:
-    """One file's outcome (cross-file rules aside). `quick`: try the quick path first."""
+    """One file's outcome (cross-file rules aside). `quick`: let jsonschema-rs and the
+    window rule pass a valid file, on the data of the fastest loader that reads it; only
+    a file they do not pass is checked by jsonschema, for its messages."""
     if quick:
-        passed = _passes_quickly(text, file, digest)
-        if passed is not None:
-            return passed
+        plain = load_plain(text)
+        if plain is not None and _passes(plain.data):
+            at = plain.positions
+            fields = plain.data
+            name_at = at.get("name") if isinstance(fields.get("name"), str) else None
+            id_at = at.get("id") if isinstance(fields.get("id"), str) else None
+            return FileCheck(CampaignFile(file, fields, digest), [], name_at, id_at)
     try:
         document = load_yaml_text(text)
     except YamlLoadError as exc:
@@ -261,26 +279,17 @@ def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) ->
             f"expected a mapping of campaign fields at the top level, not {_kind(document.data)}"
         )
         return _refused(file, *document.locate([]), message)
-    problems = check_document(file, document)
     data: dict[str, Any] = document.data
+    problems = [] if quick and _passes(data) else check_document(file, document)
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
     return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at)
 
 
-def _passes_quickly(text: str, file: str, digest: str) -> FileCheck | None:
-    """The outcome of a file that the fastest loader reads, and jsonschema-rs and the
-    window rule pass: exactly what the careful path gives a valid file. None for any
-    other file."""
-    plain = load_plain(text)
-    if plain is None:
-        return None
-    data = plain.data
-    if type(data) is not dict or fast_is_valid(data) is not True or rules.check_campaign(data):
-        return None
-    name_at = plain.positions.get("name") if isinstance(data.get("name"), str) else None
-    id_at = plain.positions.get("id") if isinstance(data.get("id"), str) else None
-    return FileCheck(CampaignFile(file, data, digest), [], name_at, id_at)
+def _passes(data: Any) -> bool:
+    """Valid to jsonschema-rs and the window rule: what check_document would find no
+    problem in (tests/test_schema_agreement.py holds jsonschema-rs to jsonschema)."""
+    return type(data) is dict and fast_is_valid(data) is True and not rules.check_campaign(data)
 
 
 def _refused(file: str, line: int, column: int, message: str) -> FileCheck:

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -66,8 +67,9 @@ MAX_DEPTH = 32
 MAX_NODES = 10_000  # a campaign has about a hundred; bounds parse time of hostile files
 FAST_MAX_CHARS = 16 * 1024  # larger files always take the careful path
 # Characters that can start an anchor, alias, tag, directive or merge key (and NUL, BOM):
-# a file containing any of them takes the careful path.
-_NOT_FAST = frozenset("&*!%<\0\ufeff")
+# a file containing any of them (or a tab or a Unicode line break: libyaml and ruamel
+# read some of those differently) takes the careful path.
+_NOT_FAST = frozenset("&*!%<\0\ufeff\t\x85\u2028\u2029")
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null"))
@@ -260,7 +262,7 @@ if CParser is not None:
 @dataclass(frozen=True)
 class Plain:
     """A file's data as plain builtins, and the 1-based (line, column) where the value of
-    each top-level key starts (what Document.locate([key]) gives)."""
+    each top-level key starts (what Document.locate([key]) gives), unless it is empty."""
 
     data: Any
     positions: dict[str, tuple[int, int]]
@@ -285,6 +287,7 @@ def load_plain(text: str) -> Plain | None:
 
 
 _NO_KEY: Any = object()
+_BLOCK_STYLES = frozenset("|>")
 _CONTAINER_START = (MappingStartEvent, SequenceStartEvent)
 
 
@@ -308,8 +311,14 @@ def _plain_from_events(parser: Any) -> Plain | None:
             nodes += 1
             if event.anchor is not None or event.tag is not None or nodes > MAX_NODES // 2:
                 return None
+            if kind is ScalarEvent and event.style in _BLOCK_STYLES:
+                return None  # libyaml and ruamel end some block scalars differently
             if kind is ScalarEvent:
-                value = _plain_scalar(event.value) if event.implicit[0] else event.value
+                value = event.value
+                if event.implicit[0]:
+                    value = _plain_scalar(value)
+                elif len(value) <= _SHARED_MAX:
+                    value = intern(value)  # keys, days, times: one object for all files
             else:
                 if len(stack) >= MAX_DEPTH:
                     return None
@@ -333,7 +342,8 @@ def _plain_from_events(parser: Any) -> Plain | None:
                 return None  # a key that is not text, or written twice
             keys[-1] = value
         else:
-            if len(stack) == 1 and kind is ScalarEvent:
+            if len(stack) == 1 and kind is ScalarEvent and event.value:
+                # (an empty value has no place of its own: libyaml and ruamel differ)
                 positions[keys[-1]] = (event.start_mark.line + 1, event.start_mark.column + 1)
             parent[keys[-1]] = value
             keys[-1] = _NO_KEY
@@ -342,6 +352,7 @@ def _plain_from_events(parser: Any) -> Plain | None:
     return Plain(root, positions)
 
 
+_SHARED_MAX = 32  # quoted scalars this short are shared (interned) between files
 _PLAIN_SCALARS: dict[str, Any] = {}
 _PLAIN_SCALARS_MAX = 4096
 
@@ -352,6 +363,8 @@ def _plain_scalar(text: str) -> Any:
     value = _PLAIN_SCALARS.get(text, _NO_KEY)
     if value is _NO_KEY:
         value = _resolve_plain(text)
+        if type(value) is str and len(value) <= _SHARED_MAX:
+            value = intern(value)
         if len(_PLAIN_SCALARS) < _PLAIN_SCALARS_MAX:
             _PLAIN_SCALARS[text] = value
     return value
