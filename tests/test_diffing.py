@@ -497,3 +497,18 @@ def test_round_trip_yaml_types_compare_as_builtins() -> None:
     assert run(loaded, live) == Comparison((), ())
     loaded["dialingStrategy"]["maxRingTime"] = 45
     assert only(run(loaded, live)) == FieldDiff("dialingStrategy.maxRingTime", 30, 45)
+
+
+def test_an_integer_valued_float_in_the_file_equals_the_platform_integer() -> None:
+    """Issue 10, item 5: a file may write 45.0 (an integer to JSON Schema); the platform
+    holds 45: no change. A create shows (and sends) 45."""
+    desired = copy.deepcopy(SAMPLE_REQUEST)
+    desired["dialingStrategy"]["maxRingTime"] = 45.0
+    live = sample_live()
+    live["dialingStrategy"]["maxRingTime"] = 45
+    assert run(desired, live) == Comparison((), ())
+    shown = {d.path: d.after for d in creation_diff(desired)}
+    assert shown["dialingStrategy.maxRingTime"] == 45
+    assert type(shown["dialingStrategy.maxRingTime"]) is int
+    live["dialingStrategy"]["maxRingTime"] = 30
+    assert only(run(desired, live)) == FieldDiff("dialingStrategy.maxRingTime", 30, 45)

@@ -212,3 +212,23 @@ def test_request_body_tolerates_odd_shapes() -> None:
     data = {"dialingStrategy": {"callingHours": {"days": ["MO", None]}}, "priority": [1]}
     body = request_body(data)
     assert body == data
+
+
+def test_integer_valued_numbers_are_sent_as_integers() -> None:
+    """Issue 10, item 5: 45.0 and 4.5e1 are integers to JSON Schema and valid in a file;
+    the platform receives 45. Booleans and real fractions are left as they are."""
+    data = copy.deepcopy(SAMPLE_REQUEST)
+    strategy = data["dialingStrategy"]
+    strategy.update(maxRingTime=4.5e1, defaultRetryPeriod=10.0, maxAttemptsPerRecord=3.0)
+    data.update(priority=5.0, maxSkips=2.0, schedule={"isSchedulingEnabled": True})
+    body = request_body(data)
+    sent = body["dialingStrategy"]
+    assert (sent["maxRingTime"], sent["defaultRetryPeriod"], sent["maxAttemptsPerRecord"]) == (
+        45, 10, 3,
+    )  # fmt: skip
+    assert all(type(sent[k]) is int for k in ("maxRingTime", "defaultRetryPeriod"))
+    assert type(body["maxSkips"]) is int and body["priority"] == "5"
+    assert body["schedule"] == {"isSchedulingEnabled": True}
+    assert ".0" not in json.dumps(body["dialingStrategy"])
+    assert request_body({"maxSkips": 2.5})["maxSkips"] == 2.5
+    assert strategy["maxRingTime"] == 45.0 and type(strategy["maxRingTime"]) is float  # untouched

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from campsync.campaign.schema import campaign_validator, load_schema
+from campsync.campaign.schema import campaign_validator, fast_is_valid, load_schema
+from tests.scripts import load_script
 
 ROOT = Path(__file__).parent.parent
+update_schema = load_script("update_schema")
 REPO_SCHEMA = ROOT / "schemas" / "campaign.schema.json"
 
 
@@ -76,12 +78,88 @@ def test_unknown_fields_are_refused_at_every_depth() -> None:
         assert sub["additionalProperties"] is False
 
 
-def test_integers_must_be_whole_numbers_in_the_file() -> None:
+def test_integers_are_what_json_schema_calls_integers() -> None:
+    """Issue 10, item 5: 3.0 and 3.5e1 are integers to JSON Schema (editors and
+    check-jsonschema accept them); booleans never are."""
     validator = campaign_validator()
     rule = {"type": "integer"}
-    assert validator.evolve(schema=rule).is_valid(3)
-    assert not validator.evolve(schema=rule).is_valid(3.0)
-    assert not validator.evolve(schema=rule).is_valid(True)
+    for number in (3, 3.0, 3.5e1, -0.0):
+        assert validator.evolve(schema=rule).is_valid(number), number
+    for other in (3.5, True, False, "3"):
+        assert not validator.evolve(schema=rule).is_valid(other), other
+
+
+@pytest.mark.parametrize(
+    ("path", "good", "bad"),
+    [
+        (("dialingStrategy", "callerId", "phoneNumber"), "+14846512345", "+14846512345\n"),
+        (("dialingStrategy", "callingHours", "days", 0, "end"), "6:00 PM", "6:00 PM\n"),
+        (("dialingStrategy", "callingHours", "days", 0, "start"), "9:00 AM", "9:00 AM\n"),
+        (("id",), "cd-10c85a3", "cd-10c85a3\n"),
+    ],
+)
+def test_patterns_are_ecma_262_dollar_only_at_the_very_end(
+    path: tuple[Any, ...], good: str, bad: str
+) -> None:
+    """Issue 10, item 4: Python's re lets `$` match before a final newline; JSON Schema's
+    patterns (ECMA-262) do not. Both validators must refuse the newline."""
+    validator = campaign_validator()
+
+    def with_value(value: str) -> dict[str, Any]:
+        data = _sample()
+        node: Any = data
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+        return data
+
+    assert validator.is_valid(with_value(good))
+    assert not validator.is_valid(with_value(bad))
+    assert fast_is_valid(with_value(good)) is True
+    assert fast_is_valid(with_value(bad)) is False
+
+
+def test_time_zones_are_the_iana_names_of_the_installed_tzdata() -> None:
+    """Issue 10, item 5: the zones are an enum in the schema (editors complete them).
+    It is the tzdata list the schema was generated from; with a newer tzdata installed
+    the schema may lag (zones are added, never removed: IANA keeps old names as links)
+    but never offers a name that tzdata does not know."""
+    rule = update_schema.timezone_rule(load_schema())
+    zones = update_schema.tzdata_zones()
+    assert len(rule["enum"]) > 500 and "Asia/Kolkata" in rule["enum"]
+    assert rule["enum"] == sorted(rule["enum"])
+    if rule["$comment"].endswith(f"tzdata {update_schema.tzdata_version()}"):
+        assert rule["enum"] == zones
+    else:
+        assert set(rule["enum"]) <= set(zones)
+    validator = campaign_validator()
+    cases = {"Asia/Kolkata": True, "UTC": True, "Asia/Kolkatta": False, "asia/kolkata": False}
+    cases.update({"": False, "India Standard Time": False})
+    for zone, ok in cases.items():
+        data = _sample()
+        data["dialingStrategy"]["callingHours"]["timezone"] = zone
+        assert validator.is_valid(data) is ok, zone
+        assert fast_is_valid(data) is ok, zone
+
+
+def test_the_generated_parts_of_the_schema_are_up_to_date() -> None:
+    """scripts/update_schema.py writes the zones and the description's list of rules
+    beyond the schema; the committed schema is its output."""
+    text = REPO_SCHEMA.read_text(encoding="utf-8")
+    fresh = update_schema.updated(json.loads(text))
+    assert fresh["description"] == json.loads(text)["description"]
+    if (
+        update_schema.timezone_rule(fresh)["$comment"]
+        == update_schema.timezone_rule(load_schema())["$comment"]
+    ):
+        assert update_schema.dump(fresh) == text
+
+
+def verdict(data: Any) -> bool:
+    """The reference validator's verdict, after checking that jsonschema-rs agrees."""
+    reference = bool(campaign_validator().is_valid(data))
+    assert fast_is_valid(data) is reference, data
+    return reference
 
 
 def _sample() -> dict[str, Any]:
@@ -102,13 +180,13 @@ def _sample() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("field", "good", "bad"),
     [
-        ("priority", [1, 5, "1", "5"], [0, 6, "6", "five", 5.5, True, None]),
+        ("priority", [1, 5, "1", "5", 5.0], [0, 6, "6", "five", 5.5, True, None, "5.0"]),
         ("name", ["x", "n" * 48], ["", "n" * 49, 1]),
         ("description", ["", "d" * 256], ["d" * 257]),
         ("contactLists", [["a"], ["a", "b"]], [[], "a", ["a", "a"], [""]]),
         ("dncLists", [{"name": "x"}], [{}, {"name": "x", "id": "y"}, "x"]),
         ("dialingMode", ["Agentless"], ["agentless", "Manual"]),
-        ("campaignType", ["voice", "sms"], ["email", None]),
+        ("campaignType", ["voice"], ["sms", "email", "Voice", None]),
         ("id", ["cd-10c85a3-57a3-4d2d"], ["10c85a3", "cd-", "cd-a b"]),
         (
             "schedule",
@@ -119,11 +197,10 @@ def _sample() -> dict[str, Any]:
     ],
 )
 def test_top_level_field_rules(field: str, good: list[Any], bad: list[Any]) -> None:
-    validator = campaign_validator()
     for value in good:
-        assert validator.is_valid({**_sample(), field: value}), value
+        assert verdict({**_sample(), field: value}), value
     for value in bad:
-        assert not validator.is_valid({**_sample(), field: value}), value
+        assert not verdict({**_sample(), field: value}), value
 
 
 @pytest.mark.parametrize(
@@ -131,20 +208,18 @@ def test_top_level_field_rules(field: str, good: list[Any], bad: list[Any]) -> N
     [("maxAttemptsPerRecord", 1, 100), ("defaultRetryPeriod", 1, 1440), ("maxRingTime", 5, 120)],
 )
 def test_dialing_strategy_ranges(field: str, low: int, high: int) -> None:
-    validator = campaign_validator()
     for value, ok in ((low - 1, False), (low, True), (high, True), (high + 1, False)):
         data = _sample()
         data["dialingStrategy"][field] = value
-        assert validator.is_valid(data) is ok, (field, value)
+        assert verdict(data) is ok, (field, value)
 
 
 def test_calling_days_rules() -> None:
-    validator = campaign_validator()
 
     def with_days(days: list[dict[str, str]]) -> bool:
         data = _sample()
         data["dialingStrategy"]["callingHours"]["days"] = days
-        return bool(validator.is_valid(data))
+        return bool(verdict(data))
 
     window = {"start": "9:00 AM", "end": "12:30 PM"}
     assert with_days([{"day": d, **window} for d in ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]])
@@ -178,24 +253,22 @@ def test_calling_days_rules() -> None:
 def test_per_mode_requirements(
     mode: str, present: dict[str, Any], missing_ok: list[str], forbidden: list[str]
 ) -> None:
-    validator = campaign_validator()
     drop = ("experienceFlowName", "enableMachineDetect")
     base = {k: v for k, v in _sample().items() if k not in drop}
     data = {**base, "dialingMode": mode, **present}
-    assert validator.is_valid(data)
+    assert verdict(data)
     for field in present:
         without = {k: v for k, v in data.items() if k != field}
-        assert validator.is_valid(without) is (field in missing_ok), field
+        assert verdict(without) is (field in missing_ok), field
     extra = {"queue_name": "q", "maxSkips": 1, "enableMachineDetect": "no"}
     for field in forbidden:
-        assert not validator.is_valid({**data, field: extra[field]}), field
+        assert not verdict({**data, field: extra[field]}), field
 
 
 def test_agentless_create_needs_machine_detection_but_a_managed_id_does_not() -> None:
     """The platform needs enableMachineDetect to create an Agentless campaign and never
     returns it, so a file without `id` (it may create) must carry it; one with an id may not."""
-    validator = campaign_validator()
     without = {k: v for k, v in _sample().items() if k != "enableMachineDetect"}
-    assert not validator.is_valid(without)
-    assert validator.is_valid({**without, "id": "cd-10c85a3-57a3-4d2d-aad4-b09344a00001"})
-    assert validator.is_valid(_sample())
+    assert not verdict(without)
+    assert verdict({**without, "id": "cd-10c85a3-57a3-4d2d-aad4-b09344a00001"})
+    assert verdict(_sample())

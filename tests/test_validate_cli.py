@@ -108,16 +108,30 @@ def test_missing_path_is_a_one_line_error(
     assert err == "campsync: error: no/such/dir: no such file or directory\n"
 
 
-def test_empty_folder_is_fine(
+def test_a_path_without_campaign_files_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 10, item 8: a mistyped or empty PATH must not pass CI."""
     (tmp_path / "campaigns").mkdir()
     (tmp_path / "campaigns" / "notes.txt").write_text("not a campaign")
     (tmp_path / "campaigns" / ".hidden").mkdir()
     (tmp_path / "campaigns" / ".hidden" / "x.yaml").write_text("[broken")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "good").mkdir()
+    shutil.copy(ROOT / "campaigns" / "product-feedback.yaml", tmp_path / "good")
     monkeypatch.chdir(tmp_path)
-    assert main(["validate"]) == 0
-    assert capsys.readouterr().err == "no campaign files found\n"
+    for argv, shown in (
+        (["validate"], "campaigns"),
+        (["validate", "empty"], "empty"),
+        (["validate", "good", "empty/"], "empty"),
+        (["validate", "--format", "json", str(tmp_path / "empty")], f"{tmp_path}/empty"),
+    ):
+        assert main(argv) == 1, argv
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == f"campsync: error: no campaign files (*.yaml, *.yml) under {shown}\n"
+    assert main(["validate", "good"]) == 0
+    assert capsys.readouterr().err == "1 file valid\n"
 
 
 def test_files_outside_the_working_directory_keep_the_given_path(

@@ -14,6 +14,7 @@ from campsync.campaign.schema import campaign_validator
 from campsync.text import quoted
 
 PathTuple = tuple[str | int, ...]
+_LISTED_CHOICES = 20  # an enum with more choices is not listed in its message
 
 _TYPE_NAMES = {
     "integer": "a whole number",
@@ -81,6 +82,8 @@ def problems_from_schema_error(error: ValidationError, data: Any) -> list[Locate
         ]
     if keyword == "type":
         return [Located(path, f"must be {_type_names(value)}, not {show(instance)}")]
+    if keyword == "enum" and len(value) > _LISTED_CHOICES:
+        return [Located(path, _not_in_long_list(instance, value, schema))]
     if keyword == "enum":
         return [Located(path, f"{show(instance)} is not one of {_choices(value)}")]
     if keyword == "const":
@@ -153,6 +156,18 @@ def _unknown_field(key: str, known: Sequence[str]) -> str:
     guess = closest(key, known, cutoff=0.6, longest=100)
     hint = f" (did you mean '{guess}'?)" if guess else ""
     return f"unknown field {quoted(key)}{hint}"
+
+
+def _not_in_long_list(instance: Any, choices: Sequence[Any], schema: dict[str, Any]) -> str:
+    """For an enum too long to list (the IANA time zones): the likeliest choice, else an
+    example. The schema's errorMessage says what the value is not ('an IANA time zone')."""
+    what = schema.get("errorMessage", "one of the allowed values")
+    texts = [choice for choice in choices if isinstance(choice, str)]
+    guess = closest(instance, texts, cutoff=0.8, longest=64) if isinstance(instance, str) else None
+    if guess is not None:
+        return f"{show(instance)} is not {what} (did you mean '{guess}'?)"
+    examples = schema.get("examples") or texts[:1]
+    return f"{show(instance)} is not {what} (like {show(examples[0])})"
 
 
 def _type_names(value: Any) -> str:

@@ -1,8 +1,9 @@
 """A campaign file's data as the platform's request body.
 
 The request body is what `apply` sends (create and update alike). It is the file's
-data minus what is campsync's own (`id`), with `priority` sent as a string and the
-keys in the order of the reference page's sample request, so that a saved plan and
+data minus what is campsync's own (`id`), with `priority` sent as a string, numbers
+written with a fraction of zero (`45.0`, `4.5e1`; integers to JSON Schema) sent as
+integers, and the keys in the order of the reference page's sample request, so that a saved plan and
 any logged body read like the documentation.
 """
 
@@ -51,7 +52,7 @@ def request_body(data: Mapping[str, Any]) -> dict[str, Any]:
     Nothing is added: a field the file leaves out is left out of the body too.
     The result shares nothing with `data` (values are deep-copied).
     """
-    body = _ordered(data, TOP_LEVEL_ORDER, skip=CAMPSYNC_ONLY_FIELDS)
+    body: dict[str, Any] = whole_numbers(_ordered(data, TOP_LEVEL_ORDER, skip=CAMPSYNC_ONLY_FIELDS))
     if "priority" in body:
         body["priority"] = priority_text(body["priority"])
     strategy = body.get("dialingStrategy")
@@ -68,6 +69,19 @@ def request_body(data: Mapping[str, Any]) -> dict[str, Any]:
             strategy["callingHours"] = hours
         body["dialingStrategy"] = strategy
     return body
+
+
+def whole_numbers(value: Any) -> Any:
+    """`value` with every integer-valued float (45.0) as an int, at any depth. Every
+    number of a campaign is an integer, and JSON Schema counts 45.0 as one: the platform
+    must receive 45. Booleans stay booleans."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(item) for item in value]
+    return value
 
 
 def priority_text(value: Any) -> Any:

@@ -1,19 +1,51 @@
-"""Single-file campaign rules that JSON Schema cannot say: a real IANA time zone, and
-each calling window starting before it ends. Pure; the data may be of any shape (the
-schema reports shape problems), so every rule looks only at what is well-formed."""
+"""What a campaign file must be that JSON Schema cannot say, named in one list
+(`BEYOND_SCHEMA`), and the one single-file rule of that list that is checked on the data:
+each calling window starts before it ends.
+
+Everything JSON Schema can say lives in schemas/campaign.schema.json, so that editors,
+check-jsonschema and campsync agree on a file. The README and the schema's own
+description repeat `BEYOND_SCHEMA`, and tests/test_schema_agreement.py proves that a
+plain JSON Schema validator and campsync disagree only on files that break one of these.
+
+Pure; the data may be of any shape (the schema reports shape problems), so the window
+rule looks only at what is well-formed."""
 
 from __future__ import annotations
 
 import re
-import zoneinfo
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from campsync.campaign.messages import closest
-from campsync.text import quoted
 
-_TIME = re.compile(r"^(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)$")
+@dataclass(frozen=True)
+class BeyondSchema:
+    """A rule campsync checks that JSON Schema cannot express."""
+
+    key: str  # names the rule in the test data's beyond-schema.txt files
+    text: str  # as the README and the schema's description say it
+
+
+BEYOND_SCHEMA: tuple[BeyondSchema, ...] = (
+    BeyondSchema("window-order", "each calling window ends after it starts"),
+    BeyondSchema("unique-names", "campaign names are unique across the files, ignoring case"),
+    BeyondSchema("unique-ids", "campaign ids are unique across the files"),
+    BeyondSchema(
+        "yaml-safety",
+        "YAML anchors, aliases, merge keys ('<<') and tags other than the core ones are "
+        "refused, for safety",
+    ),
+    BeyondSchema(
+        "yaml-strict",
+        "keys are plain text written once, and a file holds exactly one YAML document",
+    ),
+    BeyondSchema(
+        "file-limits",
+        "a file is strict UTF-8 of at most 1 MiB, with at most 32 levels of nesting and "
+        "10,000 values",
+    ),
+)
+
+_TIME = re.compile(r"(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)")
 
 
 @dataclass(frozen=True)
@@ -22,14 +54,10 @@ class Finding:
     message: str
 
 
-@cache
-def iana_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def minutes_of_day(text: str) -> int | None:
-    """'9:30 AM' -> 570; None when not in h:mm AM/PM form."""
-    match = _TIME.match(text)
+    """'9:30 AM' -> 570; None when not exactly in h:mm AM/PM form (fullmatch: no trailing
+    newline either, as the schema's ECMA-262 pattern decides)."""
+    match = _TIME.fullmatch(text)
     if match is None:
         return None
     hour = int(match.group(1)) % 12 + (12 if match.group(3) == "PM" else 0)
@@ -41,21 +69,13 @@ def check_campaign(data: dict[str, Any]) -> list[Finding]:
     hours = hours.get("callingHours") if isinstance(hours, dict) else None
     if not isinstance(hours, dict):
         return []
-    base: tuple[str | int, ...] = ("dialingStrategy", "callingHours")
-    findings = _check_timezone(hours.get("timezone"), (*base, "timezone"))
     days = hours.get("days")
-    if isinstance(days, list):
-        for index, window in enumerate(days):
-            findings.extend(_check_window(window, (*base, "days", index)))
-    return findings
-
-
-def _check_timezone(zone: Any, path: tuple[str | int, ...]) -> list[Finding]:
-    if not isinstance(zone, str) or not zone or zone in iana_zones():
+    if not isinstance(days, list):
         return []
-    guess = closest(zone, sorted(iana_zones()), cutoff=0.8, longest=64)
-    hint = f"did you mean '{guess}'?" if guess else "like 'America/New_York'"
-    return [Finding(path, f"{quoted(zone)} is not an IANA time zone ({hint})")]
+    findings: list[Finding] = []
+    for index, window in enumerate(days):
+        findings.extend(_check_window(window, ("dialingStrategy", "callingHours", "days", index)))
+    return findings
 
 
 def _check_window(window: Any, path: tuple[str | int, ...]) -> list[Finding]:

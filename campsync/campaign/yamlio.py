@@ -16,22 +16,40 @@ the C parser (about 8 times faster) and converted by the same checks. Only small
 without any character that could start an anchor, alias, tag or directive take that path,
 and any problem sends the file to the careful pure-Python loader, so that every refusal
 and error message is exactly the careful loader's.
+
+Fastest: `load_plain` reads libyaml's events straight into plain data, with no node tree,
+and resolves each distinct plain scalar once (a campaign repeats the same few); it gives
+the data and where each top-level value starts, which is all a valid file needs. It
+takes only the files the libyaml path would, and gives up (None) at anything unusual.
 """
 
 from __future__ import annotations
 
+import os
 import stat
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
@@ -49,8 +67,9 @@ MAX_DEPTH = 32
 MAX_NODES = 10_000  # a campaign has about a hundred; bounds parse time of hostile files
 FAST_MAX_CHARS = 16 * 1024  # larger files always take the careful path
 # Characters that can start an anchor, alias, tag, directive or merge key (and NUL, BOM):
-# a file containing any of them takes the careful path.
-_NOT_FAST = frozenset("&*!%<\0\ufeff")
+# a file containing any of them (or a tab or a Unicode line break: libyaml and ruamel
+# read some of those differently) takes the careful path.
+_NOT_FAST = frozenset("&*!%<\0\ufeff\t\x85\u2028\u2029")
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null"))
@@ -143,20 +162,35 @@ def _new_yaml() -> YAML:
 
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a file as strict UTF-8 text, refusing non-regular files (a FIFO would hang)
-    and files over `max_bytes`. Raises YamlLoadError (located at 1:1 or the bad byte)."""
+    and files over `max_bytes`. Raises YamlLoadError (located at 1:1 or the bad byte).
+
+    Opened without blocking and checked through the open descriptor: what is checked is
+    what is read, and a FIFO is refused without waiting for a writer."""
     try:
-        info = path.stat()
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise YamlLoadError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise YamlLoadError("not a regular file")
         if info.st_size > max_bytes:
             raise YamlLoadError(f"file is larger than the limit of {size(max_bytes)}")
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        blocks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            block = os.read(descriptor, max_bytes + 1 - total)
+            if not block:
+                break
+            blocks.append(block)
+            total += len(block)
     except OSError as exc:
         raise YamlLoadError(f"cannot read file: {exc.strerror or exc}") from None
-    if len(raw) > max_bytes:
+    finally:
+        os.close(descriptor)
+    if total > max_bytes:
         raise YamlLoadError(f"file is larger than the limit of {size(max_bytes)}")
-    return decode_utf8(raw)
+    return decode_utf8(b"".join(blocks))
 
 
 def decode_utf8(raw: bytes) -> str:
@@ -223,6 +257,128 @@ if CParser is not None:
             self._parser = self._composer = self
             SafeConstructor.__init__(self, loader=self)
             VersionedResolver.__init__(self, version=None, loadumper=self)
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A file's data as plain builtins, and the 1-based (line, column) where the value of
+    each top-level key starts (what Document.locate([key]) gives), unless it is empty."""
+
+    data: Any
+    positions: dict[str, tuple[int, int]]
+
+
+def load_plain(text: str) -> Plain | None:
+    """The fastest safe path: an ordinary file's data, exactly as load_yaml_text gives
+    it; None for any other file (or any problem), which load_yaml_text then reads."""
+    if not _fast_candidate(text):
+        return None
+    parser = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parser = CParser(text)
+            return _plain_from_events(parser)
+    except Exception:  # any problem: the careful loader says what it is
+        return None
+    finally:
+        if parser is not None:
+            parser.dispose()
+
+
+_NO_KEY: Any = object()
+_BLOCK_STYLES = frozenset("|>")
+_CONTAINER_START = (MappingStartEvent, SequenceStartEvent)
+
+
+def _plain_from_events(parser: Any) -> Plain | None:
+    get = parser.get_event
+    get()  # StreamStart
+    if type(get()) is not DocumentStartEvent:
+        return None  # no document: the careful loader says it is empty
+    positions: dict[str, tuple[int, int]] = {}
+    stack: list[Any] = []  # open containers, innermost last
+    keys: list[Any] = []  # per open container: the key waiting for its value (mappings)
+    nodes = 0
+    root: Any = _NO_KEY
+    while root is _NO_KEY:
+        event = get()
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            value = stack.pop()
+            keys.pop()
+        elif kind is ScalarEvent or kind in _CONTAINER_START:
+            nodes += 1
+            if event.anchor is not None or event.tag is not None or nodes > MAX_NODES // 2:
+                return None
+            if kind is ScalarEvent and event.style in _BLOCK_STYLES:
+                return None  # libyaml and ruamel end some block scalars differently
+            if kind is ScalarEvent:
+                value = event.value
+                if event.implicit[0]:
+                    value = _plain_scalar(value)
+                elif len(value) <= _SHARED_MAX:
+                    value = intern(value)  # keys, days, times: one object for all files
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    return None
+                if stack and type(stack[-1]) is dict and keys[-1] is _NO_KEY:
+                    return None  # a mapping or list as a key
+                if len(stack) == 1 and type(stack[0]) is dict:
+                    positions[keys[0]] = (event.start_mark.line + 1, event.start_mark.column + 1)
+                stack.append({} if kind is MappingStartEvent else [])
+                keys.append(_NO_KEY)
+                continue
+        else:
+            return None  # an alias, or an event no plain file has
+        if not stack:
+            root = value
+            break
+        parent = stack[-1]
+        if type(parent) is list:
+            parent.append(value)
+        elif keys[-1] is _NO_KEY:
+            if type(value) is not str or value in parent:
+                return None  # a key that is not text, or written twice
+            keys[-1] = value
+        else:
+            if len(stack) == 1 and kind is ScalarEvent and event.value:
+                # (an empty value has no place of its own: libyaml and ruamel differ)
+                positions[keys[-1]] = (event.start_mark.line + 1, event.start_mark.column + 1)
+            parent[keys[-1]] = value
+            keys[-1] = _NO_KEY
+    if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
+        return None  # more than one document
+    return Plain(root, positions)
+
+
+_SHARED_MAX = 32  # quoted scalars this short are shared (interned) between files
+_PLAIN_SCALARS: dict[str, Any] = {}
+_PLAIN_SCALARS_MAX = 4096
+
+
+def _plain_scalar(text: str) -> Any:
+    """A plain (unquoted) scalar as the careful loader reads it, remembered: files repeat
+    the same few (`FIFO`, `30`, `false`), and each costs a resolver's regex search."""
+    value = _PLAIN_SCALARS.get(text, _NO_KEY)
+    if value is _NO_KEY:
+        value = _resolve_plain(text)
+        if type(value) is str and len(value) <= _SHARED_MAX:
+            value = intern(value)
+        if len(_PLAIN_SCALARS) < _PLAIN_SCALARS_MAX:
+            _PLAIN_SCALARS[text] = value
+    return value
+
+
+def _resolve_plain(text: str) -> Any:
+    yaml = _scalar_yaml()  # the careful loader's resolver and constructor
+    node = ScalarNode(yaml.resolver.resolve(ScalarNode, text, (True, False)), text)
+    return _Converter(yaml.constructor)._scalar(node)  # YamlLoadError: careful path decides
+
+
+@cache
+def _scalar_yaml() -> YAML:
+    return _new_yaml()
 
 
 def load_yaml_text_carefully(text: str) -> Document | None:

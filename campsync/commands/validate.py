@@ -17,10 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from campsync.campaign.validation import Problem, ValidationResult
+from campsync.campaign.validation import Problem, ValidationResult, holds_campaign_files
 from campsync.checking import Checked, check_all
 from campsync.commands.common import DEFAULT_PATH, add_config_option, add_env_option
-from campsync.text import escape, plural, quoted
+from campsync.errors import UsageError
+from campsync.text import clip, escape, plural, quoted
 
 
 def register(sub: Any) -> None:
@@ -28,7 +29,8 @@ def register(sub: Any) -> None:
         "validate",
         help="check campaign files against the schema and the cross-file rules",
         description="Check every *.yaml/*.yml under each PATH (default: campaigns). "
-        "Reports every problem of every file, then exits 1 if there were any.",
+        "Reports every problem of every file, then exits 1 if there were any, or if a "
+        "PATH holds no campaign file.",
     )
     parser.add_argument(
         "paths",
@@ -50,6 +52,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
+    for path in paths:
+        if path.is_dir() and not holds_campaign_files(path):
+            # A mistyped or empty folder must not pass a pipeline as "nothing wrong".
+            shown = clip(path.as_posix())
+            raise UsageError(f"no campaign files (*.yaml, *.yml) under {shown}")
     environment = args.env or os.environ.get("CAMPSYNC_ENV") or None
     checked = check_all(paths, config_path=args.config, environment=environment)
     result = checked.result

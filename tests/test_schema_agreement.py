@@ -1,0 +1,222 @@
+"""The schema is the single definition of a valid file (issue 10, item 6; issue 14).
+
+Every campaign file of tests/data (valid, invalid and hostile) goes through:
+- campsync (`validate_paths` of its case folder, cross-file rules included);
+- a plain JSON Schema validator, as check-jsonschema runs one: ruamel's safe loader with
+  dates kept as strings, jsonschema's Draft202012Validator with `pattern` evaluated by
+  regress (ECMA-262), the schema file as it is in the repository;
+- the real check-jsonschema command, once over all the files;
+- jsonschema-rs, campsync's fast validator, next to jsonschema, its reference.
+
+The plain validator and campsync may disagree only on files that break a rule of
+`rules.BEYOND_SCHEMA`, and each such file names its rule in its case folder's
+`beyond-schema.txt` (`file: rule-key` lines). The fast and the reference validator may
+never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import regress
+import ruamel.yaml
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import extend
+
+from campsync.campaign.rules import BEYOND_SCHEMA
+from campsync.campaign.schema import campaign_validator, fast_is_valid
+from campsync.campaign.validation import find_campaign_files, validate_paths
+from campsync.campaign.yamlio import YamlLoadError, load_yaml_text_carefully, read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+SCHEMA_FILE = ROOT / "schemas" / "campaign.schema.json"
+MARKERS = "beyond-schema.txt"
+
+
+def case_folders() -> list[Path]:
+    folders = [DATA / "valid"]
+    for kind in ("invalid", "hostile"):
+        folders.extend(sorted(p for p in (DATA / kind).iterdir() if p.is_dir()))
+    return folders
+
+
+def campaign_files(folder: Path) -> list[Path]:
+    """The files campsync checks in the folder (hidden ones are not campaign files)."""
+    return sorted(find_campaign_files([folder]))
+
+
+ALL_FILES = [file for folder in case_folders() for file in campaign_files(folder)]
+
+
+def shown(path: Path) -> str:
+    return path.relative_to(DATA).as_posix()
+
+
+@cache
+def campsync_valid() -> dict[str, bool]:
+    verdicts: dict[str, bool] = {}
+    for folder in case_folders():
+        with contextlib.chdir(folder):
+            bad = {problem.file for problem in validate_paths([Path(".")]).problems}
+        for file in campaign_files(folder):
+            verdicts[shown(file)] = file.relative_to(folder).as_posix() not in bad
+    return verdicts
+
+
+# --- a plain JSON Schema validator, as check-jsonschema runs it ------------------------
+
+
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not regress.Regex(pattern, flags="u").find(
+        instance
+    ):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def plain_validator() -> Any:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return extend(Draft202012Validator, validators={"pattern": _ecma_pattern})(schema)
+
+
+def plain_yaml() -> ruamel.yaml.YAML:
+    yaml = ruamel.yaml.YAML(typ="safe", pure=False)
+
+    class Constructor(ruamel.yaml.SafeConstructor):  # type: ignore[misc]
+        pass  # per instance, so the timestamp change below stays here
+
+    yaml.Constructor = Constructor
+    constructors = yaml.constructor.yaml_constructors
+    constructors["tag:yaml.org,2002:timestamp"] = constructors["tag:yaml.org,2002:str"]
+    return yaml
+
+
+def _normalize(data: Any, done: dict[int, Any] | None = None) -> Any:
+    """Keys as text, as check-jsonschema makes them; an aliased value is converted once
+    and stays shared (check-jsonschema converts each use: exponential on billion-laughs)."""
+    done = {} if done is None else done
+    if id(data) in done:
+        return done[id(data)]
+    result: Any = data
+    if isinstance(data, dict):
+        result = {str(k): _normalize(v, done) for k, v in data.items()}
+    elif isinstance(data, list):
+        result = [_normalize(v, done) for v in data]
+    done[id(data)] = result
+    return result
+
+
+_UNPARSED = object()
+
+
+def plain_load(path: Path) -> Any:
+    try:
+        return _normalize(plain_yaml().load(path.read_bytes()))
+    except Exception:  # check-jsonschema reports any such file as failing to parse
+        return _UNPARSED
+
+
+@cache
+def plain_valid() -> dict[str, bool]:
+    verdicts: dict[str, bool] = {}
+    for file in ALL_FILES:
+        data = plain_load(file)
+        verdicts[shown(file)] = data is not _UNPARSED and plain_validator().is_valid(data)
+    return verdicts
+
+
+def marked() -> dict[str, str]:
+    """file -> rule key, from the beyond-schema.txt files."""
+    found: dict[str, str] = {}
+    for folder in case_folders():
+        markers = folder / MARKERS
+        if markers.exists():
+            for line in markers.read_text(encoding="utf-8").splitlines():
+                name, _, key = line.partition(": ")
+                found[shown(folder / name)] = key
+    return found
+
+
+# --- the tests --------------------------------------------------------------------------
+
+
+def test_the_test_data_has_every_kind_of_file() -> None:
+    verdicts = campsync_valid()
+    assert len(verdicts) >= 100
+    assert sum(verdicts.values()) >= 20
+    assert sum(not ok for ok in verdicts.values()) >= 80
+
+
+def test_a_plain_validator_agrees_except_for_the_rules_beyond_the_schema() -> None:
+    ours, plain = campsync_valid(), plain_valid()
+    differing = {file for file in ours if ours[file] != plain[file]}
+    assert differing == set(marked())
+    keys = {rule.key for rule in BEYOND_SCHEMA}
+    for file, key in marked().items():
+        assert key in keys, (file, key)
+        # campsync is only ever stricter than the schema, never more lenient
+        assert plain[file] and not ours[file], file
+
+
+# check-jsonschema expands the aliases of this file as it converts the data (exponential
+# time): what campsync refuses anchors and aliases for. The plain validator above judges it.
+TOO_SLOW_FOR_CHECK_JSONSCHEMA = {"hostile/billion-laughs/campaign.yaml"}
+
+
+def test_the_real_check_jsonschema_gives_the_plain_verdicts() -> None:
+    files = [file for file in ALL_FILES if shown(file) not in TOO_SLOW_FOR_CHECK_JSONSCHEMA]
+    command = [
+        str(Path(sys.executable).with_name("check-jsonschema")),
+        "--schemafile", str(SCHEMA_FILE), "--force-filetype", "yaml", "-o", "json",
+        "--", *(str(file) for file in files),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    report = json.loads(done.stdout)
+    failing = {
+        shown(Path(item["filename"]))
+        for item in report.get("errors", []) + report.get("parse_errors", [])
+    }
+    plain = {shown(file): plain_valid()[shown(file)] for file in files}
+    assert failing == {file for file, ok in plain.items() if not ok}
+    assert done.returncode == (1 if failing else 0)
+
+
+def test_jsonschema_rs_and_jsonschema_agree_on_every_file() -> None:
+    """Issue 14: the fast validator decides validity, so it must give the reference's
+    verdict, on the data as campsync loads it and as a plain loader loads it."""
+    compared = 0
+    for file in ALL_FILES:
+        candidates = [plain_load(file)]
+        with contextlib.suppress(YamlLoadError):
+            document = load_yaml_text_carefully(read_text(file))
+            if document is not None:
+                candidates.append(document.data)
+        for index, data in enumerate(candidates):
+            if data is _UNPARSED:
+                continue
+            reference = bool(campaign_validator().is_valid(data))
+            fast = fast_is_valid(data)
+            if fast is None and index == 0:
+                continue  # a value no campaign file can hold (bytes from !!binary): no verdict
+            assert fast is reference, shown(file)
+            compared += 1
+    assert compared >= 150
+
+
+def test_the_rules_beyond_the_schema_are_listed_in_the_readme_and_the_schema() -> None:
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    description = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))["description"]
+    for rule in BEYOND_SCHEMA:
+        assert rule.text in readme, rule.key
+        assert rule.text in description, rule.key
