@@ -14,6 +14,7 @@ from typing import Any
 
 from campsync.campaign.validation import validate_paths
 from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
+from campsync.commands.output import ProgressReporter
 from campsync.sync.engine import Sync
 from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
 from campsync.text import escape
@@ -46,8 +47,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
-    sync = Sync(remote_settings(args), read_files=False)
-    plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
+    settings = remote_settings(args)
+    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
+    sync = Sync(settings, read_files=False, progress=progress)
+    try:
+        plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
+    finally:
+        progress.clear()
 
     if plan.overwrites:
         print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")
