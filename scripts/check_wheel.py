@@ -1,5 +1,5 @@
-"""Build the wheel as `pip install .` would and check that the schema ships inside it,
-byte for byte the same as schemas/campaign.schema.json (the repository's copy)."""
+"""Build the wheel as `pip install .` would and check that the schemas ship inside it, byte
+for byte the same as the repository's schemas/ (campsync init copies them from the package)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MEMBER = "campsync/schemas/campaign.schema.json"
+SCHEMAS = ("campaign.schema.json", "campsync.schema.json")
 
 
 def main() -> int:
@@ -23,14 +23,19 @@ def main() -> int:
         [wheel] = Path(out).glob("campsync-*.whl")
         with zipfile.ZipFile(wheel) as archive:
             names = archive.namelist()
-            if MEMBER not in names:
-                print(f"check_wheel: {MEMBER} is missing from {wheel.name}", file=sys.stderr)
-                return 1
-            shipped = archive.read(MEMBER)
-    if shipped != (ROOT / "schemas" / "campaign.schema.json").read_bytes():
-        print("check_wheel: the packaged schema differs from schemas/", file=sys.stderr)
-        return 1
-    print(f"check_wheel: {wheel.name} ships {MEMBER} ({len(shipped)} bytes), same as schemas/")
+            shipped: dict[str, bytes] = {}
+            for schema in SCHEMAS:
+                member = f"campsync/schemas/{schema}"
+                if member not in names:
+                    print(f"check_wheel: {member} is missing from {wheel.name}", file=sys.stderr)
+                    return 1
+                shipped[schema] = archive.read(member)
+    for schema, data in shipped.items():
+        if data != (ROOT / "schemas" / schema).read_bytes():
+            print(f"check_wheel: the packaged {schema} differs from schemas/", file=sys.stderr)
+            return 1
+        print(f"check_wheel: {wheel.name} ships campsync/schemas/{schema} ({len(data)} bytes)")
+    print("check_wheel: both the same as schemas/")
     return 0
 
 
