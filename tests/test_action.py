@@ -75,6 +75,7 @@ def test_campsync_is_installed_from_the_checkout_and_never_by_name() -> None:
         ACTION,
         REPO / "README.md",
         *sorted((REPO / "examples").iterdir()),
+        *sorted((REPO / "campsync" / "templates").iterdir()),
     ]
     for path in texts:
         text = path.read_text(encoding="utf-8")
