@@ -182,3 +182,14 @@ def test_durations() -> None:
         "3 min 5 s",
         "17 min",
     ]
+
+
+def test_the_time_left_is_no_less_than_the_wait_under_way() -> None:
+    fake = FakeTime()
+    reporter, log = log_reporter(fake)
+    reporter.step(0, 17, "read")
+    reporter.waiting(130.0, "429")  # 17 reads take 17 s at 60 a minute, but not before this
+    assert log.getvalue().splitlines()[-1] == (
+        "campsync: read 0 of 17 campaigns, about 2 min left at 60 requests/min; "
+        "waiting 130 s: the platform answered 429 (rate limit)"
+    )

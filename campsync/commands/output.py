@@ -118,7 +118,7 @@ class ProgressReporter:
             if self._took is not None:
                 head += f" in {duration(self._took)}"
             else:
-                head += ", " + self._time_left()
+                head += ", " + self._time_left(now)
             parts.append(head)
         waited = self._wait_until - now
         if waited > 0:
@@ -129,9 +129,10 @@ class ProgressReporter:
                 parts.append(f"waiting {seconds} s for the rate limit")
         return "; ".join(parts)
 
-    def _time_left(self) -> str:
-        """From the requests left in the phase and the rate limit (the bound on a long run)."""
-        minutes = (self._total - self._done) / self._rate
+    def _time_left(self, now: float) -> str:
+        """From the requests left in the phase at the rate limit (the bound on a long run),
+        and no less than the wait under way."""
+        minutes = max((self._total - self._done) / self._rate, (self._wait_until - now) / 60)
         rate = f"at {self._rate:,} requests/min"
         if minutes < 1:
             return f"less than a minute left {rate}"
