@@ -344,7 +344,7 @@ def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
     monkeypatch.setattr(output, "is_tty", lambda stream: True)
     tty = ws.cli("plan", "--refresh")  # the first plan cached both: read them again
     assert tty.code == 0
-    assert "read 2 of 2 campaigns" in tty.err and " of 2 campaigns" not in tty.out
+    assert "read 2/2 campaigns" in tty.err and "2/2 campaigns" not in tty.out
     assert "\x1b[33m~ update" in tty.out
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in ws.cli("plan").out

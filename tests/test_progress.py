@@ -146,7 +146,7 @@ def test_a_wait_before_any_phase_is_told_alone() -> None:
 def test_on_a_terminal_one_line_overwrites_itself_and_says_when_it_waits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((120, 24)))
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((80, 24)))
     fake = FakeTime()
     stream = io.StringIO()
     reporter = ProgressReporter(stream, rate_limit=60, clock=fake.clock, terminal=True)
@@ -159,18 +159,22 @@ def test_on_a_terminal_one_line_overwrites_itself_and_says_when_it_waits(
     reporter.clear()  # once is enough
     assert stream.getvalue().split("\r\x1b[K") == [
         "",
-        "read 0 of 2 campaigns, less than a minute left at 60 requests/min",
-        "read 1 of 2 campaigns, less than a minute left at 60 requests/min",
-        "read 1 of 2 campaigns, less than a minute left at 60 requests/min; "
-        "waiting 42 s for the rate limit",
-        "read 2 of 2 campaigns in 42 s",
+        "read 0/2 campaigns, <1 min left",
+        "read 1/2 campaigns, <1 min left",
+        "read 1/2 campaigns, <1 min left; waiting 42 s for the rate limit",
+        "read 2/2 campaigns in 42 s",
         "",
     ]
     assert "\n" not in stream.getvalue()
 
+    reporter.step(0, 1200, "applied")
+    reporter.waiting(75.0, "429")
+    assert stream.getvalue().endswith(
+        "\r\x1b[Kapplied 0/1,200 changes, about 20 min left; waiting 75 s (platform's 429)"
+    )
     monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((40, 24)))
-    reporter.waiting(5.0, "429")
-    assert stream.getvalue().endswith("\r\x1b[Kread 2 of 2 campaigns in 42 s; waiting ")  # cut
+    reporter.step(1, 1200, "applied")
+    assert stream.getvalue().endswith("\r\x1b[Kapplied 1/1,200 changes, about 20 min l")  # cut
 
 
 def test_durations() -> None:

@@ -39,8 +39,8 @@ class ProgressReporter:
     """How far a run is, on stderr: the campsync.progress.Progress that the engine and the
     client's rate limiter report to. Never a byte on stdout (`--json` stays clean).
 
-    On a terminal: one self-overwriting line (`read 12 of 40 campaigns, ...`), saying also
-    when a request waits for the rate limit or a 429. In a log (stderr not a terminal, as
+    On a terminal: one self-overwriting line (`read 12/40 campaigns, <1 min left`), saying
+    also when a request waits for the rate limit or a 429. In a log (stderr not a terminal, as
     in CI): nothing for a short run; once the run is known to send more than LONG_RUN
     requests, or has to wait, a line when a phase starts and ends and at least every EVERY
     seconds in between, with the time left at the rate limit:
@@ -111,32 +111,37 @@ class ProgressReporter:
 
     # -- the text ------------------------------------------------------------------------
 
-    def _text(self, now: float) -> str:
+    def _text(self, now: float, *, short: bool = False) -> str:
+        """The log line; `short`: the terminal's, which must fit its width."""
         parts: list[str] = []
         if self._phase is not None:
-            head = f"{self._phase} {self._done:,} of {self._total:,} {NOUNS[self._phase]}"
+            of = "/" if short else " of "
+            noun = NOUNS[self._phase]
+            head = f"{self._phase} {self._done:,}{of}{self._total:,} {noun}"
             if self._took is not None:
                 head += f" in {duration(self._took)}"
             else:
-                head += ", " + self._time_left(now)
+                head += ", " + self._time_left(now, short=short)
             parts.append(head)
         waited = self._wait_until - now
         if waited > 0:
             seconds = math.ceil(waited)
-            if self._why == "429":
-                parts.append(f"waiting {seconds} s: the platform answered 429 (rate limit)")
-            else:
+            if self._why != "429":
                 parts.append(f"waiting {seconds} s for the rate limit")
+            elif short:
+                parts.append(f"waiting {seconds} s (platform's 429)")
+            else:
+                parts.append(f"waiting {seconds} s: the platform answered 429 (rate limit)")
         return "; ".join(parts)
 
-    def _time_left(self, now: float) -> str:
+    def _time_left(self, now: float, *, short: bool = False) -> str:
         """From the requests left in the phase at the rate limit (the bound on a long run),
         and no less than the wait under way."""
         minutes = max((self._total - self._done) / self._rate, (self._wait_until - now) / 60)
-        rate = f"at {self._rate:,} requests/min"
+        rate = "" if short else f" at {self._rate:,} requests/min"
         if minutes < 1:
-            return f"less than a minute left {rate}"
-        return f"about {round(minutes)} min left {rate}"
+            return ("<1 min left" if short else "less than a minute left") + rate
+        return f"about {round(minutes)} min left{rate}"
 
     def _due(self, now: float) -> bool:
         return self._last_line is None or now - self._last_line >= self._every
@@ -152,7 +157,7 @@ class ProgressReporter:
 
     def _draw(self, now: float) -> None:
         width = shutil.get_terminal_size().columns - 1
-        self._stream.write("\r\033[K" + self._text(now)[: max(20, width)])
+        self._stream.write("\r\033[K" + self._text(now, short=True)[: max(20, width)])
         self._stream.flush()
         self._shown = True
 
