@@ -102,3 +102,16 @@ class StalePlanError(CampsyncError):
 
 class PullError(CampsyncError):
     """Pull cannot go on (an unreadable campaign file, PATH not a folder, ...)."""
+
+
+class PlanSignatureError(PlanFileError):
+    """A saved plan's signature is missing, wrong, or cannot be checked: nothing is sent."""
+
+
+class UnsafePlan(CampsyncError):
+    """A plan crosses a safety threshold (campsync.yaml `safety:`) and --force was not given:
+    nothing was written. `reasons` holds one sentence per crossed threshold."""
+
+    def __init__(self, reasons: Sequence[str], fix: str) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("; ".join(self.reasons) + f"; {fix}")

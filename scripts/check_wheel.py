@@ -1,6 +1,7 @@
-"""Build the wheel as `pip install .` would and check that what `campsync init` copies ships
-inside it: the schemas, byte for byte the same as the repository's schemas/, and the
-templates (the workflow the same as examples/github-actions.yml)."""
+"""Build the wheel as `pip install .` would and check that the files campsync reads at run
+time ship inside it, byte for byte the same as the repository's copies: both schemas
+(schemas/), the emulator's OpenAPI description, and what `campsync init` copies into a new
+repository (its workflow is examples/github-actions.yml)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ("campaign.schema.json", "campsync.schema.json")
-# Package resource -> the repository file it must equal (None: only present).
-TEMPLATES = {
-    "campsync.yaml": None,
-    "pre-commit-config.yaml": None,
-    "gitignore": None,
-    "campaigns.yml": ROOT / "examples" / "github-actions.yml",
+MEMBERS = {  # member of the wheel -> the repository's copy
+    "campsync/schemas/campaign.schema.json": ROOT / "schemas" / "campaign.schema.json",
+    "campsync/schemas/campsync.schema.json": ROOT / "schemas" / "campsync.schema.json",
+    "campsync/emulator/openapi.json": ROOT / "campsync" / "emulator" / "openapi.json",
+    "campsync/templates/campsync.yaml": ROOT / "campsync" / "templates" / "campsync.yaml",
+    "campsync/templates/gitignore": ROOT / "campsync" / "templates" / "gitignore",
+    "campsync/templates/pre-commit-config.yaml": (
+        ROOT / "campsync" / "templates" / "pre-commit-config.yaml"
+    ),
+    "campsync/templates/campaigns.yml": ROOT / "examples" / "github-actions.yml",
 }
 
 
@@ -30,28 +34,17 @@ def main() -> int:
         )  # fmt: skip
         [wheel] = Path(out).glob("campsync-*.whl")
         with zipfile.ZipFile(wheel) as archive:
-            names = archive.namelist()
-            shipped: dict[str, bytes] = {}
-            for schema in SCHEMAS:
-                member = f"campsync/schemas/{schema}"
-                if member not in names:
-                    print(f"check_wheel: {member} is missing from {wheel.name}", file=sys.stderr)
-                    return 1
-                shipped[schema] = archive.read(member)
-            for template, same_as in TEMPLATES.items():
-                member = f"campsync/templates/{template}"
-                if member not in names:
-                    print(f"check_wheel: {member} is missing from {wheel.name}", file=sys.stderr)
-                    return 1
-                if same_as is not None and archive.read(member) != same_as.read_bytes():
-                    print(f"check_wheel: {member} differs from {same_as.name}", file=sys.stderr)
-                    return 1
-    for schema, data in shipped.items():
-        if data != (ROOT / "schemas" / schema).read_bytes():
-            print(f"check_wheel: the packaged {schema} differs from schemas/", file=sys.stderr)
+            names = set(archive.namelist())
+            shipped = {member: archive.read(member) for member in MEMBERS if member in names}
+    for member, source in MEMBERS.items():
+        if member not in shipped:
+            print(f"check_wheel: {member} is missing from {wheel.name}", file=sys.stderr)
             return 1
-        print(f"check_wheel: {wheel.name} ships campsync/schemas/{schema} ({len(data)} bytes)")
-    print("check_wheel: both the same as schemas/; the init templates ship too")
+        if shipped[member] != source.read_bytes():
+            print(f"check_wheel: the packaged {member} differs from {source}", file=sys.stderr)
+            return 1
+        size = len(shipped[member])
+        print(f"check_wheel: {wheel.name} ships {member} ({size} bytes), same as the repository")
     return 0
 
 

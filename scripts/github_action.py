@@ -29,10 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from campsync.cli import build_parser
 from campsync.cli import main as campsync
+from campsync.commands.common import settings_from_args
 from campsync.errors import CampsyncError
 from campsync.sync.planfile import load_plan
 from campsync.sync.render import MARKDOWN_LIMIT, render_markdown
+from campsync.sync.signing import PlanSigning
 
 COMMANDS = ("validate", "plan", "apply")
 # A comment or an issue holds 65,536 characters: leave room for a line of one's own.
@@ -92,9 +95,14 @@ def plan_files(inputs: Inputs, folder: Path) -> tuple[Path, Path]:
     return folder / f"{stem}.md", folder / f"{stem}.json"
 
 
-def write_plan_outputs(plan_json: Path, markdown: Path, environ: Mapping[str, str]) -> bool:
-    """The Markdown plan (file and job summary) and the outputs; True when it has changes."""
-    plan, _ = load_plan(plan_json)
+def write_plan_outputs(
+    argv: list[str], plan_json: Path, markdown: Path, environ: Mapping[str, str]
+) -> bool:
+    """The Markdown plan (file and job summary) and the outputs; True when it has changes.
+    The saved plan is read back as `apply` would, its signature checked with the settings
+    `argv` made it with."""
+    signing = PlanSigning.from_settings(settings_from_args(build_parser().parse_args(argv)))
+    plan, _ = load_plan(plan_json, signing=signing)
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)
     summary = environ.get("GITHUB_STEP_SUMMARY")
@@ -121,12 +129,13 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         return 1
     folder = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir())
     markdown, plan_json = plan_files(inputs, folder)
-    code = campsync(campsync_argv(inputs, plan_json))
+    argv = campsync_argv(inputs, plan_json)
+    code = campsync(argv)
     sys.stdout.flush()
     if inputs.command != "plan" or code not in (0, 2):
         return code
     try:
-        write_plan_outputs(plan_json, markdown, environ)
+        write_plan_outputs(argv, plan_json, markdown, environ)
     except (CampsyncError, OSError) as exc:
         print(f"campsync action: error: {exc}", file=sys.stderr)
         return 1

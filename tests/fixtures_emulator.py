@@ -8,17 +8,22 @@
 - `EmulatorApi(session, running)`: the platform's calls, answering (status, JSON body).
 - `session`: an aiohttp client session; `api`: an EmulatorApi on it for `emulator`.
 - `campaign_body()`, `progressive_body()`, `REFERENCE_SAMPLE_BODY`: request bodies.
+- `platform_error(answer, code)`: the messages of an error answer, its shape checked.
+- `raw_token(header, claims, secret)`: a JWT of JSON texts exactly as given.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import hmac
 import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import aiohttp
 import pytest
@@ -199,6 +204,31 @@ def progressive_body(name: str = "Collections Push", **changes: Any) -> dict[str
     return body
 
 
+def platform_error(answer: Any, code: int) -> list[str]:
+    """The messages of an error answer, after checking that it has the platform's shape:
+    `{"errors": [{"msg": ..., "code": <status>}, ...]}` and nothing else."""
+    assert isinstance(answer, dict) and list(answer) == ["errors"], answer
+    errors = answer["errors"]
+    assert isinstance(errors, list) and errors, answer
+    assert all(isinstance(e, dict) and set(e) == {"msg", "code"} for e in errors), answer
+    assert all(e["code"] == code and isinstance(e["msg"], str) for e in errors), answer
+    return [e["msg"] for e in errors]
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def raw_token(header: str, claims: str, secret: str | None) -> str:
+    """A JWT whose segments are the JSON texts given, byte for byte (so they may be
+    invalid JSON or nested at will), signed with `secret`, or with a wrong signature."""
+    signing_input = f"{_b64url(header.encode())}.{_b64url(claims.encode())}"
+    signature = b"not signed with the secret"
+    if secret is not None:
+        signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64url(signature)}"
+
+
 class EmulatorApi:
     """The platform's calls against a running emulator, with fresh valid headers each time."""
 
@@ -215,7 +245,7 @@ class EmulatorApi:
         url: str,
         *,
         json: Any = None,
-        data: str | bytes | None = None,
+        data: str | bytes | IO[bytes] | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
@@ -258,6 +288,12 @@ class EmulatorApi:
         return await self.call(
             "DELETE", f"{self.base}/{campaign_id}", params={"campaignType": campaign_type}
         )
+
+    async def list_with_token(self, token: str) -> tuple[int, Any]:
+        """A list call (voice) whose auth header is `token`."""
+        headers = emulator_headers(self.running, token)
+        url = f"{self.base}/getAllCampaignDetails"
+        return await self.call("POST", url, json={"type": "voice"}, headers=headers)
 
     async def trigger(self, campaign_id: str, action: str) -> tuple[int, Any]:
         return await self.call(

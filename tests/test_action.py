@@ -4,6 +4,7 @@ checkout, never by name), and its steps run outside GitHub: the install step wit
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,7 +17,6 @@ import pytest
 from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
-from campsync.sync.planfile import load_plan
 from tests.fixtures_emulator import subprocess_env
 from tests.github_steps import (
     ACTION,
@@ -187,8 +187,9 @@ def test_the_campsync_step_plans_in_bash_with_and_without_changes(
     assert markdown.startswith("### campsync plan: 4 to create")
     assert "Product Feedback Voice Campaign" in markdown
     assert summary == markdown  # small enough: the same in the job summary
-    plan, _ = load_plan(Path(outputs["plan-json"]))
-    assert [c.action for c in plan.changes] == ["create"] * 4
+    saved = json.loads(Path(outputs["plan-json"]).read_text(encoding="utf-8"))
+    assert [c["action"] for c in saved["changes"]] == ["create"] * 4
+    assert saved["signature"].startswith("hmac-sha256:")  # `campsync apply FILE` can take it
 
     assert main(["apply", "--auto-approve"]) == 0  # (the action's apply: test_examples)
     capsys.readouterr()

@@ -86,13 +86,26 @@ def test_an_empty_saved_plan_applies_nothing(ws: Workspace) -> None:
     assert ws.writes() == 0
 
 
-def test_without_a_terminal_and_without_auto_approve_apply_refuses(ws: Workspace) -> None:
+def test_without_a_terminal_and_without_auto_approve_apply_plans_then_refuses(
+    ws: Workspace,
+) -> None:
     ws.write("new.yaml", campaign_body("Brand New"))
     result = ws.cli("apply")
     assert result.code == 1
+    assert '+ create "Brand New"' in result.out  # the plan, then the refusal
     (line,) = result.err.strip().splitlines()
-    assert "--auto-approve" in line and "saved plan" in line
-    assert ws.store.stats()["total"] == 0
+    assert "--auto-approve" in line and "saved plan" in line and "nothing was changed" in line
+    assert ws.writes() == 0
+
+
+def test_without_a_terminal_nothing_to_change_is_success(ws: Workspace) -> None:
+    """Issue 10, item 10: the refusal came before planning, even with nothing to change."""
+    (cid,) = ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", {"id": cid, **campaign_body("Spring Renewals")})
+    result = ws.cli("apply")
+    assert (result.code, result.err) == (0, "")
+    assert "Nothing to apply: the platform matches the campaign files." in result.out
+    assert ws.writes() == 0
 
 
 def test_without_a_terminal_a_missing_folder_or_bad_file_is_reported_first(ws: Workspace) -> None:
@@ -197,13 +210,42 @@ def test_a_plan_made_stale_by_a_platform_change_is_refused(ws: Workspace) -> Non
     assert ws.store.stats()["by_kind"]["get"] == 0  # the list's updatedAt is enough
 
 
+def test_a_saved_plan_applied_twice_is_refused_as_already_applied(ws: Workspace) -> None:
+    """Issue 10, item 11: it was refused as 'changed on the platform'."""
+    (cid,) = ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", campaign_body("Spring Renewals", description="Reviewed."))
+    ws.write("new.yaml", campaign_body("Brand New"))
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    assert ws.cli("apply", "p.json").code == 0
+    new_id = ws.stored_by_name("Brand New")["_id"]
+    ws.store.reset_stats()
+
+    again = ws.cli("apply", "p.json")
+    assert again.code == 1
+    (line,) = again.err.splitlines()
+    assert line == (
+        "campsync: error: the plan was already applied: campaign 'Brand New' was created "
+        f"({new_id}), campaign 'Spring Renewals' ({cid}) already holds its change; "
+        "nothing was sent"
+    )
+    assert ws.store.stats()["by_kind"]["get"] == 0  # the cache recalls the update's answer
+    assert ws.writes() == 0
+
+    ws.store.update_campaign(cid, campaign_body("Spring Renewals", description="Someone else."))
+    third = ws.cli("apply", "p.json")
+    assert third.code == 1 and ws.writes() == 0
+    assert f"campaign 'Spring Renewals' ({cid}) changed on the platform" in third.err
+    assert "(campaign 'Brand New' was created" in third.err and "plan again" in third.err
+
+
 def test_a_plan_whose_create_now_exists_is_refused(ws: Workspace) -> None:
     ws.write("new.yaml", campaign_body("Brand New"))
     assert ws.cli("plan", "--out", "p.json").code == 0
     seed_ready(ws.emulator, campaign_body("BRAND NEW"))
     ws.store.reset_stats()
     result = ws.cli("apply", "p.json")
-    assert result.code == 1 and "Brand New" in result.err
+    assert result.code == 1 and "campaign 'Brand New' was created on the platform" in result.err
+    assert "already applied" not in result.err  # not created from this plan's file
     assert ws.writes() == 0
 
 

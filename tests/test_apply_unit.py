@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from campsync.errors import ApiError
-from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan
+import pytest
+
+from campsync.errors import ApiError, StalePlanError
+from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan, check_fresh
 from campsync.sync.plan import Change, Plan
 
 
@@ -130,3 +132,52 @@ async def test_abandon_stops_waiting_for_writes_in_flight() -> None:
     ]
     assert [c.name for c in result.skipped] == ["2", "3"]
     assert writer.in_flight == 0  # the hanging writes were cancelled
+
+
+class Listing:
+    """A platform list in memory, and what a local cache would recall."""
+
+    def __init__(self, items: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> None:
+        self.items = items
+        self.bodies = bodies
+
+    async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
+        return self.items if campaign_type == "voice" else []
+
+    def known_body(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
+        body = self.bodies.get(campaign_id)
+        return body if body is not None and body["updatedAt"] == updated_at else None
+
+    def last_match(self, file: str) -> str | None:
+        return None
+
+
+async def test_a_plan_already_applied_in_part_or_out_of_date_says_which() -> None:
+    applied = {"_id": "cd-a", "name": "a", "description": "new", "updatedAt": "t1"}
+    platform = Listing([applied, {"_id": "cd-b", "name": "b", "updatedAt": "t0"}], {})
+    body = {"name": "a", "description": "new"}
+    plan = plan_of(
+        Change("update", "a", "cd-a", None, body=body, updated_at="t0"),
+        Change("update", "b", "cd-b", None, body={**body, "name": "b"}, updated_at="t0"),
+        Change("delete", "gone", "cd-gone", None, updated_at="t0"),
+    )
+    with pytest.raises(StalePlanError) as unknown:  # nothing recalled: 'a' changed
+        await check_fresh(platform, plan, memory=platform)
+    assert "campaign 'a' (cd-a) changed on the platform" in str(unknown.value)
+
+    platform.bodies["cd-a"] = applied  # as the answer to this plan's update left it
+    with pytest.raises(StalePlanError) as in_part:
+        await check_fresh(platform, plan, memory=platform)
+    assert str(in_part.value) == (
+        "the plan was already applied in part: campaign 'a' (cd-a) already holds its change, "
+        "campaign 'gone' (cd-gone) was deleted; nothing was sent, plan again"
+    )
+
+    platform.items[1]["updatedAt"] = "t2"  # and 'b' was changed by someone else
+    with pytest.raises(StalePlanError) as mixed:
+        await check_fresh(platform, plan, memory=platform)
+    assert str(mixed.value).startswith(
+        "the plan is out of date: campaign 'b' (cd-b) changed on the platform after the plan"
+        " was made (campaign 'a' (cd-a) already holds its change, campaign 'gone' (cd-gone)"
+        " was deleted: already applied)"
+    )

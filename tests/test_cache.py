@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import stat
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,24 @@ def test_an_unwritable_cache_is_a_warning(tmp_path: Path) -> None:
     assert warning is not None and "cannot write the cache" in warning
 
 
+def test_a_status_is_never_stored(tmp_path: Path) -> None:
+    """Preparing -> Ready leaves updatedAt as it was: a stored status would outlive it."""
+    cache = campaigns_cache(tmp_path)
+    body = {"_id": "cd-1", "status": "Preparing", "updatedAt": "t1"}
+    cache.remember_answer("cd-1", body)
+    cache.put("cd-2", "t1", body)
+    assert body["status"] == "Preparing"  # the caller's body (read in this run) keeps it
+    assert cache.save() is None
+    document = json.loads(cache.path.read_text())
+    document["campaigns"]["cd-3"] = ["t1", body]  # as an older campsync wrote it
+    cache.path.write_text(json.dumps(document))
+    again = campaigns_cache(tmp_path)
+    assert again.load() is None
+    for cid in ("cd-1", "cd-2", "cd-3"):
+        stored = again.get(cid, "t1")
+        assert stored is not None and "status" not in stored
+
+
 def test_retain_prunes_unlisted(tmp_path: Path) -> None:
     cache = campaigns_cache(tmp_path)
     for cid in ("cd-1", "cd-2", "cd-3"):
@@ -235,8 +254,8 @@ def test_plan_with_a_corrupt_cache_warns_once_and_works(ws: Workspace) -> None:
     result = ws.cli("plan")
     assert result.code == 0
     warnings = [line for line in result.err.splitlines() if "warning: cache" in line]
-    # files, platform bodies and equal pairs: each store warns once
-    assert len(warnings) == 3 and all("ignored" in w for w in warnings)
+    # files, platform bodies, equal pairs and history: each store warns once
+    assert len(warnings) == 4 and all("ignored" in w for w in warnings)
     assert "Traceback" not in result.err
     assert ws.cli("plan").err.count("warning: cache") == 0  # rewritten
 
@@ -311,3 +330,30 @@ def test_pairs_remembered_by_other_comparison_code_are_not_trusted(tmp_path: Pat
     other_target = SameCache(tmp_path, "target-2")
     assert other_target.load() is None and other_target.recall("key-1") is None
     assert stat.S_IMODE(os.stat(tmp_path / "same-target-1.json").st_mode) == 0o600
+
+
+def test_a_campaign_read_while_preparing_is_not_blocked_once_listed_ready(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10, item 1: created by apply, planned at once (Preparing), then listed Ready with
+    the same updatedAt: an edit plans as an update, from the cached body, on every plan."""
+    ws.store.ready_after = 3600  # Preparing until the emulator's clock moves, below
+    ws.write("new.yaml", campaign_body("Brand New"))
+    assert ws.cli("apply", "--auto-approve").code == 0
+    assert ws.stored_by_name("Brand New")["status"] == "Preparing"
+    assert ws.cli("plan", "--detailed-exitcode").code == 0  # read (and cached) while Preparing
+    stamp = ws.stored_by_name("Brand New")["updatedAt"]
+
+    later = time.time() + 7200
+    monkeypatch.setattr(ws.store, "_clock", lambda: later)  # the platform has set it up
+    ready = ws.stored_by_name("Brand New")
+    assert ready["status"] == "Ready" and ready["updatedAt"] == stamp
+
+    ws.write("new.yaml", campaign_body("Brand New", description="Edited."))
+    _stats(ws)
+    for _ in range(2):
+        plan = ws.plan_json()
+        assert [(c["action"], c.get("reason")) for c in plan["changes"]] == [("update", None)]
+    assert _stats(ws) == {"list": 2}  # the body came from the cache both times
+    assert ws.cli("apply", "--auto-approve").code == 0
+    assert ws.stored_by_name("Brand New")["description"] == "Edited."

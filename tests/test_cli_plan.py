@@ -15,7 +15,12 @@ import pytest
 
 from campsync.cli import main
 from campsync.sync.planner import REASON_ACTIVE, REASON_PREPARING
-from tests.fixtures_emulator import REFERENCE_SAMPLE_BODY, campaign_body, progressive_body
+from tests.fixtures_emulator import (
+    REFERENCE_SAMPLE_BODY,
+    campaign_body,
+    emulator_token,
+    progressive_body,
+)
 from tests.fixtures_workspace import Workspace
 
 # The reference sample as sent, with its masked caller id (which the schema rightly refuses)
@@ -286,6 +291,7 @@ def test_a_campaign_that_cannot_be_edited_is_blocked_when_it_differs(
     assert plan["summary"]["unchanged"] == 1
     text = ws.cli("plan", "--detailed-exitcode")
     assert text.code == 2 and reason in text.out
+    assert text.out.startswith("campsync can't make these changes: every one is blocked.")
 
     ws.store.reset_stats()
     applied = ws.cli("apply", "--auto-approve")
@@ -403,6 +409,23 @@ def test_missing_credentials_or_ids_are_one_line_config_errors(
     monkeypatch.delenv("KORE_ACCOUNT_ID")
     result = ws.cli("apply", "--auto-approve")
     assert result.code == 1 and result.err.count("\n") == 1 and "accountId" in result.err
+    assert ws.store.stats()["total"] == 0
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"]])
+def test_a_ready_token_with_a_jti_is_refused_before_any_request(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """The platform accepts a token that carries jti only once: one request would work, the
+    next fail as a replay (issue 10, item 9)."""
+    ws.write("new.yaml", campaign_body("Brand New"))
+    token = emulator_token(ws.emulator, jti="once-only")
+    monkeypatch.setenv("KORE_JWT", token)
+    result = ws.cli(*command)
+    assert (result.code, result.out) == (1, "")
+    assert result.err.count("\n") == 1
+    assert "KORE_JWT carries a jti claim" in result.err and "KORE_CLIENT_SECRET" in result.err
+    assert token not in result.err and token.split(".")[1] not in result.err
     assert ws.store.stats()["total"] == 0
 
 

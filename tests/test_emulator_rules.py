@@ -82,6 +82,10 @@ AGENTLESS_REFUSALS = [
     ("queue_name", "Nowhere Queue", "queue not found: Nowhere Queue"),
     ("maxSkips", -1, "maxSkips must be a number of 0 or more"),
     ("schedule", "daily", "schedule must be an object"),
+    ("schedule", None, "schedule must be an object"),
+    ("experienceFlowName", None, "experience flow not found: null"),
+    ("queue_name", None, "queue not found: null"),
+    ("campaignType", "sms", "body's campaignType (sms) does not match the campaignType query"),
     ("schedule.isSchedulingEnabled", "no", "schedule.isSchedulingEnabled must be true or false"),
 ]  # fmt: skip
 
@@ -138,7 +142,6 @@ async def test_create_refuses_missing_mode_fields(
         ("dialingStrategy.callingHours.days.0", {"day": "SU", "start": "12:30 PM", "end": "1:59 PM"}),  # noqa: E501
         ("dialingStrategy.dialingOrder", "LIFO"),
         ("enableMachineDetect", "disconnect"),
-        ("campaignType", "sms"),
         ("schedule", DELETE),
     ],
 )  # fmt: skip

@@ -106,7 +106,8 @@ def test_apply_converges_in_one_run_under_faults_without_duplicates(workspace: W
         )
     set_faults(ws.emulator, **FAULTS)
 
-    result = ws.cli("apply", "--auto-approve")
+    # --force: every campaign is updated, far above the safety threshold (not the point here)
+    result = ws.cli("apply", "--auto-approve", "--force")
 
     set_faults(ws.emulator, fail_rate=0, drop_rate=0, lost_write_rate=0)
     assert result.code == 0, result.out + result.err

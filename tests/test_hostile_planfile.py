@@ -1,5 +1,6 @@
 """Tampered saved plans, end to end: `campsync apply PLANFILE` refuses each in one line and
-sends nothing at all. (An edited body: test_apply.py::test_a_tampered_plan_is_refused.)"""
+sends nothing at all. (An edited body: test_apply.py::test_a_tampered_plan_is_refused; the
+signature's own cases: test_guard_signing.py.)"""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from campsync.sync.planfile import checksum
-from tests.fixtures_emulator import campaign_body
+from campsync.sync.planfile import canonical, checksum
+from campsync.sync.signing import PlanSigning, derive_key
+from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body
 from tests.fixtures_workspace import Workspace
 
 Edit = Callable[[dict[str, Any]], None]
@@ -22,11 +24,24 @@ def flip_checksum_digit(document: dict[str, Any]) -> None:
     document["checksum"] = value[:-1] + last
 
 
-def resign(edit: Edit) -> Edit:
-    """The edit, with the checksum recomputed (as a careless tool would)."""
+def recompute_checksum(edit: Edit) -> Edit:
+    """The edit, with the checksum recomputed (as a careless tool, or an attacker, would)."""
 
     def edited(document: dict[str, Any]) -> None:
         edit(document)
+        document["checksum"] = checksum(document)
+
+    return edited
+
+
+def resign(edit: Edit) -> Edit:
+    """The edit, signed again with the client secret and the checksum recomputed (a tool that
+    holds the secret): the plan's own structure checks must still refuse it."""
+
+    def edited(document: dict[str, Any]) -> None:
+        edit(document)
+        signing = PlanSigning(derive_key(TEST_CLIENT_SECRET))
+        document["signature"] = signing.sign(canonical(document))
         document["checksum"] = checksum(document)
 
     return edited
@@ -57,6 +72,28 @@ TAMPERINGS: dict[str, tuple[Edit, str]] = {
     "summary-inflated": (
         resign(lambda d: d["summary"].update(update=5)),
         "summary.update: does not match",
+    ),
+    "body-edited-checksum-recomputed": (
+        recompute_checksum(
+            lambda d: d["campsync"]["changes"][0]["body"].update(description="Slipped in.")
+        ),
+        "the signature does not verify",
+    ),
+    "existing-lowered-checksum-recomputed": (
+        recompute_checksum(lambda d: d["campsync"].update(existing=0)),
+        "the signature does not verify",
+    ),
+    "signature-removed": (
+        recompute_checksum(lambda d: d.pop("signature")),
+        "the plan is not signed",
+    ),
+    "signature-made-with-another-secret": (
+        recompute_checksum(
+            lambda d: d.update(
+                signature=PlanSigning(derive_key("another-secret")).sign(canonical(d))
+            )
+        ),
+        "made with another client secret",
     ),
 }
 

@@ -8,7 +8,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from campsync.errors import ConfigError
 from campsync.kore.auth import JwtSigner, StaticToken, token_source
-from campsync.settings import Credentials
+from campsync.settings import CredentialNames, Credentials
 
 SECRET = "a-client-secret-" + "k" * 32
 
@@ -68,3 +68,27 @@ def test_token_source_choice() -> None:
     assert isinstance(signed, JwtSigner)
     with pytest.raises(ConfigError, match="KORE_CLIENT_ID"):
         token_source(Credentials(client_id="cs-app"))
+
+
+def test_a_ready_token_with_a_jti_is_refused_without_showing_it() -> None:
+    """Such a token works for one request only (the platform refuses its replay)."""
+    once = jwt.encode({"appId": "cs-app", "jti": "j-1", "exp": 1}, SECRET, algorithm="HS256")
+    with pytest.raises(ConfigError) as caught:
+        token_source(Credentials(jwt=once))
+    message = str(caught.value)
+    assert message.startswith("KORE_JWT carries a jti claim")
+    assert "KORE_CLIENT_ID" in message and "\n" not in message
+    assert once not in message and once.split(".")[1] not in message
+    names = CredentialNames(jwt="STAGING_JWT", client_id="STAGING_ID", client_secret="STAGING_S")
+    with pytest.raises(ConfigError, match=r"^STAGING_JWT carries .* set STAGING_ID and STAGING_S"):
+        token_source(Credentials(jwt=once, names=names))  # an environment's own variables
+
+
+@pytest.mark.parametrize("token", ["tok", "eyJ.given.token", "a.b.c", "x" * 5000])
+def test_a_ready_token_that_is_not_a_jwt_is_left_to_the_platform(token: str) -> None:
+    assert token_source(Credentials(jwt=token)).token() == token
+
+
+def test_a_ready_token_without_a_jti_is_sent_as_is() -> None:
+    reusable = jwt.encode({"appId": "cs-app", "exp": 1}, SECRET, algorithm="HS256")
+    assert token_source(Credentials(jwt=reusable)).token() == reusable

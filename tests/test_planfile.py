@@ -70,7 +70,7 @@ def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
     assert document["format_version"] == 1
     assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 71
     extra = document["campsync"]
-    assert set(extra) == {"target", "created_at", "unmanaged", "changes"}
+    assert set(extra) == {"target", "created_at", "existing", "unmanaged", "changes"}
     assert extra["target"] == {
         "host": "https://platform.kore.ai",
         "stream_id": "st-1234",

@@ -142,3 +142,27 @@ async def test_active_campaign_that_differs_is_blocked_one_that_matches_is_uncha
     ]
     assert plan.changes[0].body is None
     assert plan.unchanged == 1
+
+
+async def test_the_lists_status_wins_and_a_body_read_now_stands_in_when_it_has_none() -> None:
+    """A body may come from the cache, the list is read every time (issue 10, item 1)."""
+    stale = {"cd-1": live("cd-1", "Alpha", "Ready"), "cd-2": live("cd-2", "Beta", "Active")}
+    platform = MemoryPlatform(stale)
+
+    async def bodies_read_earlier(wanted: Sequence[Listed]) -> dict[str, dict[str, Any]]:
+        return {e.id: {**stale[e.id], "status": "Preparing"} for e in wanted}
+
+    files = [cfile("a.yaml", "Alpha", description="x"), cfile("b.yaml", "Beta", description="x")]
+    plan = await make_plan(platform, files, Settings(), fetch_full=bodies_read_earlier)
+    assert [(c.name, c.action, c.reason) for c in plan.changes] == [
+        ("Alpha", "update", None),
+        ("Beta", "blocked", REASON_ACTIVE),
+    ]
+
+    class Unlisted(MemoryPlatform):  # a list without statuses: the body read now tells
+        async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
+            items = await super().list_campaigns(campaign_type)
+            return [{k: v for k, v in item.items() if k != "status"} for item in items]
+
+    plan = await make_plan(Unlisted(stale), files, Settings())
+    assert [(c.name, c.action) for c in plan.changes] == [("Alpha", "update"), ("Beta", "blocked")]

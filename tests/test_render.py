@@ -145,10 +145,39 @@ def test_text_added_and_removed_values() -> None:
     )
     lines = text_of(Plan([Change("update", "n", "cd-1", None, diff=diffs)])).splitlines()
     assert (
-        '    + dialingStrategy.callingHours.days[SA]: null -> {"day": "SA", "start": "10:00 AM",'
+        '    + dialingStrategy.callingHours.days[SA]: {"day": "SA", "start": "10:00 AM",'
         ' "end": "2:00 PM"}'
     ) in lines
     assert any(line.startswith("    - dialingStrategy.callingHours.days[FR]: {") for line in lines)
+
+
+def test_an_added_value_has_no_arrow_from_null() -> None:
+    """Issue 10, item 11: `+ queue_name: null -> "Sales Queue"`; nothing to go from."""
+    added = (FieldDiff("queue_name", None, "Sales Queue"),)
+    plan = Plan(
+        [
+            Change("create", "a", None, "a.yaml", diff=added),
+            Change("update", "b", "cd-b", None, diff=added),
+        ]
+    )
+    text = text_of(plan)
+    assert text.count('    + queue_name: "Sales Queue"\n') == 2 and "null" not in text
+
+
+def test_a_plan_of_blocked_changes_only_does_not_say_it_will_make_them() -> None:
+    blocked = Change("blocked", "Busy", "cd-3", None, reason="the campaign is Active")
+    text = text_of(Plan([blocked], unchanged=2))
+    assert text.startswith("campsync can't make these changes: every one is blocked.\n")
+    assert "will make" not in text
+    assert markdown_of(Plan([blocked], unchanged=2)).startswith(
+        "### campsync plan: can't make these changes: every one is blocked"
+        " (1 blocked, 2 unchanged)\n"
+    )
+    mixed = Plan([blocked, Change("update", "b", "cd-b", None)])
+    assert text_of(mixed).startswith("campsync will make these changes:\n")
+    assert markdown_of(mixed).startswith(
+        "### campsync plan: 1 to update, 1 blocked, 0 unchanged.\n"
+    )
 
 
 def test_long_strings_are_shortened_in_the_middle() -> None:
@@ -345,6 +374,35 @@ def test_a_change_inside_a_long_value_is_shown_in_text_and_markdown() -> None:
     markdown = markdown_of(plan)
     assert "satisfaction" in markdown and "happiness" in markdown
     assert '"Contact list 10"' in markdown and '"Contact list X"' in markdown
+
+
+def test_a_delete_in_text_markdown_and_json() -> None:
+    """Pruning's deletes (and an Active campaign blocked from one) in each format."""
+    plan = Plan(
+        [
+            Change("delete", "Old Promo", "cd-9", None, updated_at="2025-01-01T00:00:00Z"),
+            Change("blocked", "Running", "cd-8", None, reason="Active; stop it first"),
+        ],
+        unchanged=2,
+        unmanaged=["Legacy"],
+    )
+    text = text_of(plan).splitlines()
+    assert '- delete "Old Promo" (cd-9)' in text
+    assert '! blocked "Running" (cd-8)' in text and "    reason: Active; stop it first" in text
+    assert "Plan: 1 to delete, 1 blocked, 2 unchanged; 1 unmanaged campaign not touched." in text
+    markdown = markdown_of(plan).splitlines()
+    assert "| - | delete | Old Promo | cd-9 |  | no file describes it |" in markdown
+    assert "| ! | blocked | Running | cd-8 |  | blocked: Active; stop it first |" in markdown
+    assert "**delete: Old Promo**" not in markdown  # no field diffs to show
+    data = json.loads(json_of(plan))
+    assert data["changes"][1] == {  # after the blocked one: the plan's stable order
+        "action": "delete",
+        "id": "cd-9",
+        "name": "Old Promo",
+        "file": None,
+        "diff": [],
+    }
+    assert data["summary"]["delete"] == 1 and "existing" not in data["summary"]
 
 
 # --- Markdown within a pull-request comment's limit ------------------------------------

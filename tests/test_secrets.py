@@ -1,6 +1,7 @@
 """Secrets and trust, end to end.
 
-- Every command (validate, plan in each format and --out, apply fresh and saved, pull, and
+- Every command (validate, plan in each format and --out, a signed plan with --prune, apply
+  fresh and saved, pull, and
   runs that fail: a wrong secret, a refused JWT, an unreachable host, retries under faults)
   runs with a known client secret, and once with KORE_JWT: stdout, stderr, every log record
   (DEBUG, every logger) and every file written under the working folder (plan files, pulled
@@ -34,6 +35,7 @@ from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import ConfigError
 from campsync.settings import check_host
+from campsync.sync.signing import derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body, seed_ready
 from tests.test_faults import fast_retries, set_faults
 
@@ -124,6 +126,7 @@ def run_every_command(scanner: Scanner, running: RunningEmulator) -> None:
     assert cli("plan", "--json", "--out", "plan.json").code == 0
     assert cli("plan", "--format", "markdown", "--out", "plan.md.json").code == 0
     assert cli("plan", "--detailed-exitcode").code == 2
+    assert cli("plan", "--prune", "--out", "prune.json").code == 0  # a delete, signed or not
     assert cli("apply", "plan.json").code == 0
     (scanner.root / "campaigns" / "spring.yaml").write_text(
         json.dumps(campaign_body("Spring Renewals", description="Changed again.")),
@@ -139,7 +142,7 @@ def run_every_command(scanner: Scanner, running: RunningEmulator) -> None:
 
 
 def assert_private_files(root: Path) -> None:
-    for plan in ("plan.json", "plan.md.json"):
+    for plan in ("plan.json", "plan.md.json", "prune.json"):
         assert stat.S_IMODE((root / plan).stat().st_mode) == 0o600
     cache = root / ".campsync" / "cache"
     assert cache.is_dir()
@@ -156,6 +159,9 @@ def test_no_secret_anywhere_with_a_client_secret(
     prepare(cli_env, scanner.root)
     run_every_command(scanner, cli_env)
     assert_private_files(scanner.root)
+    signed = json.loads((scanner.root / "prune.json").read_text())
+    assert signed["signature"].startswith("hmac-sha256:")
+    assert [c["action"] for c in signed["changes"]] == ["create", "update", "delete"]
 
     # Failing runs: the platform refuses the credentials; nobody answers.
     monkeypatch.setenv("KORE_CLIENT_SECRET", WRONG_SECRET)
@@ -166,7 +172,13 @@ def test_no_secret_anywhere_with_a_client_secret(
     monkeypatch.setenv("KORE_HOST", f"http://127.0.0.1:{closed_port()}")
     unreachable = scanner.cli("plan", "--refresh")
     assert unreachable.code == 1 and "could not reach" in unreachable.err
-    scanner.assert_clean(TEST_CLIENT_SECRET, WRONG_SECRET)
+    # A signature made with another secret is refused without naming either.
+    monkeypatch.setenv("KORE_CLIENT_SECRET", WRONG_SECRET)
+    forged = scanner.cli("apply", "prune.json")
+    assert forged.code == 1 and "another client secret" in forged.err
+    # The plan-signing key is as secret as the secret it comes from.
+    keys = [derive_key(s).hex() for s in (TEST_CLIENT_SECRET, WRONG_SECRET)]
+    scanner.assert_clean(TEST_CLIENT_SECRET, WRONG_SECRET, *keys)
 
 
 def test_no_jwt_anywhere_with_kore_jwt(
@@ -181,6 +193,8 @@ def test_no_jwt_anywhere_with_kore_jwt(
     prepare(cli_env, scanner.root)
     run_every_command(scanner, cli_env)
     assert_private_files(scanner.root)
+    assert "signature" not in json.loads((scanner.root / "prune.json").read_text())
+    assert any("the saved plan is not signed" in run.err for run in scanner.runs)
 
     forged = encode_hs256(claims, WRONG_SECRET)
     monkeypatch.setenv("KORE_JWT", forged)

@@ -13,10 +13,13 @@ from typing import Any
 
 from campsync.commands.common import (
     DEFAULT_PATH,
+    add_guard_options,
     add_refresh_option,
     add_remote_options,
     print_warnings,
+    refuse_guard_options,
     remote_settings,
+    scope_from_args,
 )
 from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
@@ -50,6 +53,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--auto-approve", action="store_true", help="apply a fresh plan without asking"
     )
+    add_guard_options(parser, force=True)
     add_remote_options(parser)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
@@ -72,13 +76,18 @@ def run(args: argparse.Namespace) -> int:
     settings = remote_settings(args)
     fewer_gc_pauses()
     progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(settings, refresh=args.refresh, progress=progress)
+    sync = Sync(
+        settings,
+        refresh=args.refresh,
+        progress=progress,
+        scope=scope_from_args(args, target),
+        prune=args.prune,
+        force=args.force,
+    )
     files = sync.read_files(target)  # a missing PATH or a bad file first
-    if not args.auto_approve and not is_tty(sys.stdin):
-        raise UsageError(
-            "no terminal to confirm on: use --auto-approve, or apply a saved plan "
-            "('campsync plan --out FILE' then 'campsync apply FILE')"
-        )
+    # Asked only when there is something to write: with nothing to change, no terminal is
+    # needed (exit 0).
+    terminal = is_tty(sys.stdin)
 
     def show(plan: Plan) -> None:
         progress.clear()
@@ -86,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         render_text(plan, sys.stdout, color=use_color(sys.stdout))
 
     def approve(plan: Plan) -> bool:
+        if not terminal:
+            return False
         sys.stdout.flush()
         # Blocking on purpose: nothing else runs on the loop while the user reads the plan.
         return confirm(PROMPT)
@@ -100,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     print_warnings(sync.finish())
+    if applied.declined and not terminal:
+        raise UsageError(
+            "no terminal to confirm on: use --auto-approve, or apply a saved plan "
+            "('campsync plan --out FILE' then 'campsync apply FILE'); nothing was changed"
+        )
     if applied.result is not None:
         return _finish(applied.result)
     if applied.declined:
@@ -113,10 +129,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
+    refuse_guard_options(args)
     settings = remote_settings(args)
-    plan, saved_target = load_plan(path)
     progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(settings, read_files=False, progress=progress)
+    sync = Sync(settings, read_files=False, force=args.force, progress=progress)
+    plan, saved_target = load_plan(path, signing=sync.signing)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")
@@ -213,18 +230,28 @@ def _finish(result: ApplyResult) -> int:
         parts.append(f"{len(not_started)} not started")
     head = "Apply interrupted" if result.interrupted else "Apply complete"
     print(f"{head}: {', '.join(parts)}.")
-    if result.applied and not result.ok:
-        print("Applied: " + ", ".join(_label(c) for c in result.applied))
     not_applied = [
         *(f"{_label(c)} (failed)" for c, _ in result.failed),
         *(f"{show_name(c.name)} (blocked)" for c in blocked),
         *(f"{_label(c)} (not started)" for c in not_started),
     ]
+    if result.applied and (not_applied or result.interrupted):
+        print("Applied: " + ", ".join(_label(c) for c in result.applied))
+    print_warnings(result.unsettled)
     if not_applied:
         print("Not applied: " + ", ".join(not_applied))
         print(f"campsync: error: {len(not_applied)} change(s) not applied", file=sys.stderr)
         return 1
     if result.interrupted:
         print("campsync: error: interrupted", file=sys.stderr)
+        return 1
+    if result.unsettled:
+        # Applied, but the next plan will show the same change again: as Terraform's
+        # "inconsistent result after apply", an error, so that a pipeline does not pass.
+        print(
+            f"campsync: error: {len(result.unsettled)} applied change(s) will show again in "
+            "the next plan until campsync.yaml is fixed",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from campsync.errors import UsageError
 from campsync.settings import Settings, load_settings
+from campsync.sync.scope import Scope
 
 DEFAULT_PATH = "campaigns"
 
@@ -52,6 +54,61 @@ def add_refresh_option(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read every campaign and file afresh, not from the local cache (which is rewritten)",
     )
+
+
+def add_guard_options(parser: argparse.ArgumentParser, *, force: bool = False) -> None:
+    """--only, --exclude, --prune (and --force for apply): the guard rails of a fresh plan."""
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only the campaigns whose name (case-insensitive, shell wildcards) or file path "
+        "relative to PATH (wildcards, **) matches are in scope; repeatable",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="campaigns whose name or file path matches are out of scope (wins over --only); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--prune",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="delete platform campaigns in scope that no file describes, except keep: names "
+        "and Active ones (default: prune: in campsync.yaml, else no)",
+    )
+    if force:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="apply even when the plan crosses a safety threshold (safety: in campsync.yaml)",
+        )
+
+
+def scope_from_args(args: argparse.Namespace, root: Path) -> Scope:
+    return Scope.build(args.only, args.exclude, root)
+
+
+def refuse_guard_options(args: argparse.Namespace) -> None:
+    """A saved plan is applied exactly as reviewed: what would change it is refused."""
+    given = [
+        flag
+        for flag, present in (
+            ("--only", bool(args.only)),
+            ("--exclude", bool(args.exclude)),
+            ("--prune" if args.prune else "--no-prune", args.prune is not None),
+        )
+        if present
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: a saved plan is applied exactly as it was made; give "
+            f"{'it' if len(given) == 1 else 'them'} to 'campsync plan --out FILE' instead"
+        )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

@@ -10,10 +10,12 @@ from typing import Any
 
 from campsync.commands.common import (
     DEFAULT_PATH,
+    add_guard_options,
     add_refresh_option,
     add_remote_options,
     print_warnings,
     remote_settings,
+    scope_from_args,
 )
 from campsync.commands.output import ProgressReporter, use_color
 from campsync.errors import PlanFileError, UsageError
@@ -49,6 +51,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="exit 0 when nothing changes, 2 when there are changes, 1 on error",
     )
+    add_guard_options(parser)
     add_remote_options(parser)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     settings = remote_settings(args)
     fewer_gc_pauses()
     progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(settings, refresh=args.refresh, progress=progress)
+    scope = scope_from_args(args, Path(args.path))
+    sync = Sync(settings, refresh=args.refresh, progress=progress, scope=scope, prune=args.prune)
     files = sync.read_files(Path(args.path))
     try:
         plan = asyncio.run(sync.plan(files))
@@ -77,11 +81,13 @@ def run(args: argparse.Namespace) -> int:
     print_warnings(sync.finish())
     if args.out is not None:
         try:
-            save_plan(args.out, plan, sync.target)
+            save_plan(args.out, plan, sync.target, signing=sync.signing)
         except OSError as exc:
             raise PlanFileError(
                 f"{args.out}: cannot write the plan: {exc.strerror or exc}"
             ) from None
+        note = sync.signing.unsigned_note()
+        print_warnings([note] if note else [])
 
     out = sys.stdout
     if fmt == "json":
@@ -97,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             f"Saved the plan to {args.out}; apply exactly this plan with: campsync apply {args.out}"
         )
         print(note, file=sys.stdout if fmt == "text" else sys.stderr)
+    print_warnings(sync.unsafe(plan))  # last, where a reader of the plan sees it
 
     if args.detailed_exitcode and plan.has_changes:
         return 2

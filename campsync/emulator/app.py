@@ -4,24 +4,31 @@ error shape, the fault options, and the admin routes under /_emulator/."""
 from __future__ import annotations
 
 import asyncio
-import json
+import importlib.resources
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from aiohttp import web
 
+from campsync.emulator import safejson
 from campsync.emulator.auth import JwtVerifier
 from campsync.emulator.catalog import Catalog, default_catalog
 from campsync.emulator.config import EmulatorConfig, check_rate, finite
+from campsync.emulator.errors import Handler, answer, error_response, json_response
 from campsync.emulator.limits import SlidingWindowLimiter
 from campsync.emulator.rules import (
     Refusal,
     check_campaign_body,
     check_campaign_type,
+    check_create_type,
+    check_same_type,
+    check_update_type,
     parse_list_query,
 )
 from campsync.emulator.store import Store
@@ -42,7 +49,6 @@ SERVER_ERRORS = {
 }
 
 log = logging.getLogger("campsync.emulator")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -93,7 +99,8 @@ class Emulator:
         self.random = random.Random(config.random_seed)
 
     def check_headers(self, request: web.Request) -> None:
-        """auth, accountid and iid, as the platform checks them; Refusal(401/403)."""
+        """auth, accountid and iid, as the platform checks them, and the accountId query
+        parameter; Refusal(401/403/400)."""
         self.verifier.verify(request.headers.get("auth"))
         config = self.config
         account = request.headers.get("accountid")
@@ -104,8 +111,13 @@ class Emulator:
             raise Refusal(401, "the iid header is required")
         if account != config.account_id:
             raise Refusal(403, f"no access to account {account}")
+        # Every documented call carries ?accountId= in its URL (the query tables forget
+        # it, the endpoints and samples never do): a client that leaves it out has a bug
+        # the platform's own routing may not forgive, so it is refused here.
         query_account = request.query.get("accountId")
-        if query_account is not None and query_account != config.account_id:
+        if not query_account:
+            raise Refusal(400, "the accountId query parameter is required")
+        if query_account != config.account_id:
             raise Refusal(403, f"no access to account {query_account}")
         stream = request.match_info.get("streamId")
         if iid != stream:
@@ -115,13 +127,6 @@ class Emulator:
 
 
 EMULATOR = web.AppKey("emulator", Emulator)
-
-
-def error_response(
-    status: int, messages: list[str], headers: Mapping[str, str] | None = None
-) -> web.Response:
-    body = {"errors": [{"msg": message, "code": status} for message in messages]}
-    return web.json_response(body, status=status, headers=headers)
 
 
 class Dropped(web.Response):
@@ -137,17 +142,18 @@ def _drop(request: web.Request) -> web.StreamResponse:
 
 
 async def _json_body(request: web.Request) -> Any:
+    """The request's JSON body (None when empty); Refusal(400) for anything else."""
     raw = await request.read()
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
-        raise Refusal(400, "the request body is not valid JSON") from None
+        return safejson.loads(raw)
+    except safejson.JsonRefused as exc:
+        raise Refusal(400, str(exc)) from None
 
 
 def _success(message: str, data: Any, **extra: Any) -> web.Response:
-    return web.json_response({"status": "success", "message": message, **extra, "data": data})
+    return json_response({"status": "success", "message": message, **extra, "data": data})
 
 
 # ---- the platform's routes -----------------------------------------------------------
@@ -155,20 +161,29 @@ def _success(message: str, data: Any, **extra: Any) -> web.Response:
 
 async def handle_get(request: web.Request) -> web.StreamResponse:
     store = request.app[EMULATOR].store
-    data = store.get_campaign(request.match_info["campaignId"])
+    campaign_id = request.match_info["campaignId"]
+    check_same_type(campaign_id, store.campaign_type(campaign_id), _query_type(request))
+    data = store.get_campaign(campaign_id)
     return _success("Campaign details fetched successfully", data)
 
 
 async def handle_list(request: web.Request) -> web.StreamResponse:
     query = parse_list_query(await _json_body(request))
+    query_type = _query_type(request)
+    if query_type is not None and query_type != query.campaign_type:
+        # Not documented for list (the body's `type` is); sent anyway, it must agree.
+        raise Refusal(
+            400, f"the campaignType query parameter ({query_type}) differs from the body's type"
+        )
     data = request.app[EMULATOR].store.list_campaigns(query)
     return _success("Campaigns fetched successfully", data)
 
 
 async def handle_create(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
-    campaign_type = check_campaign_type(request.query.get("campaignType"))
+    campaign_type = check_campaign_type(_query_type(request))
     body = await _json_body(request)
+    check_create_type(campaign_type, body)
     problems = check_campaign_body(body, emulator.store.catalog)
     if problems:
         raise Refusal(400, *problems)
@@ -182,34 +197,56 @@ async def handle_create(request: web.Request) -> web.StreamResponse:
 async def handle_update(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
     campaign_id = request.match_info["campaignId"]
-    check_campaign_type(request.query.get("campaignType"))
+    query_type = check_campaign_type(_query_type(request))
     body = await _json_body(request)
     emulator.store.check_editable(campaign_id)
+    own_type = emulator.store.campaign_type(campaign_id)
+    check_update_type(campaign_id, own_type, body)
     problems = check_campaign_body(body, emulator.store.catalog, creating=False)
     if problems:
         raise Refusal(400, *problems)
+    if query_type != own_type:
+        log.warning(
+            "update of %s campaign %s with campaignType=%s in the query: accepted, as the "
+            "reference page's sample does it; send the campaign's own type",
+            own_type,
+            campaign_id,
+            query_type,
+        )
     data = emulator.store.update_campaign(campaign_id, body)
     return _success(f"Campaign {data['name']} details updated successfully", data, id=campaign_id)
 
 
 async def handle_delete(request: web.Request) -> web.StreamResponse:
-    check_campaign_type(request.query.get("campaignType"))
-    data = request.app[EMULATOR].store.delete_campaign(request.match_info["campaignId"])
+    store = request.app[EMULATOR].store
+    campaign_id = request.match_info["campaignId"]
+    query_type = check_campaign_type(_query_type(request))
+    check_same_type(campaign_id, store.campaign_type(campaign_id), query_type)
+    data = store.delete_campaign(campaign_id)
     return _success(f"Campaign {data.get('name')} deleted successfully", data)
 
 
 async def handle_trigger(request: web.Request) -> web.StreamResponse:
-    check_campaign_type(request.query.get("campaignType"))
+    store = request.app[EMULATOR].store
+    campaign_id = request.match_info["campaignId"]
+    query_type = check_campaign_type(_query_type(request))
     action = request.query.get("trigger")
     if action not in ("play", "stop"):
         raise Refusal(400, "trigger must be one of: play, stop")
-    await request.read()
-    record = request.app[EMULATOR].store.trigger(request.match_info["campaignId"], action)
+    body = await _json_body(request)
+    if body is not None and not isinstance(body, Mapping):  # the docs send {}
+        raise Refusal(400, "the request body must be a JSON object")
+    check_same_type(campaign_id, store.campaign_type(campaign_id), query_type)
+    record = store.trigger(campaign_id, action)
     verb = "started" if action == "play" else "stopped"
     return _success(
         f"Campaign {record.get('name')} {verb} successfully",
         {"id": record["_id"], "status": record["status"]},
     )
+
+
+def _query_type(request: web.Request) -> str | None:
+    return request.query.get("campaignType")
 
 
 KINDS: dict[Handler, str] = {
@@ -226,16 +263,16 @@ KINDS: dict[Handler, str] = {
 
 
 async def admin_stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[EMULATOR].store.stats())
+    return json_response(request.app[EMULATOR].store.stats())
 
 
 async def admin_stats_reset(request: web.Request) -> web.StreamResponse:
     request.app[EMULATOR].store.reset_stats()
-    return web.json_response(request.app[EMULATOR].store.stats())
+    return json_response(request.app[EMULATOR].store.stats())
 
 
 async def admin_campaigns(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"campaigns": request.app[EMULATOR].store.raw_campaigns()})
+    return json_response({"campaigns": request.app[EMULATOR].store.raw_campaigns()})
 
 
 async def admin_seed(request: web.Request) -> web.StreamResponse:
@@ -244,31 +281,44 @@ async def admin_seed(request: web.Request) -> web.StreamResponse:
         body = body["campaigns"]
     items = body if isinstance(body, list) else [body]
     ids = request.app[EMULATOR].store.seed(items)
-    return web.json_response({"ids": ids})
+    return json_response({"ids": ids})
 
 
 async def admin_status(request: web.Request) -> web.StreamResponse:
     body = await _json_body(request)
     status = body.get("status") if isinstance(body, Mapping) else None
     record = request.app[EMULATOR].store.set_status(request.match_info["campaignId"], status)
-    return web.json_response(record)
+    return json_response(record)
 
 
 async def admin_faults(request: web.Request) -> web.StreamResponse:
     faults = request.app[EMULATOR].faults
     if request.method == "POST":
         faults.update(await _json_body(request))
-    return web.json_response(asdict(faults))
+    return json_response(asdict(faults))
 
 
 async def admin_catalog(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[EMULATOR].store.catalog.as_json())
+    return json_response(request.app[EMULATOR].store.catalog.as_json())
 
 
 async def admin_requests(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("limit", "")
-    limit = int(raw) if raw.isdigit() else None
-    return web.json_response({"requests": request.app[EMULATOR].store.requests(limit)})
+    # ASCII digits only, and few: str.isdigit() also takes "²", which int() refuses.
+    limit = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
+    return json_response({"requests": request.app[EMULATOR].store.requests(limit)})
+
+
+@cache
+def openapi_text() -> str:
+    """The OpenAPI description of the calls the emulator serves (shipped in the package)."""
+    return (
+        importlib.resources.files("campsync.emulator").joinpath("openapi.json").read_text("utf-8")
+    )
+
+
+async def admin_openapi(request: web.Request) -> web.StreamResponse:
+    return web.Response(text=openapi_text(), content_type="application/json")
 
 
 # ---- the middleware: the platform's gate in front of every API route -----------------
@@ -276,13 +326,19 @@ async def admin_requests(request: web.Request) -> web.StreamResponse:
 
 @web.middleware
 async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer passes here: errors of any kind become JSON error answers (errors.answer)
+    and, for the platform's routes, the faults, rate limit and auth come first."""
     if request.path.startswith(ADMIN_PREFIX):
-        return await _answer(request, handler)
+        return await answer(request, handler)
     emulator = request.app[EMULATOR]
     kind = KINDS.get(request.match_info.route.handler, "other")
+
+    async def platform(request: web.Request) -> web.StreamResponse:
+        return await _api(request, handler, emulator, kind)
+
     response: web.StreamResponse | None = None
     try:
-        response = await _api(request, handler, emulator, kind)
+        response = await answer(request, platform)
         return response
     finally:
         status = None if response is None or isinstance(response, Dropped) else response.status
@@ -307,27 +363,12 @@ async def _api(
     if faults.fail_rate and rng.random() < faults.fail_rate:
         return _server_error(rng)
     if kind != "other":
-        try:
-            emulator.check_headers(request)
-        except Refusal as exc:
-            return error_response(exc.status, exc.messages)
-    response = await _answer(request, handler)
+        emulator.check_headers(request)
+    response = await handler(request)
     lost = faults.lost_write_rate
     if kind in WRITE_KINDS and response.status < 300 and lost and rng.random() < lost:
         return _drop(request)
     return response
-
-
-async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Refusal as exc:
-        return error_response(exc.status, exc.messages)
-    except web.HTTPException as exc:
-        return error_response(exc.status, [exc.reason])
-    except Exception:
-        log.exception("emulator bug while answering %s %s", request.method, request.path)
-        return error_response(500, ["Internal Server Error"])
 
 
 def _server_error(rng: random.Random) -> web.Response:
@@ -345,13 +386,15 @@ def create_app(config: EmulatorConfig, catalog: Catalog | None = None) -> web.Ap
     app = web.Application(middlewares=[gate])
     app[EMULATOR] = Emulator(config, catalog)
     router = app.router
-    router.add_get(BASE + "/{campaignId}", handle_get)
+    # No HEAD: the platform documents none, and a HEAD answer could not carry an error body.
+    router.add_get(BASE + "/{campaignId}", handle_get, allow_head=False)
     router.add_put(BASE + "/{campaignId}", handle_update)
     router.add_delete(BASE + "/{campaignId}", handle_delete)
     router.add_post(BASE + "/getAllCampaignDetails", handle_list)
     router.add_post(BASE, handle_create)
     router.add_post(TRIGGER, handle_trigger)
     admin = ADMIN_PREFIX
+    router.add_get(admin + "openapi.json", admin_openapi)
     router.add_get(admin + "stats", admin_stats)
     router.add_post(admin + "stats/reset", admin_stats_reset)
     router.add_get(admin + "campaigns", admin_campaigns)

@@ -1,21 +1,28 @@
 """The platform's JWT check: HS256 with the client secret, `appId` = client id, no replays.
 
-The signature is checked here with hmac rather than through PyJWT's decode, which warns
-(a UserWarning) about secrets shorter than 32 bytes, such as the demo secret; the
-platform accepts whatever secret it issued. PyJWT still parses the token.
+The token is parsed and checked here, not with PyJWT's decode, which is no stricter
+where it matters: it warns (a UserWarning) about secrets shorter than 32 bytes such as
+the demo secret (the platform accepts whatever secret it issued), decodes base64url
+leniently (junk characters and padding pass), and hands the segments to a JSON decoder
+that a deeply nested segment crashes. Here a token is read strictly, in this order:
+three base64url segments (RFC 7515: the url-safe alphabet, no padding, canonical), a
+header that is a JSON object with alg HS256, the signature, and only then the claims.
+Both JSON segments go through safejson (bounded depth, no NaN or Infinity, exact
+integers), so nothing in a token can raise anything but a 401.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from campsync.emulator import safejson
 from campsync.emulator.rules import Refusal
 
 MAX_JTI_LIFETIME = 3600  # with a jti, exp may be at most one hour after iat
@@ -27,8 +34,19 @@ def _b64encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """A base64url segment (RFC 7515 section 2), strictly: ValueError for any character
+    outside the url-safe alphabet, for padding, and for a non-canonical encoding (unused
+    bits set), so that one signature has exactly one spelling."""
+    if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64encode(raw) != text:
+        raise ValueError("not canonical base64url")
+    return raw
 
 
 def encode_hs256(payload: Mapping[str, Any], secret: str) -> str:
@@ -38,6 +56,17 @@ def encode_hs256(payload: Mapping[str, Any], secret: str) -> str:
     signing_input = f"{header}.{body}".encode("ascii")
     signature = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
     return f"{header}.{body}.{_b64encode(signature)}"
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    """A JSON-object segment of a token, or Refusal(401)."""
+    try:
+        value = safejson.loads(raw, f"the token's {what}")
+    except safejson.JsonRefused:
+        raise Refusal(401, PREFIX + "malformed token") from None
+    if not isinstance(value, dict):
+        raise Refusal(401, PREFIX + "malformed token")
+    return value
 
 
 class JwtVerifier:
@@ -62,10 +91,12 @@ class JwtVerifier:
         if claims.get("appId") != self._client_id:
             raise Refusal(401, PREFIX + "appId does not match the app")
         now = self._clock()
-        self._check_times(claims, now)
-        jti = claims.get("jti")
-        if jti is not None:
-            self._check_jti(claims, str(jti), now)
+        times = self._check_times(claims, now)
+        if "jti" in claims:
+            jti = claims["jti"]
+            if not isinstance(jti, str) or not jti:  # RFC 7519: a case-sensitive string
+                raise Refusal(401, PREFIX + "jti must be a string")
+            self._check_jti(times, jti, now)
         return claims
 
     def _claims(self, token: str) -> dict[str, Any]:
@@ -73,43 +104,47 @@ class JwtVerifier:
         if len(parts) != 3:
             raise Refusal(401, PREFIX + "malformed token")
         try:
-            header = json.loads(_b64decode(parts[0]))
-            claims = json.loads(_b64decode(parts[1]))
-            signature = _b64decode(parts[2])
-        except (ValueError, binascii.Error):
+            header_bytes, claims_bytes, signature = (_b64decode(part) for part in parts)
+        except ValueError:
             raise Refusal(401, PREFIX + "malformed token") from None
-        if not isinstance(header, dict) or header.get("alg") != "HS256":
+        header = _json_object(header_bytes, "header")
+        if header.get("alg") != "HS256":
             raise Refusal(401, PREFIX + "the algorithm must be HS256")
-        if not isinstance(claims, dict):
-            raise Refusal(401, PREFIX + "malformed token")
-        signing_input = f"{parts[0]}.{parts[1]}".encode("ascii", "replace")
+        signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")  # base64url: ASCII only
         expected = hmac.new(self._secret, signing_input, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, signature):
             raise Refusal(401, PREFIX + "invalid signature")
-        return claims
+        return _json_object(claims_bytes, "claims")
 
-    def _check_times(self, claims: Mapping[str, Any], now: float) -> None:
+    def _check_times(self, claims: Mapping[str, Any], now: float) -> dict[str, float]:
+        """exp, iat and nbf (those present) as floats, checked against the clock."""
+        times: dict[str, float] = {}
         for key in ("exp", "iat", "nbf"):
-            value = claims.get(key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
+            if key not in claims:
+                continue
+            value = claims[key]
+            # A NumericDate (RFC 7519) may have a fraction. safejson has already refused
+            # NaN, Infinity and integers beyond 2^53, so float() is exact and cannot
+            # overflow (a 400-digit exp used to raise OverflowError in exp - iat).
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 raise Refusal(401, PREFIX + f"{key} must be a number")
-        if "exp" in claims and now > claims["exp"] + LEEWAY:
+            times[key] = float(value)
+        if "exp" in times and now > times["exp"] + LEEWAY:
             raise Refusal(401, PREFIX + "jwt expired")
-        if "nbf" in claims and now < claims["nbf"] - LEEWAY:
+        if "nbf" in times and now < times["nbf"] - LEEWAY:
             raise Refusal(401, PREFIX + "jwt not active yet")
-        if "iat" in claims and now < claims["iat"] - LEEWAY:
+        if "iat" in times and now < times["iat"] - LEEWAY:
             raise Refusal(401, PREFIX + "jwt issued in the future")
+        return times
 
-    def _check_jti(self, claims: Mapping[str, Any], jti: str, now: float) -> None:
-        exp, iat = claims.get("exp"), claims.get("iat")
+    def _check_jti(self, times: Mapping[str, float], jti: str, now: float) -> None:
+        exp, iat = times.get("exp"), times.get("iat")
         if exp is None or iat is None or exp - iat > MAX_JTI_LIFETIME:
             raise Refusal(401, PREFIX + "with jti, exp must be at most 1 hour after iat")
         self._forget_expired(now)
         if jti in self._seen_jti:
             raise Refusal(401, PREFIX + "possibly a replay")
-        self._seen_jti[jti] = float(exp) + LEEWAY
+        self._seen_jti[jti] = exp + LEEWAY
 
     def _forget_expired(self, now: float) -> None:
         if len(self._seen_jti) < 1024:

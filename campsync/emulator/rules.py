@@ -6,6 +6,7 @@ the app answers them as one 400 in the platform's error shape.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import zoneinfo
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campsync.emulator.catalog import Catalog
+from campsync.emulator.safejson import MAX_SAFE_INTEGER
 
 CAMPAIGN_TYPES = ("voice", "sms")
 DIALING_MODES = ("Agentless", "Progressive", "Preview")
@@ -34,6 +36,7 @@ STATUSES = (
 )
 SORT_KEYS = ("name", "createdAt", "updatedAt")
 FILTER_KEYS = ("status", "priority", "dialingMode")
+_FILTER_ITEMS = {"status": "names", "priority": "numbers or strings", "dialingMode": "names"}
 NAME_MAX = 48
 DESCRIPTION_MAX = 256
 DEFAULT_LIMIT = 10
@@ -42,6 +45,10 @@ RANGES = {
     "defaultRetryPeriod": (1, 1440),
     "maxRingTime": (5, 120),
 }
+SMS_NOT_EMULATED = (
+    "SMS campaigns are not emulated: the emulator (like campsync) handles voice campaigns "
+    "only, so it creates and updates none (campaignType=voice)"
+)
 _TIME = re.compile(r"(0?[1-9]|1[0-2]):[0-5][0-9] (AM|PM)")
 _PHONE = re.compile(r"\+?[0-9xX]{4,16}")
 
@@ -60,6 +67,63 @@ def check_campaign_type(value: str | None) -> str:
     if value not in CAMPAIGN_TYPES:
         raise Refusal(400, "campaignType must be one of: voice, sms")
     return value
+
+
+# ---- campaignType: the query parameter, the body field and the campaign's own type ----
+# The docs send the type twice (query and body) and never say what a mismatch does; the
+# emulator takes the strict reading, so that a pipeline with a mixed-up type fails here
+# first. The one exception is the update's query parameter: see check_update_type.
+
+
+def check_create_type(query_type: str, body: Any) -> None:
+    """A create's query campaignType must equal its body's, and SMS is not emulated.
+
+    Without this, a create with `campaignType=sms` and a voice body made an SMS campaign
+    out of a voice body. The SMS create body is a different shape (format, message; see
+    the SMS notes), which neither campsync nor the emulator implements.
+    """
+    body_type = body.get("campaignType") if isinstance(body, Mapping) else None
+    if body_type in CAMPAIGN_TYPES and body_type != query_type:
+        raise Refusal(
+            400,
+            f"the body's campaignType ({body_type}) does not match the campaignType "
+            f"query parameter ({query_type})",
+        )
+    if query_type == "sms":
+        raise Refusal(400, SMS_NOT_EMULATED)
+
+
+def check_update_type(campaign_id: str, own_type: str, body: Any) -> None:
+    """An update keeps the campaign's type: its body's campaignType must be the campaign's.
+
+    The query parameter is not compared with the campaign's type: the reference page's
+    own sample updates a voice campaign with `campaignType=sms` in the query (and
+    "voice" in the body) and shows it succeeding, and the emulator must accept that
+    sample as sent. The body's campaignType is the one that has to match.
+    """
+    if own_type == "sms":
+        raise Refusal(400, SMS_NOT_EMULATED)
+    body_type = body.get("campaignType") if isinstance(body, Mapping) else None
+    if body_type in CAMPAIGN_TYPES and body_type != own_type:
+        raise Refusal(
+            400,
+            f"campaignType can't change: campaign {campaign_id} is a {own_type} campaign, "
+            f"the body says {body_type}",
+        )
+
+
+def check_same_type(campaign_id: str, own_type: str, query_type: str | None) -> None:
+    """The campaignType query parameter of get, delete and start/stop names the campaign's
+    own type (get documents none: when sent, it must be right all the same)."""
+    if query_type is None:
+        return
+    check_campaign_type(query_type)
+    if query_type != own_type:
+        raise Refusal(
+            400,
+            f"campaign {campaign_id} is a {own_type} campaign, not {query_type} "
+            "(the campaignType query parameter)",
+        )
 
 
 def check_campaign_body(body: Any, catalog: Catalog, *, creating: bool = True) -> list[str]:
@@ -81,7 +145,7 @@ def check_campaign_body(body: Any, catalog: Catalog, *, creating: bool = True) -
     if mode not in DIALING_MODES:
         problems.append("dialingMode must be one of: Agentless, Progressive, Preview")
     _check_strategy(body.get("dialingStrategy"), problems)
-    _check_schedule(body.get("schedule"), problems)
+    _check_schedule(body, problems)
     _check_mode_fields(body, mode, catalog, problems, creating=creating)
     if body.get("campaignType") not in CAMPAIGN_TYPES:
         problems.append("campaignType must be one of: voice, sms")
@@ -96,13 +160,17 @@ def normalize_priority(value: Any) -> str | None:
 
 
 def as_integer(value: Any) -> int | None:
-    """A JSON number with no fraction as an int; None otherwise (booleans are not numbers)."""
+    """A JSON number with no fraction as an int; None otherwise (booleans are not numbers).
+
+    Only integers a double holds exactly (|n| <= 2**53 - 1) count: 1e300 has no fraction,
+    but the platform could not store it as the integer it claims to be.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and abs(value) <= MAX_SAFE_INTEGER:
+        return value
     return None
 
 
@@ -189,10 +257,11 @@ def _known_timezone(name: str) -> bool:
     return True
 
 
-def _check_schedule(value: Any, problems: list[str]) -> None:
-    if value is None:
+def _check_schedule(body: Mapping[str, Any], problems: list[str]) -> None:
+    if "schedule" not in body:
         return
-    if not isinstance(value, Mapping):
+    value = body["schedule"]
+    if not isinstance(value, Mapping):  # null included: the docs type it as an object
         problems.append("schedule must be an object")
         return
     for key in ("isSchedulingEnabled", "isRecurrenceEnabled"):
@@ -203,27 +272,43 @@ def _check_schedule(value: Any, problems: list[str]) -> None:
 def _check_mode_fields(
     body: Mapping[str, Any], mode: Any, catalog: Catalog, problems: list[str], *, creating: bool
 ) -> None:
+    """The fields whose need depends on the dialing mode.
+
+    A field that is present must have its documented type even where the mode does not
+    need it: `null` is no string or integer, and a stored `"maxSkips": null` would come
+    back in answers that document an integer. Leaving a field out is how a client says
+    "not set".
+    """
     flow = body.get("experienceFlowName")
-    if flow is None and mode == "Agentless":
-        problems.append("experienceFlowName is required for an Agentless campaign")
-    elif flow is not None and (not isinstance(flow, str) or flow not in catalog.experience_flows):
-        problems.append(f"experience flow not found: {flow}")
-    detect = body.get("enableMachineDetect")
-    if detect is None and mode == "Agentless" and creating:
-        problems.append("enableMachineDetect is required for an Agentless campaign")
-    elif detect is not None and detect not in MACHINE_DETECT:
+    if "experienceFlowName" not in body:
+        if mode == "Agentless":
+            problems.append("experienceFlowName is required for an Agentless campaign")
+    elif not isinstance(flow, str) or flow not in catalog.experience_flows:
+        problems.append(f"experience flow not found: {_shown(flow)}")
+    if "enableMachineDetect" not in body:
+        if mode == "Agentless" and creating:
+            problems.append("enableMachineDetect is required for an Agentless campaign")
+    elif body["enableMachineDetect"] not in MACHINE_DETECT:
         problems.append("enableMachineDetect must be one of: no, detect, disconnect")
     queue = body.get("queue_name")
-    if queue is None and mode in ("Progressive", "Preview"):
-        problems.append(f"queue_name is required for a {mode} campaign")
-    elif queue is not None and (not isinstance(queue, str) or queue not in catalog.queues):
-        problems.append(f"queue not found: {queue}")
-    skips = body.get("maxSkips")
-    skips_number = as_integer(skips)
-    if skips is None and mode == "Preview":
-        problems.append("maxSkips is required for a Preview campaign")
-    elif skips is not None and (skips_number is None or skips_number < 0):
-        problems.append("maxSkips must be a number of 0 or more")
+    if "queue_name" not in body:
+        if mode in ("Progressive", "Preview"):
+            problems.append(f"queue_name is required for a {mode} campaign")
+    elif not isinstance(queue, str) or queue not in catalog.queues:
+        problems.append(f"queue not found: {_shown(queue)}")
+    if "maxSkips" not in body:
+        if mode == "Preview":
+            problems.append("maxSkips is required for a Preview campaign")
+    else:
+        skips = as_integer(body["maxSkips"])
+        if skips is None or skips < 0:
+            problems.append("maxSkips must be a number of 0 or more")
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: a string as it is, anything else as JSON (cut short)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -250,9 +335,13 @@ def parse_list_query(body: Any) -> ListQuery:
         problems.append("type is required and must be one of: voice, sms")
     limit = _count(body, "limit", 1, DEFAULT_LIMIT, problems)
     page = _count(body, "page", 1, 1, problems)
-    skip = _count(body, "skip", 0, (page - 1) * limit, problems)
-    sort_key, descending = _sort(body.get("sortBy"), problems)
-    filters = _filters(body.get("filters"), problems)
+    skip = _count(body, "skip", 0, 0, problems)
+    if "skip" not in body:
+        skip = (page - 1) * limit
+        if skip > MAX_SAFE_INTEGER:  # an answer's `skip` must be a number a client can read
+            problems.append("page and limit point past the largest skip (2^53 - 1)")
+    sort_key, descending = _sort(body, problems)
+    filters = _filters(body, problems)
     if problems:
         raise Refusal(400, *problems)
     return ListQuery(str(campaign_type), limit, skip, sort_key, descending, filters)
@@ -261,20 +350,22 @@ def parse_list_query(body: Any) -> ListQuery:
 def _count(
     body: Mapping[str, Any], key: str, minimum: int, default: int, problems: list[str]
 ) -> int:
-    if body.get(key) is None:
+    """A paging number. Only JSON numbers: the docs give no type, the samples and campsync
+    send numbers, and a string such as "10" (or "²", which str.isdigit() accepts and
+    int() cannot read) is taken for the client bug it most likely is. Leaving the key
+    out means the default; null is not a number."""
+    if key not in body:
         return default
-    raw = body[key]
-    value = as_integer(raw)
-    if value is None and isinstance(raw, str) and raw.strip().isdigit():
-        value = int(raw)
+    value = as_integer(body[key])
     if value is None or value < minimum:
         problems.append(f"{key} must be a whole number of {minimum} or more")
         return default
     return value
 
 
-def _sort(value: Any, problems: list[str]) -> tuple[str, bool]:
-    if value is None or value == {}:
+def _sort(body: Mapping[str, Any], problems: list[str]) -> tuple[str, bool]:
+    value = body.get("sortBy")
+    if "sortBy" not in body or value == {}:
         return "createdAt", True
     if isinstance(value, Mapping) and len(value) == 1:
         ((key, order),) = value.items()
@@ -284,21 +375,25 @@ def _sort(value: Any, problems: list[str]) -> tuple[str, bool]:
     return "createdAt", True
 
 
-def _filters(value: Any, problems: list[str]) -> dict[str, frozenset[str]]:
-    if value is None:
+def _filters(body: Mapping[str, Any], problems: list[str]) -> dict[str, frozenset[str]]:
+    if "filters" not in body:
         return {}
+    value = body["filters"]
     if not isinstance(value, Mapping):
         problems.append("filters must be an object")
         return {}
     result: dict[str, frozenset[str]] = {}
     for key in FILTER_KEYS:
-        wanted = value.get(key)
-        if wanted is None:
+        if key not in value:
             continue
+        wanted = value[key]
+        # priority is filtered by numbers (1..5) in the docs, by strings in the answers:
+        # both are taken. status and dialingMode are names: strings only.
+        kinds = (str, int) if key == "priority" else (str,)
         if not isinstance(wanted, list) or not all(
-            isinstance(item, str | int) and not isinstance(item, bool) for item in wanted
+            isinstance(item, kinds) and not isinstance(item, bool) for item in wanted
         ):
-            problems.append(f"filters.{key} must be a list")
+            problems.append(f"filters.{key} must be a list of {_FILTER_ITEMS[key]}")
             continue
         result[key] = frozenset(str(item) for item in wanted)
     return result

@@ -30,6 +30,7 @@ from campsync.emulator.rules import (
     as_integer,
     normalize_priority,
 )
+from campsync.emulator.safejson import MAX_SAFE_INTEGER
 from campsync.errors import ConfigError
 from campsync.fsutil import write_atomic
 
@@ -138,6 +139,11 @@ class Store:
     def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         with self._lock:
             return get_view(self._find(campaign_id))
+
+    def campaign_type(self, campaign_id: str) -> str:
+        """The type the campaign was created as ("voice" or "sms"); Refusal 404 if unknown."""
+        with self._lock:
+            return str(self._find(campaign_id).get("campaignType", "voice"))
 
     def create_campaign(self, body: Mapping[str, Any], campaign_type: str) -> dict[str, Any]:
         """A checked body (rules.check_campaign_body) as a new Preparing campaign."""
@@ -403,7 +409,9 @@ class Store:
         if campaign_type not in CAMPAIGN_TYPES:
             raise Refusal(400, f"{name}: campaignType must be one of: voice, sms")
         campaign_id = item.get("id") or item.get("_id") or f"cd-{uuid.uuid4()}"
-        return self._new_record(item, str(campaign_id), status, campaign_type)
+        if not isinstance(campaign_id, str):
+            raise Refusal(400, f"{name}: id must be a string")
+        return self._new_record(item, campaign_id, status, campaign_type)
 
     def _new_record(
         self, body: Mapping[str, Any], campaign_id: str, status: str, campaign_type: str
@@ -428,20 +436,26 @@ class Store:
         lists = item.get("contactLists") or []
         if not isinstance(lists, list):
             raise Refusal(400, f"{item['name']}: contactLists must be a list")
-        unknown += [f"contact list {n}" for n in lists if n not in catalog.contact_lists]
+        unknown += [f"contact list {n}" for n in lists if not _known(n, catalog.contact_lists)]
         dnc = item.get("dncLists")
         if dnc is not None and (
-            not isinstance(dnc, Mapping) or dnc.get("name") not in catalog.dnc_lists
+            not isinstance(dnc, Mapping) or not _known(dnc.get("name"), catalog.dnc_lists)
         ):
             unknown.append(f"DNC list {dnc.get('name') if isinstance(dnc, Mapping) else dnc}")
         flow = item.get("experienceFlowName")
-        if flow is not None and flow not in catalog.experience_flows:
+        if flow is not None and not _known(flow, catalog.experience_flows):
             unknown.append(f"experience flow {flow}")
         queue = item.get("queue_name")
-        if queue is not None and queue not in catalog.queues:
+        if queue is not None and not _known(queue, catalog.queues):
             unknown.append(f"queue {queue}")
         if unknown:
             raise Refusal(400, f"{item['name']}: not found: {', '.join(unknown)}")
+
+
+def _known(name: Any, names: Mapping[str, str]) -> bool:
+    """Whether `name` is a name of the catalog (a list or an object is not, and can't be
+    looked up: seeded campaigns are not validated otherwise)."""
+    return isinstance(name, str) and name in names
 
 
 def get_view(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -514,15 +528,23 @@ def load_seed_file(path: Path) -> list[Any]:
         data = data["campaigns"]
     if not isinstance(data, list):
         raise ConfigError(f"{path}: the seed file must hold a list of campaigns")
-    return _plain(data)  # type: ignore[no-any-return]
+    try:
+        return _plain(data)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def _plain(value: Any) -> Any:
-    """Timestamps and other YAML types as JSON builtins."""
+    """Timestamps and other YAML types as JSON builtins; ValueError for a number that
+    JSON answers could not carry (NaN, infinities, integers beyond 2^53 - 1)."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"the seed file holds {value}, which is not a JSON number")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError("the seed file holds an integer beyond 2^53 - 1")
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)

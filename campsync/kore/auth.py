@@ -105,7 +105,26 @@ class StaticToken:
 def token_source(credentials: Credentials) -> TokenSource:
     """KORE_JWT when given, else sign with KORE_CLIENT_ID and KORE_CLIENT_SECRET."""
     if credentials.jwt:
+        check_ready_token(credentials)
         return StaticToken(credentials.jwt)
     if credentials.client_id and credentials.client_secret:
         return JwtSigner(credentials.client_id, credentials.client_secret)
     raise ConfigError("no credentials: set KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT)")
+
+
+def check_ready_token(credentials: Credentials) -> None:
+    """Refuse, before any request, a ready token that carries `jti`: the platform rejects
+    the replay of such a token, so it would serve one request and then fail. Decoded
+    without verifying (campsync has no key for it); a token that does not decode is left
+    for the platform to judge. The message names the variables, never the token."""
+    try:
+        claims = jwt.decode(credentials.jwt or "", options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return
+    if isinstance(claims, dict) and "jti" in claims:
+        names = credentials.names
+        raise ConfigError(
+            f"{names.jwt} carries a jti claim, and the platform accepts such a token only once: "
+            f"give a ready token without jti, or set {names.client_id} and {names.client_secret} "
+            "(campsync then signs a fresh token per request)"
+        )

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campsync.errors import ApiError, CampsyncError, StalePlanError, WriteNotSent
-from campsync.sync.inventory import DEFAULT_TYPE, Lister, list_platform
+from campsync.errors import ApiError, CampsyncError, NotFoundError, StalePlanError, WriteNotSent
+from campsync.sync.diffing import compare
+from campsync.sync.inventory import DEFAULT_TYPE, Listed, Lister, list_platform
 from campsync.sync.plan import Change, Plan
 
 WRITE_ACTIONS = ("create", "update", "delete")
@@ -37,10 +38,13 @@ class ApplyResult:
     skipped: list[Change] = field(default_factory=list)  # blocked, or not started (stopped)
     interrupted: bool = False
     created_ids: dict[str, str] = field(default_factory=dict)  # file (or name) -> new id
+    # Writes that landed, but whose answer shows the next plan would not agree (a wrong
+    # experienceFlows entry): one line each, naming what to fix.
+    unsettled: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped and not self.interrupted
+        return not self.failed and not self.skipped and not self.interrupted and not self.unsettled
 
 
 # Called once per change as soon as its outcome is known: (change, None) when applied,
@@ -65,7 +69,10 @@ async def _send(client: Writer, change: Change) -> str | None:
             raise CampsyncError(f"campaign {change.name!r}: the plan has no body to send")
         await client.update_campaign(change.id, dict(change.body), change.campaign_type)
         return None
-    await client.delete_campaign(change.id, change.campaign_type)
+    # Already gone (a retry after a lost answer finds nothing to delete): the platform is as
+    # the plan wants it.
+    with contextlib.suppress(NotFoundError):
+        await client.delete_campaign(change.id, change.campaign_type)
     return None
 
 
@@ -151,34 +158,89 @@ async def _until_done_or(runs: asyncio.Future[Any], abandon: asyncio.Event) -> N
                 await future
 
 
-async def check_fresh(client: Lister, plan: Plan) -> None:
+class Memory(Protocol):
+    """What this target's local cache recalls (campsync.sync.cache.LocalCache): a campaign's
+    body as seen at one updatedAt (an update's answer included), and the campaign a file
+    matched or created last."""
+
+    def known_body(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None: ...
+
+    def last_match(self, file: str) -> str | None: ...
+
+
+async def check_fresh(
+    client: Lister,
+    plan: Plan,
+    *,
+    memory: Memory | None = None,
+    experience_flows: Mapping[str, str] | None = None,
+) -> None:
     """Refuse a saved plan when a campaign it touches changed on the platform since: an update
-    whose campaign's updatedAt (from the list, no full re-read) differs, or vanished, or a create
-    whose name now exists. Raises StalePlanError naming the campaign(s)."""
+    or delete whose campaign's updatedAt (from the list, no full re-read) differs, or vanished,
+    a delete whose campaign is now Active, or a create whose name now exists. Raises
+    StalePlanError naming the campaign(s).
+
+    A change the platform already holds is told apart, from what `memory` recalls (no request):
+    an update whose campaign, at its listed updatedAt, holds what the plan would send (as after
+    this very plan was applied), a create whose campaign was created from the plan's file, a
+    delete whose campaign is gone. When every such difference is one of these, the message says
+    the plan was already applied."""
     writes = writes_of(plan)
     if not writes:
         return
     types = {DEFAULT_TYPE, *(c.campaign_type for c in writes)}
     listed = await list_platform(client, types)
     by_id = {entry.id: entry for entry in listed}
-    names = {entry.name.casefold() for entry in listed}
+    by_name = {entry.name.casefold(): entry for entry in listed}
+    flows = experience_flows or {}
 
     stale: list[str] = []
+    done: list[str] = []
     for change in writes:
         if change.action == "create":
-            if change.name.casefold() in names:
+            entry = by_name.get(change.name.casefold())
+            if entry is None:
+                continue
+            last = memory.last_match(change.file) if memory is not None and change.file else None
+            if last == entry.id:
+                done.append(f"campaign {change.name!r} was created ({entry.id})")
+            else:
                 stale.append(f"campaign {change.name!r} was created")
             continue
         entry = by_id.get(change.id or "")
         if entry is None:
-            stale.append(f"campaign {change.name!r} ({change.id}) was deleted")
+            gone = f"campaign {change.name!r} ({change.id}) was deleted"
+            (done if change.action == "delete" else stale).append(gone)
         elif entry.updated_at != change.updated_at:
-            stale.append(f"campaign {change.name!r} ({change.id}) changed")
+            if _holds(change, entry, memory, flows):
+                done.append(f"campaign {change.name!r} ({change.id}) already holds its change")
+            else:
+                stale.append(f"campaign {change.name!r} ({change.id}) changed")
+        elif change.action == "delete" and entry.status == "Active":
+            stale.append(f"campaign {change.name!r} ({change.id}) became Active")
     if stale:
+        also = f" ({_join(done)}: already applied)" if done else ""
         raise StalePlanError(
-            f"the plan is out of date: {_join(stale)} on the platform after the plan was made; "
-            "nothing was applied, plan again"
+            f"the plan is out of date: {_join(stale)} on the platform after the plan was made"
+            f"{also}; nothing was applied, plan again"
         )
+    if done:
+        whole = len(done) == len(writes)
+        raise StalePlanError(
+            f"the plan was already applied{'' if whole else ' in part'}: {_join(done)}; "
+            f"nothing was sent{'' if whole else ', plan again'}"
+        )
+
+
+def _holds(change: Change, entry: Listed, memory: Memory | None, flows: Mapping[str, str]) -> bool:
+    """The campaign, as the cache recalls it at its listed updatedAt, holds the plan's body."""
+    body = memory.known_body(entry.id, entry.updated_at) if memory is not None else None
+    if change.action != "update" or change.body is None or body is None:
+        return False
+    found = compare(
+        change.body, body, entry.item, experience_flows=flows, listed_type=entry.campaign_type
+    )
+    return not found.diffs
 
 
 def _reason(exc: CampsyncError) -> str:

@@ -1,15 +1,21 @@
 """The local cache: what campsync saw last time, so that the next run does less.
 
-Three stores, each one JSON file under the cache folder (`settings.cache_dir`, default
+Four stores, each one JSON file under the cache folder (`settings.cache_dir`, default
 `.campsync/cache`), which holds a `.gitignore` of `*` so it never ends up in a repository:
 
 - `CampaignCache`: the platform's full get-one bodies, keyed by campaign id and `updatedAt`,
   one file per platform target (host + stream + account, hashed into the file name, and
   checked again inside the file: a cache for one account never serves another). A plan
-  fetches only the campaigns whose listed `updatedAt` it has no body for.
+  fetches only the campaigns whose listed `updatedAt` it has no body for. Bodies are kept
+  without their `status`: a status can change without moving `updatedAt` (Preparing ->
+  Ready), so it is never taken from the cache (the list gives it afresh every run).
 - `FileCache`: the validated data of campaign files that had no problem, keyed by the
   file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
   schema (so a newer campsync never trusts an older one's verdict).
+- `HistoryCache`: what no listing tells again, per target: the campaign each file matched
+  last time (so that a renamed file without an `id` can point at its old campaign), and,
+  when an update's answer contradicted the `experienceFlows` mapping, the flow the platform
+  set (so that plans after it can say which entry is wrong).
 - `SameCache`: the file/campaign pairs found equal (file text, campaign id and updatedAt,
   listed type and queue, flow mapping: `planner.pair_key`), under a fingerprint of the
   comparison code. A warm plan of unchanged campaigns neither reads their bodies (the
@@ -88,6 +94,12 @@ def _write_json(folder: Path, path: Path, document: Any) -> str | None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return f"cannot write the cache {path}: {reason}"
     return None
+
+
+def without_status(body: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of a campaign body without `status`: a status never comes from the
+    cache, since it changes without moving `updatedAt` (a new campaign: Preparing -> Ready)."""
+    return {key: value for key, value in body.items() if key != "status"}
 
 
 class JsonStore:
@@ -189,6 +201,7 @@ class CampaignCache(JsonStore):
                 and isinstance(item[0], str)
                 and isinstance(item[1], dict)
             ):
+                item[1].pop("status", None)  # written by an older campsync
                 self._entries[cid] = (item[0], item[1])
         return warning
 
@@ -215,8 +228,10 @@ class CampaignCache(JsonStore):
         return entry[1]
 
     def put(self, campaign_id: str, updated_at: str, data: dict[str, Any]) -> None:
+        """Keep a body for this updatedAt, without its status (a copy: the caller's body,
+        read in this run, keeps it)."""
         self._ensure_loaded()
-        self._entries[campaign_id] = (updated_at, data)
+        self._entries[campaign_id] = (updated_at, without_status(data))
         self._dirty = True
 
     def remember_answer(self, campaign_id: str, data: Any) -> None:
@@ -271,6 +286,81 @@ class CampaignCache(JsonStore):
             return found
 
         return fetch
+
+
+# ---------------------------------------------------------------------------
+# what earlier runs learnt
+
+
+class HistoryCache(JsonStore):
+    """What earlier runs against one target learnt that the platform does not tell again:
+    `files` (file -> the campaign id it matched or created last) and `flows` (campaign id ->
+    [updatedAt after campsync's write, the flow name sent, the flow id the platform set],
+    kept only while that id contradicts the experienceFlows mapping).
+
+    Implements planner.History."""
+
+    file_name = "history-{target}.json"
+    entries_key = "history"
+
+    def __init__(self, folder: Path, target: str) -> None:
+        super().__init__(folder, target)
+        self._files: dict[str, str] = {}
+        self._flows: dict[str, tuple[str, str, str]] = {}
+        self._dirty = False
+
+    def load(self) -> str | None:
+        stored, warning = self._read_entries()
+        files, flows = stored.get("files"), stored.get("flows")
+        if isinstance(files, dict):
+            self._files = {k: v for k, v in files.items() if isinstance(v, str)}
+        if isinstance(flows, dict):
+            self._flows = {
+                k: (v[0], v[1], v[2])
+                for k, v in flows.items()
+                if isinstance(v, list) and len(v) == 3 and all(isinstance(i, str) for i in v)
+            }
+        return warning
+
+    def save(self) -> str | None:
+        if not self._dirty:
+            return None
+        flows = {cid: list(record) for cid, record in self._flows.items()}
+        warning = self._write_entries({"files": self._files, "flows": flows})
+        self._dirty = warning is not None
+        return warning
+
+    def last_match(self, file: str) -> str | None:
+        return self._files.get(file)
+
+    def remember_match(self, file: str, campaign_id: str) -> None:
+        if self._files.get(file) != campaign_id:
+            self._files[file] = campaign_id
+            self._dirty = True
+
+    def flow_written(self, campaign_id: str, updated_at: str | None) -> tuple[str, str] | None:
+        """(flow name sent, flow id set) of campsync's last write of the campaign, when that
+        contradicted the mapping and the campaign has not changed since."""
+        record = self._flows.get(campaign_id)
+        if record is None or updated_at is None or record[0] != updated_at:
+            return None
+        return record[1], record[2]
+
+    def remember_flow(self, campaign_id: str, updated_at: str, name: str, flow_id: str) -> None:
+        self._flows[campaign_id] = (updated_at, name, flow_id)
+        self._dirty = True
+
+    def forget_flow(self, campaign_id: str) -> None:
+        if self._flows.pop(campaign_id, None) is not None:
+            self._dirty = True
+
+    def retain(self, listed: Sequence[_Entry]) -> None:
+        """Forget campaigns no longer listed, and flow records of campaigns changed since."""
+        stamps = {entry.id: entry.updated_at for entry in listed}
+        files = {f: cid for f, cid in self._files.items() if cid in stamps}
+        flows = {cid: r for cid, r in self._flows.items() if stamps.get(cid) == r[0]}
+        if len(files) != len(self._files) or len(flows) != len(self._flows):
+            self._files, self._flows, self._dirty = files, flows, True
 
 
 # ---------------------------------------------------------------------------
@@ -443,30 +533,45 @@ def _position(value: Any) -> tuple[int, int] | None:
 
 
 class LocalCache:
-    """The three stores of one run against one target. Problems are never errors: they
-    collect in `warnings` (one line each) for the caller to show."""
+    """The four stores of one run against one target. Problems are never errors: they
+    collect in `warnings` (one line each) for the caller to show.
+
+    Implements applier.Memory."""
 
     def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
-        """Load the stores (unless `refresh`; the files store only when `files`; platform
-        bodies only when first needed)."""
+        """Load the stores (on `refresh` only the history, which copies nothing of the
+        platform: each use of it is checked against the list; the files store only when
+        `files`; platform bodies only when first needed)."""
         folder = settings.cache_dir
         target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
         self.files = FileCache(folder)
         self.campaigns = CampaignCache(folder, target)
         self.same = SameCache(folder, target)
+        self.history = HistoryCache(folder, target)
         self.refresh = refresh
         self.save_files = files
         self.warnings: list[str] = []
+        stores: tuple[JsonStore, ...] = (self.same, self.history)
         if refresh:
             self.campaigns.mark_fresh()
-            return
-        for store in (self.files, self.same) if files else (self.same,):
+            stores = (self.history,)
+        elif files:
+            stores = (self.files, *stores)
+        for store in stores:
             warning = store.load()
             if warning:
                 self.warnings.append(warning)
 
     def forget_unlisted(self, listed: Sequence[_Entry]) -> None:
         self.campaigns.retain(entry.id for entry in listed)
+        self.history.retain(listed)
+
+    def known_body(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
+        """The body seen for exactly this updatedAt (an update's answer included), or None."""
+        return self.campaigns.get(campaign_id, updated_at)
+
+    def last_match(self, file: str) -> str | None:
+        return self.history.last_match(file)
 
     def fetcher(self, inner: Fetch) -> Fetch:
         """`inner` behind the platform-body store (bypassed, then rewritten, on refresh)."""
@@ -474,7 +579,7 @@ class LocalCache:
 
     def save(self) -> None:
         """Write what changed; problems join `warnings`."""
-        stores: tuple[JsonStore, ...] = (self.campaigns, self.same)
+        stores = (self.campaigns, self.same, self.history)
         for store in (self.files, *stores) if self.save_files else stores:
             warning = store.save()
             if warning:

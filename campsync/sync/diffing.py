@@ -173,12 +173,7 @@ def _platform_flow_name(
     cannot be compared (the file's flow name is not in the mapping)."""
     if isinstance(live.get("experienceFlowName"), str):
         return live["experienceFlowName"]  # a platform that answers with the name
-    if not isinstance(flow, str):
-        return _MISSING
-    flow_id = experience_flows.get(flow)
-    if flow_id is None:
-        folded = flow.casefold()
-        flow_id = next((v for k, v in experience_flows.items() if k.casefold() == folded), None)
+    flow_id = mapped_flow_id(flow, experience_flows)
     if flow_id is None:
         return _MISSING
     live_id = live.get("experienceFlow")
@@ -190,6 +185,39 @@ def _platform_flow_name(
         return None
     names = sorted(name for name, value in experience_flows.items() if value == live_id)
     return names[0] if names else live_id
+
+
+def mapped_flow_id(flow: Any, experience_flows: Mapping[str, str]) -> str | None:
+    """The id the experienceFlows mapping gives a flow name (exact name first, then
+    case-insensitively), or None."""
+    if not isinstance(flow, str):
+        return None
+    flow_id = experience_flows.get(flow)
+    if flow_id is None:
+        folded = flow.casefold()
+        flow_id = next((v for k, v in experience_flows.items() if k.casefold() == folded), None)
+    return flow_id
+
+
+def flow_id_of(body: Any) -> str | None:
+    """The flow id a platform body (get-one, or a write's answer) holds, or None."""
+    flow = body.get("experienceFlow") if isinstance(body, Mapping) else None
+    if isinstance(flow, Mapping):
+        flow = flow.get("id", flow.get("_id"))
+    return flow if isinstance(flow, str) else None
+
+
+def wrong_flow_entry(name: Any, set_id: str, experience_flows: Mapping[str, str]) -> str | None:
+    """When the platform set `set_id` for the flow name `name` (a write's answer tells) but
+    the mapping gives that name another id, a one-line warning naming the entry to fix: with
+    it wrong, the flow shows as a change again after every apply. None otherwise."""
+    mapped = mapped_flow_id(name, experience_flows)
+    if mapped is None or mapped == set_id:
+        return None
+    return (
+        f"campsync.yaml experienceFlows: {_label(name)} maps to {mapped}, but the platform set "
+        f"{set_id} for that name; fix the entry"
+    )
 
 
 def _file_form(desired: Mapping[str, Any]) -> dict[str, Any]:

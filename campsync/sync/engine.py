@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +33,16 @@ from campsync.sync.applier import (
     check_fresh,
     writes_of,
 )
-from campsync.sync.cache import CampaignCache, LocalCache
+from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache
+from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget
 from campsync.sync.planner import make_plan
 from campsync.sync.pull.puller import PullPlan, prepare_pull
+from campsync.sync.safety import raise_if_unsafe, unsafe_warnings
+from campsync.sync.scope import Scope
+from campsync.sync.signing import PlanSigning
 
 
 def fewer_gc_pauses() -> None:
@@ -90,7 +94,11 @@ class Applied:
 
 
 class Sync:
-    """One run against the target of `settings`, with its local cache."""
+    """One run against the target of `settings`, with its local cache.
+
+    Guard rails: only what is in `scope` is planned; `prune` (None: settings.prune) turns the
+    unmanaged campaigns in scope into deletes; an apply that crosses a safety threshold
+    (settings.safety) writes nothing and raises UnsafePlan unless `force`."""
 
     def __init__(
         self,
@@ -100,15 +108,35 @@ class Sync:
         progress: Progress | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
+        scope: Scope | None = None,
+        prune: bool | None = None,
+        force: bool = False,
     ) -> None:
         self.settings = settings
         self.progress = progress
         self.connect = connect
         self.cache = LocalCache(settings, refresh=refresh, files=read_files)
+        self.scope = scope or Scope()
+        self.prune = settings.prune if prune is None else prune
+        self.force = force
 
     @property
     def target(self) -> PlanTarget:
         return PlanTarget.from_settings(self.settings)
+
+    @property
+    def signing(self) -> PlanSigning:
+        """How saved plans are signed and checked (keyed from the client secret)."""
+        return PlanSigning.from_settings(self.settings)
+
+    def unsafe(self, plan: Plan) -> list[str]:
+        """One warning per safety threshold the plan crosses (what `plan` tells)."""
+        return unsafe_warnings(plan, self.settings.safety)
+
+    def check_safe(self, plan: Plan) -> None:
+        """UnsafePlan when the plan crosses a safety threshold, unless forced."""
+        if not self.force:
+            raise_if_unsafe(plan, self.settings.safety)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -132,19 +160,32 @@ class Sync:
             fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
+            history=self.cache.history,
+            scope=self.scope,
+            prune=self.prune,
         )
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
-        """The plan's writes; each update's answer is kept in the cache."""
+        """The plan's writes; each update's answer is kept in the cache (and checked against
+        the flow mapping), each create's id in the history (its file's campaign now)."""
         client.stop_new_writes_on(hooks.stop)
-        return await apply_plan(
-            RememberingWriter(client, self.cache.campaigns),
+        writer = RememberingWriter(
+            client, self.cache.campaigns, self.cache.history, self.settings.experience_flows
+        )
+        result = await apply_plan(
+            writer,
             plan,
             stop=hooks.stop,
             abandon=hooks.abandon,
             parallelism=self.settings.parallelism,
             on_result=self._counting(hooks.on_result, len(writes_of(plan))),
         )
+        result.unsettled.extend(writer.wrong_flows)
+        for change in result.applied:
+            created = result.created_ids.get(change.file or "")
+            if change.action == "create" and change.file and created:
+                self.cache.history.remember_match(change.file, created)
+        return result
 
     def _steps(self, what: Phase) -> ProgressFn | None:
         """The steps of one phase, for the parts that count (done, total)."""
@@ -191,30 +232,36 @@ class Sync:
             return await self.make_plan(client, files)
 
     async def apply(self, files: Sequence[CampaignFile], hooks: Hooks) -> Applied:
-        """Plan afresh, show it (`hooks.on_plan`), and apply it once approved."""
+        """Plan afresh, show it (`hooks.on_plan`), check it against the safety thresholds,
+        and apply it once approved."""
         async with self._connect() as client:
             plan = await self.make_plan(client, files)
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
             if not writes_of(plan):
                 return Applied(plan)
+            self.check_safe(plan)
             if hooks.approve is not None and not hooks.approve(plan):
                 return Applied(plan, declined=True)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     async def apply_saved(self, plan: Plan, target: PlanTarget, hooks: Hooks) -> Applied:
-        """Apply exactly a saved plan, or nothing: refused when it was made for another target
-        or when a campaign it touches changed on the platform since (no write is sent)."""
+        """Apply exactly a saved plan, or nothing: refused when it was made for another target,
+        when it crosses a safety threshold (from its own counts, before any request), or when a
+        campaign it touches changed on the platform since (no write is sent)."""
         differences = target.differences(self.target)
         if differences:
             raise PlanFileError(
                 f"the plan was made for another platform target: {'; '.join(differences)}; "
                 "nothing was applied"
             )
+        self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
         async with self._connect() as client:
-            await check_fresh(client, plan)
+            await check_fresh(
+                client, plan, memory=self.cache, experience_flows=self.settings.experience_flows
+            )
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
@@ -229,18 +276,46 @@ class Sync:
 
 class RememberingWriter:
     """The client's writes, each update's answer kept in the cache (it is the campaign as
-    now stored, under its new updatedAt), so that the plan after an apply is free."""
+    now stored, under its new updatedAt), so that the plan after an apply is free.
 
-    def __init__(self, client: Writer, cache: CampaignCache) -> None:
+    The answer also tells which flow id the platform set for the `experienceFlowName` sent:
+    when the experienceFlows mapping gives that name another id, the comparison can never
+    agree (the same change would show after every apply). That collects in `wrong_flows`,
+    one line each naming the entry to fix, and is kept in the history for later plans."""
+
+    def __init__(
+        self,
+        client: Writer,
+        cache: CampaignCache,
+        history: HistoryCache | None = None,
+        experience_flows: Mapping[str, str] | None = None,
+    ) -> None:
         self._client = client
         self._cache = cache
+        self._history = history
+        self._flows = experience_flows or {}
+        self.wrong_flows: list[str] = []
 
     async def update_campaign(
         self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
     ) -> dict[str, Any]:
         data = await self._client.update_campaign(campaign_id, body, campaign_type)
         self._cache.remember_answer(campaign_id, data)
+        self._check_flow(campaign_id, body, data)
         return data
+
+    def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
+        name = body.get("experienceFlowName")
+        set_id = flow_id_of(answer)
+        warning = wrong_flow_entry(name, set_id, self._flows) if set_id else None
+        stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
+        if self._history is not None:
+            if warning is not None and isinstance(stamp, str) and isinstance(name, str):
+                self._history.remember_flow(campaign_id, stamp, name, str(set_id))
+            else:
+                self._history.forget_flow(campaign_id)
+        if warning is not None:
+            self.wrong_flows.append(f"campaign {body.get('name')!r}: {warning}")
 
     async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
         return await self._client.create_campaign(body, campaign_type)

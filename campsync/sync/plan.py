@@ -80,12 +80,15 @@ class Change:
 @dataclass
 class Plan:
     """Changes in a stable order, the count of campaigns that need nothing, the
-    names of platform campaigns no file describes (never touched), and warnings."""
+    names of platform campaigns no file describes (never touched), and warnings.
+    `existing`: the campaigns in scope on the platform when planned (what the safety
+    thresholds measure against; not in the plan JSON)."""
 
     changes: list[Change]
     unchanged: int = 0
     unmanaged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    existing: int = 0
 
     def __post_init__(self) -> None:
         self.changes = sorted(self.changes, key=lambda change: change.sort_key)

@@ -4,11 +4,13 @@ The file is the contract's plan JSON plus a `campsync` section with what apply
 needs to do exactly what was reviewed: the target (host, stream, account), when the
 plan was made, the names of unmanaged campaigns, and per change (same order as
 `changes`) the request body to send, the campaign type and the platform's
-`updatedAt` as read. A `checksum` (`sha256:` + hex) over the canonical JSON of all
-the rest lets `load_plan` refuse a file altered after it was made.
+`updatedAt` as read, and how many campaigns in scope existed on the platform (for the
+safety thresholds at apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all
+the rest lets `load_plan` refuse a file altered after it was made; a `signature`
+(sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
 
 It holds no secret, and must not: nothing from Settings other than the three
-target fields is written (no credentials, no token, no settings object).
+target fields is written (no credentials, no token, no settings object, no key).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from campsync.errors import PlanFileError
 from campsync.fsutil import write_atomic
 from campsync.settings import Settings
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
+from campsync.sync.signing import PlanSigning
 from campsync.text import escape
 
 CHECKSUM_PREFIX = "sha256:"
+SEALS = ("checksum", "signature")  # computed over the rest of the document
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,21 @@ class PlanTarget:
         return found
 
 
-def save_plan(path: Path, plan: Plan, target: PlanTarget, *, now: datetime | None = None) -> None:
-    """Write the plan to `path` atomically, owner-only (0600)."""
+def save_plan(
+    path: Path,
+    plan: Plan,
+    target: PlanTarget,
+    *,
+    signing: PlanSigning | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Write the plan to `path` atomically, owner-only (0600); signed when `signing` has a
+    key."""
     document = plan.to_json()
     document["campsync"] = {
         "target": target.to_json(),
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
         "changes": [
             {
@@ -74,21 +87,32 @@ def save_plan(path: Path, plan: Plan, target: PlanTarget, *, now: datetime | Non
             for change in plan.changes
         ],
     }
+    signature = (signing or PlanSigning()).sign(canonical(document))
+    if signature is not None:
+        document["signature"] = signature
     document["checksum"] = checksum(document)
     # ASCII only: names with any character (even a lone surrogate) are written safely.
     write_atomic(Path(path), json.dumps(document, indent=2, ensure_ascii=True) + "\n", private=True)
 
 
+def canonical(document: dict[str, Any]) -> bytes:
+    """What the checksum and the signature cover: the canonical JSON of `document` without
+    either of them."""
+    rest = {key: value for key, value in document.items() if key not in SEALS}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return text.encode("ascii")
+
+
 def checksum(document: dict[str, Any]) -> str:
-    """`sha256:<hex>` over the canonical JSON of `document` without its checksum."""
-    rest = {key: value for key, value in document.items() if key != "checksum"}
-    canonical = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return CHECKSUM_PREFIX + hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    """`sha256:<hex>` over the canonical JSON of `document` (without checksum, signature)."""
+    return CHECKSUM_PREFIX + hashlib.sha256(canonical(document)).hexdigest()
 
 
-def load_plan(path: Path) -> tuple[Plan, PlanTarget]:
+def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, PlanTarget]:
     """Read a saved plan; raise PlanFileError (one line) if it is unreadable, not a
-    campsync plan, of another format version, or altered after it was made."""
+    campsync plan, of another format version, or altered after it was made, and
+    PlanSignatureError if its signature does not pass `signing` (no key: only an
+    unsigned plan passes)."""
     where = f"plan file {escape(str(path))}"
     document = _read_json(Path(path), where)
     if not isinstance(document, dict):
@@ -106,6 +130,7 @@ def load_plan(path: Path) -> tuple[Plan, PlanTarget]:
         raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
     if checksum(document) != document["checksum"]:
         raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
+    (signing or PlanSigning()).check(document.get("signature"), canonical(document), where)
     try:
         return _parse(document)
     except _Malformed as problem:
@@ -168,6 +193,9 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
         account_id=_field(target_data, "account_id", str, "campsync.target."),
     )
     _field(extra, "created_at", str, "campsync.")
+    existing = _field(extra, "existing", int, "campsync.")
+    if existing < 0:
+        raise _Malformed("campsync.existing: a count (0 or more) expected")
     unmanaged = _field(extra, "unmanaged", list, "campsync.")
     extras = _field(extra, "changes", list, "campsync.")
     if len(extras) != len(changes):
@@ -183,6 +211,7 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
         unchanged=_field(summary, "unchanged", int, "summary."),
         unmanaged=list(unmanaged),
         warnings=list(warnings),
+        existing=existing,
     )
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:

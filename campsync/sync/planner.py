@@ -13,7 +13,7 @@ from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
 from campsync.errors import BadResponseError, CampsyncError
 from campsync.settings import Settings
-from campsync.sync.diffing import compare, creation_diff
+from campsync.sync.diffing import compare, creation_diff, wrong_flow_entry
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     FetchFull,
@@ -25,6 +25,8 @@ from campsync.sync.inventory import (
     list_platform,
 )
 from campsync.sync.plan import Change, FieldDiff, Plan
+from campsync.sync.prune import prune_unmanaged
+from campsync.sync.scope import Scope
 
 REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
 REASON_PREPARING = "the campaign is still being prepared; plan again in a few seconds"
@@ -41,6 +43,18 @@ class SameMemo(Protocol):
     def recall(self, key: str) -> tuple[str, ...] | None: ...
 
     def remember(self, key: str, warnings: tuple[str, ...]) -> None: ...
+
+
+class History(Protocol):
+    """What earlier runs against this target learnt (see campsync.sync.cache.HistoryCache):
+    the campaign each file matched last, and the flow the platform set when campsync last
+    wrote a campaign, where that contradicted the experienceFlows mapping."""
+
+    def last_match(self, file: str) -> str | None: ...
+
+    def remember_match(self, file: str, campaign_id: str) -> None: ...
+
+    def flow_written(self, campaign_id: str, updated_at: str | None) -> tuple[str, str] | None: ...
 
 
 def pair_key(cf: CampaignFile, entry: Listed, flows_key: str) -> str | None:
@@ -127,6 +141,20 @@ def match_files(files: Sequence[CampaignFile], listed: Sequence[Listed]) -> Matc
     return Matching(matched, unknown_id, to_create, unmanaged)
 
 
+def narrow(matching: Matching, scope: Scope) -> Matching:
+    """What is in scope, from a matching of every file (so that a platform campaign an
+    out-of-scope file describes is out of scope too: neither planned, nor unmanaged, nor
+    deleted). A campaign no file describes is in scope by its name."""
+    if scope.everything:
+        return matching
+    return Matching(
+        matched=[(cf, e) for cf, e in matching.matched if scope.includes_file(cf, e.name)],
+        unknown_id=[cf for cf in matching.unknown_id if scope.includes_file(cf)],
+        to_create=[cf for cf in matching.to_create if scope.includes_file(cf)],
+        unmanaged=[e for e in matching.unmanaged if scope.includes_name(e.name)],
+    )
+
+
 def _blocked_reason(status: str | None) -> str | None:
     if status == "Active":
         return REASON_ACTIVE
@@ -169,22 +197,40 @@ async def make_plan(
     progress: ProgressFn | None = None,
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
     same: SameMemo | None = None,
+    history: History | None = None,
+    scope: Scope | None = None,
+    prune: bool = False,
 ) -> Plan:
     """Compare the files with the platform: read (the list, then the full bodies of the
     pairs not known to be equal), then decide (pure). Reads only; raises the client's typed
     errors. `on_listed` sees every listed campaign (a cache prunes the ones no longer there).
     With `same`, a pair found equal before (same file text, same updatedAt, ...) is
-    unchanged without reading or comparing the campaign again."""
+    unchanged without reading or comparing the campaign again. With `history`, a file that
+    matched another campaign last time, or a wrong flow mapping seen at the last write, is
+    told in the plan's warnings. Only what is in `scope` is planned; with `prune`, the
+    unmanaged campaigns in scope are deleted (settings.keep aside)."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
     if on_listed is not None:
         on_listed(listed)
-    matching = match_files(files, listed)
+    scope = scope or Scope()
+    matching = narrow(match_files(files, listed), scope)
     pending = recall_known(matching.matched, flows_key(settings.experience_flows), same)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
     wanted = [entry for _, entry, _ in pending.compare]
     full = await fetch(wanted) if wanted else {}
-    return decide(matching, pending, full, settings.experience_flows, same)
+    plan = decide(
+        matching,
+        pending,
+        full,
+        settings.experience_flows,
+        same,
+        history,
+        keep=settings.keep,
+        prune=prune,
+    )
+    plan.warnings.extend(scope.unmatched(files, [entry.name for entry in listed]))
+    return plan
 
 
 def decide(
@@ -193,11 +239,22 @@ def decide(
     full: Mapping[str, dict[str, Any]],
     experience_flows: Mapping[str, str],
     same: SameMemo | None = None,
+    history: History | None = None,
+    *,
+    prune: bool = False,
+    keep: Sequence[str] = (),
 ) -> Plan:
-    """The plan, from what was read: no I/O. Pairs found equal are told to `same`."""
+    """The plan, from what was read: no I/O. Pairs found equal are told to `same`, the
+    matches of this run to `history`. With `prune`, unmanaged campaigns become deletes (see
+    sync.prune)."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
     changes.extend(_create(cf) for cf in matching.to_create)
     warnings = list(pending.warnings)
+    if history is not None:
+        warnings.extend(_renamed(matching, history))
+        warnings.extend(_wrong_flows(matching, history, experience_flows))
+        for cf, entry in matching.matched:
+            history.remember_match(cf.file, entry.id)
     unchanged = pending.unchanged
     for cf, entry, key in pending.compare:
         live = full.get(entry.id)
@@ -217,13 +274,49 @@ def decide(
                 same.remember(key, comparison.warnings)
             continue
         changes.append(_update(cf, entry, live, comparison.diffs))
+    unmanaged = list(matching.unmanaged)
+    if prune:
+        deletes, unmanaged = prune_unmanaged(unmanaged, keep)
+        changes.extend(deletes)
     # Plan keeps its own stable order (changes and unmanaged names).
     return Plan(
         changes=changes,
         unchanged=unchanged,
-        unmanaged=[entry.name for entry in matching.unmanaged],
+        unmanaged=[entry.name for entry in unmanaged],
         warnings=warnings,
+        existing=len(matching.matched) + len(matching.unmanaged),
     )
+
+
+def _renamed(matching: Matching, history: History) -> list[str]:
+    """A file to create that matched a campaign last time which no file describes now: its
+    name was changed, most likely to rename that campaign, which needs the id."""
+    unmanaged = {entry.id: entry for entry in matching.unmanaged}
+    hints = []
+    for cf in matching.to_create:
+        entry = unmanaged.get(history.last_match(cf.file) or "")
+        if entry is not None:
+            hints.append(
+                f"{cf.file} was {entry.name!r} ({entry.id}) last time; to rename that campaign "
+                f"instead of creating a new one, add 'id: {entry.id}' to the file"
+            )
+    return hints
+
+
+def _wrong_flows(
+    matching: Matching, history: History, experience_flows: Mapping[str, str]
+) -> list[str]:
+    """Campaigns unchanged since campsync's last write, whose answer then showed a flow id
+    that the mapping does not give the name sent (and still does not)."""
+    found = []
+    for _, entry in matching.matched:
+        written = history.flow_written(entry.id, entry.updated_at)
+        if written is None:
+            continue
+        warning = wrong_flow_entry(*written, experience_flows)
+        if warning is not None:
+            found.append(f"campaign {entry.name!r}: {warning} (seen at campsync's last write)")
+    return found
 
 
 def _unknown_id(cf: CampaignFile) -> Change:
@@ -252,9 +345,11 @@ def _create(cf: CampaignFile) -> Change:
 def _update(
     cf: CampaignFile, entry: Listed, live: Mapping[str, Any], diffs: tuple[FieldDiff, ...]
 ) -> Change:
-    # The full read is fresher than the list: prefer its status.
-    status = live.get("status")
-    reason = _blocked_reason(status if isinstance(status, str) else entry.status)
+    # The list is read afresh by every plan, while the full body may come from the cache
+    # (which keeps no status, see sync.cache): the list's status wins. Only a body read in
+    # this run can carry one, for a platform whose list gives none.
+    status = entry.status if entry.status is not None else live.get("status")
+    reason = _blocked_reason(status if isinstance(status, str) else None)
     updated_at = entry.updated_at
     if updated_at is None and isinstance(live.get("updatedAt"), str):
         updated_at = live["updatedAt"]

@@ -23,6 +23,9 @@ STRING_LIMIT = 80
 VALUE_LIMIT = 160
 REASON_LIMIT = 300
 
+# The headline of a plan whose every change is blocked (text and Markdown).
+ALL_BLOCKED = "can't make these changes: every one is blocked"
+
 SYMBOLS = {"create": "+", "update": "~", "blocked": "!", "delete": "-"}
 _COLORS = {"create": "\x1b[32m", "update": "\x1b[33m", "blocked": "\x1b[31m", "delete": "\x1b[31m"}
 _BOLD = "\x1b[1m"
@@ -104,6 +107,11 @@ def summary_line(plan: Plan) -> str:
     return line + "."
 
 
+def all_blocked(plan: Plan) -> bool:
+    """Changes, none of which apply can make."""
+    return bool(plan.changes) and all(change.action == "blocked" for change in plan.changes)
+
+
 def no_changes_line(plan: Plan) -> str:
     return f"No changes. The platform matches the files ({plural(plan.unchanged, 'campaign')})."
 
@@ -122,14 +130,6 @@ def _sides(diff: FieldDiff) -> tuple[str, str]:
     return render_value(diff.before), render_value(diff.after)
 
 
-def _diff_kind(diff: FieldDiff) -> str:
-    if diff.before is None:
-        return "+"
-    if diff.after is None:
-        return "-"
-    return "~"
-
-
 # --- text ----------------------------------------------------------------------------
 
 
@@ -141,13 +141,16 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
         return f"{_COLORS[action]}{text}{_RESET}" if color else text
 
     if plan.changes:
-        out.write("campsync will make these changes:\n\n")
+        if all_blocked(plan):
+            out.write(f"campsync {ALL_BLOCKED}.\n\n")
+        else:
+            out.write("campsync will make these changes:\n\n")
         for change in plan.changes:
             out.write(paint(change.action, _headline(change)) + "\n")
             if change.action == "blocked":
                 out.write(f"    reason: {show_text(change.reason)}\n")
             for diff in change.diff:
-                out.write("    " + _text_diff(change, diff) + "\n")
+                out.write("    " + _text_diff(diff) + "\n")
         out.write("\n")
         line = summary_line(plan)
         out.write((f"{_BOLD}{line}{_RESET}" if color else line) + "\n")
@@ -170,12 +173,13 @@ def _headline(change: Change) -> str:
     return line
 
 
-def _text_diff(change: Change, diff: FieldDiff) -> str:
+def _text_diff(diff: FieldDiff) -> str:
     path = show_text(diff.path)
     before, after = _sides(diff)
-    if change.action == "create" and diff.before is None:
+    if diff.before is None:  # a value added (every value of a create): nothing to go from
         return f"+ {path}: {after}"
-    return f"{_diff_kind(diff)} {path}: {before} -> {after}"
+    kind = "-" if diff.after is None else "~"
+    return f"{kind} {path}: {before} -> {after}"
 
 
 def _write_warnings(warnings: Iterable[str], out: TextIO) -> None:
@@ -251,8 +255,11 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
     if not plan.changes:
         head = f"### campsync plan: no changes\n\n{no_changes_line(plan)}\n"
     else:
+        heading = summary_line(plan).removeprefix("Plan: ")
+        if all_blocked(plan):
+            heading = f"{ALL_BLOCKED} ({heading.removesuffix('.')})"
         head = (
-            f"### campsync plan: {summary_line(plan).removeprefix('Plan: ')}\n\n"
+            f"### campsync plan: {heading}\n\n"
             "| | Action | Campaign | ID | File | Details |\n"
             "|---|---|---|---|---|---|\n"
         )
@@ -261,6 +268,8 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
         details = (
             f"blocked: {md(change.reason)}"
             if change.action == "blocked"
+            else _no_file(1)
+            if change.action == "delete"
             else plural(len(change.diff), "field")
             if change.diff
             else ""
@@ -284,8 +293,8 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
     tail: list[tuple[str, str]] = []
     if plan.unmanaged:
         count = len(plan.unmanaged)
-        heading = f"\n{plural(count, 'unmanaged campaign')} not touched ({_no_file(count)}):\n\n"
-        tail.append(("heading", heading))
+        title = f"\n{plural(count, 'unmanaged campaign')} not touched ({_no_file(count)}):\n\n"
+        tail.append(("heading", title))
         tail.extend(("unmanaged", f"- {md(name, NAME_LIMIT)}\n") for name in plan.unmanaged)
     if plan.warnings:
         tail.append(("heading", "\n**Warnings**\n\n"))

@@ -1,0 +1,83 @@
+"""Safety thresholds (campsync.yaml `safety:`), octoDNS's `Plan.raise_if_unsafe` for
+campaigns. Pure: the plan's counts in, reasons out.
+
+Counted: `update` changes against `maxUpdatePercent`, `delete` changes against
+`maxDeletePercent`, both as a share of the campaigns in scope that exist on the platform
+(`Plan.existing`), once there are at least `minExisting` of them. Creates change nothing
+that exists; blocked changes are not written. Besides the percentages, a plan that deletes
+campaigns while no campaign file is in scope (an empty or mistyped folder, or patterns
+that leave no file) is unsafe at any size: below `minExisting` it would delete them all.
+"""
+
+from __future__ import annotations
+
+from campsync.errors import UnsafePlan
+from campsync.settings import Safety
+from campsync.sync.plan import Plan
+from campsync.text import plural
+
+REFUSAL_FIX = (
+    "nothing was applied; check the plan, then apply with --force "
+    "or raise the threshold (safety: in campsync.yaml)"
+)
+EMPTY_FIX = (
+    "nothing was applied; check PATH, --only and --exclude, then apply with --force if "
+    "that is meant"
+)
+
+
+def files_in_scope(plan: Plan) -> int:
+    """Campaign files the plan covers: each is a create, an update, a blocked change or
+    unchanged (a delete has no file)."""
+    return sum(1 for change in plan.changes if change.file is not None) + plan.unchanged
+
+
+def check_safe(plan: Plan, safety: Safety) -> list[str]:
+    """One sentence per crossed threshold; empty when the plan is within them."""
+    counts = plan.summary
+    existing = plan.existing
+    reasons: list[str] = []
+    if existing > 0 and existing >= safety.min_existing:
+        for key, verb, limit, setting in (
+            ("update", "updates", safety.max_update_percent, "maxUpdatePercent"),
+            ("delete", "deletes", safety.max_delete_percent, "maxDeletePercent"),
+        ):
+            count = counts[key]
+            if count * 100 > limit * existing:
+                share = count * 100 / existing
+                reasons.append(
+                    f"the plan {verb} {count} of {plural(existing, 'campaign')} "
+                    f"({_percent(share, limit)}%), more than safety.{setting} "
+                    f"({_percent(limit)}%)"
+                )
+    deletes = counts["delete"]
+    if deletes and not files_in_scope(plan):
+        reasons.append(
+            f"the plan deletes {plural(deletes, 'campaign')} and no campaign file is in scope "
+            "(an empty or mistyped folder, or --only/--exclude leaving out every file?)"
+        )
+    return reasons
+
+
+def raise_if_unsafe(plan: Plan, safety: Safety) -> None:
+    """UnsafePlan (one line: every crossed threshold and the fix) unless within them."""
+    reasons = check_safe(plan, safety)
+    if reasons:
+        empty = not files_in_scope(plan) and plan.summary["delete"] > 0
+        raise UnsafePlan(reasons, EMPTY_FIX if empty and len(reasons) == 1 else REFUSAL_FIX)
+
+
+def unsafe_warnings(plan: Plan, safety: Safety) -> list[str]:
+    """What `plan` says on stderr: one line per crossed threshold."""
+    reasons = check_safe(plan, safety)
+    return [f"{reason}: apply will refuse it without --force" for reason in reasons]
+
+
+def _percent(value: float, beside: float | None = None) -> str:
+    """A percentage as short as it can be: exact for a threshold (`beside` None), and for a
+    share of the plan still told apart from the threshold it exceeds (30.1%, not 30%)."""
+    for digits in range(5):
+        text = f"{value:.{digits}f}"
+        if (float(text) == value) if beside is None else (float(text) != float(beside)):
+            return text
+    return f"{value:.5f}"

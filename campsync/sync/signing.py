@@ -1,0 +1,90 @@
+"""Signed saved plans: an HMAC-SHA256 over the plan file's canonical JSON, keyed from the
+client secret, so that `apply PLANFILE` refuses a plan nobody with that secret made (an edit
+with a recomputed checksum included).
+
+The key is derived here and only here: HMAC-SHA256(client secret, a fixed label). Neither the
+secret nor the key is ever written or shown; the signature (`hmac-sha256:<hex>`) reveals
+neither. Without a client secret (KORE_JWT only) a plan is saved unsigned, and a signed plan
+cannot be checked, so it is refused (see PlanSigning.check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from campsync.errors import PlanSignatureError
+from campsync.settings import Settings
+
+SIGNATURE_PREFIX = "hmac-sha256:"
+# Binds the derived key to this one use: the same secret signs JWTs (another purpose).
+KEY_LABEL = b"campsync saved-plan signature key v1"
+
+
+def derive_key(client_secret: str) -> bytes:
+    return hmac.new(client_secret.encode("utf-8"), KEY_LABEL, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class PlanSigning:
+    """How this run signs and checks saved plans: the key (None without a client secret)
+    and the name of the variable the secret comes from, for messages."""
+
+    key: bytes | None = field(default=None, repr=False)
+    secret_name: str = "KORE_CLIENT_SECRET"
+
+    def __repr__(self) -> str:
+        return f"PlanSigning(signs={self.key is not None}, secret_name={self.secret_name!r})"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PlanSigning:
+        credentials = settings.credentials
+        secret = credentials.client_secret
+        return cls(derive_key(secret) if secret else None, credentials.names.client_secret)
+
+    @property
+    def signs(self) -> bool:
+        return self.key is not None
+
+    def sign(self, canonical: bytes) -> str | None:
+        """The signature of `canonical`, or None without a key."""
+        if self.key is None:
+            return None
+        return SIGNATURE_PREFIX + hmac.new(self.key, canonical, hashlib.sha256).hexdigest()
+
+    def unsigned_note(self) -> str | None:
+        """What `plan --out` says when it cannot sign (None when it signs)."""
+        if self.key is not None:
+            return None
+        return (
+            f"the saved plan is not signed ({self.secret_name} is not set); apply will check "
+            "only its checksum"
+        )
+
+    def check(self, signature: object, canonical: bytes, where: str) -> None:
+        """Raise PlanSignatureError (one line: what is wrong, what to do) unless the plan may
+        be applied: signed with this key, or unsigned while this run has no key either."""
+        if signature is None:
+            if self.key is None:
+                return
+            raise PlanSignatureError(
+                f"{where}: the plan is not signed, and with {self.secret_name} set only a "
+                f"plan signed with it is applied; make the plan again with {self.secret_name} "
+                "set"
+            )
+        if self.key is None:
+            raise PlanSignatureError(
+                f"{where}: the plan is signed, and without {self.secret_name} the signature "
+                f"cannot be checked; set {self.secret_name} (the client secret the plan was "
+                "made with)"
+            )
+        expected = self.sign(canonical) or ""
+        if not isinstance(signature, str) or not hmac.compare_digest(
+            signature.encode("utf-8", "surrogatepass"), expected.encode("ascii")
+        ):
+            raise PlanSignatureError(
+                f"{where}: the signature does not verify: the plan was altered after it was "
+                f"made, or made with another client secret than {self.secret_name}; make the "
+                "plan again"
+            )
