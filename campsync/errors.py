@@ -29,6 +29,7 @@ class ConfigInvalid(ConfigError):
     (the CLI lists them all when there are several)."""
 
     def __init__(self, problems: Sequence[object]) -> None:
+        self.located = tuple(problems)  # as given (validate lists them with the file problems)
         self.problems = tuple(str(problem) for problem in problems)
         more = len(self.problems) - 1
         super().__init__(self.problems[0] + (f" (and {more} more)" if more > 0 else ""))

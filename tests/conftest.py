@@ -1,3 +1,7 @@
 """Shared fixtures. Fixtures of a part of the tool live in tests/fixtures_*.py plugins."""
 
-pytest_plugins: list[str] = ["tests.fixtures_emulator", "tests.fixtures_workspace"]
+pytest_plugins: list[str] = [
+    "tests.fixtures_emulator",
+    "tests.fixtures_workspace",
+    "tests.fixtures_environments",
+]

@@ -206,6 +206,8 @@ def test_an_environment_input_plans_that_environment(
         "environments:\n  staging:\n    experienceFlows:\n"
         + "".join(f"      {name}: {flow}\n" for name, flow in flows.items())
     )
+    checked = use_action({"command": "validate", "environment": "staging"}, tmp_path / "check")
+    assert checked.code == 0
     staged = use_action({"command": "plan", "environment": "staging"}, tmp_path / "staging")
     assert staged.code == 0
     assert staged.outputs["changes"] == "true"

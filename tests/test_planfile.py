@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 from campsync.errors import PlanFileError
 from campsync.settings import load_settings
 from campsync.sync.plan import Change, FieldDiff, Plan
-from campsync.sync.planfile import PlanTarget, checksum, load_plan, save_plan
+from campsync.sync.planfile import (
+    PlanTarget,
+    checksum,
+    load_plan,
+    planned_environment,
+    save_plan,
+)
 from tests.test_plan_model import sample_plan
 
 TARGET = PlanTarget("https://platform.kore.ai", "st-1234", "acc-5678")
@@ -57,6 +63,21 @@ def test_round_trip(tmp_path: Path) -> None:
     assert loaded.unchanged == plan.unchanged
 
 
+def test_the_plan_names_its_environment(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    target = PlanTarget("https://platform.kore.ai", "st-1234", "acc-5678", "production")
+    save_plan(path, sample_plan(), target, now=NOW)
+    assert json.loads(path.read_text())["campsync"]["environment"] == "production"
+    assert load_plan(path)[1] == target
+    assert planned_environment(path) == "production"
+    assert planned_environment(tmp_path / "missing.json") is None
+    # Plans saved before environments existed have none, and still load.
+    rewrite(path, lambda d: d["campsync"].pop("environment"), fix_checksum=True)
+    assert load_plan(path)[1].environment is None
+    rewrite(path, lambda d: d["campsync"].update(environment=7), fix_checksum=True)
+    assert "campsync.environment: a string expected" in load_error(path)
+
+
 def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
     document = json.loads(saved(tmp_path).read_text())
     assert set(document) == {
@@ -70,7 +91,8 @@ def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
     assert document["format_version"] == 1
     assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 71
     extra = document["campsync"]
-    assert set(extra) == {"target", "created_at", "existing", "unmanaged", "changes"}
+    assert set(extra) == {"target", "environment", "created_at", "existing", "unmanaged", "changes"}
+    assert extra["environment"] is None  # no environments in campsync.yaml
     assert extra["target"] == {
         "host": "https://platform.kore.ai",
         "stream_id": "st-1234",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Awaitable
@@ -26,7 +27,7 @@ from campsync.errors import UsageError
 from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, ResultCallback, writes_of
 from campsync.sync.engine import Applied, Hooks, Sync, fewer_gc_pauses
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import load_plan
+from campsync.sync.planfile import load_plan, planned_environment, require_environment
 from campsync.sync.render import render_text, show_name
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
@@ -130,6 +131,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
     refuse_guard_options(args)
+    # The plan names its environment: `apply plan.json` needs no --env, and another one is
+    # refused before its secret is even used (the engine checks the name again once the
+    # signature and checksum that cover it have passed).
+    planned = planned_environment(path)
+    chosen = args.env or os.environ.get("CAMPSYNC_ENV") or None
+    require_environment(planned, chosen or planned)
+    args.env = chosen or planned
     settings = remote_settings(args)
     progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
     sync = Sync(settings, read_files=False, force=args.force, progress=progress)

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.campaign.validation import validate_paths
+from campsync.campaign.validation import Problem, validate_paths
 from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
 from campsync.commands.output import ProgressReporter
+from campsync.environments import Environment, check_environment
 from campsync.sync.engine import Sync
 from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
-from campsync.text import escape
+from campsync.text import escape, quoted
 
 
 def register(sub: Any) -> None:
@@ -26,7 +27,9 @@ def register(sub: Any) -> None:
         help="write a file for each platform campaign that no file describes yet (reads only)",
         description="Write one campaign file under PATH for every platform campaign that no "
         "file describes yet (matched as plan does: by id, else by name). Existing files are "
-        "never replaced, unless --overwrite is given.",
+        "never replaced, unless --overwrite is given. With --env (environments in "
+        "campsync.yaml), files are written for every environment: without ids, and without "
+        "the values that environment's overrides supply.",
     )
     parser.add_argument(
         "path",
@@ -67,8 +70,36 @@ def run(args: argparse.Namespace) -> int:
     written = write_pull(plan, root, on_written=report)
     print(summary(plan, root))
     warn_unmapped_flows(plan)
-    warn_invalid(written, plan)
+    environment = Environment.from_settings(settings)
+    if environment is None:
+        warn_invalid(written, plan)
+        return 0
+    warn_environment(plan, environment.name)
+    warn_invalid(written, plan, environment, root)
     return 0
+
+
+def warn_environment(plan: PullPlan, environment: str) -> None:
+    if plan.machine_detect_gaps:
+        print(
+            f"campsync: note: {len(plan.machine_detect_gaps)} pulled Agentless campaign(s) "
+            "have no enableMachineDetect: the platform never returns it, and another "
+            "environment needs it to create them. Before promoting, set it (no, detect or "
+            "disconnect) in each file, or in the target environment's overrides by campaign "
+            "name:",
+            file=sys.stderr,
+        )
+        for shown in plan.machine_detect_gaps:
+            print(f"  {shown}", file=sys.stderr)
+    if plan.outside_environment:
+        print(
+            f"campsync: warning: {len(plan.outside_environment)} pulled file(s) are not in "
+            f"environment {quoted(environment)}'s campaigns (the globs in campsync.yaml): "
+            "move them where they belong, or they describe nothing:",
+            file=sys.stderr,
+        )
+        for shown in plan.outside_environment:
+            print(f"  {shown}", file=sys.stderr)
 
 
 def summary(plan: PullPlan, root: Path) -> str:
@@ -102,14 +133,26 @@ def warn_unmapped_flows(plan: PullPlan) -> None:
         print(f"  {flow_id}: {shown}", file=sys.stderr)
 
 
-def warn_invalid(written: list[PullFile], plan: PullPlan) -> None:
+def warn_invalid(
+    written: list[PullFile],
+    plan: PullPlan,
+    environment: Environment | None = None,
+    root: Path | None = None,
+) -> None:
     """Say which written files do not validate for another reason than a missing flow name
-    (e.g. a platform value the schema refuses), so that the user is not surprised later."""
+    (e.g. a platform value the schema refuses), so that the user is not surprised later.
+    With an environment, as its files: merged with its overrides."""
     if not written:
         return
     flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
-    result = validate_paths([pulled.path for pulled in written])
-    for problem in result.problems:
+    problems: list[Problem]
+    if environment is not None and root is not None:
+        shown = {pulled.display for pulled in written}
+        checked = check_environment([root], environment).result.problems
+        problems = [problem for problem in checked if problem.file in shown]
+    else:
+        problems = validate_paths([pulled.path for pulled in written]).problems
+    for problem in problems:
         if problem.file in flow_files and "experienceFlowName" in str(problem):
             continue
         print(f"campsync: warning: {problem}", file=sys.stderr)

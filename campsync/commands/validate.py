@@ -1,4 +1,6 @@
-"""`campsync validate [PATH ...]`: check campaign files; no network, no credentials.
+"""`campsync validate [PATH ...]`: check campaign files (and campsync.yaml); no network, no
+credentials. With environments in campsync.yaml: the files of `--env NAME` merged with its
+overrides, or, without --env, of every environment (campsync.checking).
 
 Problems go to stdout, one per line (`file:line:column: path: message`), so they can be
 piped; with GITHUB_ACTIONS=true each is also a GitHub `::error` annotation. The
@@ -15,9 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from campsync.campaign.validation import Problem, ValidationResult, validate_paths
-from campsync.commands.common import DEFAULT_PATH
-from campsync.text import plural
+from campsync.campaign.validation import Problem, ValidationResult
+from campsync.checking import Checked, check_all
+from campsync.commands.common import DEFAULT_PATH, add_config_option, add_env_option
+from campsync.text import escape, plural, quoted
 
 
 def register(sub: Any) -> None:
@@ -40,15 +43,45 @@ def register(sub: Any) -> None:
         default="text",
         help="text (default) or json (a list of {file, line, column, path, message})",
     )
+    add_config_option(parser)
+    add_env_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
-    result = validate_paths(paths)
+    environment = args.env or os.environ.get("CAMPSYNC_ENV") or None
+    checked = check_all(paths, config_path=args.config, environment=environment)
+    result = checked.result
     REPORTERS[args.format](result, sys.stdout)
-    print(summary(result), file=sys.stderr)
+    for note in notes(checked):
+        print(f"campsync: note: {note}", file=sys.stderr)
+    print(summary(result, checked.config) + environments_checked(checked), file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def notes(checked: Checked) -> list[str]:
+    found: list[str] = []
+    if checked.files_unchecked:
+        found.append(
+            "the campaign files were not checked: campsync.yaml defines environments and "
+            "has problems; fix them first"
+        )
+    if checked.in_no_environment:
+        files = ", ".join(escape(name) for name in checked.in_no_environment)
+        found.append(
+            f"{plural(len(checked.in_no_environment), 'file')} in no environment's "
+            f"campaigns (checked without overrides, never planned): {files}"
+        )
+    return found
+
+
+def environments_checked(checked: Checked) -> str:
+    names = checked.environments
+    if not names:
+        return ""
+    word = "environment" if len(names) == 1 else "environments"
+    return f" ({word} {', '.join(quoted(name) for name in names)})"
 
 
 def report_text(result: ValidationResult, out: TextIO) -> None:
@@ -89,10 +122,19 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def summary(result: ValidationResult) -> str:
-    total = result.file_count
+def summary(result: ValidationResult, config: str | None = None) -> str:
+    """`4 files valid`, `3 problems in 2 of 5 files`; problems of campsync.yaml (`config`)
+    are counted apart: `3 problems: 2 in campsync.yaml, 1 in 1 of 5 files`."""
+    in_config = [p for p in result.problems if config is not None and p.file == config]
+    total = result.file_count - (1 if in_config else 0)
     files = plural(total, "file")
     if result.ok:
         return f"{files} valid" if total else "no campaign files found"
-    bad = len(result.files_with_problems)
-    return f"{plural(len(result.problems), 'problem')} in {bad} of {files}"
+    bad = len(result.files_with_problems) - (1 if in_config else 0)
+    in_files = len(result.problems) - len(in_config)
+    if not in_config:
+        return f"{plural(in_files, 'problem')} in {bad} of {files}"
+    head = f"{plural(len(result.problems), 'problem')}"
+    if not in_files:
+        return f"{head} in {config}"
+    return f"{head}: {len(in_config)} in {config}, {in_files} in {bad} of {files}"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from campsync.campaign.validation import CampaignFile, validate_paths
+from campsync.environments import Environment
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
 from campsync.progress import Phase, Progress, WaitFn
@@ -35,9 +36,10 @@ from campsync.sync.applier import (
 )
 from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
+from campsync.sync.environment import read_environment_files, require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import PlanTarget
+from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
 from campsync.sync.pull.puller import PullPlan, prepare_pull
 from campsync.sync.safety import raise_if_unsafe, unsafe_warnings
@@ -115,7 +117,10 @@ class Sync:
         self.settings = settings
         self.progress = progress
         self.connect = connect
-        self.cache = LocalCache(settings, refresh=refresh, files=read_files)
+        self.environment = Environment.from_settings(settings)
+        # An environment's files are remembered per environment (sync.environment).
+        plain_files = read_files and self.environment is None
+        self.cache = LocalCache(settings, refresh=refresh, files=plain_files)
         self.scope = scope or Scope()
         self.prune = settings.prune if prune is None else prune
         self.force = force
@@ -143,7 +148,16 @@ class Sync:
     def read_files(self, path: Path) -> list[CampaignFile]:
         """The campaign files under `path`, validated (no network). Raises FilesInvalid with
         every problem when any file has one. Files whose text passed before are not parsed
-        again."""
+        again. With an environment: its files, merged with its overrides."""
+        if self.environment is not None:
+            files, warnings = read_environment_files(
+                path,
+                self.environment,
+                cache_dir=self.settings.cache_dir,
+                refresh=self.cache.refresh,
+            )
+            self.cache.warnings.extend(warnings)
+            return files
         result = validate_paths([path], memo=self.cache.files)
         if result.problems:
             self.cache.files.save()  # the valid files need no parsing next time
@@ -153,7 +167,7 @@ class Sync:
     async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
         """Compare the files with the platform through `client`; the cache answers for the
         bodies and pairs it knows."""
-        return await make_plan(
+        plan = await make_plan(
             client,
             files,
             self.settings,
@@ -164,6 +178,7 @@ class Sync:
             scope=self.scope,
             prune=self.prune,
         )
+        return require_create_fields(plan, self.settings.environment)
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against
@@ -246,9 +261,11 @@ class Sync:
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     async def apply_saved(self, plan: Plan, target: PlanTarget, hooks: Hooks) -> Applied:
-        """Apply exactly a saved plan, or nothing: refused when it was made for another target,
-        when it crosses a safety threshold (from its own counts, before any request), or when a
-        campaign it touches changed on the platform since (no write is sent)."""
+        """Apply exactly a saved plan, or nothing: refused when it was made for another
+        environment or target, when it crosses a safety threshold (from its own counts, before
+        any request), or when a campaign it touches changed on the platform since (no write is
+        sent)."""
+        require_environment(target.environment, self.settings.environment)
         differences = target.differences(self.target)
         if differences:
             raise PlanFileError(

@@ -1,8 +1,9 @@
 """The saved plan (`plan --out FILE`, then `apply FILE`).
 
 The file is the contract's plan JSON plus a `campsync` section with what apply
-needs to do exactly what was reviewed: the target (host, stream, account), when the
-plan was made, the names of unmanaged campaigns, and per change (same order as
+needs to do exactly what was reviewed: the target (host, stream, account), the
+environment of campsync.yaml it was made for (null without environments), when the plan
+was made, the names of unmanaged campaigns, and per change (same order as
 `changes`) the request body to send, the campaign type and the platform's
 `updatedAt` as read, and how many campaigns in scope existed on the platform (for the
 safety thresholds at apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all
@@ -10,7 +11,8 @@ the rest lets `load_plan` refuse a file altered after it was made; a `signature`
 (sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
 
 It holds no secret, and must not: nothing from Settings other than the three
-target fields is written (no credentials, no token, no settings object, no key).
+target fields and the environment's name is written (no credentials, no token, no
+settings object, no key).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from campsync.fsutil import write_atomic
 from campsync.settings import Settings
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
-from campsync.text import escape
+from campsync.text import escape, quoted
 
 CHECKSUM_PREFIX = "sha256:"
 SEALS = ("checksum", "signature")  # computed over the rest of the document
@@ -35,16 +37,24 @@ SEALS = ("checksum", "signature")  # computed over the rest of the document
 
 @dataclass(frozen=True)
 class PlanTarget:
-    """Where a plan applies: the platform host, the app (stream) and the account."""
+    """Where a plan applies: the platform host, the app (stream) and the account; and the
+    environment of campsync.yaml that names them (None without environments), which a saved
+    plan is applied to only."""
 
     host: str
     stream_id: str
     account_id: str
+    environment: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlanTarget:
-        """The target of `settings` (only these three fields: never credentials)."""
-        return cls(settings.host, settings.stream_id or "", settings.account_id or "")
+        """The target of `settings` (only these fields: never credentials)."""
+        return cls(
+            settings.host,
+            settings.stream_id or "",
+            settings.account_id or "",
+            settings.environment,
+        )
 
     def to_json(self) -> dict[str, str]:
         return {"host": self.host, "stream_id": self.stream_id, "account_id": self.account_id}
@@ -75,6 +85,7 @@ def save_plan(
     document = plan.to_json()
     document["campsync"] = {
         "target": target.to_json(),
+        "environment": target.environment,
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
@@ -137,6 +148,28 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
         raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
 
 
+def planned_environment(path: Path) -> str | None:
+    """The environment a saved plan names, read before the settings that verify it can be
+    chosen (None when it names none or cannot be read: load_plan then says why)."""
+    try:
+        document = _read_json(Path(path), "")
+    except PlanFileError:
+        return None
+    extra = document.get("campsync") if isinstance(document, dict) else None
+    found = extra.get("environment") if isinstance(extra, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def require_environment(planned: str | None, chosen: str | None) -> None:
+    """A plan made for an environment is applied to that environment only."""
+    if planned is None or planned == chosen:
+        return
+    now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
+    raise PlanFileError(
+        f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
+    )
+
+
 def _read_json(path: Path, where: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -191,6 +224,10 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
         host=_field(target_data, "host", str, "campsync.target."),
         stream_id=_field(target_data, "stream_id", str, "campsync.target."),
         account_id=_field(target_data, "account_id", str, "campsync.target."),
+        # Plans saved before environments existed have none.
+        environment=_field(extra, "environment", str, "campsync.", optional=True)
+        if "environment" in extra
+        else None,
     )
     _field(extra, "created_at", str, "campsync.")
     existing = _field(extra, "existing", int, "campsync.")

@@ -16,54 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from campsync.campaign.globs import glob_regex
 from campsync.campaign.validation import CampaignFile, display_name
 from campsync.errors import UsageError
 from campsync.text import quoted
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A path glob as a regex for `fullmatch` on a posix path: `*` and `?` stay inside one
-    folder level, a `**` level matches any number of levels (none included)."""
-    levels = [level for level in pattern.split("/") if level not in ("", ".")]
-    parts: list[str] = []
-    for index, level in enumerate(levels):
-        last = index == len(levels) - 1
-        if level == "**":
-            parts.append(".*" if last else "(?:[^/]+/)*")
-        else:
-            parts.append(_level_regex(level) + ("" if last else "/"))
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _level_regex(level: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(level):
-        char = level[index]
-        index += 1
-        if char == "*":
-            while index < len(level) and level[index] == "*":  # `a**b` is `a*b`
-                index += 1
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            start = index + 1 if level[index : index + 1] in ("!", "^") else index
-            if level[start : start + 1] == "]":  # `[]x]`: a leading `]` is a member
-                start += 1
-            end = level.find("]", start)
-            if end < 0:
-                out.append(re.escape(char))
-                continue
-            body = level[index:end]
-            index = end + 1
-            negate = body[:1] in ("!", "^")
-            body = body[1:] if negate else body
-            escaped = "".join("\\" + c if c in "\\^[]" else c for c in body)
-            out.append(f"[^/{escaped}]" if negate else f"[{escaped}]")
-        else:
-            out.append(re.escape(char))
-    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,25 @@ file data, chooses safe file names and renders the YAML; the CLI layer prints.
 Two steps, so that the command can show what it is about to do before anything is written:
 `prepare_pull` reads the platform and the existing files and returns a `PullPlan`;
 `write_pull` writes it, each file atomically.
+
+With an environment (`pull --env NAME`), files are written for other environments too: no
+`id` (ids are per account; files match by name), and none of the values that the
+environment's overrides supply (campaign.overrides.unmerge), so that one environment's caller
+id or priority does not become every environment's. Only the environment's files (its
+`campaigns:` globs), merged with its overrides, tell which campaigns are described already.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from campsync.campaign.overrides import merge, unmerge
 from campsync.campaign.validation import CampaignFile, display_name, find_campaign_files
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
+from campsync.environments import Candidate, Environment
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import write_atomic
 from campsync.settings import Settings
@@ -72,6 +80,11 @@ class PullPlan:
         return [f for f in self.files if f.overwrite]
 
     flow_gaps: list[tuple[str, str]] = field(default_factory=list)  # (flow id, file) pairs
+    # With an environment: new Agentless files without enableMachineDetect (the platform never
+    # returns it; another environment needs it to create the campaign), and new files that
+    # the environment's `campaigns:` globs leave out (display paths).
+    machine_detect_gaps: list[str] = field(default_factory=list)
+    outside_environment: list[str] = field(default_factory=list)
 
     def unmapped_flows(self) -> dict[str, list[str]]:
         """Flow id -> the pulled files (display paths) that lack experienceFlowName because
@@ -104,6 +117,32 @@ def read_existing(root: Path) -> list[tuple[Path, CampaignFile]]:
     return found
 
 
+def environment_view(
+    existing: list[tuple[Path, CampaignFile]], root: Path, environment: Environment
+) -> list[tuple[Path, CampaignFile]]:
+    """The environment's files among `existing` (its globs), each merged with its overrides:
+    what the environment says each file describes (its id may come from the overrides)."""
+    found: list[tuple[Path, CampaignFile]] = []
+    for path, cf in existing:
+        if environment.includes(_candidate(path, root, cf.file)):
+            merged = merge(cf.data, environment.layers(cf.data.get("name")))
+            found.append((path, CampaignFile(cf.file, merged.data)))
+    return found
+
+
+def _candidate(path: Path, root: Path, shown: str) -> Candidate:
+    return Candidate(path, shown, (path.relative_to(root).as_posix(),))
+
+
+def for_environment(
+    pulled: PulledCampaign, environment: Environment, name: object
+) -> PulledCampaign:
+    """A pulled campaign as a file of several environments: no id, and none of the values the
+    overrides of the campaign named `name` supply."""
+    data = {key: value for key, value in pulled.data.items() if key != "id"}
+    return replace(pulled, data=unmerge(data, environment.layers(name)))
+
+
 def _check_root(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root}: not a folder")
@@ -123,6 +162,10 @@ async def prepare_pull(
     told to `progress`)."""
     _check_root(root)
     existing = read_existing(root) if root.is_dir() else []
+    environment = Environment.from_settings(settings)
+    own_names = {cf.file: cf.data.get("name") for _, cf in existing}
+    if environment is not None:
+        existing = environment_view(existing, root, environment)
     listed = await list_platform(client, campaign_types)
     matching = match_files([cf for _, cf in existing], listed)
     paths = {cf.file: path for path, cf in existing}
@@ -142,13 +185,24 @@ async def prepare_pull(
     for entry in new:
         pulled = campaign_data(full[entry.id], entry, flow_names=flow_names)
         path = choose_path(root, pulled.name, taken)
-        text = render_new(pulled.data, schema_ref)
         shown = display_name(path)
+        if environment is not None:
+            pulled = for_environment(pulled, environment, pulled.name)
+            if not environment.includes(_candidate(path, root, shown)):
+                plan.outside_environment.append(shown)
+            if (
+                pulled.data.get("dialingMode") == "Agentless"
+                and "enableMachineDetect" not in pulled.data
+            ):
+                plan.machine_detect_gaps.append(shown)
+        text = render_new(pulled.data, schema_ref)
         if pulled.unmapped_flow is not None:
             plan.flow_gaps.append((pulled.unmapped_flow, shown))
         plan.files.append(PullFile(path, shown, pulled, text, overwrite=False))
     for path, cf, entry in sorted(rewrite, key=lambda r: r[1].file):
         pulled = campaign_data(full[entry.id], entry, flow_names=flow_names, existing=cf.data)
+        if environment is not None:
+            pulled = for_environment(pulled, environment, own_names.get(cf.file))
         old_text = path.read_text(encoding="utf-8-sig")
         try:
             text = render_update(old_text, pulled.data)

@@ -1,0 +1,212 @@
+"""One campaign file with overrides merged over it (an environment's, see
+campsync.environments), checked as merged: the schema and the single-file rules, each problem
+placed where its value came from: in the file, or in the settings file the overrides live in
+(then kept apart as `InConfig`, to be completed with the environment and the campaigns).
+
+One difference from a file checked alone: without an `id`, a merged Agentless campaign is not
+required to hold `enableMachineDetect`. Ids are per account, so a campaign without one is
+matched by name and may well exist; the platform needs the field only to create one, and never
+returns it, so the plan (not the file) says when a create lacks it (campsync.sync.environment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from jsonschema.exceptions import ValidationError
+
+from campsync.campaign import rules
+from campsync.campaign.messages import problems_from_schema_error
+from campsync.campaign.overrides import Layer, Merged, PathItem, merge
+from campsync.campaign.schema import campaign_validator
+from campsync.campaign.validation import (
+    CampaignFile,
+    Problem,
+    check_text,
+    format_path,
+)
+from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text, read_text
+from campsync.text import quoted
+
+# Create-only fields a merged campaign without an id need not hold (see the module's doc).
+CREATE_ONLY = ("enableMachineDetect",)
+
+
+class Overrides(Protocol):
+    """Where overrides come from (campsync.environments.Environment): their name (an
+    environment's), a digest of them all, the entries for a campaign, and where a value of an
+    entry is written."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    def layers(self, name: Any) -> list[Layer]: ...
+
+    def position(
+        self, key: str, path: Sequence[PathItem], *, at_key: bool = False
+    ) -> tuple[str, int, int]: ...
+
+
+@dataclass(frozen=True)
+class InConfig:
+    """A problem in a value that came from campsync.yaml, and the campaign it was found in
+    (the message is completed by `naming` once the campaigns sharing it are known)."""
+
+    problem: Problem
+    campaign: str
+
+
+@dataclass(frozen=True)
+class MergedCheck:
+    """One file with overrides: its merged campaign (None when the file did not load as a
+    mapping), its problems in the file and in campsync.yaml, the name the file itself gives
+    (its own override entry is found by it) and where the file writes its name and id (None:
+    it does not)."""
+
+    campaign: CampaignFile | None
+    problems: list[Problem]
+    in_config: list[InConfig] = field(default_factory=list)
+    name: str | None = None
+    name_at: tuple[int, int] | None = None
+    id_at: tuple[int, int] | None = None
+
+
+class MergedMemo(Protocol):
+    """Remembers problem-free checks by file and by the digest of its text and the overrides
+    (campsync.sync.environment.EnvironmentFileCache)."""
+
+    def recall(self, file: str, digest: str) -> MergedCheck | None: ...
+
+    def remember(self, file: str, digest: str, check: MergedCheck) -> None: ...
+
+
+def merged_digest(text: str, overrides: Overrides) -> str:
+    """What merged data depends on: the file's text and the overrides. Also the campaign's
+    digest, so that a plan never recalls a comparison made with other overrides."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(hashlib.sha256(raw).digest() + overrides.digest.encode()).hexdigest()
+
+
+def check_file(
+    path: Path, shown: str, overrides: Overrides, memo: MergedMemo | None = None
+) -> MergedCheck:
+    """The file at `path` (shown as `shown`), merged and checked, or as `memo` recalls it."""
+    try:
+        text = read_text(path)
+    except YamlLoadError as exc:
+        return MergedCheck(None, [Problem(shown, exc.line, exc.column, "", exc.reason)])
+    digest = merged_digest(text, overrides)
+    if memo is not None:
+        known = memo.recall(shown, digest)
+        if known is not None:
+            return known
+    checked = check_merged(text, shown, overrides, digest)
+    if memo is not None:
+        memo.remember(shown, digest, checked)
+    return checked
+
+
+def check_merged(text: str, file: str, overrides: Overrides, digest: str) -> MergedCheck:
+    """One file's text, with `overrides` merged over it, checked."""
+    try:
+        document = load_yaml_text(text)
+    except YamlLoadError:
+        document = None
+    if document is None or not isinstance(document.data, dict):
+        # Not a campaign at all: the same refusal as without overrides.
+        return MergedCheck(None, check_text(text, file).problems)
+    data: dict[str, Any] = document.data
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    merged = merge(data, overrides.layers(name))
+    label = merged.data.get("name") if isinstance(merged.data.get("name"), str) else name
+    placer = _Placer(file, document, merged, overrides, label or file)
+    placer.check()
+    return MergedCheck(
+        CampaignFile(file, merged.data, digest),
+        sorted(set(placer.problems)),
+        sorted(set(placer.in_config), key=lambda found: found.problem),
+        name,
+        document.locate(["name"]) if name is not None else None,
+        document.locate(["id"]) if isinstance(data.get("id"), str) else None,
+    )
+
+
+@dataclass
+class _Placer:
+    """Checks merged data, each problem placed where its value came from."""
+
+    file: str
+    document: Document
+    merged: Merged
+    overrides: Overrides
+    campaign: str
+    problems: list[Problem] = field(default_factory=list)
+    in_config: list[InConfig] = field(default_factory=list)
+
+    def check(self) -> None:
+        data = self.merged.data
+        errors = list(campaign_validator().iter_errors(data))
+        # A value of the wrong type fails its other keywords too; report only the type.
+        type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+        for error in errors:
+            if error.validator != "type" and tuple(error.absolute_path) in type_paths:
+                continue
+            if _create_only(error):
+                continue
+            for located in problems_from_schema_error(error, data):
+                target = located.where if located.where is not None else located.path
+                self.place(target, located.path, located.message, at_key=located.at_key)
+        for finding in rules.check_campaign(data):
+            self.place(finding.path, finding.path, finding.message)
+
+    def place(
+        self,
+        target: Sequence[PathItem],
+        path: Sequence[PathItem],
+        message: str,
+        *,
+        at_key: bool = False,
+    ) -> None:
+        """A problem at `path`, pointed at `target` where its value came from."""
+        origin = self.merged.origin(target)
+        shown = format_path(path)
+        if origin is None:
+            line, column = self.document.locate(list(target), key=at_key)
+            self.problems.append(Problem(self.file, line, column, shown, message))
+            return
+        config, line, column = self.overrides.position(origin, target, at_key=at_key)
+        problem = Problem(config, line, column, shown, message)
+        self.in_config.append(InConfig(problem, self.campaign))
+
+
+def _create_only(error: ValidationError) -> bool:
+    """The schema's rule that a campaign without an id (one to create) holds the create-only
+    fields: an environment's campaign without an id may exist already (see the module's doc)."""
+    value = error.validator_value
+    return (
+        error.validator == "required"
+        and isinstance(value, list)
+        and bool(value)
+        and all(name in CREATE_ONLY for name in value)
+    )
+
+
+def naming(environment: str, campaigns: Sequence[str]) -> str:
+    """`(environment 'staging', campaign 'Q4 Renewals')`: which environment and campaign a
+    problem in campsync.yaml belongs to (several campaigns when a "*" value is at fault)."""
+    names = sorted(set(campaigns), key=lambda n: (n.casefold(), n))
+    shown = [quoted(name) for name in names[:3]]
+    if len(names) == 1:
+        which = f"campaign {shown[0]}"
+    elif len(names) <= 3:
+        which = f"campaigns {', '.join(shown[:-1])} and {shown[-1]}"
+    else:
+        which = f"campaigns {', '.join(shown)} and {len(names) - 3} more"
+    return f"(environment {quoted(environment)}, {which})"

@@ -1,0 +1,175 @@
+"""The sync's environment parts (campsync.yaml `environments:`), for the engine:
+
+- `read_environment_files`: the chosen environment's campaign files, merged with its overrides
+  and validated (campsync.environments), with a memo per environment in the cache folder, so
+  that a warm run parses no unchanged file. A memo entry is keyed by the file's text and the
+  environment's overrides together: merged data is never recalled for other overrides.
+- `require_create_fields`: a create the platform would refuse for a field it never returns
+  (`enableMachineDetect` of an Agentless campaign) is blocked in the plan, with the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from campsync import environments
+from campsync.campaign import globs, merged, overrides
+from campsync.campaign.merged import MergedCheck
+from campsync.campaign.validation import CampaignFile
+from campsync.environments import Environment, check_environment
+from campsync.errors import FilesInvalid
+from campsync.sync.cache import JsonStore, code_fingerprint, source_fingerprint
+from campsync.sync.plan import Change, Plan
+from campsync.text import quoted
+
+
+class EnvironmentFileCache(JsonStore):
+    """Problem-free checks of one environment's files: by file, its merged data under the
+    digest of its text and the overrides, with the file's own name and where it writes its
+    name and id. Implements campaign.merged.MergedMemo."""
+
+    file_name = "files-{target}.json"
+    entries_key = "files"
+
+    def __init__(self, folder: Path, environment: str) -> None:
+        digest = hashlib.sha256(environment.encode("utf-8", "surrogatepass")).hexdigest()
+        super().__init__(folder, "env-" + digest[:24])
+        self._entries: dict[str, list[Any]] = {}
+        self._seen: set[str] = set()
+        self._dirty = True  # until a load shows the file holds what this run knows
+        self._fingerprint: str | None = None
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def code(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = source_fingerprint(
+                (environments, merged, overrides, globs), code_fingerprint().encode("ascii")
+            )
+        return self._fingerprint
+
+    def load(self) -> str | None:
+        stored, warning = self._read_entries()
+        self._dirty = warning is not None or not self.path.exists()
+        self._entries = {
+            name: item
+            for name, item in stored.items()
+            if isinstance(item, list)
+            and len(item) == 5
+            and isinstance(item[0], str)
+            and isinstance(item[1], dict)
+        }
+        return warning
+
+    def save(self) -> str | None:
+        """Write the entries of the files seen in this run (others are pruned), when that
+        changes anything."""
+        files = {name: item for name, item in self._entries.items() if name in self._seen}
+        if not self._dirty and len(files) == len(self._entries):
+            return None
+        warning = self._write_entries(files)
+        if warning is None:
+            self._entries = files
+            self._dirty = False
+        return warning
+
+    def recall(self, file: str, digest: str) -> MergedCheck | None:
+        self._seen.add(file)
+        item = self._entries.get(file)
+        if item is None or item[0] != digest:
+            self.misses += 1
+            return None
+        self.hits += 1
+        name = item[2] if isinstance(item[2], str) else None
+        campaign = CampaignFile(file, item[1], digest)
+        return MergedCheck(campaign, [], [], name, _position(item[3]), _position(item[4]))
+
+    def remember(self, file: str, digest: str, check: MergedCheck) -> None:
+        self._seen.add(file)
+        self._dirty = True
+        if check.campaign is None or check.problems or check.in_config:
+            self._entries.pop(file, None)
+            return
+        self._entries[file] = [
+            digest,
+            check.campaign.data,
+            check.name,
+            list(check.name_at) if check.name_at else None,
+            list(check.id_at) if check.id_at else None,
+        ]
+
+
+def _position(value: Any) -> tuple[int, int] | None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return value[0], value[1]
+    return None
+
+
+def read_environment_files(
+    path: Path, environment: Environment, *, cache_dir: Path, refresh: bool = False
+) -> tuple[list[CampaignFile], list[str]]:
+    """The environment's campaign files under `path`, merged and validated, and the memo's
+    one-line warnings. Raises FilesInvalid with every problem when any file has one."""
+    memo = EnvironmentFileCache(cache_dir, environment.name)
+    warnings: list[str] = []
+    if not refresh:
+        warning = memo.load()
+        if warning:
+            warnings.append(warning)
+    checked = check_environment([path], environment, memo)
+    warning = memo.save()  # the valid files need no parsing next time, even if others fail
+    if warning:
+        warnings.append(warning)
+    if checked.result.problems:
+        raise FilesInvalid(tuple(str(problem) for problem in checked.result.problems))
+    return list(checked.result.files), warnings
+
+
+# -- creates -----------------------------------------------------------------------------------
+
+
+def machine_detect_reason(environment: str | None) -> str:
+    where = (
+        f"in the file, or for environment {quoted(environment)} under its overrides "
+        "(by the campaign's name)"
+        if environment
+        else "in the file"
+    )
+    return (
+        "an Agentless campaign is created with enableMachineDetect (no, detect or disconnect), "
+        f"which the platform never returns, so a pulled file has none: set it {where}"
+    )
+
+
+def require_create_fields(plan: Plan, environment: str | None) -> Plan:
+    """Block (in place) each create the platform would refuse because its file leaves out a
+    field that only a create needs and that no read ever returns."""
+    blocked = False
+    changes: list[Change] = []
+    for change in plan.changes:
+        body = change.body
+        if (
+            change.action == "create"
+            and body is not None
+            and body.get("dialingMode") == "Agentless"
+            and "enableMachineDetect" not in body
+        ):
+            change = _blocked(change, machine_detect_reason(environment))
+            blocked = True
+        changes.append(change)
+    if blocked:
+        plan.changes = sorted(changes, key=lambda change: change.sort_key)
+    return plan
+
+
+def _blocked(change: Change, reason: str) -> Change:
+    # Without its creation diff: "null -> value" for every field would bury the reason.
+    return replace(change, action="blocked", reason=reason, body=None, diff=())

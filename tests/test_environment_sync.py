@@ -1,0 +1,113 @@
+"""The sync's environment parts (campsync.sync.environment), without a platform: an
+environment's files are remembered per environment and never recalled for other overrides;
+a create the platform would refuse for a field it never returns is blocked in the plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campsync.environments import Environment
+from campsync.errors import FilesInvalid
+from campsync.sync.environment import (
+    EnvironmentFileCache,
+    read_environment_files,
+    require_create_fields,
+)
+from campsync.sync.plan import Change, Plan
+from tests.fixtures_emulator import campaign_body, progressive_body
+
+EVERY = {"dialingStrategy": {"callerId": {"phoneNumber": "+14845550100"}}}
+
+
+def write_campaigns(folder: Path, count: int) -> None:
+    folder.mkdir(exist_ok=True)
+    for index in range(count):
+        body = campaign_body(f"Campaign {index}")
+        del body["dialingStrategy"]["callerId"]
+        (folder / f"c{index}.yaml").write_text(json.dumps(body))
+
+
+def caller_ids(files: list[Any]) -> set[str]:
+    return {f.data["dialingStrategy"]["callerId"]["phoneNumber"] for f in files}
+
+
+def test_a_warm_read_recalls_every_file_and_other_overrides_recall_none(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "campaigns", tmp_path / "cache"
+    write_campaigns(folder, 3)
+    staging = Environment("staging", overrides={"*": EVERY})
+
+    first, _ = read_environment_files(folder, staging, cache_dir=cache)
+    assert caller_ids(first) == {"+14845550100"}
+
+    memo = EnvironmentFileCache(cache, "staging")
+    memo.load()
+    assert all(memo.recall(f.file, f.digest) is not None for f in first)
+    assert memo.hits == 3
+
+    # Same files, other overrides: nothing recalled; the merged data is the new one.
+    changed = Environment(
+        "staging", overrides={"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+1999"}}}}
+    )
+    with pytest.raises(FilesInvalid):  # +1999 is no E.164 number: the merge was validated
+        read_environment_files(folder, changed, cache_dir=cache)
+    fixed = Environment(
+        "staging", overrides={"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+1999555"}}}}
+    )
+    files, _ = read_environment_files(folder, fixed, cache_dir=cache)
+    assert caller_ids(files) == {"+1999555"}
+    assert {f.digest for f in files}.isdisjoint({f.digest for f in first})
+
+
+def test_each_environment_keeps_its_own_memo(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "campaigns", tmp_path / "cache"
+    write_campaigns(folder, 2)
+    for name in ("staging", "production"):
+        read_environment_files(folder, Environment(name, overrides={"*": EVERY}), cache_dir=cache)
+    stores = sorted(p.name for p in cache.glob("files-env-*.json"))
+    assert len(stores) == 2
+    memo = EnvironmentFileCache(cache, "staging")
+    memo.load()
+    assert memo.recall("campaigns/c0.yaml", "x") is None  # another digest is never served
+
+
+def test_refresh_ignores_the_memo(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "campaigns", tmp_path / "cache"
+    write_campaigns(folder, 1)
+    environment = Environment("staging", overrides={"*": EVERY})
+    read_environment_files(folder, environment, cache_dir=cache)
+    store = next(cache.glob("files-env-*.json"))
+    store.write_text("not json")
+    _, warnings = read_environment_files(folder, environment, cache_dir=cache, refresh=True)
+    assert warnings == []  # not even read
+    assert json.loads(store.read_text())["files"]  # and rewritten
+
+
+def create(body: dict[str, Any]) -> Change:
+    return Change("create", body["name"], None, "campaigns/x.yaml", body=body)
+
+
+def test_an_agentless_create_without_enable_machine_detect_is_blocked() -> None:
+    agentless = campaign_body("Spring")
+    del agentless["enableMachineDetect"]
+    plan = Plan(
+        [create(agentless), create(campaign_body("Summer")), create(progressive_body("Push"))],
+        unchanged=2,
+    )
+
+    require_create_fields(plan, "production")
+
+    assert [(c.name, c.action) for c in plan.changes] == [
+        ("Push", "create"),
+        ("Summer", "create"),
+        ("Spring", "blocked"),
+    ]
+    blocked = plan.changes[2]
+    assert blocked.body is None and blocked.diff == ()
+    assert blocked.reason is not None
+    assert "enableMachineDetect" in blocked.reason
+    assert "environment 'production'" in blocked.reason
+    assert plan.unchanged == 2
