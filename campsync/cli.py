@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from campsync import __version__
-from campsync.commands import apply, emulator, plan, pull, validate
+from campsync.commands import apply, emulator, init, plan, pull, validate
 from campsync.errors import CampsyncError
 
-COMMANDS = (validate, plan, apply, pull, emulator)
+COMMANDS = (init, validate, plan, apply, pull, emulator)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -1,6 +1,7 @@
 """Build the wheel as `pip install .` would and check that the files campsync reads at run
-time ship inside it, byte for byte the same as the repository's copies: the campaign
-schema (schemas/campaign.schema.json) and the emulator's OpenAPI description."""
+time ship inside it, byte for byte the same as the repository's copies: both schemas
+(schemas/), the emulator's OpenAPI description, and what `campsync init` copies into a new
+repository (its workflow is examples/github-actions.yml)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = {  # member of the wheel -> the repository's copy
     "campsync/schemas/campaign.schema.json": ROOT / "schemas" / "campaign.schema.json",
+    "campsync/schemas/campsync.schema.json": ROOT / "schemas" / "campsync.schema.json",
     "campsync/emulator/openapi.json": ROOT / "campsync" / "emulator" / "openapi.json",
+    "campsync/templates/campsync.yaml": ROOT / "campsync" / "templates" / "campsync.yaml",
+    "campsync/templates/gitignore": ROOT / "campsync" / "templates" / "gitignore",
+    "campsync/templates/pre-commit-config.yaml": (
+        ROOT / "campsync" / "templates" / "pre-commit-config.yaml"
+    ),
+    "campsync/templates/campaigns.yml": ROOT / "examples" / "github-actions.yml",
 }
 
 

@@ -1,8 +1,12 @@
-"""The example pipelines cannot rot: their campsync commands run, in pipeline order, against
-the emulator, on a copy of the example campaigns; and the pre-commit hook works as declared."""
+"""The example pipelines cannot rot: their steps run, in pipeline order, against the emulator,
+on a copy of the example campaigns (GitHub: the campsync action's steps and every line that
+runs campsync, with `gh` a stand-in that records its calls; GitLab: every line that runs
+campsync); the drift workflow opens, updates and closes its issue; and the pre-commit hook
+works as declared."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -16,10 +20,12 @@ from ruamel.yaml import YAML
 from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
+from tests.github_steps import GhStub, expand, is_campsync_action, run_shell, use_action
 
 REPO = Path(__file__).resolve().parent.parent
 GITHUB = REPO / "examples" / "github-actions.yml"
 GITLAB = REPO / "examples" / "gitlab-ci.yml"
+DRIFT = REPO / "examples" / "github-drift.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 # Where a shell line stops being campsync's arguments.
 _OPERATOR = re.compile(r"^(\d?>>?|<|\|\|?|&&?|;)")
@@ -33,6 +39,8 @@ def campsync_argv(block: str) -> Iterator[list[str]]:
     """The campsync invocations of a run:/script: block, one per line, as argv without the
     program name (redirections and `|| ...` tails dropped)."""
     for line in block.splitlines():
+        if not line.strip().startswith("campsync "):
+            continue
         tokens = shlex.split(line, comments=True)
         if not tokens or tokens[0] != "campsync":
             continue
@@ -44,21 +52,71 @@ def campsync_argv(block: str) -> Iterator[list[str]]:
         yield argv
 
 
-def github_pipelines(doc: Mapping[str, Any]) -> list[tuple[str, list[list[str]]]]:
-    """(pipeline, commands): the pull-request jobs, then the push-to-main jobs, in file order."""
-    triggers = doc["on"]
-    assert "pull_request" in triggers
-    assert triggers["push"]["branches"] == ["main"]
-    pipelines: list[tuple[str, list[list[str]]]] = []
-    for event in ("pull_request", "push"):
-        commands: list[list[str]] = []
-        for job in doc["jobs"].values():
-            if f"github.event_name == '{event}'" not in job.get("if", ""):
-                continue
-            for step in job["steps"]:
-                commands.extend(campsync_argv(step.get("run", "")))
-        pipelines.append((event, commands))
-    return pipelines
+# What a workflow's expressions stand for in these runs (GitHub's own values are made up).
+GITHUB_VALUES = {
+    "github.token": "gh-token-of-the-run",
+    "github.event.pull_request.number": "7",
+    "github.server_url": "https://github.example",
+    "github.repository": "acme/campaigns",
+    "github.run_id": "42",
+}
+
+
+class GitHubRun:
+    """Runs a workflow's jobs step by step, as a runner would after checkout: the campsync
+    action through its script, `run:` lines that start campsync in this process, other `run:`
+    blocks in bash with the stand-in gh; other actions (checkout, cache) are GitHub's."""
+
+    def __init__(self, scratch: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.scratch = scratch
+        self.capsys = capsys
+        self.gh = GhStub(scratch / "gh")
+        self.results: list[tuple[str, str, int, str]] = []  # (pipeline, command, code, log)
+        self.outputs: dict[str, dict[str, str]] = {}  # step id -> its outputs
+        self.artifacts: list[Path] = []
+
+    def values(self) -> dict[str, str]:
+        values = dict(GITHUB_VALUES)
+        for step_id, outputs in self.outputs.items():
+            values.update({f"steps.{step_id}.outputs.{k}": v for k, v in outputs.items()})
+        return values
+
+    def job(self, pipeline: str, job: Mapping[str, Any]) -> None:
+        self.outputs = {}
+        for number, step in enumerate(job["steps"]):
+            if is_campsync_action(step):
+                self._action(pipeline, step, number)
+            elif "run" in step:
+                self._run(pipeline, step)
+            elif str(step.get("uses", "")).startswith("actions/upload-artifact@"):
+                paths = expand(step["with"]["path"], self.values()).split()
+                self.artifacts.extend(Path(path) for path in paths)
+
+    def _action(self, pipeline: str, step: Mapping[str, Any], number: int) -> None:
+        run = use_action(step.get("with"), self.scratch / f"{pipeline}-{number}")
+        log = self.capsys.readouterr().out
+        command = step["with"]["command"]
+        assert run.code == 0, f"the campsync action ({command}) failed:\n{log}"
+        code = 2 if run.outputs.get("changes") == "true" else run.code
+        self.results.append((pipeline, command, code, log))
+        if "id" in step:
+            self.outputs[step["id"]] = run.outputs
+
+    def _run(self, pipeline: str, step: Mapping[str, Any]) -> None:
+        commands = list(campsync_argv(step["run"]))
+        if commands:
+            self.results.extend(run_commands([(pipeline, commands)], self.capsys))
+            return
+        env = {k: expand(str(v), self.values()) for k, v in step.get("env", {}).items()}
+        run_shell(step["run"], {**os.environ, **self.gh.env(), **env}, Path.cwd())
+
+
+def github_jobs(doc: Mapping[str, Any], event: str) -> list[Mapping[str, Any]]:
+    return [
+        job
+        for job in doc["jobs"].values()
+        if f"github.event_name == '{event}'" in job.get("if", "")
+    ]
 
 
 def _gitlab_runs_in(job: Mapping[str, Any], pipeline: str) -> bool:
@@ -108,7 +166,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run_pipelines(
+def run_commands(
     pipelines: list[tuple[str, list[list[str]]]], capsys: pytest.CaptureFixture[str]
 ) -> list[tuple[str, str, int, str]]:
     """Run every command; (pipeline, subcommand, exit code, stdout) for each."""
@@ -152,16 +210,28 @@ def test_github_actions_example_runs_against_the_emulator(
     project: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     doc = load(GITHUB)
+    assert "pull_request" in doc["on"] and doc["on"]["push"]["branches"] == ["main"]
     for key, value in static_env(doc.get("env")).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    github = GitHubRun(tmp_path / "github", capsys)
 
-    results = run_pipelines(github_pipelines(doc), capsys)
+    for event in ("pull_request", "push"):
+        for job in github_jobs(doc, event):
+            github.job(event, job)
+        if event == "pull_request":
+            [comment] = github.gh.calls()  # the plan, as the pull request's comment
+            assert comment["args"][:4] == ["pr", "comment", "7", "--body-file"]
+            assert comment["args"][5:] == ["--edit-last", "--create-if-none"]
+            assert comment["body"].startswith("### campsync plan: 4 to create")
+            assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
+            assert all(p.is_file() for p in github.artifacts)
 
     assert_gitops_run(
-        results,
+        github.results,
         [
             ("pull_request", "validate"),
             ("pull_request", "plan"),
@@ -182,7 +252,7 @@ def test_gitlab_ci_example_runs_against_the_emulator(
     for key, value in static_env(doc.get("variables")).items():
         monkeypatch.setenv(key, value)
 
-    results = run_pipelines(gitlab_pipelines(doc), capsys)
+    results = run_commands(gitlab_pipelines(doc), capsys)
 
     assert_gitops_run(
         results,
@@ -198,26 +268,94 @@ def test_gitlab_ci_example_runs_against_the_emulator(
 
 
 def test_examples_take_credentials_from_the_secret_store_and_cache_the_cache_dir() -> None:
-    github = GITHUB.read_text()
-    for name in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET"):
-        assert f"{name}: ${{{{ secrets.{name} }}}}" in github
-    doc = load(GITHUB)
-    assert doc["env"]["CAMPSYNC_CACHE_DIR"] == ".campsync/cache"
-    cached = [
-        step
-        for job in doc["jobs"].values()
-        for step in job["steps"]
-        if str(step.get("uses", "")).startswith("actions/cache@")
-    ]
-    assert len(cached) == 2 and all(s["with"]["path"] == ".campsync/cache" for s in cached)
-    assert "gh pr comment" in github and "--body-file plan.md" in github
+    for path in (GITHUB, DRIFT):
+        text = path.read_text()
+        for name in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET"):
+            assert f"{name}: ${{{{ secrets.{name} }}}}" in text
+        doc = load(path)
+        assert doc["env"]["CAMPSYNC_CACHE_DIR"] == ".campsync/cache"
+        steps = [step for job in doc["jobs"].values() for step in job["steps"]]
+        cached = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+        assert cached and all(s["with"]["path"] == ".campsync/cache" for s in cached)
+        # campsync comes through the action, pinned to a tag.
+        assert all(
+            re.fullmatch(r"\S+/campsync@v[\d.]+", s["uses"]) for s in steps if is_campsync_action(s)
+        )
 
     gitlab = load(GITLAB)
     assert gitlab["variables"]["CAMPSYNC_CACHE_DIR"] == ".campsync/cache"
     assert ".campsync/cache" in gitlab["default"]["cache"]["paths"]
-    for text in (github, GITLAB.read_text()):
-        assert "pip install campsync" in text and "git+https://" in text
-        assert "KORE_CLIENT_SECRET=" not in text  # never a secret value in the file
+    [install] = gitlab["default"]["before_script"]
+    assert re.fullmatch(r'pip install "git\+https://\S+/campsync@v[\d.]+"', install)
+    for path in (GITHUB, GITLAB, DRIFT):
+        assert "KORE_CLIENT_SECRET=" not in path.read_text()  # never a secret value in a file
+
+
+# ---- drift detection -------------------------------------------------------------------------
+
+
+def test_the_drift_workflow_opens_updates_and_closes_one_issue(
+    cli_env: RunningEmulator,
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    doc = load(DRIFT)
+    assert "schedule" in doc["on"] and "workflow_dispatch" in doc["on"]
+    [job] = doc["jobs"].values()
+    for key, value in static_env(doc.get("env")).items():
+        monkeypatch.setenv(key, value)
+    github = GitHubRun(tmp_path / "drift", capsys)
+
+    def drift_run(open_issue: str) -> list[dict[str, Any]]:
+        github.gh.open_issue = open_issue
+        github.job("schedule", job)
+        return github.gh.calls()
+
+    # The platform lacks the campaigns of main: drift. No issue is open: one is opened.
+    calls = drift_run("")
+    assert [c["args"][:2] for c in calls] == [
+        ["issue", "list"],
+        ["label", "create"],
+        ["issue", "create"],
+    ]
+    assert calls[0]["args"][2:4] == ["--label", "campsync-drift"]
+    create = calls[-1]
+    assert create["args"][2:6] == [
+        "--title",
+        "campsync: the platform has drifted from main",
+        "--label",
+        "campsync-drift",
+    ]
+    assert "https://github.example/acme/campaigns/actions/runs/42" in create["body"]
+    assert "### campsync plan: 4 to create" in create["body"]
+    assert "Product Feedback Voice Campaign" in create["body"]
+    assert len(create["body"]) <= 65_536
+
+    # Still drifted, issue 12 open: it is updated, not opened again.
+    calls = drift_run("12")
+    assert [c["args"][:3] for c in calls] == [["issue", "list", "--label"], ["issue", "edit", "12"]]
+    assert "### campsync plan: 4 to create" in calls[-1]["body"]
+
+    # main is applied: no drift; the open issue is closed.
+    assert main(["apply", "--auto-approve"]) == 0
+    capsys.readouterr()
+    calls = drift_run("12")
+    assert [c["args"][:3] for c in calls] == [
+        ["issue", "list", "--label"],
+        ["issue", "close", "12"],
+    ]
+    assert "matches main again" in calls[-1]["args"][-1]
+
+    # No drift and nothing open: nothing to do.
+    assert [c["args"][:2] for c in drift_run("")] == [["issue", "list"]]
+    assert [(c, code) for _, c, code, _ in github.results] == [
+        ("plan", 2),
+        ("plan", 2),
+        ("plan", 0),
+        ("plan", 0),
+    ]
 
 
 # ---- pre-commit --------------------------------------------------------------------------------

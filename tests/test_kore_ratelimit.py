@@ -153,3 +153,25 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
     assert [policy.may_retry(n) for n in range(7)] == [True] * 5 + [False] * 2
     with pytest.raises(ValueError):
         RetryPolicy(max_retries=-1)
+
+
+async def test_a_listener_hears_each_wait_and_its_reason_every_few_seconds() -> None:
+    fake = FakeTime()
+    heard: list[tuple[float, float, str]] = []
+    limiter = SlidingWindowLimiter(2, 12.0, clock=fake.clock, sleep=fake.sleep, report_every=5.0)
+    limiter.report_waits_to(lambda seconds, why: heard.append((fake.now, seconds, why)))
+    for _ in range(3):
+        await limiter.acquire()
+    assert fake.now == 12.0  # the same wait as without a listener, told in pieces
+    assert heard == [(0.0, 12.0, "limit"), (5.0, 7.0, "limit"), (10.0, 2.0, "limit")]
+
+    heard.clear()
+    limiter.pause(7.0)  # a 429's Retry-After
+    await limiter.acquire()
+    assert fake.now == 19.0
+    assert heard == [(12.0, 7.0, "429"), (17.0, 2.0, "429")]
+
+    limiter.report_waits_to(None)
+    heard.clear()
+    await limiter.acquire()
+    assert heard == []

@@ -403,3 +403,64 @@ def test_a_delete_in_text_markdown_and_json() -> None:
         "diff": [],
     }
     assert data["summary"]["delete"] == 1 and "existing" not in data["summary"]
+
+
+# --- Markdown within a pull-request comment's limit ------------------------------------
+
+
+def big_plan(changes: int, unmanaged: int = 0, warnings: int = 0) -> Plan:
+    diff = tuple(FieldDiff(f"dialingStrategy.field{n}", n, n + 1) for n in range(8))
+    return Plan(
+        changes=[
+            Change("update", f"Campaign {i:05d}", f"cd-{i:05d}", f"campaigns/c{i:05d}.yaml", diff)
+            for i in range(changes)
+        ],
+        unchanged=3,
+        unmanaged=[f"Legacy {i:05d}" for i in range(unmanaged)],
+        warnings=[f"warning number {i}" for i in range(warnings)],
+    )
+
+
+def test_markdown_within_the_limit_is_whole_and_uncut() -> None:
+    plan = big_plan(5, unmanaged=2, warnings=1)
+    out = io.StringIO()
+    render_markdown(plan, out, limit=None)
+    assert markdown_of(plan) == out.getvalue()
+    assert "not shown" not in out.getvalue()
+
+
+def test_a_large_markdown_plan_is_cut_to_whole_campaigns_with_a_closing_line() -> None:
+    plan = big_plan(1000, unmanaged=50, warnings=5)
+    full = io.StringIO()
+    render_markdown(plan, full, limit=None)
+    text = markdown_of(plan)  # the default limit: a pull-request comment's
+
+    assert len(full.getvalue()) > 65_536 >= len(text)
+    assert text.startswith("### campsync plan: 1000 to update, 3 unchanged; 50 unmanaged")
+    rows = [line for line in text.splitlines() if line.startswith("| ~ | update |")]
+    blocks = [line for line in text.splitlines() if line.startswith("**update: ")]
+    assert len(rows) == len(blocks) > 100  # each campaign shown whole: row and diff block
+    assert text.count("```diff") == text.count("```") // 2  # every fence closed
+    assert blocks[-1] == f"**update: Campaign {len(blocks) - 1:05d}**"
+    last = text.splitlines()[-1]
+    shown = text[: text.rindex("\n… ")]
+    assert last == (
+        f"… {1000 - len(rows)} more changes, 50 unmanaged campaigns and 5 warnings "
+        f"({len(full.getvalue()) - len(shown):,} characters) not shown: "
+        "see the job summary or the plan artifact."
+    )
+
+
+def test_a_cut_drops_unmanaged_names_and_warnings_only_after_every_change_fits() -> None:
+    plan = big_plan(3, unmanaged=3000, warnings=2)
+    out = io.StringIO()
+    render_markdown(plan, out, limit=20_000, full_at="the plan artifact")
+    text = out.getvalue()
+    assert len(text) <= 20_000
+    assert text.count("**update: ") == 3
+    listed = text.count("- Legacy ")
+    assert 0 < listed < 3000
+    assert text.splitlines()[-1].startswith(
+        f"… {3000 - listed} unmanaged campaigns and 2 warnings ("
+    )
+    assert text.endswith(" characters) not shown: see the plan artifact.\n")

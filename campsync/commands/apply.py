@@ -22,9 +22,9 @@ from campsync.commands.common import (
     remote_settings,
     scope_from_args,
 )
-from campsync.commands.output import Progress, confirm, is_tty, use_color
+from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
-from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, writes_of
+from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, ResultCallback, writes_of
 from campsync.sync.engine import Applied, Hooks, Sync, fewer_gc_pauses
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import load_plan, planned_environment, require_environment
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_saved(target, args)
     settings = remote_settings(args)
     fewer_gc_pauses()
-    progress = Progress(sys.stderr)
+    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
     sync = Sync(
         settings,
         refresh=args.refresh,
@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
         return confirm(PROMPT)
 
     hooks = Hooks(
-        on_plan=show, approve=None if args.auto_approve else approve, on_result=print_result
+        on_plan=show,
+        approve=None if args.auto_approve else approve,
+        on_result=results_under(progress),
     )
     try:
         applied = asyncio.run(_with_signals(sync.apply(files, hooks), hooks))
@@ -137,14 +139,18 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     require_environment(planned, chosen or planned)
     args.env = chosen or planned
     settings = remote_settings(args)
-    sync = Sync(settings, read_files=False, force=args.force)
+    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
+    sync = Sync(settings, read_files=False, force=args.force, progress=progress)
     plan, saved_target = load_plan(path, signing=sync.signing)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")
 
-    hooks = Hooks(on_plan=announce, on_result=print_result)
-    applied = asyncio.run(_with_signals(sync.apply_saved(plan, saved_target, hooks), hooks))
+    hooks = Hooks(on_plan=announce, on_result=results_under(progress))
+    try:
+        applied = asyncio.run(_with_signals(sync.apply_saved(plan, saved_target, hooks), hooks))
+    finally:
+        progress.clear()
     print_warnings(sync.finish())
     if applied.result is None:
         print(f"Nothing to apply: the saved plan {path} has no changes.")
@@ -191,6 +197,17 @@ async def _with_signals(run: Awaitable[Applied], hooks: Hooks) -> Applied:
 
 def _label(change: Change) -> str:
     return f"{change.action} {show_name(change.name)}"
+
+
+def results_under(progress: ProgressReporter) -> ResultCallback:
+    """print_result, with the terminal's progress line taken away first (it is drawn again
+    below the result)."""
+
+    def show(change: Change, error: str | None) -> None:
+        progress.clear()
+        print_result(change, error)
+
+    return show
 
 
 def print_result(change: Change, error: str | None) -> None:

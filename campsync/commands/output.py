@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import sys
+from collections.abc import Callable
+from time import monotonic
 from typing import TextIO
+
+from campsync.progress import Phase, WaitReason
+from campsync.settings import DEFAULT_RATE_LIMIT
 
 
 def is_tty(stream: TextIO) -> bool:
@@ -19,26 +26,149 @@ def use_color(stream: TextIO) -> bool:
     return is_tty(stream) and not os.environ.get("NO_COLOR")
 
 
-class Progress:
-    """A single self-overwriting line on stderr (`reading 12/40 campaigns`), only on a terminal."""
+# A run that sends more requests than this reports its progress in a log (contract).
+LONG_RUN = 60
+# Seconds between two progress lines in a log. The rate limiter speaks at least every
+# ratelimit.REPORT_EVERY seconds while a request waits, so no two lines are more than
+# about 25 s apart (the contract's bound is 30 s).
+EVERY = 20.0
+NOUNS: dict[Phase, str] = {"read": "campaigns", "applied": "changes", "pulled": "campaigns"}
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+
+class ProgressReporter:
+    """How far a run is, on stderr: the campsync.progress.Progress that the engine and the
+    client's rate limiter report to. Never a byte on stdout (`--json` stays clean).
+
+    On a terminal: one self-overwriting line (`read 12/40 campaigns, <1 min left`), saying
+    also when a request waits for the rate limit or a 429. In a log (stderr not a terminal, as
+    in CI): nothing for a short run; once the run is known to send more than LONG_RUN
+    requests, or has to wait, a line when a phase starts and ends and at least every EVERY
+    seconds in between, with the time left at the rate limit:
+    `campsync: read 120 of 1,000 campaigns, about 15 min left at 60 requests/min`.
+    `clock` (seconds, monotonic) is there for tests."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        rate_limit: int = DEFAULT_RATE_LIMIT,
+        clock: Callable[[], float] | None = None,
+        every: float = EVERY,
+        terminal: bool | None = None,
+    ) -> None:
         self._stream = stream if stream is not None else sys.stderr
-        self._enabled = is_tty(self._stream)
-        self._shown = False
+        self._terminal = is_tty(self._stream) if terminal is None else terminal
+        self._rate = max(1, rate_limit)
+        self._clock = clock if clock is not None else monotonic
+        self._every = every
+        self._phase: Phase | None = None
+        self._done = 0
+        self._total = 0
+        self._started = 0.0
+        self._took: float | None = None  # how long the phase took, once it is complete
+        self._requests = 0  # the steps of every phase begun: one request each
+        self._loud = False  # in a log: this run is long enough to report on
+        self._wait_until = float("-inf")
+        self._why: WaitReason | None = None
+        self._said_429 = False  # the last line told of a 429
+        self._last_line: float | None = None
+        self._shown = False  # a terminal line is drawn
 
-    def __call__(self, done: int, total: int) -> None:
-        if not self._enabled or total <= 0:
+    # -- what the run reports (campsync.progress.Progress) -----------------------------------
+
+    def step(self, done: int, total: int, what: Phase) -> None:
+        if total <= 0:
             return
-        self._stream.write(f"\rreading {done}/{total} campaigns")
-        self._stream.flush()
-        self._shown = True
+        now = self._clock()
+        if done == 0 or what != self._phase:
+            self._phase, self._total, self._started, self._took = what, total, now, None
+            self._requests += total
+            self._loud = self._loud or self._requests > LONG_RUN
+        self._done = min(done, total)
+        if self._done == total and self._took is None:
+            self._took = now - self._started
+        if self._terminal:
+            self._draw(now)
+        elif self._loud and (self._done in (0, total) or self._due(now)):
+            self._line(now)
+
+    def waiting(self, seconds: float, why: WaitReason) -> None:
+        now = self._clock()
+        self._wait_until, self._why = now + seconds, why
+        if self._terminal:
+            self._draw(now)
+            return
+        self._loud = True  # a run that waits for the rate limit is a long one
+        if self._due(now) or (why == "429" and not self._said_429):
+            self._line(now)
 
     def clear(self) -> None:
+        """Take the terminal line away (before other output, and at the end)."""
         if self._shown:
             self._stream.write("\r\033[K")
             self._stream.flush()
             self._shown = False
+
+    # -- the text ------------------------------------------------------------------------
+
+    def _text(self, now: float, *, short: bool = False) -> str:
+        """The log line; `short`: the terminal's, which must fit its width."""
+        parts: list[str] = []
+        if self._phase is not None:
+            of = "/" if short else " of "
+            noun = NOUNS[self._phase]
+            head = f"{self._phase} {self._done:,}{of}{self._total:,} {noun}"
+            if self._took is not None:
+                head += f" in {duration(self._took)}"
+            else:
+                head += ", " + self._time_left(now, short=short)
+            parts.append(head)
+        waited = self._wait_until - now
+        if waited > 0:
+            seconds = math.ceil(waited)
+            if self._why != "429":
+                parts.append(f"waiting {seconds} s for the rate limit")
+            elif short:
+                parts.append(f"waiting {seconds} s (platform's 429)")
+            else:
+                parts.append(f"waiting {seconds} s: the platform answered 429 (rate limit)")
+        return "; ".join(parts)
+
+    def _time_left(self, now: float, *, short: bool = False) -> str:
+        """From the requests left in the phase at the rate limit (the bound on a long run),
+        and no less than the wait under way."""
+        minutes = max((self._total - self._done) / self._rate, (self._wait_until - now) / 60)
+        rate = "" if short else f" at {self._rate:,} requests/min"
+        if minutes < 1:
+            return ("<1 min left" if short else "less than a minute left") + rate
+        return f"about {round(minutes)} min left{rate}"
+
+    def _due(self, now: float) -> bool:
+        return self._last_line is None or now - self._last_line >= self._every
+
+    def _line(self, now: float) -> None:
+        text = self._text(now)
+        if not text:
+            return
+        self._stream.write(f"campsync: {text}\n")
+        self._stream.flush()
+        self._last_line = now
+        self._said_429 = self._why == "429" and self._wait_until > now
+
+    def _draw(self, now: float) -> None:
+        width = shutil.get_terminal_size().columns - 1
+        self._stream.write("\r\033[K" + self._text(now, short=True)[: max(20, width)])
+        self._stream.flush()
+        self._shown = True
+
+
+def duration(seconds: float) -> str:
+    """`42 s`, `3 min 5 s`, `17 min`."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def confirm(prompt: str) -> bool:

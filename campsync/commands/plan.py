@@ -17,7 +17,7 @@ from campsync.commands.common import (
     remote_settings,
     scope_from_args,
 )
-from campsync.commands.output import Progress, use_color
+from campsync.commands.output import ProgressReporter, use_color
 from campsync.errors import PlanFileError, UsageError
 from campsync.sync.engine import Sync, fewer_gc_pauses
 from campsync.sync.planfile import save_plan
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     settings = remote_settings(args)
     fewer_gc_pauses()
-    progress = Progress(sys.stderr)
+    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
     scope = scope_from_args(args, Path(args.path))
     sync = Sync(settings, refresh=args.refresh, progress=progress, scope=scope, prune=args.prune)
     files = sync.read_files(Path(args.path))

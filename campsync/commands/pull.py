@@ -14,6 +14,7 @@ from typing import Any
 
 from campsync.campaign.validation import Problem, validate_paths
 from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
+from campsync.commands.output import ProgressReporter
 from campsync.environments import Environment, check_environment
 from campsync.sync.engine import Sync
 from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
@@ -50,8 +51,12 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
     settings = remote_settings(args)
-    sync = Sync(settings, read_files=False)
-    plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
+    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
+    sync = Sync(settings, read_files=False, progress=progress)
+    try:
+        plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
+    finally:
+        progress.clear()
 
     if plan.overwrites:
         print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")

@@ -38,6 +38,7 @@ from campsync.kore.auth import TokenSource, token_source
 from campsync.kore.protocol import Endpoints, Request, Response
 from campsync.kore.ratelimit import RateLimiter, SlidingWindowLimiter
 from campsync.kore.retry import RetryPolicy
+from campsync.progress import WaitFn
 from campsync.settings import Settings, check_host
 
 log = logging.getLogger("campsync.kore")
@@ -161,6 +162,11 @@ class KoreClient:
         parallelism or the rate limit, or refused with a 429) is never sent: it raises
         WriteNotSent at once. Writes already sent complete, with their retries."""
         self._write_stop = stop
+
+    def report_waits_to(self, on_wait: WaitFn | None) -> None:
+        """Tell `on_wait` while a request waits for its place in the rate limit, or waits out
+        a 429 (every request of the client shares the one limiter and its waits)."""
+        self._limiter.report_waits_to(on_wait)
 
     # ------------------------------------------------------------ calls
 

@@ -4,6 +4,10 @@ A request occupies its place in the window from the moment it is sent until `win
 seconds after its answer arrived (or it failed). The platform counts a request when it
 arrives, which is somewhere between those two moments, so however the network delays
 requests, no window of the platform's ever holds more than `limit` of ours.
+
+A wait can last a whole window (a minute at the platform's limit): whoever listens
+(`report_waits_to`) hears of it when it starts and again every few seconds while it lasts,
+so that a CI log can say why nothing moves.
 """
 
 from __future__ import annotations
@@ -13,6 +17,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
+
+from campsync.progress import WaitFn, WaitReason
+
+# While a listener is told of waits, a wait is slept in pieces this long, each announced.
+REPORT_EVERY = 5.0
 
 
 class RateLimiter(Protocol):
@@ -25,6 +34,10 @@ class RateLimiter(Protocol):
 
     def pause(self, seconds: float) -> None:
         """Hold every request back for `seconds` (after a 429)."""
+        ...
+
+    def report_waits_to(self, on_wait: WaitFn | None) -> None:
+        """Tell `on_wait` how long a request still waits, and why, while it waits."""
         ...
 
 
@@ -45,6 +58,7 @@ class SlidingWindowLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        report_every: float = REPORT_EVERY,
     ) -> None:
         if limit < 1:
             raise ValueError("the rate limit must be at least 1 request per window")
@@ -58,6 +72,11 @@ class SlidingWindowLimiter:
         self._hold_until = float("-inf")
         self._lock = asyncio.Lock()  # FIFO: requests get their places in arrival order
         self._released = asyncio.Event()
+        self._on_wait: WaitFn | None = None
+        self._report_every = report_every
+
+    def report_waits_to(self, on_wait: WaitFn | None) -> None:
+        self._on_wait = on_wait
 
     @property
     def window(self) -> float:
@@ -91,7 +110,7 @@ class SlidingWindowLimiter:
             while True:
                 now = self._clock()
                 if now < self._hold_until:
-                    await self._sleep(self._hold_until - now)
+                    await self._wait(self._hold_until - now, "429")
                     continue
                 horizon = now - self._window
                 self._entries = [e for e in self._entries if e.end is None or e.end > horizon]
@@ -101,10 +120,19 @@ class SlidingWindowLimiter:
                     return entry
                 ends = [e.end for e in self._entries if e.end is not None]
                 if ends:
-                    await self._sleep(min(ends) + self._window - now)
+                    await self._wait(min(ends) + self._window - now, "limit")
                 else:  # every place is held by a request under way: wait for one to end
                     self._released.clear()
                     await self._released.wait()
+
+    async def _wait(self, seconds: float, why: WaitReason) -> None:
+        """Sleep toward the end of a wait; with a listener, in announced pieces (the caller's
+        loop looks again after each piece)."""
+        if self._on_wait is None:
+            await self._sleep(seconds)
+            return
+        self._on_wait(seconds, why)
+        await self._sleep(min(seconds, self._report_every))
 
     def __repr__(self) -> str:
         return f"SlidingWindowLimiter(limit={self._limit}, window={self._window})"

@@ -3,8 +3,8 @@
 Orchestration only (octoDNS's `Manager.sync` is the model): every decision is made by the
 modules it calls (campaign.validation, sync.planner, sync.applier, sync.planfile), every
 byte on the wire goes through the client it is given. It never prints: it returns plans,
-results and one-line warnings, and tells its caller what happens through `Hooks`, so that
-the commands only parse arguments and print.
+results and one-line warnings, and tells its caller what happens through `Hooks` (and how
+far a long run is through a `Progress`), so that the commands only parse arguments and print.
 
 One run (`Sync`) belongs to one platform target and keeps that target's local cache. A
 fresh apply plans and writes with one client, so that one rate limit covers both.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ from campsync.campaign.validation import CampaignFile, validate_paths
 from campsync.environments import Environment
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
+from campsync.progress import Phase, Progress, WaitFn
 from campsync.settings import Settings
 from campsync.sync.applier import (
     ApplyResult,
@@ -37,7 +38,7 @@ from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.environment import read_environment_files, require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
-from campsync.sync.plan import Plan
+from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
 from campsync.sync.pull.puller import PullPlan, prepare_pull
@@ -58,6 +59,8 @@ class Client(Reader, Writer, Protocol):
     """What a run needs of the platform client (campsync.kore.KoreClient)."""
 
     def stop_new_writes_on(self, event: asyncio.Event) -> None: ...
+
+    def report_waits_to(self, on_wait: WaitFn | None) -> None: ...
 
 
 Connect = Callable[[Settings], AbstractAsyncContextManager[Client]]
@@ -104,7 +107,7 @@ class Sync:
         settings: Settings,
         *,
         refresh: bool = False,
-        progress: ProgressFn | None = None,
+        progress: Progress | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
         scope: Scope | None = None,
@@ -168,7 +171,7 @@ class Sync:
             client,
             files,
             self.settings,
-            fetch_full=self.cache.fetcher(client_fetcher(client, self.progress)),
+            fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
             history=self.cache.history,
@@ -190,7 +193,7 @@ class Sync:
             stop=hooks.stop,
             abandon=hooks.abandon,
             parallelism=self.settings.parallelism,
-            on_result=hooks.on_result,
+            on_result=self._counting(hooks.on_result, len(writes_of(plan))),
         )
         result.unsettled.extend(writer.wrong_flows)
         for change in result.applied:
@@ -198,6 +201,39 @@ class Sync:
             if change.action == "create" and change.file and created:
                 self.cache.history.remember_match(change.file, created)
         return result
+
+    def _steps(self, what: Phase) -> ProgressFn | None:
+        """The steps of one phase, for the parts that count (done, total)."""
+        progress = self.progress
+        if progress is None:
+            return None
+        return lambda done, total: progress.step(done, total, what)
+
+    def _counting(self, on_result: ResultCallback | None, total: int) -> ResultCallback | None:
+        """`on_result`, each result also counted as a step of the "applied" phase (after the
+        caller heard of it, so that a progress line is drawn below the result's line)."""
+        steps = self._steps("applied")
+        if steps is None:
+            return on_result
+        done = 0
+        steps(0, total)
+
+        def counted(change: Change, error: str | None) -> None:
+            nonlocal done
+            done += 1
+            if on_result is not None:
+                on_result(change, error)
+            steps(done, total)
+
+        return counted
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[Client]:
+        """A client for this run's target; its rate-limit waits go to the progress."""
+        async with self.connect(self.settings) as client:
+            if self.progress is not None:
+                client.report_waits_to(self.progress.waiting)
+            yield client
 
     def finish(self) -> list[str]:
         """Save what the run learnt; every warning of the run (cache problems), once."""
@@ -207,13 +243,13 @@ class Sync:
     # -- the runs -----------------------------------------------------------------------------
 
     async def plan(self, files: Sequence[CampaignFile]) -> Plan:
-        async with self.connect(self.settings) as client:
+        async with self._connect() as client:
             return await self.make_plan(client, files)
 
     async def apply(self, files: Sequence[CampaignFile], hooks: Hooks) -> Applied:
         """Plan afresh, show it (`hooks.on_plan`), check it against the safety thresholds,
         and apply it once approved."""
-        async with self.connect(self.settings) as client:
+        async with self._connect() as client:
             plan = await self.make_plan(client, files)
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
@@ -239,7 +275,7 @@ class Sync:
         self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
-        async with self.connect(self.settings) as client:
+        async with self._connect() as client:
             await check_fresh(
                 client, plan, memory=self.cache, experience_flows=self.settings.experience_flows
             )
@@ -249,8 +285,10 @@ class Sync:
 
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
         """What `pull` would write under `root` (reads only; pull.puller.write_pull writes)."""
-        async with self.connect(self.settings) as client:
-            return await prepare_pull(client, root, self.settings, overwrite=overwrite)
+        async with self._connect() as client:
+            return await prepare_pull(
+                client, root, self.settings, overwrite=overwrite, progress=self._steps("pulled")
+            )
 
 
 class RememberingWriter:

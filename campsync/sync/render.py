@@ -10,6 +10,7 @@ values are shortened in the middle, and Markdown metacharacters are escaped.
 
 from __future__ import annotations
 
+import collections
 import json
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
@@ -30,6 +31,10 @@ _COLORS = {"create": "\x1b[32m", "update": "\x1b[33m", "blocked": "\x1b[31m", "d
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
 _MARKDOWN_SPECIAL = set("\\`*_[]<>|~&#!@")
+# A GitHub pull-request comment (and issue body) holds at most 65,536 characters.
+MARKDOWN_LIMIT = 65_536
+FULL_PLAN_AT = "the job summary or the plan artifact"
+_CUT_LINE_ROOM = 200  # the closing line of a cut plan fits in this
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -195,56 +200,106 @@ def md(text: Any, limit: int = REASON_LIMIT) -> str:
     return "".join("\\" + char if char in _MARKDOWN_SPECIAL else char for char in safe)
 
 
-def render_markdown(plan: Plan, out: TextIO) -> None:
+def render_markdown(
+    plan: Plan, out: TextIO, *, limit: int | None = MARKDOWN_LIMIT, full_at: str = FULL_PLAN_AT
+) -> None:
     """The plan as a pull-request comment: a heading with the summary, a table of
-    the changes, then the field diffs of each change in a fenced diff block."""
+    the changes, then the field diffs of each change in a fenced diff block.
+
+    At most `limit` characters (None: no limit). A longer plan keeps its heading and
+    loses whole campaigns from the end (each one's table row and diff block), then
+    unmanaged names and warnings, and ends with a line saying how much was left out and
+    where the full plan is (`full_at`)."""
+    head, changes, tail = _markdown_parts(plan)
+    whole = head + "".join(row for row, _ in changes) + "".join(b for _, b in changes)
+    whole += "".join(text for _, text in tail)
+    if limit is None or len(whole) <= limit:
+        out.write(whole)
+        return
+    budget = limit - _CUT_LINE_ROOM
+    used = len(head)
+    kept = 0
+    for row, block in changes:
+        if used + len(row) + len(block) > budget:
+            break
+        used += len(row) + len(block)
+        kept += 1
+    tail_kept = 0
+    while kept == len(changes) and tail_kept < len(tail):
+        if used + len(tail[tail_kept][1]) > budget:
+            break
+        used += len(tail[tail_kept][1])
+        tail_kept += 1
+    shown = changes[:kept]
+    text = head + "".join(row for row, _ in shown) + "".join(b for _, b in shown)
+    text += "".join(piece for _, piece in tail[:tail_kept])
+    left = collections.Counter(kind for kind, _ in tail[tail_kept:])
+    counts = [
+        (len(changes) - kept, "more change"),
+        (left["unmanaged"], "unmanaged campaign"),
+        (left["warning"], "warning"),
+    ]
+    what = _and([plural(count, noun) for count, noun in counts if count])
+    out.write(text)
+    out.write(f"\n… {what} ({len(whole) - len(text):,} characters) not shown: see {full_at}.\n")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The heading (with the table's head), each change's table row and diff block, and
+    the pieces after them (unmanaged campaigns, warnings, each with its kind): the pieces
+    a cut keeps or drops."""
     if not plan.changes:
-        out.write("### campsync plan: no changes\n\n")
-        out.write(no_changes_line(plan) + "\n")
+        head = f"### campsync plan: no changes\n\n{no_changes_line(plan)}\n"
     else:
         heading = summary_line(plan).removeprefix("Plan: ")
         if all_blocked(plan):
             heading = f"{ALL_BLOCKED} ({heading.removesuffix('.')})"
-        out.write(f"### campsync plan: {heading}\n\n")
-        out.write("| | Action | Campaign | ID | File | Details |\n")
-        out.write("|---|---|---|---|---|---|\n")
-        for change in plan.changes:
-            details = (
-                f"blocked: {md(change.reason)}"
-                if change.action == "blocked"
-                else _no_file(1)
-                if change.action == "delete"
-                else plural(len(change.diff), "field")
-                if change.diff
-                else ""
-            )
-            out.write(
-                f"| {SYMBOLS[change.action]} | {change.action} | {md(change.name, NAME_LIMIT)}"
-                f" | {md(change.id or '')} | {md(change.file or '')} | {details} |\n"
-            )
-        for change in plan.changes:
-            if not change.diff:
-                continue
-            out.write(f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n```diff\n")
+        head = (
+            f"### campsync plan: {heading}\n\n"
+            "| | Action | Campaign | ID | File | Details |\n"
+            "|---|---|---|---|---|---|\n"
+        )
+    changes: list[tuple[str, str]] = []
+    for change in plan.changes:
+        details = (
+            f"blocked: {md(change.reason)}"
+            if change.action == "blocked"
+            else _no_file(1)
+            if change.action == "delete"
+            else plural(len(change.diff), "field")
+            if change.diff
+            else ""
+        )
+        row = (
+            f"| {SYMBOLS[change.action]} | {change.action} | {md(change.name, NAME_LIMIT)}"
+            f" | {md(change.id or '')} | {md(change.file or '')} | {details} |\n"
+        )
+        block = ""
+        if change.diff:
+            block = f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n```diff\n"
             for diff in change.diff:
                 path = show_text(diff.path)
                 before, after = _sides(diff)
                 if diff.before is not None:
-                    out.write(f"- {path}: {before}\n")
+                    block += f"- {path}: {before}\n"
                 if diff.after is not None:
-                    out.write(f"+ {path}: {after}\n")
-            out.write("```\n")
+                    block += f"+ {path}: {after}\n"
+            block += "```\n"
+        changes.append((row, block))
+    tail: list[tuple[str, str]] = []
     if plan.unmanaged:
-        out.write(
-            f"\n{plural(len(plan.unmanaged), 'unmanaged campaign')} not touched"
-            f" ({_no_file(len(plan.unmanaged))}):\n\n"
-        )
-        for name in plan.unmanaged:
-            out.write(f"- {md(name, NAME_LIMIT)}\n")
+        count = len(plan.unmanaged)
+        title = f"\n{plural(count, 'unmanaged campaign')} not touched ({_no_file(count)}):\n\n"
+        tail.append(("heading", title))
+        tail.extend(("unmanaged", f"- {md(name, NAME_LIMIT)}\n") for name in plan.unmanaged)
     if plan.warnings:
-        out.write("\n**Warnings**\n\n")
-        for warning in plan.warnings:
-            out.write(f"- {md(warning)}\n")
+        tail.append(("heading", "\n**Warnings**\n\n"))
+        tail.extend(("warning", f"- {md(warning)}\n") for warning in plan.warnings)
+    return head, changes, tail
 
 
 # --- JSON ----------------------------------------------------------------------------

@@ -26,7 +26,13 @@ from campsync.environments import Candidate, Environment
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import write_atomic
 from campsync.settings import Settings
-from campsync.sync.inventory import DEFAULT_TYPE, Reader, client_fetcher, list_platform
+from campsync.sync.inventory import (
+    DEFAULT_TYPE,
+    ProgressFn,
+    Reader,
+    client_fetcher,
+    list_platform,
+)
 from campsync.sync.planner import match_files
 from campsync.sync.pull.mapping import PulledCampaign, campaign_data
 from campsync.sync.pull.names import choose_path, taken_stems
@@ -149,9 +155,11 @@ async def prepare_pull(
     *,
     overwrite: bool = False,
     campaign_types: Iterable[str] = (DEFAULT_TYPE,),
+    progress: ProgressFn | None = None,
 ) -> PullPlan:
     """Read the platform and the files under `root`; decide what to write. Reads only:
-    one list (every page) per campaign type and one get-one per campaign to write."""
+    one list (every page) per campaign type and one get-one per campaign to write (each
+    told to `progress`)."""
     _check_root(root)
     existing = read_existing(root) if root.is_dir() else []
     environment = Environment.from_settings(settings)
@@ -165,7 +173,7 @@ async def prepare_pull(
     rewrite = [(paths[cf.file], cf, entry) for cf, entry in matching.matched] if overwrite else []
     new = sorted(matching.unmanaged, key=lambda e: (e.name.casefold(), e.name, e.id))
     wanted = [*new, *(entry for _, _, entry in rewrite)]
-    full = await client_fetcher(client)(wanted)
+    full = await client_fetcher(client, progress)(wanted)
 
     flow_names: dict[str, str] = {}
     for flow_name, flow_id in settings.experience_flows.items():

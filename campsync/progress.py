@@ -1,0 +1,33 @@
+"""What a long run tells its caller as it goes: how far each phase is, and when it waits.
+
+The core never prints. The engine reports each phase's steps and the platform client's rate
+limiter reports its waits through this small protocol; the CLI layer (commands/output.py)
+turns them into a progress line. At 60 requests a minute a first plan of 1,000 campaigns
+takes about 17 minutes: without these a CI log shows nothing for all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+# A phase, named by what its steps did: campaigns read (plan, apply), changes applied,
+# campaigns pulled. Each step is one request.
+Phase = Literal["read", "applied", "pulled"]
+
+# Why a request waits: campsync's own pacing within CAMPSYNC_RATE_LIMIT ("limit"), or a 429
+# from the platform being waited out ("429").
+WaitReason = Literal["limit", "429"]
+
+# (seconds still to wait, why); said again at least every few seconds while the wait lasts.
+WaitFn = Callable[[float, WaitReason], None]
+
+
+class Progress(Protocol):
+    def step(self, done: int, total: int, what: Phase) -> None:
+        """`done` of `total` steps of the phase `what` are complete (0 when it starts)."""
+        ...
+
+    def waiting(self, seconds: float, why: WaitReason) -> None:
+        """A request waits `seconds` more before it may be sent."""
+        ...
