@@ -203,3 +203,10 @@ def test_several_config_problems_are_all_listed_on_stderr(ws: Workspace) -> None
         "campsync.yaml:2:1: hots: unknown field 'hots' (did you mean 'host'?)",
         "campsync: error: campsync.yaml:1:11: streamId: must be a string, not 5 (and 1 more)",
     ]
+
+
+def test_patterns_are_ecma_262_a_final_newline_is_no_flow_id(tmp_path: Path) -> None:
+    # Python's `$` would match before the final newline of a `|` block; JSON Schema's does not.
+    path = write(tmp_path, "experienceFlows:\n  Survey: |\n    cf-1234\n")
+    with pytest.raises(ConfigInvalid, match="experienceFlows.Survey: must be an experience flow"):
+        read_config(path)
