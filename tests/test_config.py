@@ -208,5 +208,5 @@ def test_several_config_problems_are_all_listed_on_stderr(ws: Workspace) -> None
 def test_patterns_are_ecma_262_a_final_newline_is_no_flow_id(tmp_path: Path) -> None:
     # Python's `$` would match before the final newline of a `|` block; JSON Schema's does not.
     path = write(tmp_path, "experienceFlows:\n  Survey: |\n    cf-1234\n")
-    with pytest.raises(ConfigInvalid, match="experienceFlows.Survey: must be an experience flow"):
+    with pytest.raises(ConfigInvalid, match=r"experienceFlows.Survey: must be an experience flow"):
         read_config(path)
