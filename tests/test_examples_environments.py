@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from campsync import __version__
 from campsync.cli import main
 from tests.fixtures_environments import (
     CALLER_IDS,
@@ -135,5 +136,5 @@ def test_each_job_gets_only_its_github_environments_secrets() -> None:
     assert doc["jobs"]["apply-production"]["needs"] == "apply-staging"
     for name in SECRET_NAMES:
         assert f"{name}: ${{{{ secrets.{name} }}}}" in text
-    assert "git+https://github.com/<your-org>/campsync@<tag>" in text
+    assert f"git+https://github.com/<your-org>/campsync@v{__version__}" in text
     assert not re.search(r"pip install campsync\b", text)  # never a bare name from PyPI

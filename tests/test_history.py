@@ -93,8 +93,8 @@ def test_a_write_that_contradicts_the_flow_mapping_names_the_entry(ws: Workspace
     (change,) = ws.plan_json()["changes"]
     assert [d["path"] for d in change["diff"]] == ["experienceFlowName"]
 
-    wrong = (
-        f"campsync.yaml experienceFlows: 'Payment Reminder Flow' maps to "
+    wrong = (  # pointing at the id to fix: line 3, column 26 of campsync.yaml
+        f"campsync.yaml:3:26 experienceFlows: 'Payment Reminder Flow' maps to "
         f"{ids['Voice Survey Entry Flow']}, but the platform set {ids['Payment Reminder Flow']} "
         "for that name; fix the entry"
     )
@@ -111,6 +111,26 @@ def test_a_write_that_contradicts_the_flow_mapping_names_the_entry(ws: Workspace
     ws.config("experienceFlows:\n" + "".join(f"  {n}: {i}\n" for n, i in ids.items()))
     fixed = ws.plan_json()
     assert fixed["changes"] == [] and not any("fix the entry" in w for w in fixed["warnings"])
+
+
+def test_with_an_environment_the_warning_points_at_its_own_entry(ws: Workspace) -> None:
+    ids = dict(ws.store.catalog.experience_flows)
+    survey, reminder = ids["Voice Survey Entry Flow"], ids["Payment Reminder Flow"]
+    ws.config(
+        "experienceFlows:\n"
+        f"  Voice Survey Entry Flow: {survey}\n"
+        "environments:\n"
+        "  staging:\n"
+        f"    experienceFlows: {{Payment Reminder Flow: {survey}}}\n"
+    )
+    ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", campaign_body("Spring Renewals"))
+    applied = ws.cli("apply", "--env", "staging", "--auto-approve")
+    assert applied.code == 1
+    assert (
+        "campsync.yaml:5:46 environments.staging.experienceFlows: 'Payment Reminder Flow' maps "
+        f"to {survey}, but the platform set {reminder} for that name; fix the entry"
+    ) in applied.err
 
 
 def test_a_write_that_agrees_with_the_mapping_leaves_nothing_behind(ws: Workspace) -> None:

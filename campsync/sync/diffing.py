@@ -34,7 +34,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,15 +207,22 @@ def flow_id_of(body: Any) -> str | None:
     return flow if isinstance(flow, str) else None
 
 
-def wrong_flow_entry(name: Any, set_id: str, experience_flows: Mapping[str, str]) -> str | None:
+def wrong_flow_entry(
+    name: Any,
+    set_id: str,
+    experience_flows: Mapping[str, str],
+    entry: Callable[[str], str] | None = None,
+) -> str | None:
     """When the platform set `set_id` for the flow name `name` (a write's answer tells) but
-    the mapping gives that name another id, a one-line warning naming the entry to fix: with
-    it wrong, the flow shows as a change again after every apply. None otherwise."""
+    the mapping gives that name another id, a one-line warning naming the entry to fix (where
+    `entry` says it is written; by default `campsync.yaml experienceFlows`): with it wrong,
+    the flow shows as a change again after every apply. None otherwise."""
     mapped = mapped_flow_id(name, experience_flows)
     if mapped is None or mapped == set_id:
         return None
+    where = entry(str(name)) if entry is not None else "campsync.yaml experienceFlows"
     return (
-        f"campsync.yaml experienceFlows: {_label(name)} maps to {mapped}, but the platform set "
+        f"{where}: {_label(name)} maps to {mapped}, but the platform set "
         f"{set_id} for that name; fix the entry"
     )
 

@@ -185,7 +185,11 @@ class Sync:
         the flow mapping), each create's id in the history (its file's campaign now)."""
         client.stop_new_writes_on(hooks.stop)
         writer = RememberingWriter(
-            client, self.cache.campaigns, self.cache.history, self.settings.experience_flows
+            client,
+            self.cache.campaigns,
+            self.cache.history,
+            self.settings.experience_flows,
+            self.settings.flow_entry,
         )
         result = await apply_plan(
             writer,
@@ -306,11 +310,13 @@ class RememberingWriter:
         cache: CampaignCache,
         history: HistoryCache | None = None,
         experience_flows: Mapping[str, str] | None = None,
+        flow_entry: Callable[[str], str] | None = None,
     ) -> None:
         self._client = client
         self._cache = cache
         self._history = history
         self._flows = experience_flows or {}
+        self._flow_entry = flow_entry
         self.wrong_flows: list[str] = []
 
     async def update_campaign(
@@ -324,7 +330,7 @@ class RememberingWriter:
     def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
         name = body.get("experienceFlowName")
         set_id = flow_id_of(answer)
-        warning = wrong_flow_entry(name, set_id, self._flows) if set_id else None
+        warning = wrong_flow_entry(name, set_id, self._flows, self._flow_entry) if set_id else None
         stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
         if self._history is not None:
             if warning is not None and isinstance(stamp, str) and isinstance(name, str):

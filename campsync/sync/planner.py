@@ -228,6 +228,7 @@ async def make_plan(
         history,
         keep=settings.keep,
         prune=prune,
+        flow_entry=settings.flow_entry,
     )
     plan.warnings.extend(scope.unmatched(files, [entry.name for entry in listed]))
     return plan
@@ -243,16 +244,17 @@ def decide(
     *,
     prune: bool = False,
     keep: Sequence[str] = (),
+    flow_entry: Callable[[str], str] | None = None,
 ) -> Plan:
     """The plan, from what was read: no I/O. Pairs found equal are told to `same`, the
     matches of this run to `history`. With `prune`, unmanaged campaigns become deletes (see
-    sync.prune)."""
+    sync.prune). `flow_entry` says where a flow name's mapping is written."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
     changes.extend(_create(cf) for cf in matching.to_create)
     warnings = list(pending.warnings)
     if history is not None:
         warnings.extend(_renamed(matching, history))
-        warnings.extend(_wrong_flows(matching, history, experience_flows))
+        warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
         for cf, entry in matching.matched:
             history.remember_match(cf.file, entry.id)
     unchanged = pending.unchanged
@@ -304,7 +306,10 @@ def _renamed(matching: Matching, history: History) -> list[str]:
 
 
 def _wrong_flows(
-    matching: Matching, history: History, experience_flows: Mapping[str, str]
+    matching: Matching,
+    history: History,
+    experience_flows: Mapping[str, str],
+    flow_entry: Callable[[str], str] | None,
 ) -> list[str]:
     """Campaigns unchanged since campsync's last write, whose answer then showed a flow id
     that the mapping does not give the name sent (and still does not)."""
@@ -313,7 +318,7 @@ def _wrong_flows(
         written = history.flow_written(entry.id, entry.updated_at)
         if written is None:
             continue
-        warning = wrong_flow_entry(*written, experience_flows)
+        warning = wrong_flow_entry(*written, experience_flows, flow_entry)
         if warning is not None:
             found.append(f"campaign {entry.name!r}: {warning} (seen at campsync's last write)")
     return found
