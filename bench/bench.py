@@ -40,13 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cli import main as campsync_main
+from campsync.config.settings import load_settings
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
 from campsync.emulator.rules import ListQuery
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import Store
 from campsync.kore.client import KoreClient
-from campsync.settings import load_settings
 
 PLATFORM_RATE = 60  # requests per minute per account, the documented limit
 WORK_TARGET_S = 2.0

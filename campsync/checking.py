@@ -12,15 +12,15 @@ from pathlib import Path
 
 from campsync.campaign.validation import CampaignFile, Problem, ValidationResult, validate_paths
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
-from campsync.configfile import CONFIG_NAME, ConfigFile, read_config
-from campsync.environments import (
+from campsync.config.environments import (
     Environment,
     candidates,
     check_environment,
     every_environment,
 )
+from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
+from campsync.config.settings import load_settings
 from campsync.errors import ConfigInvalid
-from campsync.settings import load_settings
 from campsync.text import quoted
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from campsync.configfile import config_schema, read_config
+from campsync.config.file import config_schema, read_config
+from campsync.config.settings import load_settings
 from campsync.errors import ConfigError, ConfigInvalid
-from campsync.settings import load_settings
 from tests.fixtures_workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from campsync.environments import Environment
+from campsync.config.environments import Environment
 from campsync.errors import FilesInvalid
 from campsync.sync.environment import (
     EnvironmentFileCache,

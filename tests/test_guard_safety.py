@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from campsync.config.settings import Safety
 from campsync.errors import UnsafePlan
-from campsync.settings import Safety
 from campsync.sync.plan import Change, Plan
 from campsync.sync.safety import check_safe, files_in_scope, raise_if_unsafe, unsafe_warnings
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from campsync.config.settings import load_settings
 from campsync.errors import PlanSignatureError
-from campsync.settings import load_settings
 from campsync.sync.planfile import PlanTarget, canonical, checksum, load_plan, save_plan
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.campaign.validation import CampaignFile
-from campsync.settings import Settings
+from campsync.config.settings import Settings
 from campsync.sync.cache import HistoryCache
 from campsync.sync.inventory import Listed
 from campsync.sync.planner import make_plan

@@ -6,9 +6,9 @@ import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
+from campsync.config.settings import CredentialNames, Credentials
 from campsync.errors import ConfigError
 from campsync.kore.auth import JwtSigner, StaticToken, token_source
-from campsync.settings import CredentialNames, Credentials
 
 SECRET = "a-client-secret-" + "k" * 32
 

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from campsync.config.settings import Credentials, Settings
 from campsync.errors import (
     ApiError,
     AuthError,
@@ -29,7 +30,6 @@ from campsync.errors import (
     TransportError,
 )
 from campsync.kore import KoreClient, RetryPolicy, SlidingWindowLimiter, Timeouts
-from campsync.settings import Credentials, Settings
 
 CLIENT_ID = "cs-test-app"
 SECRET = "client-secret-" + "q" * 40

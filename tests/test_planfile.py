@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from campsync.config.settings import load_settings
 from campsync.errors import PlanFileError
-from campsync.settings import load_settings
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.planfile import (
     PlanTarget,

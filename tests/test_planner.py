@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from campsync.campaign.validation import CampaignFile
-from campsync.settings import Settings
+from campsync.config.settings import Settings
 from campsync.sync.inventory import Listed, client_fetcher
 from campsync.sync.planner import REASON_ACTIVE, MatchError, make_plan, match_files
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from campsync.config.settings import load_settings
 from campsync.kore.client import KoreClient
-from campsync.settings import load_settings
 from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace

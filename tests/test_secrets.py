@@ -31,10 +31,10 @@ from typing import Any
 import pytest
 
 from campsync.cli import build_parser, main
+from campsync.config.settings import check_host
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import ConfigError
-from campsync.settings import check_host
 from campsync.sync.signing import derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body, seed_ready
 from tests.test_faults import fast_retries, set_faults

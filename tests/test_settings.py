@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from campsync.config.settings import Credentials, check_host, load_settings
 from campsync.errors import ConfigError
 from campsync.fsutil import write_atomic
-from campsync.settings import Credentials, check_host, load_settings
 
 SECRET = "s3cr3t-value-never-printed"
 

@@ -1,5 +1,5 @@
 """One campaign file with overrides merged over it (an environment's, see
-campsync.environments), checked as merged: the schema and the single-file rules, each problem
+campsync.config.environments), checked as merged: the schema and the single-file rules, each problem
 placed where its value came from: in the file, or in the settings file the overrides live in
 (then kept apart as `InConfig`, to be completed with the environment and the campaigns).
 
@@ -37,7 +37,7 @@ CREATE_ONLY = ("enableMachineDetect",)
 
 
 class Overrides(Protocol):
-    """Where overrides come from (campsync.environments.Environment): their name (an
+    """Where overrides come from (campsync.config.environments.Environment): their name (an
     environment's), a digest of them all, the entries for a campaign, and where a value of an
     entry is written."""
 

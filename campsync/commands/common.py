@@ -7,8 +7,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from campsync.config.settings import Settings, load_settings
 from campsync.errors import UsageError
-from campsync.settings import Settings, load_settings
 from campsync.sync.scope import Scope
 
 DEFAULT_PATH = "campaigns"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from time import monotonic
 from typing import TextIO
 
+from campsync.config.settings import DEFAULT_RATE_LIMIT
 from campsync.progress import Phase, WaitReason
-from campsync.settings import DEFAULT_RATE_LIMIT
 
 
 def is_tty(stream: TextIO) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from campsync.campaign.validation import Problem, validate_paths
 from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
 from campsync.commands.output import ProgressReporter
-from campsync.environments import Environment, check_environment
+from campsync.config.environments import Environment, check_environment
 from campsync.sync.engine import Sync
 from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
 from campsync.text import escape, quoted

@@ -14,8 +14,8 @@ from typing import Protocol
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
+from campsync.config.settings import Credentials
 from campsync.errors import ConfigError
-from campsync.settings import Credentials
 
 TOKEN_LIFETIME = 600  # seconds; apps that enforce jti allow at most 3600
 

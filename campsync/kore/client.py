@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import yarl
 
+from campsync.config.settings import Settings, check_host
 from campsync.errors import (
     ApiError,
     BadResponseError,
@@ -39,7 +40,6 @@ from campsync.kore.protocol import Endpoints, Request, Response
 from campsync.kore.ratelimit import RateLimiter, SlidingWindowLimiter
 from campsync.kore.retry import RetryPolicy
 from campsync.progress import WaitFn
-from campsync.settings import Settings, check_host
 
 log = logging.getLogger("campsync.kore")
 

@@ -37,8 +37,8 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from campsync.campaign.validation import CampaignFile, FileCheck
+from campsync.config.settings import Settings
 from campsync.fsutil import write_atomic
-from campsync.settings import Settings
 
 FORMAT = 1
 GITIGNORE = "*\n"

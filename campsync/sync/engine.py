@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from campsync.campaign.validation import CampaignFile, validate_paths
-from campsync.environments import Environment
+from campsync.config.environments import Environment
+from campsync.config.settings import Settings
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
 from campsync.progress import Phase, Progress, WaitFn
-from campsync.settings import Settings
 from campsync.sync.applier import (
     ApplyResult,
     ResultCallback,

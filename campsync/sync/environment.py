@@ -1,7 +1,7 @@
 """The sync's environment parts (campsync.yaml `environments:`), for the engine:
 
 - `read_environment_files`: the chosen environment's campaign files, merged with its overrides
-  and validated (campsync.environments), with a memo per environment in the cache folder, so
+  and validated (campsync.config.environments), with a memo per environment in the cache folder, so
   that a warm run parses no unchanged file. A memo entry is keyed by the file's text and the
   environment's overrides together: merged data is never recalled for other overrides.
 - `require_create_fields`: a create the platform would refuse for a field it never returns
@@ -15,11 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from campsync import environments
 from campsync.campaign import globs, merged, overrides
 from campsync.campaign.merged import MergedCheck
 from campsync.campaign.validation import CampaignFile
-from campsync.environments import Environment, check_environment
+from campsync.config import environments
+from campsync.config.environments import Environment, check_environment
 from campsync.errors import FilesInvalid
 from campsync.sync.cache import JsonStore, code_fingerprint, source_fingerprint
 from campsync.sync.plan import Change, Plan

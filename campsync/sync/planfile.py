@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campsync.config.settings import Settings
 from campsync.errors import PlanFileError
 from campsync.fsutil import write_atomic
-from campsync.settings import Settings
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
 from campsync.text import escape, quoted

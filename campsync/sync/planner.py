@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
+from campsync.config.settings import Settings
 from campsync.errors import BadResponseError, CampsyncError
-from campsync.settings import Settings
 from campsync.sync.diffing import compare, creation_diff, wrong_flow_entry
 from campsync.sync.inventory import (
     DEFAULT_TYPE,

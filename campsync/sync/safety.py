@@ -11,8 +11,8 @@ that leave no file) is unsafe at any size: below `minExisting` it would delete t
 
 from __future__ import annotations
 
+from campsync.config.settings import Safety
 from campsync.errors import UnsafePlan
-from campsync.settings import Safety
 from campsync.sync.plan import Plan
 from campsync.text import plural
 

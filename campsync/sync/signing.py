@@ -14,8 +14,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
+from campsync.config.settings import Settings
 from campsync.errors import PlanSignatureError
-from campsync.settings import Settings
 
 SIGNATURE_PREFIX = "hmac-sha256:"
 # Binds the derived key to this one use: the same secret signs JWTs (another purpose).

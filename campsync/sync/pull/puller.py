@@ -22,10 +22,10 @@ from pathlib import Path
 from campsync.campaign.overrides import merge, unmerge
 from campsync.campaign.validation import CampaignFile, display_name, find_campaign_files
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
-from campsync.environments import Candidate, Environment
+from campsync.config.environments import Candidate, Environment
+from campsync.config.settings import Settings
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import write_atomic
-from campsync.settings import Settings
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     ProgressFn,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from campsync.configfile import CONFIG_NAME, ConfigFile, read_config
+from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
 from campsync.errors import ConfigError
 from campsync.text import quoted
 

@@ -32,8 +32,8 @@ from campsync.campaign.validation import (
     display_name,
     find_campaign_files,
 )
-from campsync.configfile import ConfigFile
-from campsync.settings import Settings, load_settings
+from campsync.config.file import ConfigFile
+from campsync.config.settings import Settings, load_settings
 from campsync.text import quoted
 
 

@@ -1,7 +1,7 @@
 """campsync.yaml: read it safely, check it against its JSON Schema
 (`schemas/campsync.schema.json`, shipped in the package) and the rules the schema cannot
 say, and locate every problem at `file:line:column`. No merging with the environment or the
-flags here (campsync.settings does that); no printing.
+flags here (campsync.config.settings does that); no printing.
 """
 
 from __future__ import annotations
