@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from campsync.campaign import globs, merged, overrides
 from campsync.campaign.merged import MergedCheck
@@ -21,28 +20,24 @@ from campsync.campaign.validation import CampaignFile
 from campsync.config import environments
 from campsync.config.environments import Environment, check_environment
 from campsync.errors import FilesInvalid
-from campsync.sync.cache import JsonStore, code_fingerprint, source_fingerprint
+from campsync.sync.cache import VerdictStore, at, code_fingerprint, position, source_fingerprint
 from campsync.sync.plan import Change, Plan
 from campsync.text import quoted
 
 
-class EnvironmentFileCache(JsonStore):
+class EnvironmentFileCache(VerdictStore):
     """Problem-free checks of one environment's files: by file, its merged data under the
     digest of its text and the overrides, with the file's own name and where it writes its
     name and id. Implements campaign.merged.MergedMemo."""
 
     file_name = "files-{target}.json"
     entries_key = "files"
+    width = 5  # digest, merged data, the file's own name, where it writes its name and id
 
     def __init__(self, folder: Path, environment: str) -> None:
         digest = hashlib.sha256(environment.encode("utf-8", "surrogatepass")).hexdigest()
         super().__init__(folder, "env-" + digest[:24])
-        self._entries: dict[str, list[Any]] = {}
-        self._seen: set[str] = set()
-        self._dirty = True  # until a load shows the file holds what this run knows
         self._fingerprint: str | None = None
-        self.hits = 0
-        self.misses = 0
 
     @property
     def code(self) -> str:
@@ -52,65 +47,20 @@ class EnvironmentFileCache(JsonStore):
             )
         return self._fingerprint
 
-    def load(self) -> str | None:
-        stored, warning = self._read_entries()
-        self._dirty = warning is not None or not self.path.exists()
-        self._entries = {
-            name: item
-            for name, item in stored.items()
-            if isinstance(item, list)
-            and len(item) == 5
-            and isinstance(item[0], str)
-            and isinstance(item[1], dict)
-        }
-        return warning
-
-    def save(self) -> str | None:
-        """Write the entries of the files seen in this run (others are pruned), when that
-        changes anything."""
-        files = {name: item for name, item in self._entries.items() if name in self._seen}
-        if not self._dirty and len(files) == len(self._entries):
-            return None
-        warning = self._write_entries(files)
-        if warning is None:
-            self._entries = files
-            self._dirty = False
-        return warning
-
     def recall(self, file: str, digest: str) -> MergedCheck | None:
-        self._seen.add(file)
-        item = self._entries.get(file)
-        if item is None or item[0] != digest:
-            self.misses += 1
+        item = self._recall(file, digest)
+        if item is None:
             return None
-        self.hits += 1
         name = item[2] if isinstance(item[2], str) else None
         campaign = CampaignFile(file, item[1], digest)
-        return MergedCheck(campaign, [], [], name, _position(item[3]), _position(item[4]))
+        return MergedCheck(campaign, [], [], name, position(item[3]), position(item[4]))
 
     def remember(self, file: str, digest: str, check: MergedCheck) -> None:
-        self._seen.add(file)
-        self._dirty = True
         if check.campaign is None or check.problems or check.in_config:
-            self._entries.pop(file, None)
-            return
-        self._entries[file] = [
-            digest,
-            check.campaign.data,
-            check.name,
-            list(check.name_at) if check.name_at else None,
-            list(check.id_at) if check.id_at else None,
-        ]
-
-
-def _position(value: Any) -> tuple[int, int] | None:
-    if (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        return value[0], value[1]
-    return None
+            self._remember(file, None)
+        else:
+            data = check.campaign.data
+            self._remember(file, [digest, data, check.name, at(check.name_at), at(check.id_at)])
 
 
 def read_environment_files(
