@@ -95,6 +95,42 @@ def test_saved_and_loaded_per_target_only(tmp_path: Path) -> None:
     assert warning is not None and "ignored" in warning and len(other) == 0
 
 
+def test_a_store_is_written_as_one_compact_json_dumps_would_write_it(tmp_path: Path) -> None:
+    """Written entry by entry (never as one string), the file is byte for byte the text of
+    the whole document, non-ASCII text as it is."""
+    cache = campaigns_cache(tmp_path)
+    cache.put("cd-1", "t1", {"name": "Überweisung ✓", "n": [1, 2.5, None, True], "o": {}})
+    cache.put("cd-2", "t2", {"name": 'quote " and \\ backslash'})
+    assert cache.save() is None
+    expected = {
+        "format": 1,
+        "target": cache.target,
+        "code": None,
+        "campaigns": {
+            "cd-1": ["t1", {"name": "Überweisung ✓", "n": [1, 2.5, None, True], "o": {}}],
+            "cd-2": ["t2", {"name": 'quote " and \\ backslash'}],
+        },
+    }
+    text = json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+    assert cache.path.read_bytes() == text.encode("utf-8")
+    empty = campaigns_cache(tmp_path / "empty")
+    empty.mark_fresh()
+    assert empty.save() is None
+    assert json.loads(empty.path.read_bytes())["campaigns"] == {}
+
+
+def test_a_store_that_cannot_be_written_whole_leaves_the_old_file(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    cache.put("cd-1", "t1", {"name": "One"})
+    assert cache.save() is None
+    before = cache.path.read_bytes()
+    cache.put("cd-2", "t1", {"name": "lone surrogate \udc80"})  # not UTF-8
+    warning = cache.save()
+    assert warning is not None and "cannot write the cache" in warning
+    assert cache.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", cache.path.name]
+
+
 def test_target_key_differs_by_host_stream_and_account() -> None:
     keys = {
         target_key(HOST, "st-1", "a"),
