@@ -171,9 +171,16 @@ def validate_paths(
     at least PARALLEL_MIN_FILES files need checking, else none; 1: none). The outcome
     is the same whatever the path and the processes."""
     found = find_campaign_files(paths)
+    if workers is None and default_workers(len(found)) == 1:
+        workers = 1  # fewer files can need checking than were found: no workers either
+    # In one process, files are checked a chunk at a time as they are read: holding every
+    # text until all are read (only workers need them together) would add 10,000 texts to
+    # the peak memory, and their memory, freed amid what stays, is not used again.
+    serial = workers is not None and workers <= 1
     cwd = Path.cwd()
     checked: list[FileCheck | None] = []
     pending: list[tuple[str, str, str]] = []  # (file, text, digest) to check
+    fresh: list[FileCheck] = []  # the outcomes of the files checked so far, in order
     for path in found:
         name = display_name(path, cwd)
         text_or_refusal = _read(path, name)
@@ -185,14 +192,24 @@ def validate_paths(
         checked.append(known)
         if known is None:
             pending.append((name, text, digest))
+            if serial and len(pending) >= CHUNK_FILES:
+                fresh.extend(_checked(pending, quick, 1, memo))
+                pending = []
     if workers is None:
         workers = default_workers(len(pending))
+    fresh.extend(_checked(pending, quick, workers, memo))
+    outcomes = iter(fresh)
+    return _combine([item if item is not None else next(outcomes) for item in checked])
+
+
+def _checked(
+    pending: list[tuple[str, str, str]], quick: bool, workers: int, memo: CheckMemo | None
+) -> list[FileCheck]:
     fresh = _check_all(pending, quick, workers)
     if memo is not None:
         for (name, _, digest), outcome in zip(pending, fresh, strict=True):
             memo.remember(name, digest, outcome)
-    outcomes = iter(fresh)
-    return _combine([item if item is not None else next(outcomes) for item in checked])
+    return fresh
 
 
 def default_workers(files: int) -> int:
