@@ -62,7 +62,7 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: {self.detail}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CampaignFile:
     file: str
     data: dict[str, Any]
@@ -97,7 +97,7 @@ class ValidationResult:
         return sorted({p.file for p in self.problems})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileCheck:
     """One file's outcome: its data when it loaded as a mapping, its own problems, and
     where its name and id are written (for the cross-file rules)."""

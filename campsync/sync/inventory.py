@@ -25,7 +25,7 @@ class Reader(Lister, Protocol):
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listed:
     """One entry of the platform's list, with the type it was listed under."""
 
