@@ -10,15 +10,17 @@ import stat
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from campsync.campaign.validation import validate_paths
 from campsync.sync.cache import CampaignCache, FileCache, target_key
-from campsync.sync.inventory import Listed
+from campsync.sync.inventory import Keep, Listed, whole
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
+
+T = TypeVar("T")
 
 HOST = "https://platform.kore.ai"
 
@@ -38,10 +40,10 @@ class Recorder:
         self.asked: list[list[str]] = []
         self.stamp = stamp
 
-    async def __call__(self, wanted: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    async def __call__(self, wanted: Sequence[Listed], keep: Keep[T]) -> dict[str, T]:
         self.asked.append([e.id for e in wanted])
         return {
-            e.id: {"_id": e.id, "name": "x", "updatedAt": self.stamp or e.updated_at}
+            e.id: keep(e, {"_id": e.id, "name": "x", "updatedAt": self.stamp or e.updated_at})
             for e in wanted
         }
 
@@ -50,7 +52,7 @@ def fetch(
     cache: CampaignCache, inner: Recorder, entries: list[Listed], refresh: bool = False
 ) -> dict[str, dict[str, Any]]:
     async def run() -> dict[str, dict[str, Any]]:
-        return await cache.fetcher(inner, refresh=refresh)(entries)
+        return await cache.fetcher(inner, refresh=refresh)(entries, whole)
 
     return asyncio.run(run())
 
@@ -81,6 +83,33 @@ def test_refresh_reads_everything_and_rewrites(tmp_path: Path) -> None:
     assert inner.asked == [["cd-1"], ["cd-1"]]
 
 
+def test_bodies_go_to_keep_as_they_come_and_are_stored_in_the_order_asked(
+    tmp_path: Path,
+) -> None:
+    cache = campaigns_cache(tmp_path)
+
+    async def backwards(wanted: Sequence[Listed], keep: Keep[T]) -> dict[str, T]:
+        answers = [(e, {"_id": e.id, "status": "Ready", "updatedAt": "t1"}) for e in wanted]
+        return {e.id: keep(e, body) for e, body in reversed(answers)}
+
+    seen: list[tuple[str, Any]] = []
+
+    def keep(entry: Listed, body: dict[str, Any]) -> str:
+        seen.append((entry.id, body.get("status")))
+        return entry.id
+
+    wanted = [listed("cd-1", "t1"), listed("cd-2", "t1")]
+    got = asyncio.run(cache.fetcher(backwards)(wanted, keep))
+    assert got == {"cd-1": "cd-1", "cd-2": "cd-2"}
+    assert seen == [("cd-2", "Ready"), ("cd-1", "Ready")]  # the body read keeps its status
+    assert cache.save() is None
+    assert list(json.loads(cache.path.read_text())["campaigns"]) == ["cd-1", "cd-2"]
+    seen.clear()
+    assert asyncio.run(cache.fetcher(backwards)(wanted[:1], keep)) == {"cd-1": "cd-1"}
+    assert seen == [("cd-1", None)] and cache.hits == 1  # from the cache: no status
+    assert cache.get("cd-1", "t1") == {"_id": "cd-1", "updatedAt": "t1"}
+
+
 def test_saved_and_loaded_per_target_only(tmp_path: Path) -> None:
     cache = campaigns_cache(tmp_path)
     cache.put("cd-1", "t1", {"name": "One"})
@@ -93,6 +122,42 @@ def test_saved_and_loaded_per_target_only(tmp_path: Path) -> None:
     os.replace(cache.path, other.path)
     warning = other.load()
     assert warning is not None and "ignored" in warning and len(other) == 0
+
+
+def test_a_store_is_written_as_one_compact_json_dumps_would_write_it(tmp_path: Path) -> None:
+    """Written entry by entry (never as one string), the file is byte for byte the text of
+    the whole document, non-ASCII text as it is."""
+    cache = campaigns_cache(tmp_path)
+    cache.put("cd-1", "t1", {"name": "Überweisung ✓", "n": [1, 2.5, None, True], "o": {}})
+    cache.put("cd-2", "t2", {"name": 'quote " and \\ backslash'})
+    assert cache.save() is None
+    expected = {
+        "format": 1,
+        "target": cache.target,
+        "code": None,
+        "campaigns": {
+            "cd-1": ["t1", {"name": "Überweisung ✓", "n": [1, 2.5, None, True], "o": {}}],
+            "cd-2": ["t2", {"name": 'quote " and \\ backslash'}],
+        },
+    }
+    text = json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+    assert cache.path.read_bytes() == text.encode("utf-8")
+    empty = campaigns_cache(tmp_path / "empty")
+    empty.mark_fresh()
+    assert empty.save() is None
+    assert json.loads(empty.path.read_bytes())["campaigns"] == {}
+
+
+def test_a_store_that_cannot_be_written_whole_leaves_the_old_file(tmp_path: Path) -> None:
+    cache = campaigns_cache(tmp_path)
+    cache.put("cd-1", "t1", {"name": "One"})
+    assert cache.save() is None
+    before = cache.path.read_bytes()
+    cache.put("cd-2", "t1", {"name": "lone surrogate \udc80"})  # not UTF-8
+    warning = cache.save()
+    assert warning is not None and "cannot write the cache" in warning
+    assert cache.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", cache.path.name]
 
 
 def test_target_key_differs_by_host_stream_and_account() -> None:

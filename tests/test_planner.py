@@ -8,14 +8,16 @@ full read goes through the pluggable fetcher and only for the campaigns files de
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from campsync.campaign.validation import CampaignFile
 from campsync.config.settings import Settings
-from campsync.sync.inventory import Listed, client_fetcher
-from campsync.sync.planner import REASON_ACTIVE, MatchError, make_plan, match_files
+from campsync.sync.inventory import Keep, Listed, client_fetcher
+from campsync.sync.planner import REASON_ACTIVE, MatchError, Read, make_plan, match_files
+
+T = TypeVar("T")
 
 
 def listed(cid: str, name: str, *, campaign_type: str = "voice", status: str = "Ready") -> Listed:
@@ -109,15 +111,36 @@ async def test_full_read_is_pluggable_and_only_for_described_campaigns() -> None
     asked: list[list[tuple[str, str | None]]] = []
     plain = client_fetcher(platform)
 
-    async def fetch(wanted: Sequence[Listed]) -> dict[str, dict[str, Any]]:
+    async def fetch(wanted: Sequence[Listed], keep: Keep[T]) -> dict[str, T]:
         asked.append([(e.id, e.updated_at) for e in wanted])
-        return await plain(wanted)
+        return await plain(wanted, keep)
 
     files = [cfile("a.yaml", "Alpha", description="d")]
     plan = await make_plan(platform, files, Settings(), fetch_full=fetch)
     assert asked == [[("cd-1", "2025-01-01T00:00:00.000Z")]]
     assert platform.gets == ["cd-1"]
     assert plan.changes == [] and plan.unchanged == 1 and plan.unmanaged == ["Beta"]
+
+
+async def test_each_body_is_compared_as_it_is_read_and_not_kept() -> None:
+    """A plan keeps what it needs of each body (its comparison, status and updatedAt), not
+    the body: 10,000 bodies are never held at once."""
+    platform = MemoryPlatform({"cd-1": live("cd-1", "Alpha"), "cd-2": live("cd-2", "Beta")})
+    plain = client_fetcher(platform)
+    kept: list[Any] = []
+
+    async def fetch(wanted: Sequence[Listed], keep: Keep[T]) -> dict[str, T]:
+        got = await plain(wanted, keep)
+        kept.extend(got.values())
+        return got
+
+    files = [cfile("a.yaml", "Alpha", description="d"), cfile("b.yaml", "Beta", description="x")]
+    plan = await make_plan(platform, files, Settings(), fetch_full=fetch)
+    assert [type(k) for k in kept] == [Read, Read]
+    assert [k.updated_at for k in kept] == ["2025-01-01T00:00:00.000Z"] * 2
+    assert plan.unchanged == 1 and [(c.name, c.action) for c in plan.changes] == [
+        ("Beta", "update")
+    ]
 
 
 async def test_progress_counts_the_full_reads() -> None:
@@ -149,8 +172,8 @@ async def test_the_lists_status_wins_and_a_body_read_now_stands_in_when_it_has_n
     stale = {"cd-1": live("cd-1", "Alpha", "Ready"), "cd-2": live("cd-2", "Beta", "Active")}
     platform = MemoryPlatform(stale)
 
-    async def bodies_read_earlier(wanted: Sequence[Listed]) -> dict[str, dict[str, Any]]:
-        return {e.id: {**stale[e.id], "status": "Preparing"} for e in wanted}
+    async def bodies_read_earlier(wanted: Sequence[Listed], keep: Keep[T]) -> dict[str, T]:
+        return {e.id: keep(e, {**stale[e.id], "status": "Preparing"}) for e in wanted}
 
     files = [cfile("a.yaml", "Alpha", description="x"), cfile("b.yaml", "Beta", description="x")]
     plan = await make_plan(platform, files, Settings(), fetch_full=bodies_read_earlier)

@@ -106,6 +106,27 @@ def test_worker_processes_give_the_serial_result(monkeypatch: pytest.MonkeyPatch
     assert len(serial.files) > 100 and serial.problems
 
 
+def test_checking_each_chunk_as_it_is_read_gives_the_same_result_and_memo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process, files are checked a chunk at a time while the rest are read (so
+    that their texts are not all held at once): nothing of the outcome changes, nor what
+    the memo remembers, nor in which order."""
+    from campsync.sync.cache import FileCache
+
+    monkeypatch.chdir(DATA)
+    whole = FileCache(tmp_path / "whole")
+    monkeypatch.setattr(validation, "CHUNK_FILES", 10**9)
+    at_once = validate_paths([Path(".")], memo=whole, workers=1)
+    chunked = FileCache(tmp_path / "chunked")
+    monkeypatch.setattr(validation, "CHUNK_FILES", 3)
+    in_chunks = validate_paths([Path(".")], memo=chunked)
+    assert outcome(in_chunks) == outcome(at_once)
+    assert len(at_once.files) > 100 and at_once.problems
+    assert whole.save() is None and chunked.save() is None
+    assert chunked.path.read_bytes() == whole.path.read_bytes()
+
+
 def test_the_pool_really_runs_the_chunks_in_workers() -> None:
     items = [(f"f{i}.yaml", (DATA / "valid" / "preview.yaml").read_text(), "d") for i in range(6)]
     items.append(("bad.yaml", "name: [\n", "e"))

@@ -40,7 +40,9 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # 2.9-3.8 s (it reads every file and takes every result in itself), hence
 # default_workers().
 PARALLEL_MIN_FILES = 2_000
-CHUNK_FILES = 250  # per task sent to a worker: few round trips, still even shares
+# Per task sent to a worker (few round trips, still even shares), and per batch checked
+# in one process while the rest are read (a file at a time was measurably slower).
+CHUNK_FILES = 250
 
 
 @dataclass(frozen=True, order=True)
@@ -62,7 +64,7 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: {self.detail}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CampaignFile:
     file: str
     data: dict[str, Any]
@@ -97,7 +99,7 @@ class ValidationResult:
         return sorted({p.file for p in self.problems})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileCheck:
     """One file's outcome: its data when it loaded as a mapping, its own problems, and
     where its name and id are written (for the cross-file rules)."""
@@ -171,9 +173,16 @@ def validate_paths(
     at least PARALLEL_MIN_FILES files need checking, else none; 1: none). The outcome
     is the same whatever the path and the processes."""
     found = find_campaign_files(paths)
+    if workers is None and default_workers(len(found)) == 1:
+        workers = 1  # fewer files can need checking than were found: no workers either
+    # In one process, files are checked a chunk at a time as they are read: holding every
+    # text until all are read (only workers need them together) would add 10,000 texts to
+    # the peak memory, and their memory, freed amid what stays, is not used again.
+    serial = workers is not None and workers <= 1
     cwd = Path.cwd()
     checked: list[FileCheck | None] = []
     pending: list[tuple[str, str, str]] = []  # (file, text, digest) to check
+    fresh: list[FileCheck] = []  # the outcomes of the files checked so far, in order
     for path in found:
         name = display_name(path, cwd)
         text_or_refusal = _read(path, name)
@@ -185,14 +194,25 @@ def validate_paths(
         checked.append(known)
         if known is None:
             pending.append((name, text, digest))
+            if serial and len(pending) >= CHUNK_FILES:
+                fresh.extend(_checked(pending, quick, 1, memo))
+                pending = []
     if workers is None:
         workers = default_workers(len(pending))
+    fresh.extend(_checked(pending, quick, workers, memo))
+    outcomes = iter(fresh)
+    return _combine([item if item is not None else next(outcomes) for item in checked])
+
+
+def _checked(
+    pending: list[tuple[str, str, str]], quick: bool, workers: int, memo: CheckMemo | None
+) -> list[FileCheck]:
+    """The outcomes of checking the pending files, in order, each told to the memo."""
     fresh = _check_all(pending, quick, workers)
     if memo is not None:
         for (name, _, digest), outcome in zip(pending, fresh, strict=True):
             memo.remember(name, digest, outcome)
-    outcomes = iter(fresh)
-    return _combine([item if item is not None else next(outcomes) for item in checked])
+    return fresh
 
 
 def default_workers(files: int) -> int:

@@ -65,7 +65,7 @@ _DAY_RANK = {day: rank for rank, day in enumerate(WEEKDAYS)}
 _MISSING: Any = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """The result of comparing one campaign: no diffs means no change."""
 

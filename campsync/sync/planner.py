@@ -1,6 +1,7 @@
 """Planning: matches files to listed campaigns, reads in full only the pairs not known to be
-equal (through campsync.sync.inventory), then decides in a pure step (`decide`, with diffing,
-model and plan) what differs. No printing here."""
+equal (through campsync.sync.inventory), comparing each body with its file as soon as it is
+read (`Read`: a plan of 10,000 campaigns never holds their bodies all at once), then decides
+in a pure step (`decide`, with diffing, model and plan) what differs. No printing here."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
 from campsync.config.settings import Settings
 from campsync.errors import BadResponseError, CampsyncError
-from campsync.sync.diffing import compare, creation_diff, wrong_flow_entry
+from campsync.sync.diffing import Comparison, compare, creation_diff, wrong_flow_entry
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     FetchFull,
+    Keep,
     Listed,
     ProgressFn,
     Reader,
@@ -188,6 +190,25 @@ def recall_known(
     return pending
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What a plan keeps of a campaign's full body: its comparison with the file, and the
+    body's own status and updatedAt (what an update stands on when the list gives none)."""
+
+    comparison: Comparison
+    status: Any
+    updated_at: Any
+
+    @classmethod
+    def of(
+        cls, cf: CampaignFile, entry: Listed, live: Mapping[str, Any], flows: Mapping[str, str]
+    ) -> Read:
+        comparison = compare(
+            cf.data, live, entry.item, experience_flows=flows, listed_type=entry.campaign_type
+        )
+        return cls(comparison, live.get("status"), live.get("updatedAt"))
+
+
 async def make_plan(
     client: Reader,
     files: Sequence[CampaignFile],
@@ -218,11 +239,11 @@ async def make_plan(
     pending = recall_known(matching.matched, flows_key(settings.experience_flows), same)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
     wanted = [entry for _, entry, _ in pending.compare]
-    full = await fetch(wanted) if wanted else {}
+    reads = await fetch(wanted, _reader(pending, settings.experience_flows)) if wanted else {}
     plan = decide(
         matching,
         pending,
-        full,
+        reads,
         settings.experience_flows,
         same,
         history,
@@ -234,10 +255,17 @@ async def make_plan(
     return plan
 
 
+def _reader(pending: Pending, flows: Mapping[str, str]) -> Keep[Read]:
+    """What the fetch keeps of each body as it comes: its Read, so that the body itself
+    can go at once (as parsed JSON, a campaign takes some 6 KB)."""
+    file_of = {entry.id: cf for cf, entry, _ in pending.compare}
+    return lambda entry, live: Read.of(file_of[entry.id], entry, live, flows)
+
+
 def decide(
     matching: Matching,
     pending: Pending,
-    full: Mapping[str, dict[str, Any]],
+    reads: Mapping[str, Read],
     experience_flows: Mapping[str, str],
     same: SameMemo | None = None,
     history: History | None = None,
@@ -259,23 +287,17 @@ def decide(
             history.remember_match(cf.file, entry.id)
     unchanged = pending.unchanged
     for cf, entry, key in pending.compare:
-        live = full.get(entry.id)
-        if live is None:
+        read = reads.get(entry.id)
+        if read is None:
             raise BadResponseError(f"campaign {entry.name!r} ({entry.id}) could not be read")
-        comparison = compare(
-            cf.data,
-            live,
-            entry.item,
-            experience_flows=experience_flows,
-            listed_type=entry.campaign_type,
-        )
+        comparison = read.comparison
         warnings.extend(comparison.warnings)
         if not comparison.diffs:
             unchanged += 1
             if same is not None and key is not None:
                 same.remember(key, comparison.warnings)
             continue
-        changes.append(_update(cf, entry, live, comparison.diffs))
+        changes.append(_update(cf, entry, read, comparison.diffs))
     unmanaged = list(matching.unmanaged)
     if prune:
         deletes, unmanaged = prune_unmanaged(unmanaged, keep)
@@ -347,17 +369,15 @@ def _create(cf: CampaignFile) -> Change:
     )
 
 
-def _update(
-    cf: CampaignFile, entry: Listed, live: Mapping[str, Any], diffs: tuple[FieldDiff, ...]
-) -> Change:
+def _update(cf: CampaignFile, entry: Listed, read: Read, diffs: tuple[FieldDiff, ...]) -> Change:
     # The list is read afresh by every plan, while the full body may come from the cache
     # (which keeps no status, see sync.cache): the list's status wins. Only a body read in
     # this run can carry one, for a platform whose list gives none.
-    status = entry.status if entry.status is not None else live.get("status")
+    status = entry.status if entry.status is not None else read.status
     reason = _blocked_reason(status if isinstance(status, str) else None)
     updated_at = entry.updated_at
-    if updated_at is None and isinstance(live.get("updatedAt"), str):
-        updated_at = live["updatedAt"]
+    if updated_at is None and isinstance(read.updated_at, str):
+        updated_at = read.updated_at
     return Change(
         action="blocked" if reason else "update",
         name=str(cf.data.get("name", entry.name)),

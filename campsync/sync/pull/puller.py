@@ -32,6 +32,7 @@ from campsync.sync.inventory import (
     Reader,
     client_fetcher,
     list_platform,
+    whole,
 )
 from campsync.sync.planner import match_files
 from campsync.sync.pull.mapping import PulledCampaign, campaign_data
@@ -173,7 +174,7 @@ async def prepare_pull(
     rewrite = [(paths[cf.file], cf, entry) for cf, entry in matching.matched] if overwrite else []
     new = sorted(matching.unmanaged, key=lambda e: (e.name.casefold(), e.name, e.id))
     wanted = [*new, *(entry for _, _, entry in rewrite)]
-    full = await client_fetcher(client, progress)(wanted)
+    full = await client_fetcher(client, progress)(wanted, whole)
 
     flow_names: dict[str, str] = {}
     for flow_name, flow_id in settings.experience_flows.items():
