@@ -1,0 +1,55 @@
+"""The local cache: what campsync saw last time, so that the next run does less.
+
+Four stores, each one JSON file under the cache folder (`settings.cache_dir`, default
+`.campsync/cache`), which holds a `.gitignore` of `*` so it never ends up in a repository:
+
+- `CampaignCache`: the platform's full get-one bodies, keyed by campaign id and `updatedAt`,
+  one file per platform target (host + stream + account, hashed into the file name, and
+  checked again inside the file: a cache for one account never serves another). A plan
+  fetches only the campaigns whose listed `updatedAt` it has no body for. Bodies are kept
+  without their `status`: a status can change without moving `updatedAt` (Preparing ->
+  Ready), so it is never taken from the cache (the list gives it afresh every run).
+- `FileCache`: the validated data of campaign files that had no problem, keyed by the
+  file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
+  schema (so a newer campsync never trusts an older one's verdict).
+- `HistoryCache`: what no listing tells again, per target: the campaign each file matched
+  last time (so that a renamed file without an `id` can point at its old campaign), and,
+  when an update's answer contradicted the `experienceFlows` mapping, the flow the platform
+  set (so that plans after it can say which entry is wrong).
+- `SameCache`: the file/campaign pairs found equal (file text, campaign id and updatedAt,
+  listed type and queue, flow mapping: `planner.pair_key`), under a fingerprint of the
+  comparison code. A warm plan of unchanged campaigns neither reads their bodies (the
+  `CampaignCache` file is opened only when some campaign must be compared) nor compares.
+
+Only response bodies and file data are stored, never a header, token or secret. Files are
+written atomically and owner-only (folders 0700). A missing, corrupt or unreadable cache is
+an empty one: `load` returns a one-line warning instead of raising, and `save` returns a
+one-line warning when it cannot write. No printing here.
+
+The package: store.py (the JsonStore base, reading and writing), bodies.py, history.py,
+same.py, files.py (the stores), local.py (LocalCache, the stores of one run).
+"""
+
+from campsync.sync.cache.bodies import CampaignCache, without_status
+from campsync.sync.cache.files import FileCache, VerdictStore, at, code_fingerprint, position
+from campsync.sync.cache.history import HistoryCache
+from campsync.sync.cache.local import LocalCache
+from campsync.sync.cache.same import SameCache, compare_fingerprint
+from campsync.sync.cache.store import JsonStore, source_fingerprint, target_key
+
+__all__ = [
+    "CampaignCache",
+    "FileCache",
+    "HistoryCache",
+    "JsonStore",
+    "LocalCache",
+    "SameCache",
+    "VerdictStore",
+    "at",
+    "code_fingerprint",
+    "compare_fingerprint",
+    "position",
+    "source_fingerprint",
+    "target_key",
+    "without_status",
+]

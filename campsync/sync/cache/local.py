@@ -1,0 +1,76 @@
+"""The local cache of one run: its stores, opened and saved together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from campsync.config.settings import Settings
+from campsync.sync.cache.bodies import CampaignCache
+from campsync.sync.cache.files import FileCache
+from campsync.sync.cache.history import HistoryCache
+from campsync.sync.cache.same import SameCache
+from campsync.sync.cache.store import Entry, JsonStore, target_key
+from campsync.sync.inventory import FetchFull
+
+
+class LocalCache:
+    """The four stores of one run against one target. Problems are never errors: they
+    collect in `warnings` (one line each) for the caller to show.
+
+    Implements applier.Memory."""
+
+    def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
+        """Load the stores (on `refresh` only the history, which copies nothing of the
+        platform: each use of it is checked against the list; the files store only when
+        `files`; platform bodies only when first needed)."""
+        folder = settings.cache_dir
+        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
+        self.files = FileCache(folder)
+        self.campaigns = CampaignCache(folder, target)
+        self.same = SameCache(folder, target)
+        self.history = HistoryCache(folder, target)
+        self.refresh = refresh
+        self.save_files = files
+        self.warnings: list[str] = []
+        stores: tuple[JsonStore, ...] = (self.same, self.history)
+        if refresh:
+            self.campaigns.mark_fresh()
+            stores = (self.history,)
+        elif files:
+            stores = (self.files, *stores)
+        for store in stores:
+            warning = store.load()
+            if warning:
+                self.warnings.append(warning)
+
+    def forget_unlisted(self, listed: Sequence[Entry]) -> None:
+        self.campaigns.retain(entry.id for entry in listed)
+        self.history.retain(listed)
+
+    def known_body(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
+        """The body seen for exactly this updatedAt (an update's answer included), or None."""
+        return self.campaigns.get(campaign_id, updated_at)
+
+    def last_match(self, file: str) -> str | None:
+        return self.history.last_match(file)
+
+    def fetcher(self, inner: FetchFull) -> FetchFull:
+        """`inner` behind the platform-body store (bypassed, then rewritten, on refresh)."""
+        return self.campaigns.fetcher(inner, refresh=self.refresh)
+
+    def save(self) -> None:
+        """Write what changed; problems join `warnings`."""
+        stores = (self.campaigns, self.same, self.history)
+        for store in (self.files, *stores) if self.save_files else stores:
+            warning = store.save()
+            if warning:
+                self.warnings.append(warning)
+
+    def take_warnings(self) -> list[str]:
+        """Every warning so far (the lazily read body store's first), once."""
+        if self.campaigns.load_warning:
+            self.warnings.insert(0, self.campaigns.load_warning)
+            self.campaigns.load_warning = None
+        taken, self.warnings = self.warnings, []
+        return taken
