@@ -278,6 +278,18 @@ async def test_delete_answers_the_campaign_and_forgets_it(
     assert status == 404
 
 
+async def test_an_active_campaign_is_not_deleted(
+    emulator: RunningEmulator, api: EmulatorApi
+) -> None:
+    (campaign_id,) = seed_ready(emulator, campaign_body("Running"))
+    emulator.store.set_status(campaign_id, "Active")
+    status, answer = await api.delete(campaign_id)
+    assert status == 400
+    assert answer["errors"][0]["msg"].startswith("Active campaigns can't be deleted")
+    status, _ = await api.get(campaign_id)
+    assert status == 200  # still there
+
+
 async def test_update_switching_modes_follows_the_body(
     emulator: RunningEmulator, api: EmulatorApi
 ) -> None:

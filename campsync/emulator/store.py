@@ -176,6 +176,10 @@ class Store:
     def delete_campaign(self, campaign_id: str) -> dict[str, Any]:
         with self._lock:
             record = self._find(campaign_id)
+            # The docs are silent on deleting a running campaign; the strict reading: an
+            # Active campaign can't be edited, so it can't be deleted either (stop it first).
+            if record["status"] == "Active":
+                raise Refusal(400, "Active campaigns can't be deleted; stop the campaign first")
             del self._campaigns[campaign_id]
             self._save()
             return get_view(record)
