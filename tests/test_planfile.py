@@ -261,3 +261,14 @@ def test_property_any_plan_round_trips(
     assert loaded.to_json() == plan.to_json()
     assert loaded.changes == plan.changes
     assert target == PlanTarget(text, name, text)
+
+
+def test_a_plan_saved_by_campsync_0_1_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    save_plan(path, sample_plan(), TARGET)
+    document = json.loads(path.read_text())
+    del document["campsync"]["existing"], document["campsync"]["environment"]
+    document["checksum"] = checksum(document)  # as 0.1 wrote it: valid, without the counts
+    path.write_text(json.dumps(document))
+    with pytest.raises(PlanFileError, match="made by an older campsync .* plan --out"):
+        load_plan(path)

@@ -141,6 +141,13 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
         raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
     if checksum(document) != document["checksum"]:
         raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
+    extra = document.get("campsync")
+    if isinstance(extra, dict) and "existing" not in extra:
+        # campsync 0.1 saved no count of the campaigns in scope: no safety check is possible.
+        raise PlanFileError(
+            f"{where}: made by an older campsync (it holds no safety counts); "
+            "make the plan again with 'campsync plan --out'"
+        )
     (signing or PlanSigning()).check(document.get("signature"), canonical(document), where)
     try:
         return _parse(document)
