@@ -270,5 +270,5 @@ def test_a_plan_saved_by_campsync_0_1_is_refused_with_what_to_do(tmp_path: Path)
     del document["campsync"]["existing"], document["campsync"]["environment"]
     document["checksum"] = checksum(document)  # as 0.1 wrote it: valid, without the counts
     path.write_text(json.dumps(document))
-    with pytest.raises(PlanFileError, match="made by an older campsync .* plan --out"):
+    with pytest.raises(PlanFileError, match=r"made by an older campsync .* plan --out"):
         load_plan(path)
