@@ -3,7 +3,6 @@ on a fake clock (no sleeping), fed as the engine and the rate limiter feed it.""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 import os
@@ -14,18 +13,7 @@ import pytest
 
 from campsync.commands.output import ProgressReporter, duration
 from campsync.kore.ratelimit import SlidingWindowLimiter
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
+from tests.test_kore_ratelimit import FakeTime
 
 
 class TimedStream(io.StringIO):
