@@ -147,7 +147,8 @@ async def test_progress_counts_the_full_reads() -> None:
     platform = MemoryPlatform({f"cd-{i}": live(f"cd-{i}", f"C{i}") for i in range(3)})
     seen: list[tuple[int, int]] = []
     files = [cfile(f"{i}.yaml", f"C{i}", description="d") for i in range(3)]
-    await make_plan(platform, files, Settings(), progress=lambda d, t: seen.append((d, t)))
+    counting = client_fetcher(platform, lambda d, t: seen.append((d, t)))
+    await make_plan(platform, files, Settings(), fetch_full=counting)
     assert seen[0] == (0, 3) and seen[-1] == (3, 3) and len(seen) == 4
 
 

@@ -308,14 +308,14 @@ class RememberingWriter:
         self,
         client: Writer,
         cache: CampaignCache,
-        history: HistoryCache | None = None,
-        experience_flows: Mapping[str, str] | None = None,
-        flow_entry: Callable[[str], str] | None = None,
+        history: HistoryCache,
+        experience_flows: Mapping[str, str],
+        flow_entry: Callable[[str], str],
     ) -> None:
         self._client = client
         self._cache = cache
         self._history = history
-        self._flows = experience_flows or {}
+        self._flows = experience_flows
         self._flow_entry = flow_entry
         self.wrong_flows: list[str] = []
 
@@ -332,11 +332,10 @@ class RememberingWriter:
         set_id = flow_id_of(answer)
         warning = wrong_flow_entry(name, set_id, self._flows, self._flow_entry) if set_id else None
         stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
-        if self._history is not None:
-            if warning is not None and isinstance(stamp, str) and isinstance(name, str):
-                self._history.remember_flow(campaign_id, stamp, name, str(set_id))
-            else:
-                self._history.forget_flow(campaign_id)
+        if warning is not None and isinstance(stamp, str) and isinstance(name, str):
+            self._history.remember_flow(campaign_id, stamp, name, str(set_id))
+        else:
+            self._history.forget_flow(campaign_id)
         if warning is not None:
             self.wrong_flows.append(f"campaign {body.get('name')!r}: {warning}")
 

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from campsync.campaign import globs, merged, overrides
 from campsync.campaign.merged import MergedCheck
@@ -99,18 +101,22 @@ def machine_detect_reason(environment: str | None) -> str:
     )
 
 
+def lacks_machine_detect(data: Mapping[str, Any]) -> bool:
+    """An Agentless campaign (file data or request body) without enableMachineDetect: the
+    platform refuses to create it, and never returns the field (a pulled file has none)."""
+    return data.get("dialingMode") == "Agentless" and "enableMachineDetect" not in data
+
+
 def require_create_fields(plan: Plan, environment: str | None) -> Plan:
     """Block (in place) each create the platform would refuse because its file leaves out a
     field that only a create needs and that no read ever returns."""
     blocked = False
     changes: list[Change] = []
     for change in plan.changes:
-        body = change.body
         if (
             change.action == "create"
-            and body is not None
-            and body.get("dialingMode") == "Agentless"
-            and "enableMachineDetect" not in body
+            and change.body is not None
+            and lacks_machine_detect(change.body)
         ):
             change = _blocked(change, machine_detect_reason(environment))
             blocked = True

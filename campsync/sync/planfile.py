@@ -98,10 +98,11 @@ def save_plan(
             for change in plan.changes
         ],
     }
-    signature = (signing or PlanSigning()).sign(canonical(document))
+    sealed = canonical(document)  # both seals cover these bytes: encoded once
+    signature = (signing or PlanSigning()).sign(sealed)
     if signature is not None:
         document["signature"] = signature
-    document["checksum"] = checksum(document)
+    document["checksum"] = _checksum_of(sealed)
     # ASCII only: names with any character (even a lone surrogate) are written safely.
     write_atomic(Path(path), json.dumps(document, indent=2, ensure_ascii=True) + "\n", private=True)
 
@@ -116,7 +117,11 @@ def canonical(document: dict[str, Any]) -> bytes:
 
 def checksum(document: dict[str, Any]) -> str:
     """`sha256:<hex>` over the canonical JSON of `document` (without checksum, signature)."""
-    return CHECKSUM_PREFIX + hashlib.sha256(canonical(document)).hexdigest()
+    return _checksum_of(canonical(document))
+
+
+def _checksum_of(sealed: bytes) -> str:
+    return CHECKSUM_PREFIX + hashlib.sha256(sealed).hexdigest()
 
 
 def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, PlanTarget]:
@@ -139,7 +144,8 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
         )
     if not isinstance(document.get("checksum"), str):
         raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
-    if checksum(document) != document["checksum"]:
+    sealed = canonical(document)  # what the checksum and the signature cover: encoded once
+    if _checksum_of(sealed) != document["checksum"]:
         raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
     extra = document.get("campsync")
     if isinstance(extra, dict) and "existing" not in extra:
@@ -148,7 +154,7 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
             f"{where}: made by an older campsync (it holds no safety counts); "
             "make the plan again with 'campsync plan --out'"
         )
-    (signing or PlanSigning()).check(document.get("signature"), canonical(document), where)
+    (signing or PlanSigning()).check(document.get("signature"), sealed, where)
     try:
         return _parse(document)
     except _Malformed as problem:

@@ -20,7 +20,6 @@ from campsync.sync.inventory import (
     FetchFull,
     Keep,
     Listed,
-    ProgressFn,
     Reader,
     campaign_type_of,
     client_fetcher,
@@ -215,7 +214,6 @@ async def make_plan(
     settings: Settings,
     *,
     fetch_full: FetchFull | None = None,
-    progress: ProgressFn | None = None,
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
     same: SameMemo | None = None,
     history: History | None = None,
@@ -224,12 +222,14 @@ async def make_plan(
 ) -> Plan:
     """Compare the files with the platform: read (the list, then the full bodies of the
     pairs not known to be equal), then decide (pure). Reads only; raises the client's typed
-    errors. `on_listed` sees every listed campaign (a cache prunes the ones no longer there).
-    With `same`, a pair found equal before (same file text, same updatedAt, ...) is
-    unchanged without reading or comparing the campaign again. With `history`, a file that
-    matched another campaign last time, or a wrong flow mapping seen at the last write, is
-    told in the plan's warnings. Only what is in `scope` is planned; with `prune`, the
-    unmanaged campaigns in scope are deleted (settings.keep aside)."""
+    errors. `fetch_full` reads the full bodies (the engine's answers from the cache and
+    counts the reads; without it, one get-one each through `client`). `on_listed` sees every
+    listed campaign (a cache prunes the ones no longer there). With `same`, a pair found
+    equal before (same file text, same updatedAt, ...) is unchanged without reading or
+    comparing the campaign again. With `history`, a file that matched another campaign last
+    time, or a wrong flow mapping seen at the last write, is told in the plan's warnings.
+    Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in scope are
+    deleted (settings.keep aside)."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
     if on_listed is not None:
@@ -237,7 +237,7 @@ async def make_plan(
     scope = scope or Scope()
     matching = narrow(match_files(files, listed), scope)
     pending = recall_known(matching.matched, flows_key(settings.experience_flows), same)
-    fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
+    fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry, _ in pending.compare]
     reads = await fetch(wanted, _reader(pending, settings.experience_flows)) if wanted else {}
     plan = decide(

@@ -26,6 +26,7 @@ from campsync.config.environments import Candidate, Environment
 from campsync.config.settings import Settings
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import write_atomic
+from campsync.sync.environment import lacks_machine_detect
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     ProgressFn,
@@ -191,10 +192,7 @@ async def prepare_pull(
             pulled = for_environment(pulled, environment, pulled.name)
             if not environment.includes(_candidate(path, root, shown)):
                 plan.outside_environment.append(shown)
-            if (
-                pulled.data.get("dialingMode") == "Agentless"
-                and "enableMachineDetect" not in pulled.data
-            ):
+            if lacks_machine_detect(pulled.data):
                 plan.machine_detect_gaps.append(shown)
         text = render_new(pulled.data, schema_ref)
         if pulled.unmapped_flow is not None:
