@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from campsync.cli import main
-from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
+from tests.fixtures_examples import example_repository
 from tests.github_steps import GhStub, expand, is_campsync_action, run_shell, use_action
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,11 +156,7 @@ def static_env(env: Mapping[str, Any] | None) -> dict[str, str]:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A campaigns repository: a copy of the example campaigns and a campsync.yaml that maps
     the emulator's experience flows, as the working directory."""
-    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
-    shutil.copytree(REPO / "schemas", tmp_path / "schemas")
-    flows = default_catalog().experience_flows
-    lines = ["experienceFlows:", *(f"  {name}: {flow}" for name, flow in flows.items())]
-    (tmp_path / "campsync.yaml").write_text("\n".join(lines) + "\n")
+    example_repository(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

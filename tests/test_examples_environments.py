@@ -5,7 +5,6 @@ GitHub environment, as GitHub would give them."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tests.fixtures_environments import (
     secret_names,
     secrets_of,
 )
+from tests.fixtures_examples import example_repository
 from tests.test_examples import campsync_argv, load, static_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,9 +80,7 @@ def test_github_environments_example_runs_against_two_accounts(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
-    shutil.copytree(REPO / "schemas", tmp_path / "schemas")
-    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
+    example_repository(tmp_path, environments_config(two_accounts.by_name))
     doc = load(WORKFLOW)
     for key, value in static_env(doc.get("env")).items():
         monkeypatch.setenv(key, value)
