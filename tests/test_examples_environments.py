@@ -21,7 +21,8 @@ from tests.fixtures_environments import (
     secrets_of,
 )
 from tests.fixtures_examples import example_repository
-from tests.test_examples import campsync_argv, load, static_env
+from tests.github_steps import load_yaml
+from tests.test_examples import campsync_argv, static_env
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / "examples" / "github-environments.yml"
@@ -81,7 +82,7 @@ def test_github_environments_example_runs_against_two_accounts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     example_repository(tmp_path, environments_config(two_accounts.by_name))
-    doc = load(WORKFLOW)
+    doc = load_yaml(WORKFLOW)
     for key, value in static_env(doc.get("env")).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
@@ -118,7 +119,7 @@ def test_github_environments_example_runs_against_two_accounts(
 
 
 def test_each_job_gets_only_its_github_environments_secrets() -> None:
-    doc = load(WORKFLOW)
+    doc = load_yaml(WORKFLOW)
     text = WORKFLOW.read_text()
     jobs = {label: variables for label, variables, _ in job_runs(doc, "pull_request")}
     jobs.update({label: variables for label, variables, _ in job_runs(doc, "push")})
