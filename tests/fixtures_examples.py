@@ -6,16 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from campsync.emulator.catalog import default_catalog
+from tests.fixtures_emulator import flows_config
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def flows_config() -> str:
-    """campsync.yaml that maps the emulator's experience flows."""
-    flows = default_catalog().experience_flows
-    lines = ["experienceFlows:", *(f"  {name}: {flow}" for name, flow in flows.items())]
-    return "\n".join(lines) + "\n"
 
 
 def example_repository(root: Path, config: str | None = None) -> Path:
