@@ -8,6 +8,7 @@
 - `EmulatorApi(session, running)`: the platform's calls, answering (status, JSON body).
 - `session`: an aiohttp client session; `api`: an EmulatorApi on it for `emulator`.
 - `campaign_body()`, `progressive_body()`, `REFERENCE_SAMPLE_BODY`: request bodies.
+- `flows_config()`: campsync.yaml that maps the emulator's experience flows.
 - `platform_error(answer, code)`: the messages of an error answer, its shape checked.
 - `raw_token(header, claims, secret)`: a JWT of JSON texts exactly as given.
 """
@@ -29,6 +30,7 @@ import aiohttp
 import pytest
 
 from campsync.emulator.auth import encode_hs256
+from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 
@@ -202,6 +204,13 @@ def progressive_body(name: str = "Collections Push", **changes: Any) -> dict[str
     del body["experienceFlowName"], body["enableMachineDetect"]
     body.update(copy.deepcopy(changes))
     return body
+
+
+def flows_config() -> str:
+    """campsync.yaml that maps the emulator's experience flows."""
+    flows = default_catalog().experience_flows
+    lines = ["experienceFlows:", *(f"  {name}: {flow}" for name, flow in flows.items())]
+    return "\n".join(lines) + "\n"
 
 
 def platform_error(answer: Any, code: int) -> list[str]:

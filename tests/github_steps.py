@@ -11,7 +11,6 @@ example workflows and the workflow `campsync init` writes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -19,28 +18,22 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from tests.scripts import load_script
+
 REPO = Path(__file__).resolve().parent.parent
 ACTION = REPO / "action.yml"
-SCRIPT = REPO / "scripts" / "github_action.py"
 RUN_LINE = 'python "$GITHUB_ACTION_PATH/scripts/github_action.py"'
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
-@cache
 def action_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("github_action", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    return module
+    return load_script("github_action")
 
 
 def is_campsync_action(step: Mapping[str, Any]) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
 from tests.fixtures_emulator import subprocess_env
+from tests.fixtures_examples import example_repository
 from tests.github_steps import (
     ACTION,
     REPO,
@@ -40,12 +40,7 @@ BARE_INSTALL = re.compile(r"pip3? install\s+(-\S+\s+)*[\"']?campsync([\s\"'\]=<>
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A campaigns repository (the example campaigns, flows mapped) as the working directory."""
-    root = tmp_path / "repo"
-    shutil.copytree(REPO / "campaigns", root / "campaigns")
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    flows = default_catalog().experience_flows
-    lines = ["experienceFlows:", *(f"  {name}: {flow}" for name, flow in flows.items())]
-    (root / "campsync.yaml").write_text("\n".join(lines) + "\n")
+    root = example_repository(tmp_path / "repo")
     monkeypatch.chdir(root)
     return root
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import hypothesis
@@ -29,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from campsync.emulator.app import openapi_text
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from tests.fixtures_emulator import (
@@ -48,8 +48,7 @@ def fuzzing_description() -> dict[str, Any]:
     """The shipped description, with the names this emulator knows as the only choices
     for the fields that name things: a random name is always "not found", and then no
     generated create or update would ever get past the rules to the store."""
-    text = resources.files("campsync.emulator").joinpath("openapi.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json.loads(openapi_text())
     schemas = document["components"]["schemas"]
     body = schemas["CampaignRequest"]["properties"]
     catalog = default_catalog()

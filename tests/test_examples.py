@@ -9,18 +9,23 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from campsync.cli import main
-from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
-from tests.github_steps import GhStub, expand, is_campsync_action, run_shell, use_action
+from tests.fixtures_examples import example_repository
+from tests.github_steps import (
+    GhStub,
+    expand,
+    is_campsync_action,
+    load_yaml,
+    run_shell,
+    use_action,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 GITHUB = REPO / "examples" / "github-actions.yml"
@@ -29,10 +34,6 @@ DRIFT = REPO / "examples" / "github-drift.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 # Where a shell line stops being campsync's arguments.
 _OPERATOR = re.compile(r"^(\d?>>?|<|\|\|?|&&?|;)")
-
-
-def load(path: Path) -> Any:
-    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
 
 
 def campsync_argv(block: str) -> Iterator[list[str]]:
@@ -157,11 +158,7 @@ def static_env(env: Mapping[str, Any] | None) -> dict[str, str]:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A campaigns repository: a copy of the example campaigns and a campsync.yaml that maps
     the emulator's experience flows, as the working directory."""
-    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
-    shutil.copytree(REPO / "schemas", tmp_path / "schemas")
-    flows = default_catalog().experience_flows
-    lines = ["experienceFlows:", *(f"  {name}: {flow}" for name, flow in flows.items())]
-    (tmp_path / "campsync.yaml").write_text("\n".join(lines) + "\n")
+    example_repository(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -212,7 +209,7 @@ def test_github_actions_example_runs_against_the_emulator(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load(GITHUB)
+    doc = load_yaml(GITHUB)
     assert "pull_request" in doc["on"] and doc["on"]["push"]["branches"] == ["main"]
     for key, value in static_env(doc.get("env")).items():
         monkeypatch.setenv(key, value)
@@ -248,7 +245,7 @@ def test_gitlab_ci_example_runs_against_the_emulator(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    doc = load(GITLAB)
+    doc = load_yaml(GITLAB)
     for key, value in static_env(doc.get("variables")).items():
         monkeypatch.setenv(key, value)
 
@@ -272,7 +269,7 @@ def test_examples_take_credentials_from_the_secret_store_and_cache_the_cache_dir
         text = path.read_text()
         for name in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET"):
             assert f"{name}: ${{{{ secrets.{name} }}}}" in text
-        doc = load(path)
+        doc = load_yaml(path)
         assert doc["env"]["CAMPSYNC_CACHE_DIR"] == ".campsync/cache"
         steps = [step for job in doc["jobs"].values() for step in job["steps"]]
         cached = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
@@ -282,7 +279,7 @@ def test_examples_take_credentials_from_the_secret_store_and_cache_the_cache_dir
             re.fullmatch(r"\S+/campsync@v[\d.]+", s["uses"]) for s in steps if is_campsync_action(s)
         )
 
-    gitlab = load(GITLAB)
+    gitlab = load_yaml(GITLAB)
     assert gitlab["variables"]["CAMPSYNC_CACHE_DIR"] == ".campsync/cache"
     assert ".campsync/cache" in gitlab["default"]["cache"]["paths"]
     [install] = gitlab["default"]["before_script"]
@@ -301,7 +298,7 @@ def test_the_drift_workflow_opens_updates_and_closes_one_issue(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load(DRIFT)
+    doc = load_yaml(DRIFT)
     assert "schedule" in doc["on"] and "workflow_dispatch" in doc["on"]
     [job] = doc["jobs"].values()
     for key, value in static_env(doc.get("env")).items():
@@ -362,7 +359,7 @@ def test_the_drift_workflow_opens_updates_and_closes_one_issue(
 
 
 def test_pre_commit_hook_definition() -> None:
-    [hook] = load(HOOKS)
+    [hook] = load_yaml(HOOKS)
     assert hook["id"] == "campsync-validate"
     assert hook["entry"] == "campsync validate"
     assert hook["language"] == "python"
@@ -380,7 +377,7 @@ def test_pre_commit_hook_entry_validates_the_files_it_is_given(
 ) -> None:
     """The hook's command as declared: the entry and its args, and no file names (the
     hook checks the whole folder, tests/test_precommit_hook.py)."""
-    [hook] = load(HOOKS)
+    [hook] = load_yaml(HOOKS)
     entry = shlex.split(hook["entry"])
     assert entry[0] == "campsync"
     assert main([*entry[1:], *hook.get("args", [])]) == 0

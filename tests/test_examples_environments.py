@@ -5,7 +5,6 @@ GitHub environment, as GitHub would give them."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,9 @@ from tests.fixtures_environments import (
     secret_names,
     secrets_of,
 )
-from tests.test_examples import campsync_argv, load, static_env
+from tests.fixtures_examples import example_repository
+from tests.github_steps import load_yaml
+from tests.test_examples import campsync_argv, static_env
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / "examples" / "github-environments.yml"
@@ -80,10 +81,8 @@ def test_github_environments_example_runs_against_two_accounts(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
-    shutil.copytree(REPO / "schemas", tmp_path / "schemas")
-    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
-    doc = load(WORKFLOW)
+    example_repository(tmp_path, environments_config(two_accounts.by_name))
+    doc = load_yaml(WORKFLOW)
     for key, value in static_env(doc.get("env")).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
@@ -120,7 +119,7 @@ def test_github_environments_example_runs_against_two_accounts(
 
 
 def test_each_job_gets_only_its_github_environments_secrets() -> None:
-    doc = load(WORKFLOW)
+    doc = load_yaml(WORKFLOW)
     text = WORKFLOW.read_text()
     jobs = {label: variables for label, variables, _ in job_runs(doc, "pull_request")}
     jobs.update({label: variables for label, variables, _ in job_runs(doc, "push")})

@@ -11,9 +11,8 @@ import pytest
 
 from campsync import __version__
 from campsync.cli import main
-from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_emulator import campaign_body, progressive_body, seed_ready
+from tests.fixtures_emulator import campaign_body, flows_config, progressive_body, seed_ready
 from tests.github_steps import REPO, is_campsync_action, load_yaml
 
 FILES = [
@@ -147,10 +146,7 @@ def test_init_then_pull_then_an_empty_plan(
     assert init(capsys)[0] == 0
     # The user names the app's flows in campsync.yaml, where the comment shows how.
     settings = tmp_path / "campsync.yaml"
-    flows = "".join(
-        f"  {name}: {flow}\n" for name, flow in default_catalog().experience_flows.items()
-    )
-    settings.write_text(settings.read_text() + "experienceFlows:\n" + flows)
+    settings.write_text(settings.read_text() + flows_config())
 
     code, out, err = main(["pull"]), *capsys.readouterr()
     assert code == 0, err

@@ -17,7 +17,6 @@ import pytest
 
 from campsync.cli import main
 from campsync.commands import output
-from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.kore import client as client_module
 from campsync.kore.ratelimit import SlidingWindowLimiter
@@ -25,14 +24,13 @@ from tests.fixtures_emulator import (
     campaign_body,
     campsync_env,
     emulator_test_config,
+    flows_config,
     progressive_body,
     seed_ready,
     subprocess_env,
 )
 from tests.fixtures_workspace import Workspace
 from tests.test_progress import FakeTime, TimedStream
-
-FLOWS = default_catalog().experience_flows
 
 
 def write_campaigns(root: Path, running: RunningEmulator, count: int, changed: int) -> None:
@@ -45,8 +43,7 @@ def write_campaigns(root: Path, running: RunningEmulator, count: int, changed: i
     for n, name in enumerate(names):
         body = campaign_body(name, description="Changed.") if n < changed else campaign_body(name)
         (folder / f"c{n:03d}.yaml").write_text(json.dumps(body), encoding="utf-8")
-    lines = ["experienceFlows:", *(f"  {name}: {flow}" for name, flow in FLOWS.items())]
-    (root / "campsync.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "campsync.yaml").write_text(flows_config(), encoding="utf-8")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import Awaitable
@@ -17,6 +16,7 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    chosen_environment,
     print_warnings,
     refuse_guard_options,
     remote_settings,
@@ -135,7 +135,7 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
     planned = planned_environment(path)
-    chosen = args.env or os.environ.get("CAMPSYNC_ENV") or None
+    chosen = chosen_environment(args)
     require_environment(planned, chosen or planned)
     args.env = chosen or planned
     settings = remote_settings(args)

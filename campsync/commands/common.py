@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +30,12 @@ def add_env_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the environment of campsync.yaml to use (or CAMPSYNC_ENV)",
     )
+
+
+def chosen_environment(args: argparse.Namespace) -> str | None:
+    """The environment --env names, else CAMPSYNC_ENV; None when neither does."""
+    chosen: str | None = args.env or os.environ.get("CAMPSYNC_ENV") or None
+    return chosen
 
 
 def add_remote_options(parser: argparse.ArgumentParser) -> None:

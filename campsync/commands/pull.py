@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     written = write_pull(plan, root, on_written=report)
     print(summary(plan, root))
     warn_unmapped_flows(plan)
-    environment = Environment.from_settings(settings)
+    environment = sync.environment
     if environment is None:
         warn_invalid(written, plan)
         return 0

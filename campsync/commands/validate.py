@@ -19,7 +19,12 @@ from typing import Any, TextIO
 
 from campsync.campaign.validation import Problem, ValidationResult, holds_campaign_files
 from campsync.checking import Checked, check_all
-from campsync.commands.common import DEFAULT_PATH, add_config_option, add_env_option
+from campsync.commands.common import (
+    DEFAULT_PATH,
+    add_config_option,
+    add_env_option,
+    chosen_environment,
+)
 from campsync.errors import UsageError
 from campsync.text import clip, escape, plural, quoted
 
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             # A mistyped or empty folder must not pass a pipeline as "nothing wrong".
             shown = clip(path.as_posix())
             raise UsageError(f"no campaign files (*.yaml, *.yml) under {shown}")
-    environment = args.env or os.environ.get("CAMPSYNC_ENV") or None
+    environment = chosen_environment(args)
     checked = check_all(paths, config_path=args.config, environment=environment)
     result = checked.result
     REPORTERS[args.format](result, sys.stdout)

@@ -82,8 +82,8 @@ def check_create_type(query_type: str, body: Any) -> None:
     out of a voice body. The SMS create body is a different shape (format, message; see
     the SMS notes), which neither campsync nor the emulator implements.
     """
-    body_type = body.get("campaignType") if isinstance(body, Mapping) else None
-    if body_type in CAMPAIGN_TYPES and body_type != query_type:
+    body_type = _body_type(body)
+    if body_type is not None and body_type != query_type:
         raise Refusal(
             400,
             f"the body's campaignType ({body_type}) does not match the campaignType "
@@ -103,13 +103,20 @@ def check_update_type(campaign_id: str, own_type: str, body: Any) -> None:
     """
     if own_type == "sms":
         raise Refusal(400, SMS_NOT_EMULATED)
-    body_type = body.get("campaignType") if isinstance(body, Mapping) else None
-    if body_type in CAMPAIGN_TYPES and body_type != own_type:
+    body_type = _body_type(body)
+    if body_type is not None and body_type != own_type:
         raise Refusal(
             400,
             f"campaignType can't change: campaign {campaign_id} is a {own_type} campaign, "
             f"the body says {body_type}",
         )
+
+
+def _body_type(body: Any) -> str | None:
+    """The body's campaignType when it is one (any other value is check_campaign_body's to
+    refuse)."""
+    value = body.get("campaignType") if isinstance(body, Mapping) else None
+    return value if value in CAMPAIGN_TYPES else None
 
 
 def check_same_type(campaign_id: str, own_type: str, query_type: str | None) -> None:
