@@ -260,22 +260,6 @@ def _read(path: Path, name: str) -> FileCheck | tuple[str, str]:
     return text, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
-    name = display_name(path)
-    text_or_refusal = _read(path, name)
-    if isinstance(text_or_refusal, FileCheck):
-        return text_or_refusal
-    text, digest = text_or_refusal
-    if memo is None:
-        return check_text(text, name, digest)
-    known = memo.recall(name, digest)
-    if known is not None:
-        return known
-    checked = check_text(text, name, digest)
-    memo.remember(name, digest, checked)
-    return checked
-
-
 def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) -> FileCheck:
     """One file's outcome (cross-file rules aside). `quick`: let jsonschema-rs and the
     window rule pass a valid file, on the data of the fastest loader that reads it; only
