@@ -152,7 +152,8 @@ class _Placer:
 
     def check(self) -> None:
         data = self.merged.data
-        errors = list(campaign_validator().iter_errors(data))
+        validator = campaign_validator()
+        errors = list(validator.iter_errors(data))
         # A value of the wrong type fails its other keywords too; report only the type.
         type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
         for error in errors:
@@ -160,7 +161,7 @@ class _Placer:
                 continue
             if _create_only(error):
                 continue
-            for located in problems_from_schema_error(error, data):
+            for located in problems_from_schema_error(error, data, validator.schema):
                 target = located.where if located.where is not None else located.path
                 self.place(target, located.path, located.message, at_key=located.at_key)
         for finding in rules.check_campaign(data):

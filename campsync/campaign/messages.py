@@ -10,7 +10,6 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from campsync.campaign.schema import campaign_validator
 from campsync.text import quoted
 
 PathTuple = tuple[str | int, ...]
@@ -50,19 +49,23 @@ def show(value: Any, limit: int = 60) -> str:
     return str(value)
 
 
-def problems_from_schema_error(error: ValidationError, data: Any) -> list[Located]:
+def problems_from_schema_error(error: ValidationError, data: Any, root: Any) -> list[Located]:
+    """The messages for one error of validating `data` against the schema `root` (the
+    whole schema: an error's schema path starts there)."""
     path: PathTuple = tuple(error.absolute_path)
     keyword = error.validator
     value = error.validator_value
     instance = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
-    condition = _condition(error)
+    condition = _condition(error, root)
 
     if error.schema is False:
         reason = (
             f"not allowed when {condition[0]} is {condition[1]}" if condition else "not allowed"
         )
-        return [Located(where, reason, at_key=True) for where in _forbidden_paths(error, data)]
+        return [
+            Located(where, reason, at_key=True) for where in _forbidden_paths(error, data, root)
+        ]
     if keyword == "required" and isinstance(instance, dict):
         missing = [name for name in value if name not in instance]
         if condition:
@@ -107,12 +110,12 @@ def problems_from_schema_error(error: ValidationError, data: Any) -> list[Locate
     return [Located(path, " ".join(error.message.split()))]
 
 
-def _condition(error: ValidationError) -> tuple[str, Any] | None:
+def _condition(error: ValidationError, root: Any) -> tuple[str, Any] | None:
     """(field, value) when the error comes from an `if {field: const} then ...` rule."""
     steps = list(error.schema_path)
     if "then" not in steps:
         return None
-    parent: Any = campaign_validator().schema
+    parent: Any = root
     for step in steps[: steps.index("then")]:
         parent = parent[step]
     fields = parent.get("if", {}).get("properties", {})
@@ -122,13 +125,13 @@ def _condition(error: ValidationError) -> tuple[str, Any] | None:
     return None
 
 
-def _forbidden_paths(error: ValidationError, data: Any) -> list[PathTuple]:
+def _forbidden_paths(error: ValidationError, data: Any, root: Any) -> list[PathTuple]:
     """jsonschema reports a `false` property schema without the property's name in the
     error's path: find the forbidden properties present in the data instead."""
     steps = list(error.schema_path)
     if not steps or steps[-1] != "properties":
         return [tuple(error.absolute_path)]
-    rule: Any = campaign_validator().schema
+    rule: Any = root
     for step in steps:
         rule = rule[step]
     parent: Any = data

@@ -304,13 +304,14 @@ def _refused(file: str, line: int, column: int, message: str) -> FileCheck:
 def check_document(file: str, document: Document) -> list[Problem]:
     """Schema and single-file rules for one loaded document."""
     problems: list[Problem] = []
-    errors = list(campaign_validator().iter_errors(document.data))
+    validator = campaign_validator()
+    errors = list(validator.iter_errors(document.data))
     # A value of the wrong type fails its other keywords too; report only the type.
     type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     for error in errors:
         if error.validator != "type" and tuple(error.absolute_path) in type_paths:
             continue
-        for located in problems_from_schema_error(error, document.data):
+        for located in problems_from_schema_error(error, document.data, validator.schema):
             target = located.where if located.where is not None else located.path
             line, column = document.locate(target, key=located.at_key)
             problems.append(Problem(file, line, column, format_path(located.path), located.message))

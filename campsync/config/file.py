@@ -114,12 +114,13 @@ def read_config(path: Path | None) -> ConfigFile:
 def check_config(config: ConfigFile) -> list[Problem]:
     """The schema, then what it cannot say: a flow id under two names."""
     problems: list[Problem] = []
-    for error in _validator().iter_errors(config.data):
+    validator = _validator()
+    for error in validator.iter_errors(config.data):
         if "credentials" in error.absolute_path and error.validator == "pattern":
             # Most likely a secret pasted where its variable's name belongs: never echo it.
             problems.append(config.problem(list(error.absolute_path), CREDENTIAL_NAME))
             continue
-        for located in problems_from_schema_error(error, config.data):
+        for located in problems_from_schema_error(error, config.data, validator.schema):
             target = located.where if located.where is not None else located.path
             line, column = config.locate(target, key=located.at_key)
             problems.append(
