@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from jsonschema.exceptions import ValidationError
 
 from campsync.campaign import rules
-from campsync.campaign.messages import problems_from_schema_error
+from campsync.campaign.messages import schema_problems
 from campsync.campaign.overrides import Layer, Merged, PathItem, merge
 from campsync.campaign.schema import campaign_validator
 from campsync.campaign.validation import (
@@ -152,18 +152,8 @@ class _Placer:
 
     def check(self) -> None:
         data = self.merged.data
-        validator = campaign_validator()
-        errors = list(validator.iter_errors(data))
-        # A value of the wrong type fails its other keywords too; report only the type.
-        type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-        for error in errors:
-            if error.validator != "type" and tuple(error.absolute_path) in type_paths:
-                continue
-            if _create_only(error):
-                continue
-            for located in problems_from_schema_error(error, data, validator.schema):
-                target = located.where if located.where is not None else located.path
-                self.place(target, located.path, located.message, at_key=located.at_key)
+        for located in schema_problems(campaign_validator(), data, skip=_create_only):
+            self.place(located.target, located.path, located.message, at_key=located.at_key)
         for finding in rules.check_campaign(data):
             self.place(finding.path, finding.path, finding.message)
 

@@ -4,11 +4,12 @@ path it belongs to (and whether to point at the key rather than the value)."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
 from campsync.text import quoted
 
@@ -33,6 +34,11 @@ class Located:
     at_key: bool = False
     where: PathTuple | None = None  # where to point, when not at `path` itself
 
+    @property
+    def target(self) -> PathTuple:
+        """Where to point: `where`, else `path`."""
+        return self.where if self.where is not None else self.path
+
 
 def show(value: Any, limit: int = 60) -> str:
     """A value as a user wrote it, short."""
@@ -47,6 +53,22 @@ def show(value: Any, limit: int = 60) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return str(value)
+
+
+def schema_problems(
+    validator: Validator, data: Any, skip: Callable[[ValidationError], bool] | None = None
+) -> list[Located]:
+    """Every error of `validator` on `data` (but those `skip` leaves out) as messages. A value
+    of the wrong type fails its other keywords too: only the type is reported."""
+    errors = list(validator.iter_errors(data))
+    type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    found: list[Located] = []
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in type_paths:
+            continue
+        if skip is None or not skip(error):
+            found.extend(problems_from_schema_error(error, data, validator.schema))
+    return found
 
 
 def problems_from_schema_error(error: ValidationError, data: Any, root: Any) -> list[Located]:

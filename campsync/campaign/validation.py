@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from campsync.campaign import rules
-from campsync.campaign.messages import problems_from_schema_error
+from campsync.campaign.messages import schema_problems
 from campsync.campaign.parallel import WorkerPool, usable_cores
 from campsync.campaign.schema import campaign_validator, fast_is_valid
 from campsync.campaign.yamlio import (
@@ -304,17 +304,9 @@ def _refused(file: str, line: int, column: int, message: str) -> FileCheck:
 def check_document(file: str, document: Document) -> list[Problem]:
     """Schema and single-file rules for one loaded document."""
     problems: list[Problem] = []
-    validator = campaign_validator()
-    errors = list(validator.iter_errors(document.data))
-    # A value of the wrong type fails its other keywords too; report only the type.
-    type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-    for error in errors:
-        if error.validator != "type" and tuple(error.absolute_path) in type_paths:
-            continue
-        for located in problems_from_schema_error(error, document.data, validator.schema):
-            target = located.where if located.where is not None else located.path
-            line, column = document.locate(target, key=located.at_key)
-            problems.append(Problem(file, line, column, format_path(located.path), located.message))
+    for located in schema_problems(campaign_validator(), document.data):
+        line, column = document.locate(located.target, key=located.at_key)
+        problems.append(Problem(file, line, column, format_path(located.path), located.message))
     for finding in rules.check_campaign(document.data):
         line, column = document.locate(finding.path)
         problems.append(Problem(file, line, column, format_path(finding.path), finding.message))

@@ -121,8 +121,7 @@ def check_config(config: ConfigFile) -> list[Problem]:
             problems.append(config.problem(list(error.absolute_path), CREDENTIAL_NAME))
             continue
         for located in problems_from_schema_error(error, config.data, validator.schema):
-            target = located.where if located.where is not None else located.path
-            line, column = config.locate(target, key=located.at_key)
+            line, column = config.locate(located.target, key=located.at_key)
             problems.append(
                 Problem(config.shown, line, column, format_path(located.path), located.message)
             )
