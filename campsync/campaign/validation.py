@@ -266,7 +266,7 @@ def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) ->
     a file they do not pass is checked by jsonschema, for its messages."""
     if quick:
         plain = load_plain(text)
-        if plain is not None and _passes(plain.data):
+        if plain is not None and passes_quickly(plain.data):
             at = plain.positions
             fields = plain.data
             name_at = at.get("name") if isinstance(fields.get("name"), str) else None
@@ -284,15 +284,16 @@ def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) ->
         )
         return _refused(file, *document.locate([]), message)
     data: dict[str, Any] = document.data
-    problems = [] if quick and _passes(data) else check_document(file, document)
+    problems = [] if quick and passes_quickly(data) else check_document(file, document)
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
     return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at)
 
 
-def _passes(data: Any) -> bool:
+def passes_quickly(data: Any) -> bool:
     """Valid to jsonschema-rs and the window rule: what check_document would find no
-    problem in (tests/test_schema_agreement.py holds jsonschema-rs to jsonschema)."""
+    problem in (tests/test_schema_agreement.py holds jsonschema-rs to jsonschema). For a
+    campaign with overrides merged too (campaign.merged)."""
     return type(data) is dict and fast_is_valid(data) is True and not rules.check_campaign(data)
 
 
