@@ -356,13 +356,18 @@ def _duplicates(checked: list[FileCheck], key: str, normalise: Any) -> list[Prob
             continue
         members.sort()
         for file, (line, column), value in members:
-            others = ", ".join(f"{f}:{ln}:{col}" for f, (ln, col), _ in members if f != file)
-            if key == "name":
-                message = (
-                    f"campaign name {quoted(value)} is also used in {others} "
-                    "(names must be unique, ignoring case)"
-                )
-            else:
-                message = f"campaign id {quoted(value)} is also used in {others}"
-            problems.append(Problem(file, line, column, key, message))
+            others = [(f, ln, col) for f, (ln, col), _ in members if f != file]
+            problems.append(Problem(file, line, column, key, also_used(key, value, others)))
     return problems
+
+
+def also_used(key: str, value: str, others: Iterable[tuple[str, int, int]]) -> str:
+    """The message for a campaign name or id (`key`) that the `others` (file, line, column)
+    write too."""
+    places = ", ".join(f"{file}:{line}:{column}" for file, line, column in others)
+    if key == "name":
+        return (
+            f"campaign name {quoted(value)} is also used in {places} "
+            "(names must be unique, ignoring case)"
+        )
+    return f"campaign id {quoted(value)} is also used in {places}"
