@@ -325,7 +325,7 @@ def _plain_from_events(parser: Any) -> Plain | None:
                 if stack and type(stack[-1]) is dict and keys[-1] is _NO_KEY:
                     return None  # a mapping or list as a key
                 if len(stack) == 1 and type(stack[0]) is dict:
-                    positions[keys[0]] = (event.start_mark.line + 1, event.start_mark.column + 1)
+                    positions[keys[0]] = _position(event)
                 stack.append({} if kind is MappingStartEvent else [])
                 keys.append(_NO_KEY)
                 continue
@@ -344,7 +344,7 @@ def _plain_from_events(parser: Any) -> Plain | None:
         else:
             if len(stack) == 1 and kind is ScalarEvent and event.value:
                 # (an empty value has no place of its own: libyaml and ruamel differ)
-                positions[keys[-1]] = (event.start_mark.line + 1, event.start_mark.column + 1)
+                positions[keys[-1]] = _position(event)
             parent[keys[-1]] = value
             keys[-1] = _NO_KEY
     if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
