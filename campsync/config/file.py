@@ -14,11 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
 from campsync.campaign.messages import problems_from_schema_error
-from campsync.campaign.schema import ReferenceValidator
+from campsync.campaign.schema import reference_validator
 from campsync.campaign.validation import Problem, format_path
 from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text
 from campsync.errors import ConfigError, ConfigInvalid
@@ -43,10 +42,8 @@ def config_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Validator:
-    """Patterns with ECMA-262 semantics, as for campaign files (campaign.schema)."""
-    schema = config_schema()
-    Draft202012Validator.check_schema(schema)
-    return cast(Validator, ReferenceValidator(schema))
+    """The prepared (module-cached) reference validator for campsync.yaml."""
+    return reference_validator(config_schema())
 
 
 @dataclass(frozen=True)
