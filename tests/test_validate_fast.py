@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.campaign import validation
+from campsync.campaign import merged, validation
 from campsync.campaign.parallel import WorkerPool
 from campsync.campaign.validation import (
     FileCheck,
@@ -28,6 +28,7 @@ from campsync.campaign.validation import (
     validate_paths,
 )
 from campsync.campaign.yamlio import load_plain, load_yaml_text_carefully
+from campsync.config.environments import Environment
 from tests.test_cache_fast_loader import typed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,38 @@ def test_a_file_with_a_bad_window_takes_the_careful_path() -> None:
     text = (DATA / "invalid" / "window-end-before-start" / "campaign.yaml").read_text()
     assert check_outcome(check_text(text, "f")) == check_outcome(check_text(text, "f", quick=False))
     assert check_text(text, "f").problems
+
+
+def merged_outcome(check: merged.MergedCheck) -> Any:
+    data = None if check.campaign is None else typed(check.campaign.data)
+    problems = [str(p) for p in check.problems]
+    in_config = [(str(found.problem), found.campaign) for found in check.in_config]
+    return data, problems, in_config, check.name, check.name_at, check.id_at
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+14845550100"}}}},
+        {"*": {"priority": 99, "schedule": None}},
+        {"*": {"dialingMode": "Agentless", "queue_name": None, "maxSkips": None}},
+    ],
+    ids=["none", "caller-id", "bad-priority", "agentless"],
+)
+def test_merged_quick_and_careful_paths_give_the_same_result(
+    overrides: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With overrides too, the quick path (load_plain's data, jsonschema-rs and the window
+    rule on the merged campaign) gives the careful path's outcome."""
+    environment = Environment("staging", overrides=overrides)
+    files = sorted(p for case in CASES for p in case.rglob("*") if p.suffix in (".yaml", ".yml"))
+    quick = [merged_outcome(merged.check_file(p, p.name, environment)) for p in files]
+    monkeypatch.setattr(merged, "load_plain", lambda text: None)
+    monkeypatch.setattr(merged, "passes_quickly", lambda data: False)
+    careful = [merged_outcome(merged.check_file(p, p.name, environment)) for p in files]
+    assert quick == careful
+    assert any(outcome[1] == [] for outcome in careful)
 
 
 @settings(max_examples=300, deadline=None)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from jsonschema.exceptions import ValidationError
 
 from campsync.campaign import rules
-from campsync.campaign.messages import problems_from_schema_error
+from campsync.campaign.messages import schema_problems
 from campsync.campaign.overrides import Layer, Merged, PathItem, merge
 from campsync.campaign.schema import campaign_validator
 from campsync.campaign.validation import (
@@ -28,8 +28,9 @@ from campsync.campaign.validation import (
     Problem,
     check_text,
     format_path,
+    passes_quickly,
 )
-from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text, read_text
+from campsync.campaign.yamlio import Document, YamlLoadError, load_plain, load_yaml_text, read_text
 from campsync.text import quoted
 
 # Create-only fields a merged campaign without an id need not hold (see the module's doc).
@@ -115,6 +116,9 @@ def check_file(
 
 def check_merged(text: str, file: str, overrides: Overrides, digest: str) -> MergedCheck:
     """One file's text, with `overrides` merged over it, checked."""
+    quick = _check_plain(text, file, overrides, digest)
+    if quick is not None:
+        return quick
     try:
         document = load_yaml_text(text)
     except YamlLoadError:
@@ -138,6 +142,27 @@ def check_merged(text: str, file: str, overrides: Overrides, digest: str) -> Mer
     )
 
 
+def _check_plain(text: str, file: str, overrides: Overrides, digest: str) -> MergedCheck | None:
+    """check_merged of an ordinary file whose merged campaign jsonschema-rs and the window rule
+    pass, as validation's quick path does it: from yamlio.load_plain's data and positions, with
+    no node tree and no jsonschema. None for any other file (check_merged then reads it)."""
+    plain = load_plain(text)
+    if plain is None or type(plain.data) is not dict:
+        return None
+    data: dict[str, Any] = plain.data
+    at = plain.positions
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    has_id = isinstance(data.get("id"), str)
+    name_at = at.get("name") if name is not None else None
+    id_at = at.get("id") if has_id else None
+    if (name is not None and name_at is None) or (has_id and id_at is None):
+        return None  # an empty name or id: no position of its own in `at`
+    merged = merge(data, overrides.layers(name))
+    if not passes_quickly(merged.data):
+        return None
+    return MergedCheck(CampaignFile(file, merged.data, digest), [], [], name, name_at, id_at)
+
+
 @dataclass
 class _Placer:
     """Checks merged data, each problem placed where its value came from."""
@@ -152,17 +177,10 @@ class _Placer:
 
     def check(self) -> None:
         data = self.merged.data
-        errors = list(campaign_validator().iter_errors(data))
-        # A value of the wrong type fails its other keywords too; report only the type.
-        type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-        for error in errors:
-            if error.validator != "type" and tuple(error.absolute_path) in type_paths:
-                continue
-            if _create_only(error):
-                continue
-            for located in problems_from_schema_error(error, data):
-                target = located.where if located.where is not None else located.path
-                self.place(target, located.path, located.message, at_key=located.at_key)
+        if passes_quickly(data):
+            return  # jsonschema and the rules would find nothing: no need to ask them
+        for located in schema_problems(campaign_validator(), data, skip=_create_only):
+            self.place(located.target, located.path, located.message, at_key=located.at_key)
         for finding in rules.check_campaign(data):
             self.place(finding.path, finding.path, finding.message)
 

@@ -4,13 +4,13 @@ path it belongs to (and whether to point at the key rather than the value)."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
-from campsync.campaign.schema import campaign_validator
 from campsync.text import quoted
 
 PathTuple = tuple[str | int, ...]
@@ -34,6 +34,11 @@ class Located:
     at_key: bool = False
     where: PathTuple | None = None  # where to point, when not at `path` itself
 
+    @property
+    def target(self) -> PathTuple:
+        """Where to point: `where`, else `path`."""
+        return self.where if self.where is not None else self.path
+
 
 def show(value: Any, limit: int = 60) -> str:
     """A value as a user wrote it, short."""
@@ -50,19 +55,39 @@ def show(value: Any, limit: int = 60) -> str:
     return str(value)
 
 
-def problems_from_schema_error(error: ValidationError, data: Any) -> list[Located]:
+def schema_problems(
+    validator: Validator, data: Any, skip: Callable[[ValidationError], bool] | None = None
+) -> list[Located]:
+    """Every error of `validator` on `data` (but those `skip` leaves out) as messages. A value
+    of the wrong type fails its other keywords too: only the type is reported."""
+    errors = list(validator.iter_errors(data))
+    type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    found: list[Located] = []
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in type_paths:
+            continue
+        if skip is None or not skip(error):
+            found.extend(problems_from_schema_error(error, data, validator.schema))
+    return found
+
+
+def problems_from_schema_error(error: ValidationError, data: Any, root: Any) -> list[Located]:
+    """The messages for one error of validating `data` against the schema `root` (the
+    whole schema: an error's schema path starts there)."""
     path: PathTuple = tuple(error.absolute_path)
     keyword = error.validator
     value = error.validator_value
     instance = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
-    condition = _condition(error)
+    condition = _condition(error, root)
 
     if error.schema is False:
         reason = (
             f"not allowed when {condition[0]} is {condition[1]}" if condition else "not allowed"
         )
-        return [Located(where, reason, at_key=True) for where in _forbidden_paths(error, data)]
+        return [
+            Located(where, reason, at_key=True) for where in _forbidden_paths(error, data, root)
+        ]
     if keyword == "required" and isinstance(instance, dict):
         missing = [name for name in value if name not in instance]
         if condition:
@@ -107,12 +132,12 @@ def problems_from_schema_error(error: ValidationError, data: Any) -> list[Locate
     return [Located(path, " ".join(error.message.split()))]
 
 
-def _condition(error: ValidationError) -> tuple[str, Any] | None:
+def _condition(error: ValidationError, root: Any) -> tuple[str, Any] | None:
     """(field, value) when the error comes from an `if {field: const} then ...` rule."""
     steps = list(error.schema_path)
     if "then" not in steps:
         return None
-    parent: Any = campaign_validator().schema
+    parent: Any = root
     for step in steps[: steps.index("then")]:
         parent = parent[step]
     fields = parent.get("if", {}).get("properties", {})
@@ -122,13 +147,13 @@ def _condition(error: ValidationError) -> tuple[str, Any] | None:
     return None
 
 
-def _forbidden_paths(error: ValidationError, data: Any) -> list[PathTuple]:
+def _forbidden_paths(error: ValidationError, data: Any, root: Any) -> list[PathTuple]:
     """jsonschema reports a `false` property schema without the property's name in the
     error's path: find the forbidden properties present in the data instead."""
     steps = list(error.schema_path)
     if not steps or steps[-1] != "properties":
         return [tuple(error.absolute_path)]
-    rule: Any = campaign_validator().schema
+    rule: Any = root
     for step in steps:
         rule = rule[step]
     parent: Any = data

@@ -62,12 +62,17 @@ def _pattern(
 ReferenceValidator = extend(Draft202012Validator, validators={"pattern": _pattern})
 
 
+def reference_validator(schema: dict[str, Any]) -> Validator:
+    """A jsonschema validator of `schema` (checked first) with ECMA-262 patterns: how
+    campsync checks a file against any of its schemas (campsync.yaml's too)."""
+    Draft202012Validator.check_schema(schema)
+    return cast(Validator, ReferenceValidator(schema))
+
+
 @cache
 def campaign_validator() -> Validator:
     """The prepared (module-cached) reference validator for campaign files."""
-    schema = load_schema()
-    Draft202012Validator.check_schema(schema)
-    return cast(Validator, ReferenceValidator(schema))
+    return reference_validator(load_schema())
 
 
 @cache

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from campsync.campaign import rules
-from campsync.campaign.messages import problems_from_schema_error
+from campsync.campaign.messages import schema_problems
 from campsync.campaign.parallel import WorkerPool, usable_cores
 from campsync.campaign.schema import campaign_validator, fast_is_valid
 from campsync.campaign.yamlio import (
@@ -260,29 +260,13 @@ def _read(path: Path, name: str) -> FileCheck | tuple[str, str]:
     return text, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def check_file(path: Path, memo: CheckMemo | None = None) -> FileCheck:
-    name = display_name(path)
-    text_or_refusal = _read(path, name)
-    if isinstance(text_or_refusal, FileCheck):
-        return text_or_refusal
-    text, digest = text_or_refusal
-    if memo is None:
-        return check_text(text, name, digest)
-    known = memo.recall(name, digest)
-    if known is not None:
-        return known
-    checked = check_text(text, name, digest)
-    memo.remember(name, digest, checked)
-    return checked
-
-
 def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) -> FileCheck:
     """One file's outcome (cross-file rules aside). `quick`: let jsonschema-rs and the
     window rule pass a valid file, on the data of the fastest loader that reads it; only
     a file they do not pass is checked by jsonschema, for its messages."""
     if quick:
         plain = load_plain(text)
-        if plain is not None and _passes(plain.data):
+        if plain is not None and passes_quickly(plain.data):
             at = plain.positions
             fields = plain.data
             name_at = at.get("name") if isinstance(fields.get("name"), str) else None
@@ -300,15 +284,16 @@ def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) ->
         )
         return _refused(file, *document.locate([]), message)
     data: dict[str, Any] = document.data
-    problems = [] if quick and _passes(data) else check_document(file, document)
+    problems = [] if quick and passes_quickly(data) else check_document(file, document)
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
     return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at)
 
 
-def _passes(data: Any) -> bool:
+def passes_quickly(data: Any) -> bool:
     """Valid to jsonschema-rs and the window rule: what check_document would find no
-    problem in (tests/test_schema_agreement.py holds jsonschema-rs to jsonschema)."""
+    problem in (tests/test_schema_agreement.py holds jsonschema-rs to jsonschema). For a
+    campaign with overrides merged too (campaign.merged)."""
     return type(data) is dict and fast_is_valid(data) is True and not rules.check_campaign(data)
 
 
@@ -320,16 +305,9 @@ def _refused(file: str, line: int, column: int, message: str) -> FileCheck:
 def check_document(file: str, document: Document) -> list[Problem]:
     """Schema and single-file rules for one loaded document."""
     problems: list[Problem] = []
-    errors = list(campaign_validator().iter_errors(document.data))
-    # A value of the wrong type fails its other keywords too; report only the type.
-    type_paths = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-    for error in errors:
-        if error.validator != "type" and tuple(error.absolute_path) in type_paths:
-            continue
-        for located in problems_from_schema_error(error, document.data):
-            target = located.where if located.where is not None else located.path
-            line, column = document.locate(target, key=located.at_key)
-            problems.append(Problem(file, line, column, format_path(located.path), located.message))
+    for located in schema_problems(campaign_validator(), document.data):
+        line, column = document.locate(located.target, key=located.at_key)
+        problems.append(Problem(file, line, column, format_path(located.path), located.message))
     for finding in rules.check_campaign(document.data):
         line, column = document.locate(finding.path)
         problems.append(Problem(file, line, column, format_path(finding.path), finding.message))
@@ -378,13 +356,18 @@ def _duplicates(checked: list[FileCheck], key: str, normalise: Any) -> list[Prob
             continue
         members.sort()
         for file, (line, column), value in members:
-            others = ", ".join(f"{f}:{ln}:{col}" for f, (ln, col), _ in members if f != file)
-            if key == "name":
-                message = (
-                    f"campaign name {quoted(value)} is also used in {others} "
-                    "(names must be unique, ignoring case)"
-                )
-            else:
-                message = f"campaign id {quoted(value)} is also used in {others}"
-            problems.append(Problem(file, line, column, key, message))
+            others = [(f, ln, col) for f, (ln, col), _ in members if f != file]
+            problems.append(Problem(file, line, column, key, also_used(key, value, others)))
     return problems
+
+
+def also_used(key: str, value: str, others: Iterable[tuple[str, int, int]]) -> str:
+    """The message for a campaign name or id (`key`) that the `others` (file, line, column)
+    write too."""
+    places = ", ".join(f"{file}:{line}:{column}" for file, line, column in others)
+    if key == "name":
+        return (
+            f"campaign name {quoted(value)} is also used in {places} "
+            "(names must be unique, ignoring case)"
+        )
+    return f"campaign id {quoted(value)} is also used in {places}"

@@ -28,12 +28,12 @@ from __future__ import annotations
 import os
 import stat
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from sys import intern
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
@@ -76,6 +76,7 @@ _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "nul
 _TIMESTAMP = _CORE + "timestamp"
 
 PathItem = str | int
+T = TypeVar("T")
 
 
 class YamlLoadError(CampsyncError):
@@ -224,26 +225,37 @@ def _fast_candidate(text: str) -> bool:
 def _load_fast(text: str) -> Document | None:
     """The libyaml path for an ordinary file; None when the file is not one, or has any
     problem at all (the careful loader then reports it)."""
+    return _with_libyaml(text, _FastLoader, _document)
+
+
+def _document(loader: Any) -> Document | None:
+    root = loader.get_single_node()
+    if root is None:
+        return None
+    converter = _Converter(loader)
+    data = converter.convert(root, 0)
+    if converter.nodes > MAX_NODES:
+        return None
+    return Document(data, root)
+
+
+def _with_libyaml(text: str, start: Callable[[str], Any], read: Callable[[Any], T]) -> T | None:
+    """`read(start(text))`: libyaml's parser (warnings silenced, always disposed) on an
+    ordinary file; None for any other file, or at any problem (the careful loader then
+    says what it is)."""
     if not _fast_candidate(text):
         return None
-    loader = None
+    parser = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loader = _FastLoader(text)
-            root = loader.get_single_node()
-            if root is None:
-                return None
-            converter = _Converter(loader)
-            data = converter.convert(root, 0)
-            if converter.nodes > MAX_NODES:
-                return None
-            return Document(data, root)
+            parser = start(text)
+            return read(parser)
     except Exception:  # any problem: the careful loader says what it is
         return None
     finally:
-        if loader is not None:
-            loader.dispose()
+        if parser is not None:
+            parser.dispose()
 
 
 if CParser is not None:
@@ -271,19 +283,7 @@ class Plain:
 def load_plain(text: str) -> Plain | None:
     """The fastest safe path: an ordinary file's data, exactly as load_yaml_text gives
     it; None for any other file (or any problem), which load_yaml_text then reads."""
-    if not _fast_candidate(text):
-        return None
-    parser = None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parser = CParser(text)
-            return _plain_from_events(parser)
-    except Exception:  # any problem: the careful loader says what it is
-        return None
-    finally:
-        if parser is not None:
-            parser.dispose()
+    return _with_libyaml(text, CParser, _plain_from_events)
 
 
 _NO_KEY: Any = object()
@@ -325,7 +325,7 @@ def _plain_from_events(parser: Any) -> Plain | None:
                 if stack and type(stack[-1]) is dict and keys[-1] is _NO_KEY:
                     return None  # a mapping or list as a key
                 if len(stack) == 1 and type(stack[0]) is dict:
-                    positions[keys[0]] = (event.start_mark.line + 1, event.start_mark.column + 1)
+                    positions[keys[0]] = _position(event)
                 stack.append({} if kind is MappingStartEvent else [])
                 keys.append(_NO_KEY)
                 continue
@@ -344,7 +344,7 @@ def _plain_from_events(parser: Any) -> Plain | None:
         else:
             if len(stack) == 1 and kind is ScalarEvent and event.value:
                 # (an empty value has no place of its own: libyaml and ruamel differ)
-                positions[keys[-1]] = (event.start_mark.line + 1, event.start_mark.column + 1)
+                positions[keys[-1]] = _position(event)
             parent[keys[-1]] = value
             keys[-1] = _NO_KEY
     if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:

@@ -29,6 +29,7 @@ from campsync.campaign.overrides import (
 from campsync.campaign.validation import (
     Problem,
     ValidationResult,
+    also_used,
     display_name,
     find_campaign_files,
 )
@@ -260,16 +261,8 @@ def _duplicates(
                 continue
             members.sort(key=lambda member: member[0])
             for at, value, label in members:
-                others = ", ".join(
-                    f"{f}:{ln}:{col}" for (f, ln, col), _, _ in members if (f, ln, col) != at
-                )
-                if field_name == "name":
-                    text = (
-                        f"campaign name {quoted(value)} is also used in {others} "
-                        "(names must be unique, ignoring case)"
-                    )
-                else:
-                    text = f"campaign id {quoted(value)} is also used in {others}"
+                others = [place for place, _, _ in members if place != at]
+                text = also_used(field_name, value, others)
                 problem = Problem(at[0], at[1], at[2], field_name, text)
                 if label is None:
                     in_files.append(problem)

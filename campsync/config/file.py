@@ -14,11 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
 from campsync.campaign.messages import problems_from_schema_error
-from campsync.campaign.schema import ReferenceValidator
+from campsync.campaign.schema import reference_validator
 from campsync.campaign.validation import Problem, format_path
 from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text
 from campsync.errors import ConfigError, ConfigInvalid
@@ -43,10 +42,8 @@ def config_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Validator:
-    """Patterns with ECMA-262 semantics, as for campaign files (campaign.schema)."""
-    schema = config_schema()
-    Draft202012Validator.check_schema(schema)
-    return cast(Validator, ReferenceValidator(schema))
+    """The prepared (module-cached) reference validator for campsync.yaml."""
+    return reference_validator(config_schema())
 
 
 @dataclass(frozen=True)
@@ -114,14 +111,14 @@ def read_config(path: Path | None) -> ConfigFile:
 def check_config(config: ConfigFile) -> list[Problem]:
     """The schema, then what it cannot say: a flow id under two names."""
     problems: list[Problem] = []
-    for error in _validator().iter_errors(config.data):
+    validator = _validator()
+    for error in validator.iter_errors(config.data):
         if "credentials" in error.absolute_path and error.validator == "pattern":
             # Most likely a secret pasted where its variable's name belongs: never echo it.
             problems.append(config.problem(list(error.absolute_path), CREDENTIAL_NAME))
             continue
-        for located in problems_from_schema_error(error, config.data):
-            target = located.where if located.where is not None else located.path
-            line, column = config.locate(target, key=located.at_key)
+        for located in problems_from_schema_error(error, config.data, validator.schema):
+            line, column = config.locate(located.target, key=located.at_key)
             problems.append(
                 Problem(config.shown, line, column, format_path(located.path), located.message)
             )
