@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,30 @@ def test_patterns_are_ecma_262_a_final_newline_is_no_flow_id(tmp_path: Path) -> 
     path = write(tmp_path, "experienceFlows:\n  Survey: |\n    cf-1234\n")
     with pytest.raises(ConfigInvalid, match=r"experienceFlows.Survey: must be an experience flow"):
         read_config(path)
+
+
+def test_a_secret_pasted_under_credentials_is_told_apart_from_an_environment_named_so(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "environments:\n  credentials:\n    streamId: xx-123\n")
+    with pytest.raises(ConfigInvalid) as info:
+        read_config(path)
+    assert str(info.value) == (
+        f"{path.as_posix()}:3:15: environments.credentials.streamId: must be the app's stream "
+        "id, st-... (got 'xx-123')"
+    )
+
+
+def test_a_campsync_yaml_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "campsync.yaml"
+    os.mkfifo(path)  # reading a FIFO would wait for a writer forever
+    with pytest.raises(ConfigError, match=r"campsync.yaml:1:1: not a regular file$"):
+        read_config(path)
+    big = (
+        write(tmp_path / "big", "# " + "x" * 1_000_000 + "\n")
+        if (tmp_path / "big").mkdir() is None
+        else None
+    )
+    assert big is not None
+    with pytest.raises(ConfigError, match=r"larger than the limit of"):
+        read_config(big)

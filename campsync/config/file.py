@@ -19,9 +19,9 @@ from jsonschema.protocols import Validator
 from campsync.campaign.messages import problems_from_schema_error
 from campsync.campaign.schema import reference_validator
 from campsync.campaign.validation import Problem, format_path
-from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text
+from campsync.campaign.yamlio import Document, YamlLoadError, load_yaml_text, read_text
 from campsync.errors import ConfigError, ConfigInvalid
-from campsync.text import quoted, size
+from campsync.text import quoted
 
 CONFIG_NAME = "campsync.yaml"
 SCHEMA_RESOURCE = "schemas/campsync.schema.json"
@@ -86,15 +86,9 @@ def read_config(path: Path | None) -> ConfigFile:
             raise ConfigError(f"{shown}: config file not found")
         return ConfigFile(shown)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{shown}: config file is larger than {size(MAX_CONFIG_BYTES)}")
-    try:
-        document = load_yaml_text(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{shown}: not valid UTF-8") from None
+        # As a campaign file is read: a regular file only (a FIFO would hang the run), within
+        # the size limit, strict UTF-8; every refusal located.
+        document = load_yaml_text(read_text(path, max_bytes=MAX_CONFIG_BYTES))
     except YamlLoadError as exc:
         raise ConfigError(f"{shown}:{exc.line}:{exc.column}: {exc.reason}") from None
     if document is None:
@@ -113,7 +107,7 @@ def check_config(config: ConfigFile) -> list[Problem]:
     problems: list[Problem] = []
     validator = _validator()
     for error in validator.iter_errors(config.data):
-        if "credentials" in error.absolute_path and error.validator == "pattern":
+        if "credentials" in error.schema_path and error.validator == "pattern":
             # Most likely a secret pasted where its variable's name belongs: never echo it.
             problems.append(config.problem(list(error.absolute_path), CREDENTIAL_NAME))
             continue
