@@ -48,3 +48,17 @@ def test_existing_entries_of_any_suffix_and_case_are_taken(tmp_path: Path) -> No
     assert choose_path(tmp_path, "renewals", taken).name == "renewals-2.yaml"
     assert choose_path(tmp_path, "Spring", taken).name == "spring-2.yaml"
     assert choose_path(tmp_path, "Renewals", taken).name == "renewals-3.yaml"
+
+
+def test_pull_reads_the_flow_id_as_plan_does_an_id_or_an_object_with_one() -> None:
+    """The docs give `experienceFlow` as an id; an answer with an object holding the id is
+    read by plan (diffing.flow_id_of), so pull names the flow from it too."""
+    from campsync.sync.inventory import Listed
+    from campsync.sync.pull.mapping import campaign_data
+
+    listed = Listed("cd-1", "One", "t1", "Ready", "voice", {"_id": "cd-1", "name": "One"})
+    names = {"cf-1": "Survey Flow"}
+    for flow in ("cf-1", {"id": "cf-1", "name": "ignored"}):
+        live = {"_id": "cd-1", "name": "One", "dialingMode": "Agentless", "experienceFlow": flow}
+        pulled = campaign_data(live, listed, flow_names=names)
+        assert pulled.data["experienceFlowName"] == "Survey Flow" and pulled.unmapped_flow is None

@@ -176,9 +176,7 @@ def _platform_flow_name(
     flow_id = mapped_flow_id(flow, experience_flows)
     if flow_id is None:
         return _MISSING
-    live_id = live.get("experienceFlow")
-    if isinstance(live_id, Mapping):
-        live_id = live_id.get("id", live_id.get("_id"))
+    live_id = flow_id_of(live)
     if live_id == flow_id:
         return flow
     if live_id is None:

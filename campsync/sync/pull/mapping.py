@@ -17,6 +17,7 @@ from campsync.campaign.model import (
     priority_text,
 )
 from campsync.campaign.schema import load_schema
+from campsync.sync.diffing import flow_id_of
 from campsync.sync.inventory import Listed
 
 QUEUE_MODES = frozenset({"Progressive", "Preview"})
@@ -82,8 +83,8 @@ def campaign_data(
         data["schedule"] = _schedule(schedule, existing.get("schedule"))
 
     unmapped: str | None = None
-    flow_id = live.get("experienceFlow")
-    if isinstance(flow_id, str) and flow_id:
+    flow_id = flow_id_of(live)  # as plan reads it: an id, or an object with one
+    if flow_id:
         flow_name = flow_names.get(flow_id)
         if flow_name is not None:
             data["experienceFlowName"] = flow_name
