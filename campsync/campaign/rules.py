@@ -31,12 +31,22 @@ BEYOND_SCHEMA: tuple[BeyondSchema, ...] = (
     BeyondSchema("unique-ids", "campaign ids are unique across the files"),
     BeyondSchema(
         "yaml-safety",
-        "YAML anchors, aliases, merge keys ('<<') and tags other than the core ones are "
-        "refused, for safety",
+        "YAML anchors, aliases, merge keys ('<<') and tags (core ones such as '!!float' "
+        "too) are refused",
     ),
     BeyondSchema(
         "yaml-strict",
-        "keys are plain text written once, and a file holds exactly one YAML document",
+        "keys are plain text written once, a file holds exactly one YAML document, and it "
+        "is read as YAML 1.2 (a '%YAML 1.1' line is refused)",
+    ),
+    BeyondSchema(
+        "yaml-numbers",
+        "a plain value that YAML readers take differently, such as 1_000, 0b11110, +0o5, "
+        "-0x1F or .5e3, is refused: write a plain decimal number, or put text in quotes",
+    ),
+    BeyondSchema(
+        "no-surrogates",
+        'text holds no UTF-16 surrogates (an escape such as "\\ud800"), which UTF-8 cannot carry',
     ),
     BeyondSchema(
         "file-limits",
