@@ -30,7 +30,7 @@ import ruamel.yaml
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
 
-from campsync.campaign.rules import BEYOND_SCHEMA
+from campsync.campaign.rules import BEYOND_SCHEMA, text_limits
 from campsync.campaign.schema import campaign_validator, fast_is_valid
 from campsync.campaign.validation import find_campaign_files, validate_paths
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_text_carefully, read_text
@@ -237,3 +237,12 @@ def test_the_rules_beyond_the_schema_are_listed_in_the_readme_and_the_schema() -
     for rule in BEYOND_SCHEMA:
         assert rule.text in readme, rule.key
         assert rule.text in description, rule.key
+
+
+def test_every_length_the_schema_limits_is_counted_in_utf16_units() -> None:
+    """The rule beyond the schema names the fields, and text_limits finds every maxLength."""
+    text = SCHEMA_FILE.read_text(encoding="utf-8")
+    limited = [field for field, _ in text_limits()]
+    assert len(limited) == text.count('"maxLength"') >= 2
+    (rule,) = [rule for rule in BEYOND_SCHEMA if rule.key == "utf16-lengths"]
+    assert all(field in rule.text for field in limited)
