@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import json
 import math
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ from jsonschema.validators import extend
 
 from campsync.campaign.rules import BEYOND_SCHEMA, text_limits
 from campsync.campaign.schema import campaign_validator, fast_is_valid
-from campsync.campaign.validation import find_campaign_files, validate_paths
+from campsync.campaign.validation import find_campaign_files, validate_paths, validate_texts
 from campsync.campaign.yamlio import (
     YamlLoadError,
     load_yaml_text,
@@ -296,6 +297,56 @@ def test_the_yaml_language_server_checks_the_texts_it_is_given(editor: LanguageS
     (errors,) = editor.errors(["name: 5\n"])
     assert 'Incorrect type. Expected "string".' in errors
     assert any("Missing property" in error for error in errors)
+
+
+# --- the whole-file snippets editors offer ------------------------------------------------
+
+TAB_STOP = re.compile(r"\$(\d+)|\$\{(\d+)([:|}])")
+PLACEHOLDER = re.compile(r"\$\{\d+:([^{}$]*)\}")
+
+
+def tab_stops(snippet: str) -> list[int]:
+    return [int(plain or braced) for plain, braced, _ in TAB_STOP.findall(snippet)]
+
+
+def expanded(snippet: str) -> str:
+    """The text a snippet gives when every tab stop is left as offered."""
+    text = PLACEHOLDER.sub(lambda found: found.group(1), snippet)
+    assert "$" not in text, f"a tab stop without a placeholder: {snippet!r}"
+    return text
+
+
+def whole_file_snippets(editor: LanguageServer) -> dict[str, str]:
+    """label -> snippet, for each completion of an empty file that writes a whole campaign
+    (the schema's per-mode snippets, and the skeleton the server builds itself)."""
+    items = editor.completions("\n", 1, 0)
+    return {
+        item["label"]: item["insertText"]
+        for item in items
+        if all(f"\n{key}:" in "\n" + item.get("insertText", "") for key in ("name", "campaignType"))
+    }
+
+
+def test_each_whole_file_snippet_has_a_tab_stop_per_field(editor: LanguageServer) -> None:
+    snippets = whole_file_snippets(editor)
+    for label, snippet in snippets.items():
+        stops = tab_stops(snippet)
+        assert stops, label
+        assert len(stops) == len(set(stops)), f"{label}: a tab stop used twice: {snippet}"
+    assert len(snippets) == 4  # a snippet per dialing mode, and the server's own skeleton
+
+
+def test_a_file_made_from_a_dialing_mode_snippet_is_valid(editor: LanguageServer) -> None:
+    made: dict[str, str] = {}
+    for snippet in whole_file_snippets(editor).values():
+        mode = re.search(r"^dialingMode: (\w+)$", snippet, re.MULTILINE)  # written out
+        if mode is not None:
+            made[mode.group(1)] = expanded(snippet)
+    assert set(made) == {"Agentless", "Progressive", "Preview"}
+    for mode, text in made.items():
+        result = validate_texts([(f"{mode}.yaml", text)])
+        assert result.ok, [str(problem) for problem in result.problems]
+        assert editor.errors([text]) == [[]], mode
 
 
 # --- plain values, as each reader takes them ----------------------------------------------
