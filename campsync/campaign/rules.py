@@ -1,20 +1,24 @@
 """What a campaign file must be that JSON Schema cannot say, named in one list
-(`BEYOND_SCHEMA`), and the one single-file rule of that list that is checked on the data:
-each calling window starts before it ends.
+(`BEYOND_SCHEMA`), and the single-file rules of that list that are checked on the data:
+each calling window starts before it ends, and the schema's text lengths hold in UTF-16
+code units (editors count so; JSON Schema counts code points).
 
 Everything JSON Schema can say lives in schemas/campaign.schema.json, so that editors,
 check-jsonschema and campsync agree on a file. The README and the schema's own
 description repeat `BEYOND_SCHEMA`, and tests/test_schema_agreement.py proves that a
 plain JSON Schema validator and campsync disagree only on files that break one of these.
 
-Pure; the data may be of any shape (the schema reports shape problems), so the window
-rule looks only at what is well-formed."""
+Pure; the data may be of any shape (the schema reports shape problems), so these rules
+look only at what is well-formed."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from campsync.campaign.schema import load_schema
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,28 @@ BEYOND_SCHEMA: tuple[BeyondSchema, ...] = (
     BeyondSchema("unique-names", "campaign names are unique across the files, ignoring case"),
     BeyondSchema("unique-ids", "campaign ids are unique across the files"),
     BeyondSchema(
+        "utf16-lengths",
+        "the lengths of name and description are counted in UTF-16 code units, as editors "
+        "count them (an emoji counts 2)",
+    ),
+    BeyondSchema(
         "yaml-safety",
-        "YAML anchors, aliases, merge keys ('<<') and tags other than the core ones are "
-        "refused, for safety",
+        "YAML anchors, aliases, merge keys ('<<') and tags (core ones such as '!!float' "
+        "too) are refused",
     ),
     BeyondSchema(
         "yaml-strict",
-        "keys are plain text written once, and a file holds exactly one YAML document",
+        "keys are plain text written once, a file holds exactly one YAML document, and it "
+        "is read as YAML 1.2 (a '%YAML 1.1' line is refused)",
+    ),
+    BeyondSchema(
+        "yaml-numbers",
+        "a plain value that YAML readers take differently, such as 1_000, 0b11110, +0o5, "
+        "-0x1F or .5e3, is refused: write a plain decimal number, or put text in quotes",
+    ),
+    BeyondSchema(
+        "no-surrogates",
+        'text holds no UTF-16 surrogates (an escape such as "\\ud800"), which UTF-8 cannot carry',
     ),
     BeyondSchema(
         "file-limits",
@@ -65,16 +84,50 @@ def minutes_of_day(text: str) -> int | None:
 
 
 def check_campaign(data: dict[str, Any]) -> list[Finding]:
+    findings = _check_lengths(data)
     hours = data.get("dialingStrategy")
     hours = hours.get("callingHours") if isinstance(hours, dict) else None
     if not isinstance(hours, dict):
-        return []
+        return findings
     days = hours.get("days")
     if not isinstance(days, list):
-        return []
-    findings: list[Finding] = []
+        return findings
     for index, window in enumerate(days):
         findings.extend(_check_window(window, ("dialingStrategy", "callingHours", "days", index)))
+    return findings
+
+
+@cache
+def text_limits() -> tuple[tuple[str, int], ...]:
+    """(field, maxLength) of each top-level text field the schema limits (name, description)."""
+    fields = load_schema()["properties"]
+    return tuple((key, rule["maxLength"]) for key, rule in fields.items() if "maxLength" in rule)
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, as editors (JavaScript) count: a character beyond
+    U+FFFF, as most emoji are, counts 2."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for character in text if character > "\uffff")
+
+
+def _check_lengths(data: dict[str, Any]) -> list[Finding]:
+    """Only what the schema's maxLength (in code points) lets through: no twin messages."""
+    findings: list[Finding] = []
+    for key, limit in text_limits():
+        value = data.get(key)
+        if type(value) is not str or len(value) > limit or 2 * len(value) <= limit:
+            continue
+        units = utf16_length(value)
+        if units > limit:
+            findings.append(
+                Finding(
+                    (key,),
+                    f"is {units} characters long as editors count them (an emoji counts 2); "
+                    f"the maximum is {limit}",
+                )
+            )
     return findings
 
 

@@ -4,11 +4,16 @@ One pass: ruamel's pure-Python safe composer builds the node tree (which keeps l
 column of every key and value); we turn it into plain builtins ourselves. Doing the
 conversion here, rather than with a constructor, lets every refusal carry a location:
 - aliases and anchors are refused outright (no "billion laughs"),
-- duplicate keys, non-string keys and explicit tags other than the core ones are errors,
+- duplicate keys, non-string keys and explicit tags (`!!float` too) are errors,
 - nesting depth, the number of values and the file size are capped; files must be
-  strict UTF-8 (a BOM is allowed),
+  strict UTF-8 (a BOM is allowed), and no text may hold a surrogate (an escaped
+  `"\ud800"`: it cannot be sent as UTF-8),
 - timestamps and dates stay the strings they were written as; YAML 1.2 rules otherwise
-  (`yes`, `no`, `on`, `off` are strings).
+  (`yes`, `no`, `on`, `off` are strings), and a `%YAML` directive other than 1.2 is refused,
+- a plain value that ruamel (this reader, and check-jsonschema's) and YAML 1.2's core
+  schema (editors' YAML library) read differently is refused: `1_000`, `0b11110`, `+0o5`,
+  `-0x1F` are numbers to ruamel and text to the core schema, `.5e3` the other way round.
+So every value is what the other tools that judge a campaign file read too.
 The tree is kept in the returned `Document` so callers can locate any data path.
 
 Speed: when ruamel.yaml.clib (libyaml) is installed, an ordinary campaign file is parsed by
@@ -26,6 +31,7 @@ takes only the files the libyaml path would, and gives up (None) at anything unu
 from __future__ import annotations
 
 import os
+import re
 import stat
 import warnings
 from collections.abc import Callable, Sequence
@@ -53,6 +59,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scanner import Scanner
 
 try:
     from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
@@ -73,7 +80,19 @@ _NOT_FAST = frozenset("&*!%<\0\ufeff\t\x85\u2028\u2029")
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null"))
+_STR, _INT, _FLOAT = _CORE + "str", _CORE + "int", _CORE + "float"
 _TIMESTAMP = _CORE + "timestamp"
+_VALUE = _CORE + "value"  # ruamel's '=' (YAML 1.1's value key); text to the core schema
+
+# YAML 1.2's core schema (spec 1.2.2, section 10.3.2), as editors' YAML library reads it:
+# only these plain scalars are numbers (bool and null read the same in ruamel).
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+_NUMBER_START = frozenset("+-.0123456789")  # every number of either reader starts so
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 PathItem = str | int
 T = TypeVar("T")
@@ -127,8 +146,30 @@ def _position(item: Any) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
+class _StrictScanner(Scanner):
+    """Refuses every directive but `%YAML 1.2` where it is written: ruamel would read the
+    file by YAML 1.1's rules after `%YAML 1.1` (`yes` true, `010` eight, `1:05` 65), where
+    check-jsonschema reads YAML 1.2 whatever the file says."""
+
+    def scan_directive(self) -> Any:
+        token = super().scan_directive()
+        if token.name == "YAML" and tuple(token.value) == (1, 2):
+            return token
+        if token.name == "YAML":
+            shown = "%YAML {}.{}".format(*token.value)
+        elif token.name == "TAG":
+            shown = "%TAG {} {}".format(*token.value)
+        else:
+            shown = "%" + token.name
+        raise YamlLoadError(
+            f"YAML directive {quoted(shown)} is not allowed: a campaign file is read as "
+            "YAML 1.2 (remove the line)",
+            *_position(token),
+        )
+
+
 class _StrictComposer(Composer):
-    """Refuses anchors and aliases where they are written, before anything is built."""
+    """Refuses anchors, aliases and tags where they are written, before anything is built."""
 
     nodes = 0
 
@@ -151,11 +192,23 @@ class _StrictComposer(Composer):
                 f"YAML anchors are not allowed (found {quoted('&' + str(anchor))})",
                 *_position(event),
             )
+        tag = getattr(event, "tag", None)
+        if tag is not None:  # explicit: even a core tag (`!!float 30`) is read otherwise by editors
+            raise YamlLoadError(
+                f"YAML tags are not allowed (found {quoted(_shown_tag(tag))}); write the value "
+                "without it, in quotes if it is text",
+                *_position(event),
+            )
         return super().compose_node(parent, index)
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
 
 
 def _new_yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = _StrictScanner
     yaml.Composer = _StrictComposer
     yaml.max_depth = MAX_DEPTH + 1  # ruamel stops runaway recursion; _to_plain names the cap
     return yaml
@@ -317,6 +370,8 @@ def _plain_from_events(parser: Any) -> Plain | None:
                 value = event.value
                 if event.implicit[0]:
                     value = _plain_scalar(value)
+                elif not value.isascii() and _SURROGATE.search(value):
+                    return None  # the careful loader refuses it
                 elif len(value) <= _SHARED_MAX:
                     value = intern(value)  # keys, days, times: one object for all files
             else:
@@ -483,16 +538,19 @@ class _Converter:
 
     def _scalar(self, node: ScalarNode) -> Any:
         tag = str(node.tag)
-        if tag == _TIMESTAMP:
-            return str(node.value)  # dates and times stay as written
+        text = str(node.value)
+        if not node.style and (text[:1] in _NUMBER_START or tag == _VALUE):
+            _check_core_reading(node, tag, text)
+        if tag in (_TIMESTAMP, _STR):  # dates and times stay as written
+            if not text.isascii():  # (free: most text is ASCII, and Python knows it)
+                _check_no_surrogate(node, text)
+            return text
         self._check_tag(node, *_SCALAR_TAGS)
-        if tag == _CORE + "str":
-            return str(node.value)
         try:
             return self._constructor.construct_object(node, deep=True)
         except (YAMLError, ValueError, TypeError, ArithmeticError) as exc:
             raise YamlLoadError(
-                f"cannot read {quoted(str(node.value))} as {tag.removeprefix(_CORE)}: "
+                f"cannot read {quoted(text)} as {tag.removeprefix(_CORE)}: "
                 f"{clip(one_line(str(exc)), 100)}",
                 *_position(node),
             ) from None
@@ -503,5 +561,45 @@ class _Converter:
         if tag == _CORE + "merge":
             raise YamlLoadError("YAML merge keys ('<<') are not allowed", *_position(node))
         if tag not in allowed:
-            shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
-            raise YamlLoadError(f"YAML tag {quoted(shown)} is not allowed here", *_position(node))
+            raise YamlLoadError(
+                f"YAML tag {quoted(_shown_tag(tag))} is not allowed here", *_position(node)
+            )
+
+
+def _core_kind(text: str) -> str:
+    """What YAML 1.2's core schema makes of a plain scalar: int, float or str."""
+    if _CORE_INT.fullmatch(text):
+        return _INT
+    if _CORE_FLOAT.fullmatch(text):
+        return _FLOAT
+    return _STR
+
+
+def _check_core_reading(node: ScalarNode, tag: str, text: str) -> None:
+    """Refuse a plain scalar that ruamel resolved to `tag` and the core schema reads as
+    another kind (a number one way, text the other; where both read a number, they read
+    the same one)."""
+    ours = _STR if tag == _TIMESTAMP else tag
+    if ours == _VALUE:
+        raise YamlLoadError(
+            f"{quoted(text)} is not text to every YAML reader; put it in quotes",
+            *_position(node),
+        )
+    if ours in (_INT, _FLOAT, _STR) and _core_kind(text) != ours:
+        raise YamlLoadError(
+            f"{quoted(text)} is a number to some YAML readers and text to others; write a "
+            "plain decimal number, or put text in quotes",
+            *_position(node),
+        )
+
+
+def _check_no_surrogate(node: ScalarNode, text: str) -> None:
+    """Refuse text holding a UTF-16 surrogate (an escaped "\\ud800"): UTF-8 cannot carry it."""
+    found = _SURROGATE.search(text)
+    if found is not None:
+        raise YamlLoadError(
+            f"text holds U+{ord(found.group()):04X}, half of a UTF-16 surrogate pair, which "
+            "cannot be sent as UTF-8; write the character itself (or an 8-digit escape such "
+            "as \\U0001F600)",
+            *_position(node),
+        )
