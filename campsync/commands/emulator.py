@@ -75,6 +75,13 @@ def register(sub: Any) -> None:
         help="send Retry-After with 429 (the platform does not document it)",
     )
     parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a request body may take to arrive in full (default 30; then 408)",
+    )
+    parser.add_argument(
         "--random-seed",
         type=int,
         metavar="N",
@@ -96,6 +103,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         state_file=args.state,
         seed_file=args.seed,
         random_seed=args.random_seed,
+        body_timeout=args.body_timeout,
     )
 
 

@@ -16,11 +16,18 @@ from typing import Any
 
 from aiohttp import web
 
-from campsync.emulator import safejson
 from campsync.emulator.auth import JwtVerifier
+from campsync.emulator.bodies import read_json
 from campsync.emulator.catalog import Catalog, default_catalog
 from campsync.emulator.config import EmulatorConfig, check_rate, finite
-from campsync.emulator.errors import Handler, answer, error_response, json_response
+from campsync.emulator.errors import (
+    DROPPED,
+    Handler,
+    Unanswered,
+    answer,
+    error_response,
+    json_response,
+)
 from campsync.emulator.limits import SlidingWindowLimiter
 from campsync.emulator.rules import (
     Refusal,
@@ -129,27 +136,18 @@ class Emulator:
 EMULATOR = web.AppKey("emulator", Emulator)
 
 
-class Dropped(web.Response):
-    """Marks a request whose connection was closed unanswered; it is never sent."""
-
-
 def _drop(request: web.Request) -> web.StreamResponse:
     """Close the connection with no answer at all (the client sees a disconnect)."""
     transport = request.transport
     if transport is not None:
         transport.abort()
-    return Dropped(status=500)
+    return Unanswered(DROPPED)
 
 
 async def _json_body(request: web.Request) -> Any:
-    """The request's JSON body (None when empty); Refusal(400) for anything else."""
-    raw = await request.read()
-    if not raw.strip():
-        return None
-    try:
-        return safejson.loads(raw)
-    except safejson.JsonRefused as exc:
-        raise Refusal(400, str(exc)) from None
+    """The request's JSON body (None when empty), read within the emulator's body timeout
+    (bodies.read_json: Refusal or ClientClosed otherwise)."""
+    return await read_json(request, request.app[EMULATOR].config.body_timeout)
 
 
 def _success(message: str, data: Any, **extra: Any) -> web.Response:
@@ -341,8 +339,11 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await answer(request, platform)
         return response
     finally:
-        status = None if response is None or isinstance(response, Dropped) else response.status
-        emulator.store.count_request(request.method, request.path, kind, status)
+        if response is None or isinstance(response, Unanswered):
+            outcome = response.outcome if response is not None else DROPPED
+            emulator.store.count_request(request.method, request.path, kind, None, outcome)
+        else:
+            emulator.store.count_request(request.method, request.path, kind, response.status)
 
 
 async def _api(

@@ -54,12 +54,22 @@ _PHONE = re.compile(r"\+?[0-9xX]{4,16}")
 
 
 class Refusal(Exception):
-    """A request the platform refuses: an HTTP status and the messages of its error body."""
+    """A request the platform refuses: an HTTP status and the messages of its error body,
+    with the headers the answer needs (`Accept-Encoding` on a 415, say), and `close` when
+    the connection can't serve another request (a body that never arrived in full)."""
 
-    def __init__(self, status: int, *messages: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        *messages: str,
+        headers: Mapping[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
         super().__init__("; ".join(messages))
         self.status = status
         self.messages = list(messages) or ["request refused"]
+        self.headers = dict(headers or {})
+        self.close = close
 
 
 def check_campaign_type(value: str | None) -> str:

@@ -237,21 +237,26 @@ class Store:
 
     # ---- counters -------------------------------------------------------------------
 
-    def count_request(self, method: str, path: str, kind: str, status: int | None) -> None:
-        """Count one API request; status None = the connection was dropped unanswered."""
-        label = "dropped" if status is None else str(status)
+    def count_request(
+        self, method: str, path: str, kind: str, status: int | None, outcome: str = "dropped"
+    ) -> None:
+        """Count one API request. status None: no answer, and `outcome` says why
+        ("dropped" by the emulator's faults, or "client-closed" by the client mid-request):
+        counted under that label, never as an error status."""
+        label = outcome if status is None else str(status)
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "kind": kind,
+            "status": status,
+            "time": self._clock(),
+        }
+        if status is None:
+            entry["outcome"] = outcome
         with self._lock:
             self._by_kind[kind] = self._by_kind.get(kind, 0) + 1
             self._by_status[label] = self._by_status.get(label, 0) + 1
-            self._log.append(
-                {
-                    "method": method,
-                    "path": path,
-                    "kind": kind,
-                    "status": status,
-                    "time": self._clock(),
-                }
-            )
+            self._log.append(entry)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
