@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from campsync.emulator.runner import RunningEmulator, start_in_thread
+from campsync.errors import UsageError
 from tests.fixtures_emulator import (
     EmulatorApi,
     emulator_headers,
@@ -138,7 +139,7 @@ async def test_a_malformed_chunk_after_the_head_is_a_408_not_a_wait_without_end(
 
 def test_the_body_timeout_must_be_positive() -> None:
     for value in (0, -1, float("nan")):
-        with pytest.raises(Exception, match="--body-timeout must be a positive number"):
+        with pytest.raises(UsageError, match="--body-timeout must be a positive number"):
             start_in_thread(emulator_test_config(body_timeout=value))
 
 

@@ -29,7 +29,11 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--state", type=Path, metavar="FILE", help="keep state in FILE")
     parser.add_argument(
-        "--seed", type=Path, metavar="FILE", help="YAML/JSON list of campaigns to start with"
+        "--seed",
+        type=Path,
+        metavar="FILE",
+        help="YAML/JSON campaigns (and contact lists, queues) to start with; checked as the "
+        "API checks a create",
     )
     parser.add_argument(
         "--rate-limit",
@@ -82,6 +86,11 @@ def register(sub: Any) -> None:
         help="how long a request body may take to arrive in full (default 30; then 408)",
     )
     parser.add_argument(
+        "--queues-forbidden",
+        action="store_true",
+        help="answer the queues call with 403, as for an app without the Configuration scope",
+    )
+    parser.add_argument(
         "--random-seed",
         type=int,
         metavar="N",
@@ -104,6 +113,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         seed_file=args.seed,
         random_seed=args.random_seed,
         body_timeout=args.body_timeout,
+        queues_forbidden=args.queues_forbidden,
     )
 
 

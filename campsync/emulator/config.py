@@ -36,6 +36,7 @@ class EmulatorConfig:
     random_seed: int | None = None
     request_log_size: int = 1000  # API requests kept for GET /_emulator/requests
     body_timeout: float = 30.0  # seconds a request body may take to arrive in full (then 408)
+    queues_forbidden: bool = False  # the queues call answers 403 (an app without that scope)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> EmulatorConfig:
