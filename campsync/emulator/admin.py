@@ -18,14 +18,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from functools import cache
-from typing import Any
 
 from aiohttp import web
 
 from campsync.emulator.context import emulator_of, json_body
-from campsync.emulator.errors import json_response
+from campsync.emulator.errors import Handler, json_response
 from campsync.emulator.rules import Refusal
-from campsync.emulator.seeding import SeedError, seed_document
+from campsync.emulator.seeding import Seed, SeedError, seed_document
 
 ADMIN_PREFIX = "/_emulator/"
 
@@ -61,23 +60,23 @@ async def admin_status(request: web.Request) -> web.StreamResponse:
     return json_response(record)
 
 
-def _items(body: Any, key: str) -> list[Any]:
-    """A list, or an object holding one under `key`; Refusal(400) otherwise."""
+async def admin_contact_lists(request: web.Request) -> web.StreamResponse:
+    return await _add_references(request, "contactLists")
+
+
+async def admin_queues(request: web.Request) -> web.StreamResponse:
+    return await _add_references(request, "queues")
+
+
+async def _add_references(request: web.Request, key: str) -> web.StreamResponse:
+    """Add contact lists or queues (`key`): a list of them, or `{key: [...]}`."""
+    body = await json_body(request)
     if isinstance(body, Mapping) and set(body) == {key}:
         body = body[key]
     if not isinstance(body, list):
         raise Refusal(400, f"expected a list of {key}, or {{{key!r}: [...]}}")
-    return body
-
-
-async def admin_contact_lists(request: web.Request) -> web.StreamResponse:
-    items = _items(await json_body(request), "contactLists")
-    return json_response(emulator_of(request).store.add_references(lists=items))
-
-
-async def admin_queues(request: web.Request) -> web.StreamResponse:
-    items = _items(await json_body(request), "queues")
-    return json_response(emulator_of(request).store.add_references(queues=items))
+    seed = Seed(contact_lists=body) if key == "contactLists" else Seed(queues=body)
+    return json_response(emulator_of(request).store.seed_all(seed))
 
 
 async def admin_faults(request: web.Request) -> web.StreamResponse:
@@ -110,17 +109,22 @@ async def admin_openapi(request: web.Request) -> web.StreamResponse:
     return web.Response(text=openapi_text(), content_type="application/json")
 
 
+ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "openapi.json", admin_openapi),
+    ("GET", "stats", admin_stats),
+    ("POST", "stats/reset", admin_stats_reset),
+    ("GET", "requests", admin_requests),
+    ("GET", "campaigns", admin_campaigns),
+    ("POST", "campaigns", admin_seed),
+    ("POST", "campaigns/{campaignId}/status", admin_status),
+    ("POST", "contactLists", admin_contact_lists),
+    ("POST", "queues", admin_queues),
+    ("GET", "catalog", admin_catalog),
+    ("GET", "faults", admin_faults),
+    ("POST", "faults", admin_faults),
+)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
-    admin = ADMIN_PREFIX
-    router.add_get(admin + "openapi.json", admin_openapi)
-    router.add_get(admin + "stats", admin_stats)
-    router.add_post(admin + "stats/reset", admin_stats_reset)
-    router.add_get(admin + "campaigns", admin_campaigns)
-    router.add_post(admin + "campaigns", admin_seed)
-    router.add_post(admin + "campaigns/{campaignId}/status", admin_status)
-    router.add_post(admin + "contactLists", admin_contact_lists)
-    router.add_post(admin + "queues", admin_queues)
-    router.add_get(admin + "faults", admin_faults)
-    router.add_post(admin + "faults", admin_faults)
-    router.add_get(admin + "catalog", admin_catalog)
-    router.add_get(admin + "requests", admin_requests)
+    for method, path, handler in ROUTES:
+        router.add_route(method, ADMIN_PREFIX + path, handler)

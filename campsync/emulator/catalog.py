@@ -141,15 +141,7 @@ def parse_contact_list(item: Any) -> ContactList:
     """A contact list given to the emulator (admin route, seed file, state file): a name,
     or an object in the platform's item shape (all but `name` optional). CatalogError
     names the problem."""
-    if isinstance(item, str):
-        item = {"name": item}
-    if not isinstance(item, Mapping):
-        raise CatalogError("each contact list must be a name or an object")
-    name = _name(item, "contact list", LIST_NAME_MAX)
-    where = f"contact list {quoted(name)}"
-    unknown = sorted(str(key) for key in set(item) - _LIST_KEYS)
-    if unknown:
-        raise CatalogError(f"{where}: unknown field(s): {', '.join(unknown)}")
+    item, name, where = _named_object(item, "contact list", _LIST_KEYS, LIST_NAME_MAX)
     description = item.get("description", "")
     if not isinstance(description, str) or len(description) > LIST_DESCRIPTION_MAX:
         raise CatalogError(
@@ -180,15 +172,7 @@ def parse_contact_list(item: Any) -> ContactList:
 
 def parse_queue(item: Any) -> Queue:
     """A queue given to the emulator: a name, or an object with `name` (and `_id`/`id`)."""
-    if isinstance(item, str):
-        item = {"name": item}
-    if not isinstance(item, Mapping):
-        raise CatalogError("each queue must be a name or an object")
-    name = _name(item, "queue", None)
-    where = f"queue {quoted(name)}"
-    unknown = sorted(str(key) for key in set(item) - _QUEUE_KEYS)
-    if unknown:
-        raise CatalogError(f"{where}: unknown field(s): {', '.join(unknown)}")
+    item, name, where = _named_object(item, "queue", _QUEUE_KEYS, None)
     return Queue(id=_id(item, "qu", where), name=name)
 
 
@@ -196,13 +180,25 @@ def parse_all(lists: Iterable[Any], queues: Iterable[Any]) -> tuple[list[Contact
     return [parse_contact_list(item) for item in lists], [parse_queue(item) for item in queues]
 
 
-def _name(item: Mapping[str, Any], what: str, limit: int | None) -> str:
+def _named_object(
+    item: Any, what: str, keys: frozenset[str], limit: int | None
+) -> tuple[Mapping[str, Any], str, str]:
+    """A name (as `{"name": ...}`) or an object with a name and only `keys`: the object,
+    its name, and how a message names it."""
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, Mapping):
+        raise CatalogError(f"each {what} must be a name or an object")
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
         raise CatalogError(f"each {what} needs a name")
+    where = f"{what} {quoted(name)}"
     if limit is not None and len(name) > limit:
-        raise CatalogError(f"{what} {quoted(name)}: a name has at most {limit} characters")
-    return name
+        raise CatalogError(f"{where}: a name has at most {limit} characters")
+    unknown = sorted(str(key) for key in set(item) - keys)
+    if unknown:
+        raise CatalogError(f"{where}: unknown field(s): {', '.join(unknown)}")
+    return item, name, where
 
 
 def _choice(item: Mapping[str, Any], key: str, choices: tuple[str, ...], where: str) -> str:
