@@ -11,6 +11,8 @@
 - `flows_config()`: campsync.yaml that maps the emulator's experience flows.
 - `platform_error(answer, code)`: the messages of an error answer, its shape checked.
 - `raw_token(header, claims, secret)`: a JWT of JSON texts exactly as given.
+- `two_emulators`: two emulators side by side, two accounts (own credentials, stream, account
+  id and rate limit each); `running_pair(a=..., b=...)` starts such a pair with changes.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -247,6 +252,7 @@ class EmulatorApi:
         stream = running.config.stream_id
         self.base = f"{running.url}/campaign/api/v2/public/{stream}/campaign"
         self.trigger_base = f"{running.url}/api/v2/public/{stream}/campaign/trigger"
+        self.queues_url = f"{running.url}/agentassist/api/v1/public/{stream}/queues"
 
     async def call(
         self,
@@ -304,13 +310,31 @@ class EmulatorApi:
         url = f"{self.base}/getAllCampaignDetails"
         return await self.call("POST", url, json={"type": "voice"}, headers=headers)
 
-    async def trigger(self, campaign_id: str, action: str) -> tuple[int, Any]:
+    async def trigger(
+        self, campaign_id: str, action: str, campaign_type: str = "voice"
+    ) -> tuple[int, Any]:
         return await self.call(
             "POST",
             f"{self.trigger_base}/{campaign_id}",
             json={},
-            params={"campaignType": "voice", "trigger": action},
+            params={"campaignType": campaign_type, "trigger": action},
         )
+
+    async def status(self, campaign_id: str, view: str = "status") -> tuple[int, Any]:
+        """The status call (POST .../campaign/{id}/status?view=, body {})."""
+        url = f"{self.base}/{campaign_id}/status"
+        return await self.call("POST", url, json={}, params={"view": view})
+
+    async def contact_lists(self) -> tuple[int, Any]:
+        """getAllListDetails (type=call), as documented: POST, no pagination."""
+        url = f"{self.base}/contactList/getAllListDetails"
+        return await self.call("POST", url, params={"type": "call"})
+
+    async def queues(self, **params: str) -> tuple[int, Any]:
+        """The queues list (GET, no accountId in its documented URL), paged by page/limit."""
+        url = f"{self.queues_url}?{urlencode(params)}" if params else self.queues_url
+        async with self.session.get(url, headers=emulator_headers(self.running)) as response:
+            return response.status, await response.json(content_type=None)
 
 
 def seed_ready(running: RunningEmulator, *bodies: dict[str, Any]) -> list[str]:
@@ -361,3 +385,54 @@ def cli_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Runni
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("KORE_JWT", raising=False)
     return emulator
+
+
+# Two accounts side by side (issue 23): each its own app credentials, stream, account id and
+# rate limit, as two Kore.ai apps are. Generous limits, different on purpose; a test that
+# needs a limit it can reach passes its own (running_pair(a={"rate_limit": 2})).
+PAIR = {
+    "a": {
+        "client_id": "cs-account-a-client",
+        "client_secret": "account-a-secret-0123456789abcdef0123456",
+        "stream_id": "st-aaaaaaaa-0000-4000-8000-00000000000a",
+        "account_id": "account-a",
+        "rate_limit": 600,
+    },
+    "b": {
+        "client_id": "cs-account-b-client",
+        "client_secret": "account-b-secret-0123456789abcdef0123456",
+        "stream_id": "st-bbbbbbbb-0000-4000-8000-00000000000b",
+        "account_id": "account-b",
+        "rate_limit": 300,
+    },
+}
+
+
+@dataclass
+class TwoEmulators:
+    """Two emulators on two ports in this process, serving two accounts."""
+
+    a: RunningEmulator
+    b: RunningEmulator
+
+    @property
+    def both(self) -> tuple[RunningEmulator, RunningEmulator]:
+        return self.a, self.b
+
+
+@contextmanager
+def running_pair(
+    a: dict[str, Any] | None = None, b: dict[str, Any] | None = None
+) -> Iterator[TwoEmulators]:
+    """Start the two accounts' emulators (PAIR, with `a` and `b` changing their settings)."""
+    with (
+        start_in_thread(emulator_test_config(**{**PAIR["a"], **(a or {})})) as first,
+        start_in_thread(emulator_test_config(**{**PAIR["b"], **(b or {})})) as second,
+    ):
+        yield TwoEmulators(first, second)
+
+
+@pytest.fixture
+def two_emulators() -> Iterator[TwoEmulators]:
+    with running_pair() as pair:
+        yield pair

@@ -220,14 +220,14 @@ async def test_active_campaign_refuses_edits_and_start_stop(
 ) -> None:
     (campaign_id,) = seed_ready(emulator, campaign_body("Runner"))
     status, answer = await api.trigger(campaign_id, "play")
-    assert status == 200 and answer["data"]["status"] == "Active"
+    assert status == 200 and answer["status"] == "Active"
     status, answer = await api.update(campaign_id, campaign_body("Runner", priority="2"))
     assert status == 400
     assert answer == {"errors": [{"msg": "Active campaigns can't be edited", "code": 400}]}
     status, _ = await api.trigger(campaign_id, "play")
     assert status == 400
     status, answer = await api.trigger(campaign_id, "stop")
-    assert status == 200 and answer["data"]["status"] == "Stopped"
+    assert status == 200 and answer["status"] == "Stopped"
     status, _ = await api.trigger(campaign_id, "stop")
     assert status == 400
     status, answer = await api.update(campaign_id, campaign_body("Runner", priority="2"))

@@ -92,6 +92,23 @@ async def test_cli_uses_the_environment_and_never_prints_the_secret() -> None:
     assert "very-secret-value-xyz" not in out + err
 
 
+async def test_cli_queues_forbidden_and_body_timeout_flags() -> None:
+    process = start_cli("--queues-forbidden", "--body-timeout", "5")
+    try:
+        first = first_line(process)
+        url = first.strip().removeprefix("campsync emulator listening on ")
+        running = _Remote(EmulatorConfig.from_env({}), url)
+        async with aiohttp.ClientSession() as session:
+            api = EmulatorApi(session, running)
+            status, answer = await api.queues()
+            assert status == 403 and "Configuration" in answer["errors"][0]["msg"]
+            async with session.get(f"{url}/_emulator/faults") as response:
+                assert (await response.json())["queues_forbidden"] is True
+    finally:
+        code, _, err = finish(process, signal.SIGTERM)
+    assert code == 0, err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -103,6 +120,7 @@ async def test_cli_uses_the_environment_and_never_prints_the_secret() -> None:
         (["--ready-after", "-1"], "--ready-after"),
         (["--seed", "/nonexistent/seed.yaml"], "cannot read the seed file"),
         (["--port", "70000"], "--port must be between 0 and 65535"),
+        (["--body-timeout", "0"], "--body-timeout must be a positive number of seconds"),
     ],
 )
 def test_cli_bad_values_are_one_line_errors(

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from campsync.emulator.app import openapi_text
+from campsync.emulator.admin import openapi_text
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from tests.fixtures_emulator import (
@@ -72,7 +72,7 @@ schema.config.generation.update(
 
 @pytest.fixture(scope="module")
 def fuzzed() -> Iterator[RunningEmulator]:
-    with start_in_thread(emulator_test_config(ready_after=0)) as running:
+    with start_in_thread(emulator_test_config(ready_after=0, request_log_size=100000)) as running:
         yield running
 
 

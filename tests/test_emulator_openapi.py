@@ -112,3 +112,27 @@ async def test_the_documented_examples_work_against_the_emulator(
     status, refused = await api.get("cd-nowhere")
     assert status == 404
     assert not list(component_validator("Error").iter_errors(refused))
+
+
+async def test_the_run_state_and_reference_answers_have_the_described_shapes(
+    emulator: RunningEmulator, api: EmulatorApi
+) -> None:
+    (campaign_id,) = seed_ready(emulator, progressive_body("Described"))
+    for action in ("play", "stop"):
+        status, answer = await api.trigger(campaign_id, action)
+        assert status == 200, answer
+        assert not list(component_validator("TriggerAnswer").iter_errors(answer))
+    status, answer = await api.status(campaign_id)
+    assert status == 200
+    assert not list(component_validator("StatusAnswer").iter_errors(answer))
+    status, answer = await api.contact_lists()
+    assert status == 200
+    assert not list(component_validator("ContactListsAnswer").iter_errors(answer))
+    status, answer = await api.queues(page="1", limit="2")
+    assert status == 200
+    assert not list(component_validator("QueuesAnswer").iter_errors(answer))
+    # and what the schemas promise is what a client may rely on: no extra fields
+    described = spec()["components"]["schemas"]
+    assert set(answer) == set(described["QueuesAnswer"]["properties"])
+    _, lists = await api.contact_lists()
+    assert set(lists["data"][0]) == set(described["ContactList"]["properties"])

@@ -177,7 +177,8 @@ async def test_stats_requests_and_reset(
     assert stats == emulator.store.stats()
     assert stats["total"] == 6
     assert stats["by_kind"] == {"list": 1, "get": 2, "update": 1, "create": 0, "delete": 0,
-                                "trigger": 1, "other": 1}  # fmt: skip
+                                "trigger": 1, "status": 0, "contactLists": 0, "queues": 0,
+                                "other": 1}  # fmt: skip
     assert stats["by_status"] == {"200": 4, "404": 2}
     async with session.get(f"{emulator.url}/_emulator/requests?limit=2") as response:
         log = (await response.json())["requests"]
@@ -283,6 +284,8 @@ async def test_seed_file_is_loaded_when_the_state_is_empty(
         "  priority: 2\n"
         "  dialingMode: Progressive\n"
         "  queue_name: Sales Queue\n"
+        "  campaignType: voice\n"
+        "  dialingStrategy: " + json.dumps(campaign_body()["dialingStrategy"]) + "\n"
         "- " + json.dumps(campaign_body("From JSON line")) + "\n"
     )
     state = tmp_path / "state.json"
@@ -305,7 +308,7 @@ async def test_seed_file_is_loaded_when_the_state_is_empty(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("- name: X\n  contactLists: [Nobody]\n", "not found: contact list Nobody"),
+        ("- name: X\n  contactLists: [Nobody]\n", r"contact list\(s\) not found: Nobody"),
         ("name: X\n", "must hold a list of campaigns"),
         ("- [unclosed\n", "not valid YAML or JSON"),
         ("- name: X\n  status: Sleeping\n", "status must be one of"),

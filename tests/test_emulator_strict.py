@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from campsync.emulator.runner import RunningEmulator
-from campsync.emulator.store import load_seed_file
+from campsync.emulator.seeding import load_seed_file
 from campsync.errors import ConfigError
 from tests.fixtures_emulator import (
     EmulatorApi,

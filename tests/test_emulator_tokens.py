@@ -10,7 +10,7 @@ import pytest
 
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_emulator import EmulatorApi, emulator_token, platform_error
+from tests.fixtures_emulator import EmulatorApi, emulator_token, platform_error, raw_token
 
 # ---- tokens ------------------------------------------------------------------------------
 
@@ -96,3 +96,29 @@ async def test_a_jti_that_is_not_a_string_is_a_401(
         )
         _, answer = await api.list_with_token(token)
         assert platform_error(answer, 401) == ["error verifying the jwt: jti must be a string"]
+
+
+@pytest.mark.parametrize(
+    ("crit", "message"),
+    [
+        ('["exp-ext"]', 'unsupported critical header extension(s): "exp-ext"'),
+        ('["b64"]', 'unsupported critical header extension(s): "b64"'),
+        ("[]", "malformed token (crit must be a list of header names)"),
+        ('"exp-ext"', "malformed token (crit must be a list of header names)"),
+    ],
+)
+async def test_a_header_with_crit_is_a_401(
+    emulator: RunningEmulator, api: EmulatorApi, crit: str, message: str
+) -> None:
+    # RFC 7515 section 4.1.11: a recipient that does not understand every extension `crit`
+    # lists must reject the token. The emulator (like the documented platform) knows none.
+    now = int(time.time())
+    claims = f'{{"appId": "{emulator.config.client_id}", "iat": {now}, "exp": {now + 60}}}'
+    secret = emulator.config.client_secret
+    plain = raw_token('{"alg": "HS256", "typ": "JWT"}', claims, secret)
+    status, answer = await api.list_with_token(plain)
+    assert status == 200, answer  # the same token without crit verifies
+    header = f'{{"alg": "HS256", "typ": "JWT", "crit": {crit}, "exp-ext": 1, "b64": true}}'
+    status, answer = await api.list_with_token(raw_token(header, claims, secret))
+    assert status == 401
+    assert platform_error(answer, 401) == [f"error verifying the jwt: {message}"]

@@ -366,9 +366,11 @@ def test_pre_commit_hook_definition() -> None:
     assert hook["pass_filenames"] is False  # the whole folder, every run (issue 10, item 7)
     assert hook["require_serial"] is True
     files = re.compile(hook["files"])
-    for path in ("campaigns/a.yaml", "campaigns/team/b.yml"):
+    # campsync.yaml too: its environments and overrides are checked (issue 18, item 15)
+    for path in ("campaigns/a.yaml", "campaigns/team/b.yml", "campsync.yaml"):
         assert files.search(path), path
-    for path in ("README.md", "campsync.yaml", ".github/workflows/x.yml", "campaigns/notes.txt"):
+    for path in ("README.md", "team/campsync.yaml", ".github/workflows/x.yml",
+                 "campaigns/notes.txt", "campsync.yaml.bak"):  # fmt: skip
         assert not files.search(path), path
 
 

@@ -80,23 +80,28 @@ def test_the_declared_command_catches_a_duplicate_of_an_unchanged_file(repo: Pat
     assert "names must be unique, ignoring case" in done.stdout
 
 
-def test_the_real_pre_commit_runs_the_hook_on_the_whole_folder(repo: Path, tmp_path: Path) -> None:
-    declared = hook()
-    local = {**declared, "language": "system"}  # campsync is installed already
+def run_pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """The real pre-commit on the staged files of `repo`, running the hook exactly as
+    .pre-commit-hooks.yaml declares it (as a `repo: local` hook, `language: system`:
+    campsync is installed already)."""
+    local = {**hook(), "language": "system"}
     config = {"repos": [{"repo": "local", "hooks": [local]}]}
     YAML(typ="safe").dump(config, repo / ".pre-commit-config.yaml")
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PRE_COMMIT_HOME": str(home),
     }
     env.pop("PRE_COMMIT", None)
+    return subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--config", ".pre-commit-config.yaml"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
 
+
+def test_the_real_pre_commit_runs_the_hook_on_the_whole_folder(repo: Path, tmp_path: Path) -> None:
     def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "pre-commit"), "run", "--config", ".pre-commit-config.yaml"],
-            cwd=repo, env=env, capture_output=True, text=True, check=False, timeout=120,
-        )  # fmt: skip
+        return run_pre_commit(repo, tmp_path / "pre-commit-home")
 
     failed = run()
     assert failed.returncode == 1, failed.stdout + failed.stderr
@@ -110,3 +115,26 @@ def test_the_real_pre_commit_runs_the_hook_on_the_whole_folder(repo: Path, tmp_p
     skipped = run()
     assert skipped.returncode == 0, skipped.stdout + skipped.stderr
     assert "Skipped" in skipped.stdout
+
+
+def test_the_real_pre_commit_runs_the_hook_when_only_campsync_yaml_changes(
+    tmp_path: Path,
+) -> None:
+    """campsync.yaml holds environments and overrides that validate checks: an override
+    error staged alone fails the commit too (issue 18, item 15: the hook's `files:`
+    matched campaigns/ only, so pre-commit skipped it and the commit passed)."""
+    root = tmp_path / "repo"
+    (root / "campaigns").mkdir(parents=True)
+    git(root, "init", "-q")
+    shutil.copy(REPO / "campaigns" / "product-feedback.yaml", root / "campaigns")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "first")
+    (root / "campsync.yaml").write_text(
+        "environments:\n  staging:\n    overrides:\n      No Such Campaign:\n        priority: 1\n",
+        encoding="utf-8",
+    )
+    git(root, "add", "campsync.yaml")
+    done = run_pre_commit(root, tmp_path / "pre-commit-home")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "campsync.yaml:4:7:" in done.stdout
+    assert "no campaign file of environment 'staging' is named 'No Such Campaign'" in done.stdout

@@ -29,7 +29,11 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--state", type=Path, metavar="FILE", help="keep state in FILE")
     parser.add_argument(
-        "--seed", type=Path, metavar="FILE", help="YAML/JSON list of campaigns to start with"
+        "--seed",
+        type=Path,
+        metavar="FILE",
+        help="YAML/JSON campaigns (and contact lists, queues) to start with; checked as the "
+        "API checks a create",
     )
     parser.add_argument(
         "--rate-limit",
@@ -75,6 +79,18 @@ def register(sub: Any) -> None:
         help="send Retry-After with 429 (the platform does not document it)",
     )
     parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a request body may take to arrive in full (default 30; then 408)",
+    )
+    parser.add_argument(
+        "--queues-forbidden",
+        action="store_true",
+        help="answer the queues call with 403, as for an app without the Configuration scope",
+    )
+    parser.add_argument(
         "--random-seed",
         type=int,
         metavar="N",
@@ -96,6 +112,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         state_file=args.state,
         seed_file=args.seed,
         random_seed=args.random_seed,
+        body_timeout=args.body_timeout,
+        queues_forbidden=args.queues_forbidden,
     )
 
 

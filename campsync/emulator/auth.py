@@ -6,7 +6,8 @@ the demo secret (the platform accepts whatever secret it issued), decodes base64
 leniently (junk characters and padding pass), and hands the segments to a JSON decoder
 that a deeply nested segment crashes. Here a token is read strictly, in this order:
 three base64url segments (RFC 7515: the url-safe alphabet, no padding, canonical), a
-header that is a JSON object with alg HS256, the signature, and only then the claims.
+header that is a JSON object with alg HS256 and no `crit` (the emulator understands no
+extension), the signature, and only then the claims.
 Both JSON segments go through safejson (bounded depth, no NaN or Infinity, exact
 integers), so nothing in a token can raise anything but a 401.
 """
@@ -69,6 +70,20 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+def _check_crit(header: Mapping[str, Any]) -> None:
+    """RFC 7515 section 4.1.11: a `crit` header lists extensions the recipient must
+    understand, or reject the token. The platform documents none and the emulator
+    understands none, so any `crit` is refused (a malformed one too: it must be a
+    non-empty list of names)."""
+    if "crit" not in header:
+        return
+    crit = header["crit"]
+    if not isinstance(crit, list) or not crit or not all(isinstance(n, str) for n in crit):
+        raise Refusal(401, PREFIX + "malformed token (crit must be a list of header names)")
+    names = ", ".join(json.dumps(name)[:40] for name in crit[:5])
+    raise Refusal(401, PREFIX + f"unsupported critical header extension(s): {names}")
+
+
 class JwtVerifier:
     """Checks the `auth` header of one app. Remembers the jtis seen until they expire."""
 
@@ -110,6 +125,7 @@ class JwtVerifier:
         header = _json_object(header_bytes, "header")
         if header.get("alg") != "HS256":
             raise Refusal(401, PREFIX + "the algorithm must be HS256")
+        _check_crit(header)
         signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")  # base64url: ASCII only
         expected = hmac.new(self._secret, signing_input, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, signature):

@@ -35,6 +35,8 @@ class EmulatorConfig:
     seed_file: Path | None = None
     random_seed: int | None = None
     request_log_size: int = 1000  # API requests kept for GET /_emulator/requests
+    body_timeout: float = 30.0  # seconds a request body may take to arrive in full (then 408)
+    queues_forbidden: bool = False  # the queues call answers 403 (an app without that scope)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> EmulatorConfig:
@@ -68,6 +70,8 @@ class EmulatorConfig:
             raise UsageError("--ready-after must be 0 or more seconds")
         for name in ("fail_rate", "drop_rate", "lost_write_rate"):
             check_rate(name.replace("_", "-"), getattr(self, name))
+        if not finite(self.body_timeout) or self.body_timeout <= 0:
+            raise UsageError("--body-timeout must be a positive number of seconds")
         if self.request_log_size < 0:
             raise UsageError("the request log size must be 0 or more")
 

@@ -4,7 +4,9 @@
 (the JWT replay error), so it is what every refusal looks like: the platform's own
 rules (rules.Refusal), aiohttp's routing and size errors (404, 405 with `Allow`, 413),
 and the emulator's own bugs. The deliberate fault injection (app.Faults) is the one
-exception: it imitates a failing platform, HTML pages included, on purpose.
+exception: it imitates a failing platform, HTML pages included, on purpose. A client that
+closes the connection mid-request gets no answer at all (Unanswered), and is counted apart,
+not as an error of the emulator.
 """
 
 from __future__ import annotations
@@ -26,6 +28,22 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # with a 4xx before it gets that far; the traceback goes to the emulator's log.
 INTERNAL_ERROR = "internal error of the campsync emulator (a bug: its log has the details)"
 PASSED_HEADERS = ("Allow",)  # the headers of aiohttp's HTTP errors that mean something
+DROPPED = "dropped"  # the emulator closed the connection unanswered (a fault option)
+CLIENT_CLOSED = "client-closed"  # the client closed it before its request was complete
+
+
+class ClientClosed(Exception):
+    """The client closed the connection before its request arrived in full: the client's
+    doing, not the emulator's, and there is no one left to answer."""
+
+
+class Unanswered(web.Response):
+    """Marks a request that got no answer (the connection is closed); it is never sent.
+    `outcome` says why, for the counters: DROPPED or CLIENT_CLOSED."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(status=500)
+        self.outcome = outcome
 
 
 def json_response(
@@ -56,7 +74,12 @@ async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Refusal as exc:
-        return error_response(exc.status, exc.messages)
+        response = error_response(exc.status, exc.messages, exc.headers)
+        if exc.close:
+            response.force_close()
+        return response
+    except ClientClosed:
+        return Unanswered(CLIENT_CLOSED)
     except web.HTTPException as exc:
         return http_error_response(exc)
     except Exception:

@@ -11,7 +11,6 @@ import math
 import re
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from campsync.emulator.catalog import Catalog
@@ -34,12 +33,8 @@ STATUSES = (
     "Scheduled",
     "Rescheduled",
 )
-SORT_KEYS = ("name", "createdAt", "updatedAt")
-FILTER_KEYS = ("status", "priority", "dialingMode")
-_FILTER_ITEMS = {"status": "names", "priority": "numbers or strings", "dialingMode": "names"}
 NAME_MAX = 48
 DESCRIPTION_MAX = 256
-DEFAULT_LIMIT = 10
 RANGES = {
     "maxAttemptsPerRecord": (1, 100),
     "defaultRetryPeriod": (1, 1440),
@@ -54,12 +49,22 @@ _PHONE = re.compile(r"\+?[0-9xX]{4,16}")
 
 
 class Refusal(Exception):
-    """A request the platform refuses: an HTTP status and the messages of its error body."""
+    """A request the platform refuses: an HTTP status and the messages of its error body,
+    with the headers the answer needs (`Accept-Encoding` on a 415, say), and `close` when
+    the connection can't serve another request (a body that never arrived in full)."""
 
-    def __init__(self, status: int, *messages: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        *messages: str,
+        headers: Mapping[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
         super().__init__("; ".join(messages))
         self.status = status
         self.messages = list(messages) or ["request refused"]
+        self.headers = dict(headers or {})
+        self.close = close
 
 
 def check_campaign_type(value: str | None) -> str:
@@ -196,7 +201,11 @@ def _check_contact_lists(value: Any, catalog: Catalog, problems: list[str]) -> N
     if not all(isinstance(item, str) for item in value):
         problems.append("contactLists must be a list of contact list names")
         return
-    unknown = [name for name in value if name not in catalog.contact_lists]
+    unknown = [
+        _with_hint(name, catalog.contact_lists, catalog.dnc_lists, "a DNC list (isGlobalDNC)")
+        for name in value
+        if name not in catalog.contact_lists
+    ]
     if unknown:
         problems.append(f"contact list(s) not found: {', '.join(unknown)}")
 
@@ -205,7 +214,24 @@ def _check_dnc_lists(value: Any, catalog: Catalog, problems: list[str]) -> None:
     if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
         problems.append("dncLists.name is required")
     elif value["name"] not in catalog.dnc_lists:
-        problems.append(f"DNC list not found: {value['name']}")
+        shown = _with_hint(
+            value["name"],
+            catalog.dnc_lists,
+            catalog.contact_lists,
+            "a contact list, not isGlobalDNC",
+        )
+        problems.append(f"DNC list not found: {shown}")
+
+
+def _with_hint(name: str, known: Mapping[str, str], other: Mapping[str, str], other_is: str) -> str:
+    """A missing name, with why when it is close: a list of the other kind, or a name that
+    differs only in case (names are matched exactly: catalog.py says why)."""
+    if name in other:
+        return f"{name} ({other_is})"
+    same = [known_name for known_name in known if known_name.lower() == name.lower()]
+    if same:
+        return f"{name} (names match exactly: the account has {same[0]})"
+    return name
 
 
 def _check_strategy(value: Any, problems: list[str]) -> None:
@@ -302,7 +328,8 @@ def _check_mode_fields(
         if mode in ("Progressive", "Preview"):
             problems.append(f"queue_name is required for a {mode} campaign")
     elif not isinstance(queue, str) or queue not in catalog.queues:
-        problems.append(f"queue not found: {_shown(queue)}")
+        shown = _with_hint(queue, catalog.queues, {}, "") if isinstance(queue, str) else None
+        problems.append(f"queue not found: {shown or _shown(queue)}")
     if "maxSkips" not in body:
         if mode == "Preview":
             problems.append("maxSkips is required for a Preview campaign")
@@ -316,91 +343,3 @@ def _shown(value: Any) -> str:
     """A value for a message: a string as it is, anything else as JSON (cut short)."""
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """The body of getAllCampaignDetails, checked."""
-
-    campaign_type: str
-    limit: int = DEFAULT_LIMIT
-    skip: int = 0
-    sort_key: str = "createdAt"
-    descending: bool = True
-    filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-
-def parse_list_query(body: Any) -> ListQuery:
-    """Check a list request; raise Refusal(400) naming every problem."""
-    if body is None:
-        body = {}
-    if not isinstance(body, Mapping):
-        raise Refusal(400, "the request body must be a JSON object")
-    problems: list[str] = []
-    campaign_type = body.get("type")
-    if campaign_type not in CAMPAIGN_TYPES:
-        problems.append("type is required and must be one of: voice, sms")
-    limit = _count(body, "limit", 1, DEFAULT_LIMIT, problems)
-    page = _count(body, "page", 1, 1, problems)
-    skip = _count(body, "skip", 0, 0, problems)
-    if "skip" not in body:
-        skip = (page - 1) * limit
-        if skip > MAX_SAFE_INTEGER:  # an answer's `skip` must be a number a client can read
-            problems.append("page and limit point past the largest skip (2^53 - 1)")
-    sort_key, descending = _sort(body, problems)
-    filters = _filters(body, problems)
-    if problems:
-        raise Refusal(400, *problems)
-    return ListQuery(str(campaign_type), limit, skip, sort_key, descending, filters)
-
-
-def _count(
-    body: Mapping[str, Any], key: str, minimum: int, default: int, problems: list[str]
-) -> int:
-    """A paging number. Only JSON numbers: the docs give no type, the samples and campsync
-    send numbers, and a string such as "10" (or "²", which str.isdigit() accepts and
-    int() cannot read) is taken for the client bug it most likely is. Leaving the key
-    out means the default; null is not a number."""
-    if key not in body:
-        return default
-    value = as_integer(body[key])
-    if value is None or value < minimum:
-        problems.append(f"{key} must be a whole number of {minimum} or more")
-        return default
-    return value
-
-
-def _sort(body: Mapping[str, Any], problems: list[str]) -> tuple[str, bool]:
-    value = body.get("sortBy")
-    if "sortBy" not in body or value == {}:
-        return "createdAt", True
-    if isinstance(value, Mapping) and len(value) == 1:
-        ((key, order),) = value.items()
-        if key in SORT_KEYS and order in ("asc", "desc"):
-            return str(key), order == "desc"
-    problems.append("sortBy must name one of name, createdAt, updatedAt with asc or desc")
-    return "createdAt", True
-
-
-def _filters(body: Mapping[str, Any], problems: list[str]) -> dict[str, frozenset[str]]:
-    if "filters" not in body:
-        return {}
-    value = body["filters"]
-    if not isinstance(value, Mapping):
-        problems.append("filters must be an object")
-        return {}
-    result: dict[str, frozenset[str]] = {}
-    for key in FILTER_KEYS:
-        if key not in value:
-            continue
-        wanted = value[key]
-        # priority is filtered by numbers (1..5) in the docs, by strings in the answers:
-        # both are taken. status and dialingMode are names: strings only.
-        kinds = (str, int) if key == "priority" else (str,)
-        if not isinstance(wanted, list) or not all(
-            isinstance(item, kinds) and not isinstance(item, bool) for item in wanted
-        ):
-            problems.append(f"filters.{key} must be a list of {_FILTER_ITEMS[key]}")
-            continue
-        result[key] = frozenset(str(item) for item in wanted)
-    return result

@@ -43,7 +43,12 @@ def _url(sock: socket.socket) -> str:
 
 
 async def _start(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    # auto_decompress off: a body in a content coding reaches the emulator as sent, and is
+    # refused there (415, bodies.check_encoding) instead of being decoded (or failing to
+    # be) inside aiohttp.
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT, auto_decompress=False
+    )
     await runner.setup()
     await web.SockSite(runner, sock).start()
     return runner
@@ -65,6 +70,16 @@ async def serve(config: EmulatorConfig, port: int, on_listening: Callable[[str],
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await runner.cleanup()
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await the tasks still running (a connection aiohttp is lingering on after
+    a 408, say), as asyncio.run does, so that none is destroyed pending."""
+    remaining = asyncio.all_tasks(loop)
+    for task in remaining:
+        task.cancel()
+    if remaining:
+        loop.run_until_complete(asyncio.gather(*remaining, return_exceptions=True))
 
 
 class RunningEmulator:
@@ -107,6 +122,7 @@ class RunningEmulator:
         finally:
             if runner is not None:
                 loop.run_until_complete(runner.cleanup())
+            _cancel_remaining(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
