@@ -219,10 +219,8 @@ async def test_one_rate_budget_for_campaigns_lists_and_queues(
         ({"contactLists": ["q4 renewals"]},
          "contact list(s) not found: q4 renewals (names match exactly: the account has "
          "Q4 Renewals)"),
-        ({"contactLists": ["Global DNC"]},
-         "contact list(s) not found: Global DNC (a DNC list (isGlobalDNC))"),
-        ({"dncLists": {"name": "Q4 Renewals"}},
-         "DNC list not found: Q4 Renewals (a contact list, not isGlobalDNC)"),
+        ({"contactLists": ["Ghost List"]}, "contact list(s) not found: Ghost List"),
+        ({"dncLists": {"name": "Ghost DNC"}}, "DNC list not found: Ghost DNC"),
         ({"dncLists": {"name": "global dnc"}},
          "DNC list not found: global dnc (names match exactly: the account has Global DNC)"),
         ({"queue_name": "sales queue"},
@@ -373,3 +371,16 @@ def test_a_state_file_of_campaigns_only_starts_with_the_default_lists(tmp_path: 
     state.write_text(json.dumps({"format": 1, "campaigns": [], "queues": [{"id": "qu-1"}]}))
     with pytest.raises(ConfigError, match="not a campsync emulator state file"):
         start_in_thread(emulator_test_config(state_file=state))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"contactLists": ["Q4 Renewals", "Global DNC"]}, {"dncLists": {"name": "Q4 Renewals"}}],
+)
+async def test_any_contact_list_may_be_named_either_way(
+    emulator: RunningEmulator, api: EmulatorApi, changes: dict[str, Any]
+) -> None:
+    """The docs don't say a DNC list must be flagged isGlobalDNC (nor that a called list must
+    not be): as campsync's reference check, the emulator looks both up among all lists."""
+    code, answer = await api.create(progressive_body("Either Way", **changes))
+    assert code == 200, answer

@@ -10,7 +10,9 @@ Names are looked up exactly (case-sensitive): the platform stores and answers th
 given and documents no case-insensitive lookup for lists or queues, so a pipeline that
 relies on one fails here first. They are unique ignoring case, as campaign names are (the
 platform's `lname`), so that no two objects differ by case alone. A DNC list is a contact
-list flagged `isGlobalDNC` (an inference of the docs, which offer no DNC create call).
+list (the docs offer no DNC create call); whether it must be flagged `isGlobalDNC` is not
+documented, so a campaign's `contactLists` and `dncLists.name` may each name any contact list
+of the account, as campsync's own reference check reads it (contract, "References").
 """
 
 from __future__ import annotations
@@ -94,8 +96,14 @@ class Catalog:
     experience_flows: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
+    def list_names(self) -> Mapping[str, str]:
+        """Name -> id of every contact list, DNC lists included: what a campaign's
+        `contactLists` and `dncLists.name` may name."""
+        return {item.name: item.id for item in self.lists}
+
+    @cached_property
     def contact_lists(self) -> Mapping[str, str]:
-        """Name -> id of the lists a campaign may call (not DNC lists)."""
+        """Name -> id of the lists not flagged isGlobalDNC."""
         return {item.name: item.id for item in self.lists if not item.is_global_dnc}
 
     @cached_property

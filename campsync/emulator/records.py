@@ -77,7 +77,7 @@ def apply_body(record: dict[str, Any], body: Mapping[str, Any], catalog: Catalog
         record["contactLists"] = list(body["contactLists"])
     dnc = body.get("dncLists")
     if isinstance(dnc, Mapping) and "name" in dnc:
-        record["dncLists"] = {"id": catalog.dnc_lists[dnc["name"]], "name": dnc["name"]}
+        record["dncLists"] = {"id": catalog.list_names[dnc["name"]], "name": dnc["name"]}
     if "priority" in body:
         record["priority"] = normalize_priority(body["priority"]) or str(body["priority"])
     if "dialingMode" in body:

@@ -202,9 +202,7 @@ def _check_contact_lists(value: Any, catalog: Catalog, problems: list[str]) -> N
         problems.append("contactLists must be a list of contact list names")
         return
     unknown = [
-        _with_hint(name, catalog.contact_lists, catalog.dnc_lists, "a DNC list (isGlobalDNC)")
-        for name in value
-        if name not in catalog.contact_lists
+        _with_hint(name, catalog.list_names) for name in value if name not in catalog.list_names
     ]
     if unknown:
         problems.append(f"contact list(s) not found: {', '.join(unknown)}")
@@ -213,21 +211,13 @@ def _check_contact_lists(value: Any, catalog: Catalog, problems: list[str]) -> N
 def _check_dnc_lists(value: Any, catalog: Catalog, problems: list[str]) -> None:
     if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
         problems.append("dncLists.name is required")
-    elif value["name"] not in catalog.dnc_lists:
-        shown = _with_hint(
-            value["name"],
-            catalog.dnc_lists,
-            catalog.contact_lists,
-            "a contact list, not isGlobalDNC",
-        )
-        problems.append(f"DNC list not found: {shown}")
+    elif value["name"] not in catalog.list_names:
+        problems.append(f"DNC list not found: {_with_hint(value['name'], catalog.list_names)}")
 
 
-def _with_hint(name: str, known: Mapping[str, str], other: Mapping[str, str], other_is: str) -> str:
-    """A missing name, with why when it is close: a list of the other kind, or a name that
-    differs only in case (names are matched exactly: catalog.py says why)."""
-    if name in other:
-        return f"{name} ({other_is})"
+def _with_hint(name: str, known: Mapping[str, str]) -> str:
+    """A missing name, with why when it is close: a name that differs only in case (names
+    are matched exactly: catalog.py says why)."""
     same = [known_name for known_name in known if known_name.lower() == name.lower()]
     if same:
         return f"{name} (names match exactly: the account has {same[0]})"
@@ -328,7 +318,7 @@ def _check_mode_fields(
         if mode in ("Progressive", "Preview"):
             problems.append(f"queue_name is required for a {mode} campaign")
     elif not isinstance(queue, str) or queue not in catalog.queues:
-        shown = _with_hint(queue, catalog.queues, {}, "") if isinstance(queue, str) else None
+        shown = _with_hint(queue, catalog.queues) if isinstance(queue, str) else None
         problems.append(f"queue not found: {shown or _shown(queue)}")
     if "maxSkips" not in body:
         if mode == "Preview":

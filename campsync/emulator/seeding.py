@@ -116,10 +116,10 @@ def check_seed_names(item: Mapping[str, Any], catalog: Catalog) -> None:
     lists = item.get("contactLists") or []
     if not isinstance(lists, list):
         raise Refusal(400, f"{item['name']}: contactLists must be a list")
-    unknown += [f"contact list {n}" for n in lists if not _known(n, catalog.contact_lists)]
+    unknown += [f"contact list {n}" for n in lists if not _known(n, catalog.list_names)]
     dnc = item.get("dncLists")
     if dnc is not None and (
-        not isinstance(dnc, Mapping) or not _known(dnc.get("name"), catalog.dnc_lists)
+        not isinstance(dnc, Mapping) or not _known(dnc.get("name"), catalog.list_names)
     ):
         unknown.append(f"DNC list {dnc.get('name') if isinstance(dnc, Mapping) else dnc}")
     flow = item.get("experienceFlowName")
