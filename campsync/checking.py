@@ -7,10 +7,16 @@ Returns data; the command prints it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from campsync.campaign.validation import CampaignFile, Problem, ValidationResult, validate_paths
+from campsync.campaign.validation import (
+    CampaignFile,
+    Problem,
+    ValidationResult,
+    linked_folders,
+    validate_paths,
+)
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
 from campsync.config.environments import (
     Environment,
@@ -28,20 +34,28 @@ from campsync.text import quoted
 class Checked:
     """Every problem found (campsync.yaml's and the campaign files'), the environments the
     files were checked under (none: plain files), the files no environment includes, and
-    whether the files went unchecked because campsync.yaml's environments are unusable."""
+    whether the files went unchecked because campsync.yaml's environments are unusable, and
+    the folders not read (symbolic links)."""
 
     result: ValidationResult
     config: str = CONFIG_NAME  # campsync.yaml as its problems name it
     environments: list[str] = field(default_factory=list)
     in_no_environment: list[str] = field(default_factory=list)
     files_unchecked: bool = False
+    linked: list[str] = field(default_factory=list)
 
 
 def check_all(
     paths: Sequence[Path], *, config_path: Path | None = None, environment: str | None = None
 ) -> Checked:
     """campsync.yaml, then the campaign files under `paths` as the settings say. Raises
-    ConfigError when campsync.yaml cannot be read at all or `environment` is not defined."""
+    ConfigError when campsync.yaml cannot be read at all or `environment` is not defined;
+    UnreadablePath when a folder or file under `paths` cannot be read."""
+    checked = _check_all(paths, config_path, environment)
+    return replace(checked, linked=linked_folders(paths))
+
+
+def _check_all(paths: Sequence[Path], config_path: Path | None, environment: str | None) -> Checked:
     shown = (config_path or Path(CONFIG_NAME)).as_posix()
     try:
         config = read_config(config_path)
