@@ -49,7 +49,7 @@ from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
 from campsync.sync.prune import refuse_unread_folders
 from campsync.sync.pull.puller import PullPlan, prepare_pull
-from campsync.sync.safety import raise_if_unsafe, unsafe_warnings
+from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
 
@@ -194,6 +194,7 @@ class Sync:
             scope=self.scope,
             prune=self.prune,
         )
+        self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
         plan.warnings.extend(self.skipped)
         return require_create_fields(plan, self.settings.environment)
 
