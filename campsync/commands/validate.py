@@ -77,10 +77,17 @@ def run(args: argparse.Namespace) -> int:
 
 def notes(checked: Checked) -> list[str]:
     found: list[str] = []
-    if checked.files_unchecked:
+    if checked.unchecked:
+        names = ", ".join(quoted(name) for name in checked.unchecked)
+        which = "environment" if len(checked.unchecked) == 1 else "environments"
         found.append(
-            "the campaign files were not checked: campsync.yaml defines environments and "
-            "has problems; fix them first"
+            f"{which} {names} not checked: campsync.yaml has problems in "
+            f"{'it' if len(checked.unchecked) == 1 else 'them'}; fix them first"
+        )
+    if checked.only_loaded:
+        found.append(
+            f"{plural(len(checked.only_loaded), 'file')} checked only as YAML, as no "
+            "environment that could be checked includes them (campsync.yaml has problems)"
         )
     if checked.in_no_environment:
         files = ", ".join(escape(name) for name in checked.in_no_environment)
