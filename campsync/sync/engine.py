@@ -170,6 +170,8 @@ class Sync:
                 path,
                 self.environment,
                 cache_dir=self.settings.cache_dir,
+                key=self.cache.key,
+                folder=self.cache.folder,
                 refresh=self.cache.refresh,
             )
             self.cache.warnings.extend(warnings)

@@ -35,17 +35,25 @@ from campsync.sync.cache.files import FileCache, VerdictStore, at, code_fingerpr
 from campsync.sync.cache.history import HistoryCache
 from campsync.sync.cache.local import LocalCache
 from campsync.sync.cache.same import SameCache, compare_fingerprint
-from campsync.sync.cache.store import JsonStore, source_fingerprint, target_key
+from campsync.sync.cache.store import (
+    FolderCheck,
+    JsonStore,
+    check_folder,
+    source_fingerprint,
+    target_key,
+)
 
 __all__ = [
     "CampaignCache",
     "FileCache",
+    "FolderCheck",
     "HistoryCache",
     "JsonStore",
     "LocalCache",
     "SameCache",
     "VerdictStore",
     "at",
+    "check_folder",
     "code_fingerprint",
     "compare_fingerprint",
     "position",

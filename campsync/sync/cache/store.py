@@ -3,15 +3,20 @@ problem is a one-line warning, never an error), written entry by entry."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
 from campsync.fsutil import write_atomic, write_atomic_parts
+from campsync.text import clip
 
 FORMAT = 1
 GITIGNORE = "*\n"
@@ -31,14 +36,87 @@ def ensure_folder(folder: Path) -> None:
         write_atomic(ignore, GITIGNORE)
 
 
-def read_json(path: Path) -> tuple[Any, str | None]:
-    """The file's JSON (None when it does not exist) and a warning when it is unusable."""
+@dataclass(frozen=True)
+class FolderCheck:
+    """What a run may do with its cache folder: use what it holds (`read`), write into it
+    (`write`); `warning` says why not, or what was changed."""
+
+    read: bool = True
+    write: bool = True
+    warning: str | None = None
+
+
+def _user() -> int | None:
+    return os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def check_folder(folder: Path) -> FolderCheck:
+    """Trust the cache folder as ssh trusts ~/.ssh: one of another user's is not used at all
+    (its content is theirs, and it is not ours to change); one of ours that others may write
+    is made owner-only, and what it held is not used by this run (anyone may have written it;
+    the run then writes it anew). A missing folder is made owner-only when first written."""
+    shown = clip(str(folder))
     try:
-        raw = path.read_bytes()
+        info = os.stat(folder)  # through a link: the folder the files are in
+    except FileNotFoundError:
+        return FolderCheck()
+    except OSError as exc:
+        return FolderCheck(False, False, f"cache folder {shown} not used: {exc.strerror or exc}")
+    user = _user()
+    if user is not None and info.st_uid != user:
+        return FolderCheck(
+            False,
+            False,
+            f"cache folder {shown} belongs to another user (uid {info.st_uid}): not used; "
+            "remove it, or set cacheDir (CAMPSYNC_CACHE_DIR) to a folder of yours",
+        )
+    if stat.S_ISDIR(info.st_mode) and info.st_mode & _OTHERS_WRITE:
+        try:
+            os.chmod(folder, 0o700)
+        except OSError as exc:
+            return FolderCheck(
+                False,
+                False,
+                f"cache folder {shown} could be written by other users and cannot be made "
+                f"owner-only ({exc.strerror or exc}): not used",
+            )
+        return FolderCheck(
+            False,
+            True,
+            f"cache folder {shown} could be written by other users: made owner-only (0700), "
+            "and what it held is not used by this run",
+        )
+    return FolderCheck()
+
+
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+
+
+def read_json(path: Path) -> tuple[Any, str | None]:
+    """The file's JSON (None when it does not exist) and a warning when it is unusable: not
+    readable, not a regular file of this user that only this user may write (a symbolic link
+    is not followed, a FIFO not waited on), or not JSON."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         return None, None
     except OSError as exc:
-        return None, f"cache {path} ignored: cannot read it ({exc.strerror or exc})"
+        why = "a symbolic link" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        return None, f"cache {path} ignored: cannot read it ({why})"
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        user = _user()
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"cache {path} ignored: not a regular file"
+        if user is not None and info.st_uid != user:
+            return None, f"cache {path} ignored: it belongs to another user"
+        if info.st_mode & _OTHERS_WRITE:
+            return None, f"cache {path} ignored: other users could write it"
+        try:
+            raw = handle.read()
+        except OSError as exc:
+            return None, f"cache {path} ignored: cannot read it ({exc.strerror or exc})"
     try:
         return json.loads(raw), None
     except (ValueError, RecursionError):
@@ -90,6 +168,12 @@ class JsonStore:
         self.folder = folder
         self.target = target
         self.path = folder / self.file_name.format(target=target)
+        self.folder_check = FolderCheck()
+
+    def trust(self, check: FolderCheck) -> None:
+        """What the run may do with the folder (check_folder): unread, the store is empty;
+        unwritable, it is never saved."""
+        self.folder_check = check
 
     @property
     def code(self) -> str | None:
@@ -106,6 +190,8 @@ class JsonStore:
 
     def _read_entries(self) -> tuple[dict[str, Any], str | None]:
         """The stored entries ({} when none or unusable) and a warning when unusable."""
+        if not self.folder_check.read:
+            return {}, None
         document, warning = read_json(self.path)
         if document is None:
             return {}, warning
@@ -124,6 +210,8 @@ class JsonStore:
 
     def _write_texts(self, entries: Iterable[tuple[str, str]]) -> str | None:
         """_write_entries of entries whose values are JSON text already."""
+        if not self.folder_check.write:
+            return None
         head = {"format": FORMAT, "target": self.target, "code": self.code}
         return write_json(self.folder, self.path, head, self.entries_key, entries)
 
