@@ -156,13 +156,18 @@ def require_campaign_files(path: Path) -> None:
 def linked_folders(paths: Sequence[Path]) -> list[str]:
     """The folders under the given ones that are symbolic links, as messages show them:
     never followed (a link may lead out of PATH, or in a loop), so the campaign files inside
-    are not read."""
+    are not read. (A walk of the folders alone; UnreadablePath as _walk.)"""
     linked: list[str] = []
-    for given in paths:
-        if given.is_dir():
-            for _ in _walk(given, linked):
-                pass
-    return linked
+    pending = [os.fspath(given) for given in paths if given.is_dir()]
+    while pending:
+        for entry in _listing(pending.pop()):
+            if entry.name.startswith("."):
+                continue
+            if _is_folder(entry):
+                pending.append(entry.path)
+            elif _is_linked_folder(entry):
+                linked.append(_shown(entry.path))
+    return sorted(linked)
 
 
 def not_followed(folder: str) -> str:
@@ -173,44 +178,25 @@ def not_followed(folder: str) -> str:
     )
 
 
-def _walk(root: Path, linked: list[str] | None = None) -> Iterator[Path]:
+def _walk(root: Path) -> Iterator[Path]:
     """The campaign files under `root`, top-down (a folder's files, then its subfolders in
     order), names sorted. A folder that cannot be listed stops the walk (UnreadablePath):
-    skipping it would make its campaigns look unmanaged. A symbolic link to a folder is
-    not entered (told to `linked`); one to a file must resolve inside `root`."""
+    skipping it would make its campaigns look unmanaged. A symbolic link to a folder is not
+    entered (linked_folders names them); one to a file must resolve inside `root`."""
     inside: str | None = None  # root's real path, made when a link needs it
     pending = [os.fspath(root)]
     while pending:
-        folder = pending.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
-        except OSError as exc:
-            raise UnreadablePath(
-                f"{_shown(folder)}: cannot read this folder ({exc.strerror or exc}); "
-                "campsync stops rather than go on without its campaign files"
-            ) from None
         subfolders: list[str] = []
-        for entry in entries:
+        for entry in sorted(_listing(pending.pop()), key=lambda entry: entry.name):
             name = entry.name
             if name.startswith("."):
                 continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    subfolders.append(entry.path)
-                    continue
-                link = entry.is_symlink()
-                if link and entry.is_dir():
-                    if linked is not None:
-                        linked.append(_shown(entry.path))
-                    continue
-            except OSError as exc:
-                raise UnreadablePath(
-                    f"{_shown(entry.path)}: cannot read it ({exc.strerror or exc})"
-                ) from None
-            if not name.endswith(YAML_SUFFIXES):
+            if _is_folder(entry):
+                subfolders.append(entry.path)
                 continue
-            if link:
+            if not name.endswith(YAML_SUFFIXES) or _is_linked_folder(entry):
+                continue
+            if entry.is_symlink():
                 inside = inside or os.path.realpath(root)
                 if not _within(os.path.realpath(entry.path), inside):
                     raise UnreadablePath(
@@ -220,6 +206,33 @@ def _walk(root: Path, linked: list[str] | None = None) -> Iterator[Path]:
                     )
             yield Path(entry.path)
         pending.extend(reversed(subfolders))
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]]:
+    """The folder's entries; UnreadablePath when it cannot be listed."""
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except OSError as exc:
+        raise UnreadablePath(
+            f"{_shown(folder)}: cannot read this folder ({exc.strerror or exc}); "
+            "campsync stops rather than go on without its campaign files"
+        ) from None
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder itself (not a link to one)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError as exc:
+        raise UnreadablePath(
+            f"{_shown(entry.path)}: cannot read it ({exc.strerror or exc})"
+        ) from None
+
+
+def _is_linked_folder(entry: os.DirEntry[str]) -> bool:
+    """A symbolic link to a folder (a broken link or a loop is none: read, it fails)."""
+    return entry.is_symlink() and entry.is_dir()
 
 
 def _within(path: str, folder: str) -> bool:
