@@ -105,6 +105,11 @@ def _despite(
     names = [environment] if environment is not None else list(entries)
     usable = [name for name in names if _usable(config, name, entries.get(name))]
     unchecked = [name for name in names if name not in usable]
+    if environment is not None and usable:  # as --env checks: that environment's files only
+        chosen = Environment.from_entry(environment, entries[environment], config)
+        result = check_environment(paths, chosen).result
+        merged = ValidationResult(result.files, sorted({*result.problems, *problems}))
+        return Checked(merged, shown, [environment])
     every = check_every_environment(
         paths,
         [Environment.from_entry(name, entries[name], config) for name in usable],

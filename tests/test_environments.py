@@ -321,6 +321,10 @@ def test_a_problem_elsewhere_in_campsync_yaml_does_not_stop_the_file_checks(
         "it; fix them first",
         "3 problems: 2 in campsync.yaml, 1 in 1 of 1 file (environment 'staging')",
     ]
+    assert project.validate("--env", "staging")[1] == out  # as chosen: the same
+    code, out, err = project.validate("--env", "production")
+    assert code == 1 and "campaigns/spring.yaml" not in out  # only as YAML: it loads
+    assert "environment 'production' not checked" in err
 
 
 def test_with_every_environment_broken_the_files_are_checked_as_yaml(project: Project) -> None:
