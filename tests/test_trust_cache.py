@@ -2,9 +2,9 @@
 a cache restored across branches by CI) must not decide what is sent.
 
 - File data recalled from the cache (the plain files' store and each environment's) is used
-  only when it carries a tag made with a key derived from the client secret, over the file,
-  its text digest and that data: an edited entry, kept under its digest, is not used, the
-  file is read again, and what is sent (bodies, the id a file is matched by) comes from it.
+  only when the store's signature, made with a key derived from the client secret over all
+  it holds, verifies: an edited entry, kept under its digest, is not used, the file is read
+  again, and what is sent (bodies, the id a file is matched by) comes from it.
 - A cache folder that others may write (group or world) is made owner-only, and what it holds
   is not used by that run; one owned by another user is not used at all; a cache file that
   others may write, that is a symbolic link or no regular file is ignored. Each with a

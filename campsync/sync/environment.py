@@ -38,10 +38,12 @@ from campsync.text import quoted
 class EnvironmentFileCache(VerdictStore):
     """Problem-free checks of one environment's files: by file, its merged data under the
     digest of its text and the overrides, with the file's own name and where it writes its
-    name and id (the payload), tagged (VerdictStore). Implements campaign.merged.MergedMemo."""
+    name and id; signed as the plain files' store is (VerdictStore). Implements
+    campaign.merged.MergedMemo."""
 
     file_name = "files-{target}.json"
     entries_key = "files"
+    width = 5  # digest, merged data, the file's own name, where it writes its name and id
 
     def __init__(self, folder: Path, environment: str, *, key: bytes | None) -> None:
         digest = hashlib.sha256(environment.encode("utf-8", "surrogatepass")).hexdigest()
@@ -57,19 +59,19 @@ class EnvironmentFileCache(VerdictStore):
         return self._fingerprint
 
     def recall(self, file: str, digest: str) -> MergedCheck | None:
-        payload = self._recall(file, digest, 4)
-        if payload is None:
+        item = self._recall(file, digest)
+        if item is None:
             return None
-        name = payload[1] if isinstance(payload[1], str) else None
-        campaign = CampaignFile(file, payload[0], digest)
-        return MergedCheck(campaign, [], [], name, position(payload[2]), position(payload[3]))
+        name = item[2] if isinstance(item[2], str) else None
+        campaign = CampaignFile(file, item[1], digest)
+        return MergedCheck(campaign, [], [], name, position(item[3]), position(item[4]))
 
     def remember(self, file: str, digest: str, check: MergedCheck) -> None:
         if check.campaign is None or check.problems or check.in_config:
-            self._remember(file, digest, None)
+            self._remember(file, None)
         else:
             data = check.campaign.data
-            self._remember(file, digest, [data, check.name, at(check.name_at), at(check.id_at)])
+            self._remember(file, [digest, data, check.name, at(check.name_at), at(check.id_at)])
 
 
 def read_environment_files(
@@ -83,8 +85,8 @@ def read_environment_files(
 ) -> tuple[list[CampaignFile], list[str]]:
     """The environment's campaign files under `path`, merged and validated, and the memo's
     one-line warnings. Raises FilesInvalid with every problem when any file has one. `key`
-    tags what the memo keeps (sync.signing.cache_key); `folder`: what the run may do with the
-    cache folder, when it was checked already (else it is checked here)."""
+    signs the memo (sync.signing.cache_key); `folder`: what the run may do with the cache
+    folder, when it was checked already (else it is checked here)."""
     memo = EnvironmentFileCache(cache_dir, environment.name, key=key)
     warnings: list[str] = []
     if folder is None:

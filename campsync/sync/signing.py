@@ -3,9 +3,9 @@ client secret, so that `apply PLANFILE` refuses a plan nobody with that secret m
 with a recomputed checksum included).
 
 Keys are derived here and only here: HMAC-SHA256(client secret, a fixed label), one label per
-use: saved plans, and the local cache's file data (`cache_key`, which tags each entry so that
-an edited cache is never taken for the files). Neither the secret nor a key is ever written
-or shown; a signature or tag (hex) reveals neither. Without a client secret (KORE_JWT only) a
+use: saved plans, and the local cache's file data (`cache_key`, which signs those stores so
+that an edited cache is never taken for the files). Neither the secret nor a key is ever
+written or shown; a signature (hex) reveals neither. Without a client secret (KORE_JWT only) a
 plan is saved unsigned, and a signed plan cannot be checked, so it is refused (see
 PlanSigning.check); the files are then parsed every run.
 """
@@ -30,8 +30,8 @@ def derive_key(client_secret: str, label: bytes = KEY_LABEL) -> bytes:
 
 
 def cache_key(settings: Settings) -> bytes | None:
-    """The key the local cache tags file data with (None without a client secret: no file
-    data is then recalled from the cache)."""
+    """The key the local cache signs its stores of file data with (None without a client
+    secret: no file data is then recalled from the cache)."""
     secret = settings.credentials.client_secret
     return derive_key(secret, CACHE_KEY_LABEL) if secret else None
 

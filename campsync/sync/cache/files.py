@@ -3,14 +3,11 @@ plain files' store (FileCache)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from pathlib import Path
 from typing import Any
 
 from campsync.campaign.validation import CampaignFile, FileCheck
-from campsync.sync.cache.store import JsonStore, compact_json, source_fingerprint
+from campsync.sync.cache.store import JsonStore, source_fingerprint
 
 
 def code_fingerprint() -> str:
@@ -24,20 +21,19 @@ def code_fingerprint() -> str:
 class VerdictStore(JsonStore):
     """Verdicts on campaign files that had no problem: by file name, an entry valid for one
     digest (the file's text, and whatever else the verdict depends on), pruned to the files
-    seen in a run when written.
+    seen in a run when written. Subclasses say what an entry holds (`width` items, the
+    digest first and the file's data second).
 
-    The cache is untrusted input (anyone who can write it, a CI cache restored from another
-    branch), and what it recalls is sent: so each entry is `[digest, payload, tag]`, the
-    payload the JSON text of what the file gave (its data first), the tag an HMAC over the
-    store, the file, the digest and the payload under `key` (derived from the client secret,
-    sync.signing.cache_key). An entry whose tag does not verify is a miss: the file is read
-    again. Without a key nothing is recalled or kept. Subclasses say what a payload holds."""
+    What it recalls is sent, and the cache is untrusted input (anyone who can write it, a CI
+    cache restored from another branch): so the store is signed (JsonStore.signed) with
+    `key`, derived from the client secret (sync.signing.cache_key). An edited store does not
+    verify and is not used; without a key nothing is recalled or kept."""
+
+    width = 0
+    signed = True
 
     def __init__(self, folder: Path, target: str | None = None, *, key: bytes | None) -> None:
-        super().__init__(folder, target)
-        self._key = key
-        # file -> [digest, payload, tag]; a payload recalled in this run is held parsed (it
-        # is the file's data the run uses: one copy, not its text beside it)
+        super().__init__(folder, target, key=key)
         self._entries: dict[str, list[Any]] = {}
         self._seen: set[str] = set()
         self._dirty = True  # until a load shows the file holds what this run knows
@@ -53,7 +49,10 @@ class VerdictStore(JsonStore):
         self._entries = {
             name: item
             for name, item in stored.items()
-            if isinstance(item, list) and len(item) == 3 and all(isinstance(i, str) for i in item)
+            if isinstance(item, list)
+            and len(item) == self.width
+            and isinstance(item[0], str)
+            and isinstance(item[1], dict)
         }
         return warning
 
@@ -63,61 +62,30 @@ class VerdictStore(JsonStore):
         files = {name: item for name, item in self._entries.items() if name in self._seen}
         if not self._dirty and len(files) == len(self._entries):
             return None
-        warning = self._write_texts(
-            (name, compact_json(self._as_stored(name, item))) for name, item in files.items()
-        )
+        warning = self._write_entries(files)
         if warning is None:
             self._entries = files
             self._dirty = False
         return warning
 
-    def _as_stored(self, file: str, item: list[Any]) -> list[str]:
-        """An entry as written: its payload as JSON text, tagged over that text."""
-        digest, payload, tag = item
-        if isinstance(payload, str):
-            return [digest, payload, tag]
-        text = compact_json(payload)
-        return [digest, text, self._tag(file, digest, text)]
-
-    def _recall(self, file: str, digest: str, items: int) -> list[Any] | None:
-        """The payload kept for `file` when it was made for `digest` and its tag verifies
-        (a list of `items` items, the file's data first)."""
+    def _recall(self, file: str, digest: str) -> list[Any] | None:
+        """The entry of `file` when it was made for `digest`."""
         self._seen.add(file)
         item = self._entries.get(file)
         if item is None or item[0] != digest:
             self.misses += 1
             return None
-        payload = item[1] if not isinstance(item[1], str) else self._verified(file, item)
-        if not isinstance(payload, list) or len(payload) != items or type(payload[0]) is not dict:
-            self.misses += 1
-            return None
-        item[1] = payload  # parsed once: its text goes (made again if the store is saved)
         self.hits += 1
-        return payload
+        return item
 
-    def _verified(self, file: str, item: list[str]) -> Any:
-        """The payload of a stored entry whose tag verifies, parsed (None otherwise)."""
-        if self._key is None or not hmac.compare_digest(item[2], self._tag(file, item[0], item[1])):
-            return None
-        try:
-            return json.loads(item[1])
-        except (ValueError, RecursionError):
-            return None
-
-    def _remember(self, file: str, digest: str, payload: list[Any] | None) -> None:
-        """Keep `payload` for `file` at `digest`, or forget the file (None: it had a problem)."""
+    def _remember(self, file: str, entry: list[Any] | None) -> None:
+        """Keep `entry` for `file`, or forget the file (None: it had a problem)."""
         self._seen.add(file)
         self._dirty = True
-        if payload is None or self._key is None:
+        if entry is None:
             self._entries.pop(file, None)
-            return
-        self._entries[file] = [digest, payload, ""]  # its text and tag are made when saved
-
-    def _tag(self, file: str, digest: str, payload: str) -> str:
-        assert self._key is not None
-        message = "\0".join((self.path.name, file, digest, payload))
-        raw = message.encode("utf-8", "surrogatepass")
-        return hmac.new(self._key, raw, hashlib.sha256).hexdigest()
+        else:
+            self._entries[file] = entry
 
 
 def at(value: tuple[int, int] | None) -> list[int] | None:
@@ -126,13 +94,13 @@ def at(value: tuple[int, int] | None) -> list[int] | None:
 
 
 class FileCache(VerdictStore):
-    """The outcome of validating a problem-free file, by its name and text digest: its data,
-    where its name is written and where its id is (the payload), tagged (VerdictStore).
+    """The outcome of validating a problem-free file, by its name and text digest.
 
     Implements validation.CheckMemo."""
 
     file_name = "files.json"
     entries_key = "files"
+    width = 4  # digest, data, where the name is written, where the id is
 
     def __init__(self, folder: Path, *, key: bytes | None) -> None:
         super().__init__(folder, key=key)
@@ -145,18 +113,18 @@ class FileCache(VerdictStore):
         return self._fingerprint
 
     def recall(self, file: str, digest: str) -> FileCheck | None:
-        payload = self._recall(file, digest, 3)
-        if payload is None:
+        item = self._recall(file, digest)
+        if item is None:
             return None
-        campaign = CampaignFile(file, payload[0], digest)
-        return FileCheck(campaign, [], position(payload[1]), position(payload[2]))
+        campaign = CampaignFile(file, item[1], digest)
+        return FileCheck(campaign, [], position(item[2]), position(item[3]))
 
     def remember(self, file: str, digest: str, check: FileCheck) -> None:
         if check.campaign is None or check.problems:
-            self._remember(file, digest, None)
+            self._remember(file, None)
         else:
-            payload = [check.campaign.data, at(check.name_at), at(check.id_at)]
-            self._remember(file, digest, payload)
+            entry = [digest, check.campaign.data, at(check.name_at), at(check.id_at)]
+            self._remember(file, entry)
 
 
 def position(value: Any) -> tuple[int, int] | None:

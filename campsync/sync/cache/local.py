@@ -25,7 +25,7 @@ class LocalCache:
         """Load the stores (on `refresh` only the history, which copies nothing of the
         platform: each use of it is checked against the list; the files store only when
         `files`; platform bodies only when first needed), once the folder is found
-        trustworthy (store.check_folder). File data is tagged with `key`, derived from the
+        trustworthy (store.check_folder). File data is signed with `key`, derived from the
         client secret (without one, no file data is recalled)."""
         folder = settings.cache_dir
         target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import functools
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -94,9 +95,15 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLL
 
 
 def read_json(path: Path) -> tuple[Any, str | None]:
-    """The file's JSON (None when it does not exist) and a warning when it is unusable: not
-    readable, not a regular file of this user that only this user may write (a symbolic link
-    is not followed, a FIFO not waited on), or not JSON."""
+    """The file's JSON (None when it does not exist) and a warning when it is unusable."""
+    raw, warning = read_raw(path)
+    return (None, warning) if raw is None else parse_json(path, raw)
+
+
+def read_raw(path: Path) -> tuple[bytes | None, str | None]:
+    """The file's bytes (None when it does not exist) and a warning when it is unusable: not
+    readable, or not a regular file of this user that only this user may write (a symbolic
+    link is not followed, a FIFO not waited on)."""
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
@@ -114,9 +121,12 @@ def read_json(path: Path) -> tuple[Any, str | None]:
         if info.st_mode & _OTHERS_WRITE:
             return None, f"cache {path} ignored: other users could write it"
         try:
-            raw = handle.read()
+            return handle.read(), None
         except OSError as exc:
             return None, f"cache {path} ignored: cannot read it ({exc.strerror or exc})"
+
+
+def parse_json(path: Path, raw: bytes) -> tuple[Any, str | None]:
     try:
         return json.loads(raw), None
     except (ValueError, RecursionError):
@@ -143,12 +153,56 @@ def _document_parts(
     yield "}}"
 
 
+# A signed document ends `,"signature":"<hex>"}`: an HMAC of everything before that, and of
+# the store's file name (an entry is not valid in another store).
+_SIGNATURE = ',"signature":"'
+
+
+def _signer(key: bytes, path: Path) -> hmac.HMAC:
+    return hmac.new(key, path.name.encode("utf-8", "surrogatepass") + b"\0", hashlib.sha256)
+
+
+def _signed_parts(parts: Iterable[str], key: bytes, path: Path) -> Iterator[str]:
+    """The document's parts, its closing brace replaced by its signature and the brace."""
+    signer = _signer(key, path)
+    pending = ""
+    for part in parts:
+        if pending:
+            signer.update(pending.encode("utf-8"))
+            yield pending
+        pending = part
+    body = pending[:-1]  # the document's own closing "}" follows the signature
+    signer.update(body.encode("utf-8"))
+    yield body + _SIGNATURE + signer.hexdigest() + '"}'
+
+
+def signature_verifies(raw: bytes, key: bytes | None, path: Path) -> bool:
+    """Whether `raw`, a document read from `path`, ends with a signature made with `key` over
+    all that comes before it."""
+    at = raw.rfind(_SIGNATURE.encode("ascii"))
+    if key is None or at < 0:
+        return False
+    signer = _signer(key, path)
+    signer.update(raw[:at])
+    found = raw[at + len(_SIGNATURE) :]
+    return hmac.compare_digest(found, signer.hexdigest().encode("ascii") + b'"}')
+
+
 def write_json(
-    folder: Path, path: Path, head: dict[str, Any], key: str, entries: Iterable[tuple[str, str]]
+    folder: Path,
+    path: Path,
+    head: dict[str, Any],
+    key: str,
+    entries: Iterable[tuple[str, str]],
+    *,
+    signing_key: bytes | None = None,
 ) -> str | None:
+    parts = _document_parts(head, key, entries)
+    if signing_key is not None:
+        parts = _signed_parts(parts, signing_key, path)
     try:
         ensure_folder(folder)
-        write_atomic_parts(path, _document_parts(head, key, entries), private=True)
+        write_atomic_parts(path, parts, private=True)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return f"cannot write the cache {path}: {reason}"
@@ -159,16 +213,23 @@ class JsonStore:
     """One store of the cache: a JSON document `{format, target, code, <entries>}` in one
     file. A document of another shape or target is ignored with a warning; one written by
     another format or another campsync (`code`: a fingerprint of the deciding code) is
-    simply not used. Subclasses say what an entry is and when to write."""
+    simply not used. Subclasses say what an entry is and when to write.
+
+    A `signed` store (one whose entries are sent: file data) also ends with a `signature`,
+    an HMAC under `key` over the whole document: one that does not verify (edited, or made
+    with another client secret) is simply not used, and without a key the store is neither
+    read nor written. (One HMAC over the file's bytes: parsing stays one json.loads.)"""
 
     file_name = ""  # may use {target}
     entries_key = ""
+    signed = False
 
-    def __init__(self, folder: Path, target: str | None = None) -> None:
+    def __init__(self, folder: Path, target: str | None = None, *, key: bytes | None = None):
         self.folder = folder
         self.target = target
         self.path = folder / self.file_name.format(target=target)
         self.folder_check = FolderCheck()
+        self._key = key
 
     def trust(self, check: FolderCheck) -> None:
         """What the run may do with the folder (check_folder): unread, the store is empty;
@@ -190,9 +251,12 @@ class JsonStore:
 
     def _read_entries(self) -> tuple[dict[str, Any], str | None]:
         """The stored entries ({} when none or unusable) and a warning when unusable."""
-        if not self.folder_check.read:
+        if not self.folder_check.read or (self.signed and self._key is None):
             return {}, None
-        document, warning = read_json(self.path)
+        raw, warning = read_raw(self.path)
+        if raw is None:
+            return {}, warning
+        document, warning = parse_json(self.path, raw)
         if document is None:
             return {}, warning
         if (
@@ -203,6 +267,8 @@ class JsonStore:
             return {}, f"cache {self.path} ignored: not a campsync cache of this format and target"
         if document.get("format") != FORMAT or document.get("code") != self.code:
             return {}, None
+        if self.signed and not signature_verifies(raw, self._key, self.path):
+            return {}, None
         return document[self.entries_key], None
 
     def _write_entries(self, entries: dict[str, Any]) -> str | None:
@@ -210,10 +276,13 @@ class JsonStore:
 
     def _write_texts(self, entries: Iterable[tuple[str, str]]) -> str | None:
         """_write_entries of entries whose values are JSON text already."""
-        if not self.folder_check.write:
+        if not self.folder_check.write or (self.signed and self._key is None):
             return None
         head = {"format": FORMAT, "target": self.target, "code": self.code}
-        return write_json(self.folder, self.path, head, self.entries_key, entries)
+        signing_key = self._key if self.signed else None
+        return write_json(
+            self.folder, self.path, head, self.entries_key, entries, signing_key=signing_key
+        )
 
 
 def source_fingerprint(modules: Iterable[ModuleType], extra: bytes = b"") -> str:
