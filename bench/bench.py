@@ -311,7 +311,15 @@ def work_child(root: Path, previous: bool) -> None:
         json.loads(Path("items.json").read_text(encoding="utf-8")),
         json.loads(Path("bodies.json").read_text(encoding="utf-8")),
     )
-    settings = load_settings(env={"KORE_STREAM_ID": STREAM_ID, "KORE_ACCOUNT_ID": ACCOUNT_ID})
+    settings = load_settings(
+        env={
+            "KORE_STREAM_ID": STREAM_ID,
+            "KORE_ACCOUNT_ID": ACCOUNT_ID,
+            # as `campsync plan` has them (the cache's file data is tagged with a key from it)
+            "KORE_CLIENT_ID": CLIENT_ID,
+            "KORE_CLIENT_SECRET": CLIENT_SECRET,
+        }
+    )
 
     started = time.perf_counter()
     sync = Sync(settings)

@@ -7,51 +7,63 @@ Returns data; the command prints it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from campsync.campaign.validation import CampaignFile, Problem, ValidationResult, validate_paths
-from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
+from campsync.campaign.validation import (
+    CampaignFile,
+    Problem,
+    ValidationResult,
+    linked_folders,
+    validate_paths,
+)
+from campsync.campaign.yamlio import load_yaml_file
 from campsync.config.environments import (
     Environment,
     candidates,
     check_environment,
     every_environment,
 )
-from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
+from campsync.config.file import CONFIG_NAME, ConfigFile, check_config, read_config
 from campsync.config.settings import load_settings
-from campsync.errors import ConfigInvalid
+from campsync.errors import ConfigError, ConfigInvalid
 from campsync.text import quoted
 
 
 @dataclass(frozen=True)
 class Checked:
     """Every problem found (campsync.yaml's and the campaign files'), the environments the
-    files were checked under (none: plain files), the files no environment includes, and
-    whether the files went unchecked because campsync.yaml's environments are unusable."""
+    files were checked under (none: plain files), the files no environment includes, the
+    environments not checked because campsync.yaml has problems in them (and the files that
+    may be theirs, checked only as YAML), and the folders not read (symbolic links)."""
 
     result: ValidationResult
     config: str = CONFIG_NAME  # campsync.yaml as its problems name it
     environments: list[str] = field(default_factory=list)
     in_no_environment: list[str] = field(default_factory=list)
-    files_unchecked: bool = False
+    unchecked: list[str] = field(default_factory=list)
+    only_loaded: list[str] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)
 
 
 def check_all(
     paths: Sequence[Path], *, config_path: Path | None = None, environment: str | None = None
 ) -> Checked:
-    """campsync.yaml, then the campaign files under `paths` as the settings say. Raises
-    ConfigError when campsync.yaml cannot be read at all or `environment` is not defined."""
+    """campsync.yaml, then the campaign files under `paths` as the settings say, every problem
+    at once. Raises ConfigError when campsync.yaml cannot be read at all or `environment` is
+    not defined; UnreadablePath when a folder or file under `paths` cannot be read."""
+    checked = _check_all(paths, config_path, environment)
+    return replace(checked, linked=linked_folders(paths))
+
+
+def _check_all(paths: Sequence[Path], config_path: Path | None, environment: str | None) -> Checked:
     shown = (config_path or Path(CONFIG_NAME)).as_posix()
     try:
         config = read_config(config_path)
     except ConfigInvalid as invalid:
         problems = [p for p in invalid.located if isinstance(p, Problem)]
-        if _defines_environments(config_path):
-            # Which files, and merged with what, is unknown: checking them would mislead.
-            return Checked(ValidationResult(problems=problems), shown, files_unchecked=True)
-        plain = validate_paths(paths)
-        return Checked(ValidationResult(plain.files, sorted({*plain.problems, *problems})), shown)
+        return _despite(paths, config_path, environment, problems)
     if environment is not None or config.environments:
         if environment is not None:
             chosen = _environment(config, environment)
@@ -68,32 +80,88 @@ def _environment(config: ConfigFile, name: str) -> Environment:
     return chosen
 
 
-def _defines_environments(config_path: Path | None) -> bool:
-    """Whether campsync.yaml (which read_config found invalid, so it parsed) has environments."""
-    try:
-        document = load_yaml_file(config_path or Path(CONFIG_NAME))
-    except (OSError, YamlLoadError):
-        return True  # cannot tell: be careful
+def _despite(
+    paths: Sequence[Path],
+    config_path: Path | None,
+    environment: str | None,
+    problems: Sequence[Problem],
+) -> Checked:
+    """The files checked although campsync.yaml has `problems`: without environments, as
+    plain files; with them, under each environment (the one chosen) whose own entry has no
+    problem, since a mistake there (a misspelt `overrides`, say) would make its files' checks
+    mislead. Files that only such an environment may include are checked only as YAML."""
+    config = _as_read(config_path)
+    shown = config.shown
+    declared = config.data.get("environments")
+    if declared is None or declared == {}:
+        plain = validate_paths(paths)
+        return Checked(ValidationResult(plain.files, sorted({*plain.problems, *problems})), shown)
+    entries = config.environments  # {} when `environments` is not a mapping
+    if environment is not None and entries and environment not in entries:
+        raise ConfigError(
+            f"unknown environment {quoted(environment)}: {shown} defines "
+            f"{', '.join(sorted(entries))}"
+        )
+    names = [environment] if environment is not None else list(entries)
+    usable = [name for name in names if _usable(config, name, entries.get(name))]
+    unchecked = [name for name in names if name not in usable]
+    if environment is not None and usable:  # as --env checks: that environment's files only
+        chosen = Environment.from_entry(environment, entries[environment], config)
+        result = check_environment(paths, chosen).result
+        merged = ValidationResult(result.files, sorted({*result.problems, *problems}))
+        return Checked(merged, shown, [environment])
+    every = check_every_environment(
+        paths,
+        [Environment.from_entry(name, entries[name], config) for name in usable],
+        some_unchecked=bool(unchecked) or not entries,
+    )
+    result = every.result
+    return Checked(
+        ValidationResult(result.files, sorted({*result.problems, *problems})),
+        shown,
+        every.environments,
+        every.in_none,
+        unchecked,
+        every.only_loaded,
+    )
+
+
+def _as_read(config_path: Path | None) -> ConfigFile:
+    """campsync.yaml as read, for a file that read_config found invalid (so it parsed)."""
+    path = config_path or Path(CONFIG_NAME)
+    document = load_yaml_file(path)
     data = document.data if document is not None else None
-    return isinstance(data, dict) and "environments" in data
+    return ConfigFile(path.as_posix(), data if isinstance(data, dict) else {}, document)
+
+
+def _usable(config: ConfigFile, name: str, entry: Any) -> bool:
+    """Whether the environment's own entry of campsync.yaml has no problem."""
+    if not isinstance(entry, dict):
+        return False
+    alone = ConfigFile(config.shown, {"environments": {name: entry}}, config.document)
+    return not check_config(alone)
 
 
 @dataclass(frozen=True)
 class EveryEnvironment:
     """validate without --env: every environment's problems, once each, and the campaign
-    files no environment includes (checked as plain files)."""
+    files no environment includes (checked as plain files, or only as YAML when some
+    environment could not be checked: they may be its files)."""
 
     result: ValidationResult
     environments: list[str]
     in_none: list[str]  # display names
+    only_loaded: list[str] = field(default_factory=list)
 
 
 def check_every_environment(
-    paths: Sequence[Path], environments: Sequence[Environment]
+    paths: Sequence[Path], environments: Sequence[Environment], *, some_unchecked: bool = False
 ) -> EveryEnvironment:
     """Each environment's check; a problem located in a campaign file that every environment
     including the file has is reported once as it is, one that only some have names them.
-    Files that no environment includes are checked as plain files (no overrides)."""
+    Files that no environment includes are checked as plain files (no overrides); when some
+    environments could not be checked (`some_unchecked`), only as YAML (whether they load):
+    they may be those environments' files."""
     checked = [check_environment(paths, environment) for environment in environments]
     members: dict[str, set[str]] = {}  # file -> environments that include it
     for env_files in checked:
@@ -120,17 +188,18 @@ def check_every_environment(
         word = "environment" if len(names) == 1 else "environments"
         message = f"{problem.message} ({word} {listed})"
         problems.add(Problem(problem.file, problem.line, problem.column, problem.path, message))
-    in_none = [
-        c
-        for c in candidates(paths)
-        if c.shown not in members  # in no environment: checked as a plain file
-    ]
-    if in_none:
-        plain = validate_paths([c.path for c in in_none])
-        problems.update(plain.problems)
-        for campaign in plain.files:
-            files.setdefault(campaign.file, campaign)
+    rest = [c for c in candidates(paths) if c.shown not in members]  # in no environment
+    if rest:
+        plain = validate_paths([c.path for c in rest])
+        unloadable = set(plain.unloadable)
+        problems.update(p for p in plain.problems if not some_unchecked or p.file in unloadable)
+        if not some_unchecked:
+            for campaign in plain.files:
+                files.setdefault(campaign.file, campaign)
     result = ValidationResult(
         files=sorted(files.values(), key=lambda c: c.file), problems=sorted(problems)
     )
-    return EveryEnvironment(result, [e.name for e in environments], [c.shown for c in in_none])
+    shown = [c.shown for c in rest]
+    if some_unchecked:
+        return EveryEnvironment(result, [e.name for e in environments], [], shown)
+    return EveryEnvironment(result, [e.name for e in environments], shown)

@@ -53,6 +53,12 @@ class FilesInvalid(CampsyncError):
         return self.problems
 
 
+class UnreadablePath(CampsyncError):
+    """A folder or file under PATH cannot be read, or may not be (a symbolic link to a file
+    outside PATH): the run stops before anything is planned or written, since the campaigns
+    its files describe would otherwise look unmanaged (and be pruned)."""
+
+
 class ApiError(CampsyncError):
     """The platform refused or failed a call (after any retries)."""
 

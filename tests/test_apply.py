@@ -80,6 +80,8 @@ def test_a_single_yaml_file_is_a_path_not_a_plan(ws: Workspace) -> None:
 
 
 def test_an_empty_saved_plan_applies_nothing(ws: Workspace) -> None:
+    ws.seed(campaign_body("Same"))
+    ws.write("same.yaml", campaign_body("Same"))
     assert ws.cli("plan", "--out", "p.json").code == 0
     result = ws.cli("apply", "p.json")
     assert result.code == 0 and "Nothing to apply" in result.out

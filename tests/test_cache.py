@@ -20,6 +20,7 @@ from campsync.sync.inventory import Keep, Listed, whole
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 
+KEY = b"a test key for the files store".ljust(32, b".")
 T = TypeVar("T")
 
 HOST = "https://platform.kore.ai"
@@ -260,18 +261,18 @@ def test_file_cache_gives_the_same_result_and_skips_parsing(
     (folder / "bad.yaml").write_text("name: [\n", encoding="utf-8")
     plain = validate_paths([folder])
 
-    first = FileCache(tmp_path / "cache")
+    first = FileCache(tmp_path / "cache", key=KEY)
     assert first.load() is None
     assert validate_paths([folder], memo=first) == plain
     assert first.save() is None
 
-    second = FileCache(tmp_path / "cache")
+    second = FileCache(tmp_path / "cache", key=KEY)
     assert second.load() is None
     assert validate_paths([folder], memo=second) == plain
     assert second.hits == 2 and second.misses == 1  # the invalid file is parsed again
 
     write_campaign(folder, "Two", description="Edited.")
-    third = FileCache(tmp_path / "cache")
+    third = FileCache(tmp_path / "cache", key=KEY)
     third.load()
     result = validate_paths([folder], memo=third)
     assert third.hits == 1 and third.misses == 2
@@ -285,11 +286,11 @@ def test_cross_file_rules_still_apply_to_cached_files(
     folder = tmp_path / "campaigns"
     folder.mkdir()
     write_campaign(folder, "One")
-    memo = FileCache(tmp_path / "cache")
+    memo = FileCache(tmp_path / "cache", key=KEY)
     validate_paths([folder], memo=memo)
     memo.save()
     (folder / "copy.yaml").write_text((folder / "one.yaml").read_text(), encoding="utf-8")
-    memo = FileCache(tmp_path / "cache")
+    memo = FileCache(tmp_path / "cache", key=KEY)
     memo.load()
     result = validate_paths([folder], memo=memo)
     assert result == validate_paths([folder])
@@ -297,13 +298,13 @@ def test_cross_file_rules_still_apply_to_cached_files(
 
 
 def test_file_cache_of_another_code_version_is_not_used(tmp_path: Path) -> None:
-    cache = FileCache(tmp_path)
+    cache = FileCache(tmp_path, key=KEY)
     cache.save()
     document = json.loads(cache.path.read_text())
     document["code"] = "older"
     document["files"] = {"x.yaml": ["digest", {"name": "X"}, None, None]}
     cache.path.write_text(json.dumps(document))
-    fresh = FileCache(tmp_path)
+    fresh = FileCache(tmp_path, key=KEY)
     assert fresh.load() is None and len(fresh) == 0
 
 

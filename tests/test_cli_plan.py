@@ -361,8 +361,22 @@ def test_a_missing_path_is_one_line(ws: Workspace) -> None:
     assert result.code == 1 and result.err.count("\n") == 1 and "nowhere" in result.err
 
 
+def test_with_no_campaign_file_validate_plan_and_apply_say_the_same(ws: Workspace) -> None:
+    # Right after `campsync init` (issue 18, item 20): not "No changes" from plan.
+    ws.seed(campaign_body("On The Platform"))
+    for command in (["validate"], ["plan"], ["plan", "--json"], ["apply", "--auto-approve"]):
+        result = ws.cli(*command)
+        assert (result.code, result.out) == (1, ""), command
+        assert result.err == (
+            "campsync: error: no campaign files (*.yaml, *.yml) under campaigns\n"
+        ), command
+    assert ws.store.stats()["total"] == 0
+
+
 def test_detailed_exitcode(ws: Workspace) -> None:
-    assert ws.cli("plan", "--detailed-exitcode").code == 0  # no files, no campaigns
+    ws.seed(campaign_body("Same"))
+    ws.write("same.yaml", campaign_body("Same"))
+    assert ws.cli("plan", "--detailed-exitcode").code == 0  # nothing to change
     ws.write("new.yaml", campaign_body("Brand New"))
     assert ws.cli("plan", "--detailed-exitcode").code == 2
     assert ws.cli("plan").code == 0

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from campsync.config.file import config_schema, read_config
 from campsync.config.settings import load_settings
 from campsync.errors import ConfigError, ConfigInvalid
+from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -181,6 +182,7 @@ def test_missing_credentials_name_the_environments_variables(tmp_path: Path) -> 
 
 def test_commands_that_talk_to_the_platform_need_an_environment(ws: Workspace) -> None:
     ws.config("environments:\n  staging: {}\n  production: {}\n")
+    ws.write("new.yaml", campaign_body("Brand New"))
     for command in (("plan",), ("apply", "--auto-approve"), ("pull",)):
         result = ws.cli(*command)
         assert result.code == 1, command

@@ -294,13 +294,56 @@ def test_campsync_yaml_problems_are_listed_with_the_file_problems(project: Proje
     assert err == "3 problems: 2 in campsync.yaml, 1 in 1 of 1 file\n"
 
 
-def test_with_broken_environments_the_files_are_not_checked(project: Project) -> None:
-    project.config("environments:\n  staging: {overides: {}}\n")
-    project.campaign("spring.yaml", campaign_body("Spring", priority=8))
+def test_a_problem_elsewhere_in_campsync_yaml_does_not_stop_the_file_checks(
+    project: Project,
+) -> None:
+    # A top-level problem, and one in production's own entry (a misspelt key): staging's
+    # entry is sound, so the files are checked under staging, every problem listed at once.
+    project.config(
+        CONFIG.replace("environments:\n", "hots: x\nenvironments:\n").replace(
+            "  production:\n    overrides:", "  production:\n    overides:"
+        )
+    )
+    body = without_caller_id(campaign_body("Spring Renewals", description=5))
+    project.campaign("spring.yaml", body)
 
     code, out, err = project.validate()
 
     assert code == 1
-    assert out.startswith("campsync.yaml:2:13: environments.staging.overides: unknown field")
-    assert "campaigns/spring.yaml" not in out
-    assert "the campaign files were not checked" in err
+    assert out.splitlines() == [
+        "campaigns/spring.yaml:3:18: description: must be a string, not 5",
+        "campsync.yaml:1:1: hots: unknown field 'hots' (did you mean 'host'?)",
+        "campsync.yaml:10:5: environments.production.overides: unknown field 'overides' (did "
+        "you mean 'overrides'?)",
+    ]
+    assert err.splitlines() == [
+        "campsync: note: environment 'production' not checked: campsync.yaml has problems in "
+        "it; fix them first",
+        "3 problems: 2 in campsync.yaml, 1 in 1 of 1 file (environment 'staging')",
+    ]
+    assert project.validate("--env", "staging")[1] == out  # as chosen: the same
+    code, out, err = project.validate("--env", "production")
+    assert code == 1 and "campaigns/spring.yaml" not in out  # only as YAML: it loads
+    assert "environment 'production' not checked" in err
+
+
+def test_with_every_environment_broken_the_files_are_checked_as_yaml(project: Project) -> None:
+    # Which overrides each file gets is unknown: a schema check would mislead (a caller id
+    # the overrides would give, say), whether a file loads does not.
+    project.config("environments:\n  staging: {overides: {}}\n")
+    project.campaign("spring.yaml", campaign_body("Spring", priority=8))
+    (project.root / "campaigns" / "broken.yaml").write_text("name: [unclosed\n")
+
+    code, out, err = project.validate()
+
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("campaigns/broken.yaml:2:1: YAML syntax error")
+    assert lines[1].startswith("campsync.yaml:2:13: environments.staging.overides: unknown field")
+    assert len(lines) == 2  # spring.yaml loads: no verdict on its priority without overrides
+    assert err.splitlines()[:2] == [
+        "campsync: note: environment 'staging' not checked: campsync.yaml has problems in it; "
+        "fix them first",
+        "campsync: note: 2 files checked only as YAML, as no environment that could be "
+        "checked includes them (campsync.yaml has problems)",
+    ]

@@ -1,8 +1,8 @@
 """Pruning end to end against the emulator: nothing is deleted without --prune (or
 `prune: true`); with it, campaigns no file describes are deleted except `keep:` names and
-Active ones (blocked); deletes count against the delete threshold; an empty folder is stopped;
-a saved plan's deletes are applied exactly, and refused when stale. Writes counted from the
-emulator's log."""
+Active ones (blocked); deletes count against the delete threshold; an empty folder, or no
+file in scope, is stopped; a saved plan's deletes are applied exactly, and refused when
+stale. Writes counted from the emulator's log."""
 
 from __future__ import annotations
 
@@ -139,11 +139,9 @@ def test_an_empty_folder_with_prune_is_stopped(ws: Workspace) -> None:
     ws.store.reset_stats()
     result = ws.cli("apply", "empty", "--auto-approve", "--prune")
     assert result.code == 1
-    line = error_line(result.err)
-    assert "deletes 12 of 12 campaigns (100%), more than safety.maxDeletePercent (30%)" in line
-    assert "no campaign file is in scope" in line
-    assert sent(ws) == {}
-    ws.store.reset_stats()
+    assert error_line(result.err) == (
+        "campsync: error: no campaign files (*.yaml, *.yml) under empty"
+    )
     mistyped = ws.cli("apply", "campaigns-typo", "--auto-approve", "--prune")
     assert mistyped.code == 1
     assert error_line(mistyped.err) == (
@@ -152,12 +150,14 @@ def test_an_empty_folder_with_prune_is_stopped(ws: Workspace) -> None:
     assert ws.store.stats()["total"] == 0
 
 
-def test_an_empty_folder_is_stopped_below_min_existing_too(ws: Workspace) -> None:
+def test_no_file_in_scope_is_stopped_below_min_existing_too(ws: Workspace) -> None:
+    fleet(ws, ["Kept"])
     fleet(ws, ["One", "Two", "Three"], described=False)
     ws.store.reset_stats()
-    plan = ws.cli("plan", "--prune")
+    every_file_out = ("--prune", "--exclude", "*.yaml")
+    plan = ws.cli("plan", *every_file_out)
     assert "no campaign file is in scope" in plan.err
-    refused = ws.cli("apply", "--auto-approve", "--prune")
+    refused = ws.cli("apply", "--auto-approve", *every_file_out)
     assert refused.code == 1
     assert error_line(refused.err) == (
         "campsync: error: the plan deletes 3 campaigns and no campaign file is in scope (an "
@@ -165,10 +165,10 @@ def test_an_empty_folder_is_stopped_below_min_existing_too(ws: Workspace) -> Non
         "applied; check PATH, --only and --exclude, then apply with --force if that is meant"
     )
     assert sent(ws) == {}
-    forced = ws.cli("apply", "--auto-approve", "--prune", "--force")
+    forced = ws.cli("apply", "--auto-approve", "--force", *every_file_out)
     assert forced.code == 0, forced.err
     assert sent(ws) == {"delete": 3}
-    assert names_on_platform(ws) == set()
+    assert names_on_platform(ws) == {"Kept"}
 
 
 def test_a_saved_plan_applies_its_deletes_without_prune(

@@ -46,7 +46,8 @@ def test_only_by_path_with_double_star_and_exclude_wins(ws: Workspace) -> None:
     assert planned("--only", "**/gamma.yaml", "--only", "Alpha") == ["Alpha", "Gamma"]
     assert planned("--only", "campaigns/team-a/*") == ["Alpha", "Beta"]  # as shown works too
     assert planned("--only", "team-b/**", "--exclude", "**/deep/**") == ["Epsilon"]
-    assert planned("--exclude", "team-*/**", "--only", "Alpha") == []  # exclude wins
+    exclude_wins = ("--exclude", "team-a/**", "--only", "Alpha", "--only", "Gamma")
+    assert planned(*exclude_wins) == ["Gamma"]
     assert planned("--exclude", "delta", "--exclude", "team-a/**") == ["Epsilon", "Gamma"]
     assert sorted(planned()) == sorted(every)
 
@@ -120,13 +121,32 @@ def test_a_saved_plan_refuses_scope_and_prune_flags_before_any_request(ws: Works
 
 def test_a_pattern_that_matches_nothing_is_a_warning(ws: Workspace) -> None:
     fleet(ws, ["Spring Renewals"])
-    plan = ws.plan_json("--only", "Sprnig*")
-    assert plan["changes"] == [] and plan["summary"]["unchanged"] == 0
-    assert plan["warnings"] == [
-        "--only 'Sprnig*' matches no campaign file and no platform campaign"
-    ]
+    plan = ws.plan_json("--only", "Spring*", "--only", "Sprnig*")
+    assert plan["changes"] == [] and plan["summary"]["unchanged"] == 1
+    assert (
+        "--only 'Sprnig*' matches no campaign file and no platform campaign" in (plan["warnings"])
+    )
     empty = ws.cli("plan", "--only", "")
     assert empty.code == 1
     assert error_line(empty.err) == (
         "campsync: error: --only needs a campaign name or a file path pattern"
     )
+
+
+def test_patterns_that_leave_nothing_in_scope_are_an_error(ws: Workspace) -> None:
+    # Not "No changes. The platform matches the files (0 campaigns)" (issue 18, item 20).
+    fleet(ws, ["Spring Renewals"])
+    cases = {
+        ("--only", "Sprnig*"): "--only 'Sprnig*'",
+        ("--only", "Spring*", "--exclude", "spring-*"): "--only 'Spring*', --exclude 'spring-*'",
+    }
+    for patterns, named in cases.items():
+        for command in (["plan"], ["plan", "--json"], ["apply", "--auto-approve"]):
+            result = ws.cli(*command, *patterns)
+            assert (result.code, result.out) == (1, ""), command
+            assert error_line(result.err) == (
+                "campsync: error: nothing is in scope: no campaign file and no platform "
+                f"campaign is left by {named} (a pattern matches a campaign name, or a file "
+                "path relative to PATH)"
+            )
+    assert sent(ws) == {}

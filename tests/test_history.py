@@ -48,6 +48,32 @@ def test_a_renamed_file_without_id_is_pointed_at_its_old_campaign(ws: Workspace)
     assert ws.stored(cid)["name"] == "Summer Renewals"
 
 
+def test_with_environments_the_hint_points_at_the_environments_override(ws: Workspace) -> None:
+    # An id in the file would be every environment's; ids are per account (issue 18, item 14).
+    ws.config("environments:\n  staging: {}\n  production: {}\n")
+    ws.write("renewals.yaml", campaign_body("Spring Renewals"))
+    assert ws.cli("apply", "--env", "staging", "--auto-approve").code == 0
+    cid = ws.stored_by_name("Spring Renewals")["_id"]
+    ws.wait_ready()
+
+    ws.write("renewals.yaml", campaign_body("Summer Renewals"))
+    assert (
+        f"campaigns/renewals.yaml was 'Spring Renewals' ({cid}) last time; to rename that "
+        "campaign instead of creating a new one, set environments.staging.overrides.Summer "
+        f"Renewals.id to {cid} in campsync.yaml (ids are per account: an id in the file would "
+        "be sent to every environment)"
+    ) in ws.plan_json("--env", "staging")["warnings"]
+
+    ws.config(
+        "environments:\n  staging:\n    overrides:\n      Summer Renewals:\n"
+        f"        id: {cid}\n  production: {{}}\n"
+    )
+    assert ws.cli("validate").code == 0
+    plan = ws.plan_json("--env", "staging")
+    assert [(c["action"], c["id"]) for c in plan["changes"]] == [("update", cid)]
+    assert not any("last time" in w for w in plan["warnings"])
+
+
 def test_matches_are_remembered_by_plans_too(ws: Workspace) -> None:
     (cid,) = ws.seed(campaign_body("Spring Renewals"))
     ws.write("renewals.yaml", campaign_body("Spring Renewals"))

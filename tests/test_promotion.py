@@ -202,6 +202,7 @@ def test_each_environment_uses_only_its_own_credentials(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "campaigns").mkdir()
+    (tmp_path / "campaigns" / "new.yaml").write_text(json.dumps(campaign_body("Brand New")))
     (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
     for name, value in secrets_of("staging").items():
         monkeypatch.setenv(name, value)

@@ -151,9 +151,10 @@ def test_a_saved_plan_is_still_refused_when_a_campaign_changed(ws: Workspace) ->
 
 
 def test_the_list_is_read_with_pages_of_1000(ws: Workspace) -> None:
-    """1001 campaigns and no files: two list pages at 1000 (one would mean a larger page,
-    three a smaller one)."""
+    """1001 campaigns and one file (a new campaign): two list pages at 1000 (one would mean
+    a larger page, three a smaller one)."""
     ws.seed(*(campaign_body(f"Bulk {i:04d}") for i in range(1001)))
+    ws.write("new.yaml", campaign_body("Brand New"))
     ws.store.reset_stats()
     document = plan_ok(ws)
     assert document["summary"]["unmanaged"] == 1001

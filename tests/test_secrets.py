@@ -35,7 +35,7 @@ from campsync.config.settings import check_host
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import ConfigError
-from campsync.sync.signing import derive_key
+from campsync.sync.signing import CACHE_KEY_LABEL, KEY_LABEL, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body, seed_ready
 from tests.test_faults import fast_retries, set_faults
 
@@ -176,8 +176,12 @@ def test_no_secret_anywhere_with_a_client_secret(
     monkeypatch.setenv("KORE_CLIENT_SECRET", WRONG_SECRET)
     forged = scanner.cli("apply", "prune.json")
     assert forged.code == 1 and "another client secret" in forged.err
-    # The plan-signing key is as secret as the secret it comes from.
-    keys = [derive_key(s).hex() for s in (TEST_CLIENT_SECRET, WRONG_SECRET)]
+    # The keys of plan signatures and of the cache's tags are as secret as the secret.
+    keys = [
+        derive_key(s, label).hex()
+        for s in (TEST_CLIENT_SECRET, WRONG_SECRET)
+        for label in (KEY_LABEL, CACHE_KEY_LABEL)
+    ]
     scanner.assert_clean(TEST_CLIENT_SECRET, WRONG_SECRET, *keys)
 
 

@@ -147,11 +147,12 @@ def test_checking_each_chunk_as_it_is_read_gives_the_same_result_and_memo(
     the memo remembers, nor in which order."""
     from campsync.sync.cache import FileCache
 
+    key = b"a test key for the files store".ljust(32, b".")
     monkeypatch.chdir(DATA)
-    whole = FileCache(tmp_path / "whole")
+    whole = FileCache(tmp_path / "whole", key=key)
     monkeypatch.setattr(validation, "CHUNK_FILES", 10**9)
     at_once = validate_paths([Path(".")], memo=whole, workers=1)
-    chunked = FileCache(tmp_path / "chunked")
+    chunked = FileCache(tmp_path / "chunked", key=key)
     monkeypatch.setattr(validation, "CHUNK_FILES", 3)
     in_chunks = validate_paths([Path(".")], memo=chunked)
     assert outcome(in_chunks) == outcome(at_once)

@@ -11,10 +11,11 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
-from campsync.text import quoted
+from campsync.text import escape, one_line, quoted, shorten
 
 PathTuple = tuple[str | int, ...]
 _LISTED_CHOICES = 20  # an enum with more choices is not listed in its message
+MESSAGE_LIMIT = 160  # characters of a message left to jsonschema's wording
 
 _TYPE_NAMES = {
     "integer": "a whole number",
@@ -41,7 +42,8 @@ class Located:
 
 
 def show(value: Any, limit: int = 60) -> str:
-    """A value as a user wrote it, short."""
+    """A value as a user wrote it, as a short excerpt: a message never quotes a whole value
+    (it may be a megabyte, or a secret a link led to)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -52,7 +54,11 @@ def show(value: Any, limit: int = 60) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return str(value)
+    try:
+        text = str(value)
+    except ValueError:  # an integer beyond Python's limit for digits
+        return "a number of thousands of digits"
+    return escape(shorten(text, limit))
 
 
 def schema_problems(
@@ -129,7 +135,17 @@ def problems_from_schema_error(error: ValidationError, data: Any, root: Any) -> 
         return _too_many(path, instance, schema.get("contains"))
     if "errorMessage" in schema:
         return [Located(path, f"{schema['errorMessage']} (got {show(instance)})")]
-    return [Located(path, " ".join(error.message.split()))]
+    return [Located(path, _excerpted(error))]
+
+
+def _excerpted(error: ValidationError) -> str:
+    """jsonschema's own message, for a keyword worded nowhere here: it opens with the whole
+    value (its repr), so that is made a short excerpt, and the whole kept to one short line."""
+    message = error.message
+    whole = repr(error.instance)
+    if message.startswith(whole):
+        message = show(error.instance) + message[len(whole) :]
+    return escape(shorten(one_line(message), MESSAGE_LIMIT))
 
 
 def _condition(error: ValidationError, root: Any) -> tuple[str, Any] | None:

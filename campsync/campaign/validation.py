@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from campsync.campaign import rules
-from campsync.campaign.messages import schema_problems
+from campsync.campaign.messages import schema_problems, show
 from campsync.campaign.parallel import WorkerPool, usable_cores
 from campsync.campaign.schema import campaign_validator, fast_is_valid
 from campsync.campaign.yamlio import (
@@ -30,8 +30,8 @@ from campsync.campaign.yamlio import (
     load_yaml_text,
     read_text,
 )
-from campsync.errors import UsageError
-from campsync.text import clip, quoted
+from campsync.errors import UnreadablePath, UsageError
+from campsync.text import clip, quoted, shorten
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # Below this many files to check, starting worker processes (a fresh interpreter each,
@@ -123,8 +123,11 @@ def display_name(path: Path, cwd: Path | None = None) -> str:
 
 
 def find_campaign_files(paths: Sequence[Path]) -> list[Path]:
-    """Every *.yaml / *.yml under the given folders (hidden folders and files skipped),
-    plus the given files themselves; each once. Raises UsageError for a missing path."""
+    """Every *.yaml / *.yml under the given folders (hidden folders and files skipped,
+    folders that are symbolic links not followed: see `linked_folders`), plus the given
+    files themselves; each once. Raises UsageError for a missing path, UnreadablePath for a
+    folder under a given one that cannot be listed, or a file that is a symbolic link to
+    outside the given folder (never read, so never echoed)."""
     found: dict[str, Path] = {}
     for given in paths:
         if given.is_dir():
@@ -143,12 +146,103 @@ def holds_campaign_files(folder: Path) -> bool:
     return next(iter(_walk(folder)), None) is not None
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for directory, subdirs, files in os.walk(folder):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and name.endswith(YAML_SUFFIXES):
-                yield Path(directory, name)
+def require_campaign_files(path: Path) -> None:
+    """UsageError when `path` is a folder that holds no campaign file: a mistyped or empty
+    folder must not pass a pipeline as "nothing wrong" (validate) or "no changes" (plan)."""
+    if path.is_dir() and not holds_campaign_files(path):
+        raise UsageError(f"no campaign files (*.yaml, *.yml) under {clip(path.as_posix())}")
+
+
+def linked_folders(paths: Sequence[Path]) -> list[str]:
+    """The folders under the given ones that are symbolic links, as messages show them:
+    never followed (a link may lead out of PATH, or in a loop), so the campaign files inside
+    are not read. (A walk of the folders alone; UnreadablePath as _walk.)"""
+    linked: list[str] = []
+    pending = [os.fspath(given) for given in paths if given.is_dir()]
+    while pending:
+        for entry in _listing(pending.pop()):
+            if entry.name.startswith("."):
+                continue
+            if _is_folder(entry):
+                pending.append(entry.path)
+            elif _is_linked_folder(entry):
+                linked.append(_shown(entry.path))
+    return sorted(linked)
+
+
+def not_followed(folder: str) -> str:
+    """The warning for a folder that is a symbolic link (as display_name shows it)."""
+    return (
+        f"{folder}: a symbolic link to a folder, not followed: the campaign files there are "
+        "not read"
+    )
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """The campaign files under `root`, top-down (a folder's files, then its subfolders in
+    order), names sorted. A folder that cannot be listed stops the walk (UnreadablePath):
+    skipping it would make its campaigns look unmanaged. A symbolic link to a folder is not
+    entered (linked_folders names them); one to a file must resolve inside `root`."""
+    inside: str | None = None  # root's real path, made when a link needs it
+    pending = [os.fspath(root)]
+    while pending:
+        subfolders: list[str] = []
+        for entry in sorted(_listing(pending.pop()), key=lambda entry: entry.name):
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if _is_folder(entry):
+                subfolders.append(entry.path)
+                continue
+            if not name.endswith(YAML_SUFFIXES) or _is_linked_folder(entry):
+                continue
+            if entry.is_symlink():
+                inside = inside or os.path.realpath(root)
+                if not _within(os.path.realpath(entry.path), inside):
+                    raise UnreadablePath(
+                        f"{_shown(entry.path)}: a symbolic link to a file outside "
+                        f"{_shown(os.fspath(root))}; campsync reads only the files under the "
+                        "folder it is given (put the file itself there)"
+                    )
+            yield Path(entry.path)
+        pending.extend(reversed(subfolders))
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]]:
+    """The folder's entries; UnreadablePath when it cannot be listed."""
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except OSError as exc:
+        raise UnreadablePath(
+            f"{_shown(folder)}: cannot read this folder ({exc.strerror or exc}); "
+            "campsync stops rather than go on without its campaign files"
+        ) from None
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder itself (not a link to one)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError as exc:
+        raise UnreadablePath(
+            f"{_shown(entry.path)}: cannot read it ({exc.strerror or exc})"
+        ) from None
+
+
+def _is_linked_folder(entry: os.DirEntry[str]) -> bool:
+    """A symbolic link to a folder (a broken link or a loop is none: read, it fails)."""
+    return entry.is_symlink() and entry.is_dir()
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _shown(path: str) -> str:
+    """A path for a one-line message: as display_name shows it, cut in the middle when it
+    is very long (a path beyond PATH_MAX is one of the folders that cannot be read)."""
+    return shorten(display_name(Path(path)), 160)
 
 
 class CheckMemo(Protocol):
@@ -331,7 +425,7 @@ def _kind(value: Any) -> str:
         return "a list"
     if value is None:
         return "null"
-    return f"a single value ({value!r})"
+    return f"a single value ({show(value)})"
 
 
 def _combine(checked: list[FileCheck]) -> ValidationResult:

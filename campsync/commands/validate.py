@@ -17,16 +17,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from campsync.campaign.validation import Problem, ValidationResult, holds_campaign_files
+from campsync.campaign.validation import (
+    Problem,
+    ValidationResult,
+    not_followed,
+    require_campaign_files,
+)
 from campsync.checking import Checked, check_all
 from campsync.commands.common import (
     DEFAULT_PATH,
     add_config_option,
     add_env_option,
     chosen_environment,
+    print_warnings,
 )
-from campsync.errors import UsageError
-from campsync.text import clip, escape, plural, quoted
+from campsync.text import escape, plural, quoted
 
 
 def register(sub: Any) -> None:
@@ -58,26 +63,31 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
     for path in paths:
-        if path.is_dir() and not holds_campaign_files(path):
-            # A mistyped or empty folder must not pass a pipeline as "nothing wrong".
-            shown = clip(path.as_posix())
-            raise UsageError(f"no campaign files (*.yaml, *.yml) under {shown}")
+        require_campaign_files(path)
     environment = chosen_environment(args)
     checked = check_all(paths, config_path=args.config, environment=environment)
     result = checked.result
     REPORTERS[args.format](result, sys.stdout)
     for note in notes(checked):
         print(f"campsync: note: {note}", file=sys.stderr)
+    print_warnings(not_followed(folder) for folder in checked.linked)
     print(summary(result, checked.config) + environments_checked(checked), file=sys.stderr)
     return 0 if result.ok else 1
 
 
 def notes(checked: Checked) -> list[str]:
     found: list[str] = []
-    if checked.files_unchecked:
+    if checked.unchecked:
+        names = ", ".join(quoted(name) for name in checked.unchecked)
+        which = "environment" if len(checked.unchecked) == 1 else "environments"
         found.append(
-            "the campaign files were not checked: campsync.yaml defines environments and "
-            "has problems; fix them first"
+            f"{which} {names} not checked: campsync.yaml has problems in "
+            f"{'it' if len(checked.unchecked) == 1 else 'them'}; fix them first"
+        )
+    if checked.only_loaded:
+        found.append(
+            f"{plural(len(checked.only_loaded), 'file')} checked only as YAML, as no "
+            "environment that could be checked includes them (campsync.yaml has problems)"
         )
     if checked.in_no_environment:
         files = ", ".join(escape(name) for name in checked.in_no_environment)

@@ -59,6 +59,14 @@ class Environment:
             settings.config,
         )
 
+    @classmethod
+    def from_entry(cls, name: str, entry: Mapping[str, Any], config: ConfigFile) -> Environment:
+        """The environment as its own entry of campsync.yaml describes its files, when the rest
+        of the file is not usable (validate still checks the files under it)."""
+        return cls(
+            name, tuple(entry.get("campaigns") or ()), dict(entry.get("overrides") or {}), config
+        )
+
     @cached_property
     def digest(self) -> str:
         return overrides_digest({"environment": self.name, "overrides": self.overrides})

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from campsync.campaign.validation import CampaignFile, validate_paths
+from campsync.campaign.validation import (
+    CampaignFile,
+    linked_folders,
+    not_followed,
+    require_campaign_files,
+    validate_paths,
+)
 from campsync.config.environments import Environment
 from campsync.config.settings import Settings
 from campsync.errors import FilesInvalid, PlanFileError
@@ -41,8 +47,9 @@ from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
+from campsync.sync.prune import refuse_unread_folders
 from campsync.sync.pull.puller import PullPlan, prepare_pull
-from campsync.sync.safety import raise_if_unsafe, unsafe_warnings
+from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
 
@@ -124,6 +131,7 @@ class Sync:
         self.scope = scope or Scope()
         self.prune = settings.prune if prune is None else prune
         self.force = force
+        self.skipped: list[str] = []  # warnings for the folders read_files did not read
 
     @property
     def target(self) -> PlanTarget:
@@ -147,13 +155,23 @@ class Sync:
 
     def read_files(self, path: Path) -> list[CampaignFile]:
         """The campaign files under `path`, validated (no network). Raises FilesInvalid with
-        every problem when any file has one. Files whose text passed before are not parsed
-        again. With an environment: its files, merged with its overrides."""
+        every problem when any file has one, UsageError when a folder holds none, and
+        UnreadablePath when a folder or file under it cannot be read. Files whose text passed
+        before are not parsed again. With an environment: its files, merged with its
+        overrides. A folder that is a symbolic link is not read: a warning of the plan, and
+        pruning is refused (its campaigns would look unmanaged)."""
+        require_campaign_files(path)
+        linked = linked_folders([path])
+        if self.prune:
+            refuse_unread_folders(linked)
+        self.skipped = [not_followed(folder) for folder in linked]
         if self.environment is not None:
             files, warnings = read_environment_files(
                 path,
                 self.environment,
                 cache_dir=self.settings.cache_dir,
+                key=self.cache.key,
+                folder=self.cache.folder,
                 refresh=self.cache.refresh,
             )
             self.cache.warnings.extend(warnings)
@@ -178,6 +196,8 @@ class Sync:
             scope=self.scope,
             prune=self.prune,
         )
+        self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
+        plan.warnings.extend(self.skipped)
         return require_create_fields(plan, self.settings.environment)
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:

@@ -22,7 +22,15 @@ from campsync.campaign.validation import CampaignFile
 from campsync.config import environments
 from campsync.config.environments import Environment, check_environment
 from campsync.errors import FilesInvalid
-from campsync.sync.cache import VerdictStore, at, code_fingerprint, position, source_fingerprint
+from campsync.sync.cache import (
+    FolderCheck,
+    VerdictStore,
+    at,
+    check_folder,
+    code_fingerprint,
+    position,
+    source_fingerprint,
+)
 from campsync.sync.plan import Change, Plan
 from campsync.text import quoted
 
@@ -30,15 +38,16 @@ from campsync.text import quoted
 class EnvironmentFileCache(VerdictStore):
     """Problem-free checks of one environment's files: by file, its merged data under the
     digest of its text and the overrides, with the file's own name and where it writes its
-    name and id. Implements campaign.merged.MergedMemo."""
+    name and id; signed as the plain files' store is (VerdictStore). Implements
+    campaign.merged.MergedMemo."""
 
     file_name = "files-{target}.json"
     entries_key = "files"
     width = 5  # digest, merged data, the file's own name, where it writes its name and id
 
-    def __init__(self, folder: Path, environment: str) -> None:
+    def __init__(self, folder: Path, environment: str, *, key: bytes | None) -> None:
         digest = hashlib.sha256(environment.encode("utf-8", "surrogatepass")).hexdigest()
-        super().__init__(folder, "env-" + digest[:24])
+        super().__init__(folder, "env-" + digest[:24], key=key)
         self._fingerprint: str | None = None
 
     @property
@@ -66,12 +75,25 @@ class EnvironmentFileCache(VerdictStore):
 
 
 def read_environment_files(
-    path: Path, environment: Environment, *, cache_dir: Path, refresh: bool = False
+    path: Path,
+    environment: Environment,
+    *,
+    cache_dir: Path,
+    key: bytes | None,
+    folder: FolderCheck | None = None,
+    refresh: bool = False,
 ) -> tuple[list[CampaignFile], list[str]]:
     """The environment's campaign files under `path`, merged and validated, and the memo's
-    one-line warnings. Raises FilesInvalid with every problem when any file has one."""
-    memo = EnvironmentFileCache(cache_dir, environment.name)
+    one-line warnings. Raises FilesInvalid with every problem when any file has one. `key`
+    signs the memo (sync.signing.cache_key); `folder`: what the run may do with the cache
+    folder, when it was checked already (else it is checked here)."""
+    memo = EnvironmentFileCache(cache_dir, environment.name, key=key)
     warnings: list[str] = []
+    if folder is None:
+        folder = check_folder(cache_dir)
+        if folder.warning:
+            warnings.append(folder.warning)
+    memo.trust(folder)
     if not refresh:
         warning = memo.load()
         if warning:

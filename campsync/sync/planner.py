@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
+from campsync.config.file import CONFIG_NAME
 from campsync.config.settings import Settings
 from campsync.errors import BadResponseError, CampsyncError
 from campsync.sync.diffing import Comparison, compare, creation_diff, wrong_flow_entry
@@ -28,6 +29,7 @@ from campsync.sync.inventory import (
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.prune import prune_unmanaged
 from campsync.sync.scope import Scope
+from campsync.text import clip, quoted
 
 REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
 REASON_PREPARING = "the campaign is still being prepared; plan again in a few seconds"
@@ -250,6 +252,8 @@ async def make_plan(
         keep=settings.keep,
         prune=prune,
         flow_entry=settings.flow_entry,
+        environment=settings.environment,
+        config=settings.config.shown,
     )
     plan.warnings.extend(scope.unmatched(files, [entry.name for entry in listed]))
     return plan
@@ -273,15 +277,18 @@ def decide(
     prune: bool = False,
     keep: Sequence[str] = (),
     flow_entry: Callable[[str], str] | None = None,
+    environment: str | None = None,
+    config: str = CONFIG_NAME,
 ) -> Plan:
     """The plan, from what was read: no I/O. Pairs found equal are told to `same`, the
     matches of this run to `history`. With `prune`, unmanaged campaigns become deletes (see
-    sync.prune). `flow_entry` says where a flow name's mapping is written."""
+    sync.prune). `flow_entry` says where a flow name's mapping is written; `environment`
+    (of the settings file `config`) is where a campaign's id is given."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
     changes.extend(_create(cf) for cf in matching.to_create)
     warnings = list(pending.warnings)
     if history is not None:
-        warnings.extend(_renamed(matching, history))
+        warnings.extend(_renamed(matching, history, environment, config))
         warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
         for cf, entry in matching.matched:
             history.remember_match(cf.file, entry.id)
@@ -312,18 +319,32 @@ def decide(
     )
 
 
-def _renamed(matching: Matching, history: History) -> list[str]:
+def _renamed(
+    matching: Matching, history: History, environment: str | None, config: str
+) -> list[str]:
     """A file to create that matched a campaign last time which no file describes now: its
-    name was changed, most likely to rename that campaign, which needs the id."""
+    name was changed, most likely to rename that campaign, which needs the id: in the file,
+    or with environments in the environment's override entry for the campaign (ids are per
+    account: an id in the file would be every environment's)."""
     unmanaged = {entry.id: entry for entry in matching.unmanaged}
     hints = []
     for cf in matching.to_create:
         entry = unmanaged.get(history.last_match(cf.file) or "")
-        if entry is not None:
-            hints.append(
-                f"{cf.file} was {entry.name!r} ({entry.id}) last time; to rename that campaign "
-                f"instead of creating a new one, add 'id: {entry.id}' to the file"
+        if entry is None:
+            continue
+        if environment is None:
+            where = f"add 'id: {entry.id}' to the file"
+        else:
+            name = clip(str(cf.data.get("name", "")), 60)
+            where = (
+                f"set environments.{environment}.overrides.{name}.id to {entry.id} in "
+                f"{config} (ids are per account: an id in the file would be sent to every "
+                "environment)"
             )
+        hints.append(
+            f"{cf.file} was {quoted(entry.name)} ({entry.id}) last time; to rename that "
+            f"campaign instead of creating a new one, {where}"
+        )
     return hints
 
 

@@ -1,6 +1,8 @@
 """Pruning (`--prune`, `prune: true`): platform campaigns in scope that no file describes
 become `delete` changes. Pure: no I/O.
 
+Never at all while a folder under PATH is a symbolic link (not followed, so its files are
+not read): the campaigns they describe would look unmanaged (`refuse_unread_folders`).
 Never deleted: a campaign whose name matches a `keep:` pattern (it stays unmanaged, listed
 as such) and an Active one (a `blocked` change with a reason: stop it first). The safety
 thresholds (sync.safety) count the deletes.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from campsync.errors import UsageError
 from campsync.sync.inventory import Listed
 from campsync.sync.plan import Change
 from campsync.sync.scope import matches_any, name_patterns
@@ -47,3 +50,18 @@ def prune_unmanaged(
             )
         )
     return changes, kept
+
+
+def refuse_unread_folders(folders: Sequence[str]) -> None:
+    """UsageError, before anything is read from the platform, when pruning would run while
+    campaign folders (symbolic links, never followed) are not read: their campaigns could not
+    be told from unmanaged ones, and would be deleted."""
+    if not folders:
+        return
+    listed = ", ".join(folders[:3]) + (f" and {len(folders) - 3} more" if len(folders) > 3 else "")
+    what = "is a symbolic link" if len(folders) == 1 else "are symbolic links"
+    raise UsageError(
+        f"pruning refused: {listed} {what} to a folder, not followed, so the campaigns "
+        "described there would look unmanaged and be deleted; put the folder itself under "
+        "PATH, or plan without pruning (--no-prune)"
+    )

@@ -113,6 +113,19 @@ class Scope:
         """A platform campaign that no file describes: by its name alone."""
         return self.includes([name])
 
+    def refuse_nothing(self, in_scope: int) -> None:
+        """UsageError when patterns leave no campaign file and no platform campaign in scope
+        (`in_scope` counts both): "no changes" would hide a mistyped pattern."""
+        if self.everything or in_scope:
+            return
+        given = [f"--only {quoted(p.text)}" for p in self.only]
+        given.extend(f"--exclude {quoted(p.text)}" for p in self.exclude)
+        raise UsageError(
+            f"nothing is in scope: no campaign file and no platform campaign is left by "
+            f"{', '.join(given)} (a pattern matches a campaign name, or a file path relative "
+            "to PATH)"
+        )
+
     def unmatched(self, files: Sequence[CampaignFile], names: Sequence[str]) -> list[str]:
         """One warning per pattern that matches no campaign file and no platform campaign
         (a typo would otherwise look like "no changes")."""

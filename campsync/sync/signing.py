@@ -2,10 +2,12 @@
 client secret, so that `apply PLANFILE` refuses a plan nobody with that secret made (an edit
 with a recomputed checksum included).
 
-The key is derived here and only here: HMAC-SHA256(client secret, a fixed label). Neither the
-secret nor the key is ever written or shown; the signature (`hmac-sha256:<hex>`) reveals
-neither. Without a client secret (KORE_JWT only) a plan is saved unsigned, and a signed plan
-cannot be checked, so it is refused (see PlanSigning.check).
+Keys are derived here and only here: HMAC-SHA256(client secret, a fixed label), one label per
+use: saved plans, and the local cache's file data (`cache_key`, which signs those stores so
+that an edited cache is never taken for the files). Neither the secret nor a key is ever
+written or shown; a signature (hex) reveals neither. Without a client secret (KORE_JWT only) a
+plan is saved unsigned, and a signed plan cannot be checked, so it is refused (see
+PlanSigning.check); the files are then parsed every run.
 """
 
 from __future__ import annotations
@@ -20,10 +22,18 @@ from campsync.errors import PlanSignatureError
 SIGNATURE_PREFIX = "hmac-sha256:"
 # Binds the derived key to this one use: the same secret signs JWTs (another purpose).
 KEY_LABEL = b"campsync saved-plan signature key v1"
+CACHE_KEY_LABEL = b"campsync local-cache file-data key v1"
 
 
-def derive_key(client_secret: str) -> bytes:
-    return hmac.new(client_secret.encode("utf-8"), KEY_LABEL, hashlib.sha256).digest()
+def derive_key(client_secret: str, label: bytes = KEY_LABEL) -> bytes:
+    return hmac.new(client_secret.encode("utf-8"), label, hashlib.sha256).digest()
+
+
+def cache_key(settings: Settings) -> bytes | None:
+    """The key the local cache signs its stores of file data with (None without a client
+    secret: no file data is then recalled from the cache)."""
+    secret = settings.credentials.client_secret
+    return derive_key(secret, CACHE_KEY_LABEL) if secret else None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ Four stores, each one JSON file under the cache folder (`settings.cache_dir`, de
   Ready), so it is never taken from the cache (the list gives it afresh every run).
 - `FileCache`: the validated data of campaign files that had no problem, keyed by the
   file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
-  schema (so a newer campsync never trusts an older one's verdict).
+  schema (so a newer campsync never trusts an older one's verdict). That data is sent, so
+  the store is signed with a key from the client secret (an edited one is not used).
 - `HistoryCache`: what no listing tells again, per target: the campaign each file matched
   last time (so that a renamed file without an `id` can point at its old campaign), and,
   when an update's answer contradicted the `experienceFlows` mapping, the flow the platform
@@ -24,7 +25,10 @@ Four stores, each one JSON file under the cache folder (`settings.cache_dir`, de
 Only response bodies and file data are stored, never a header, token or secret. Files are
 written atomically and owner-only (folders 0700). A missing, corrupt or unreadable cache is
 an empty one: `load` returns a one-line warning instead of raising, and `save` returns a
-one-line warning when it cannot write. No printing here.
+one-line warning when it cannot write. The cache is untrusted input: a folder of another
+user is not used, one others may write is made 0700 and not used that run, a file that is
+a link, not regular or writable by others is ignored (store.check_folder, read_raw). No
+printing here.
 
 The package: store.py (the JsonStore base, reading and writing), bodies.py, history.py,
 same.py, files.py (the stores), local.py (LocalCache, the stores of one run).
@@ -35,17 +39,25 @@ from campsync.sync.cache.files import FileCache, VerdictStore, at, code_fingerpr
 from campsync.sync.cache.history import HistoryCache
 from campsync.sync.cache.local import LocalCache
 from campsync.sync.cache.same import SameCache, compare_fingerprint
-from campsync.sync.cache.store import JsonStore, source_fingerprint, target_key
+from campsync.sync.cache.store import (
+    FolderCheck,
+    JsonStore,
+    check_folder,
+    source_fingerprint,
+    target_key,
+)
 
 __all__ = [
     "CampaignCache",
     "FileCache",
+    "FolderCheck",
     "HistoryCache",
     "JsonStore",
     "LocalCache",
     "SameCache",
     "VerdictStore",
     "at",
+    "check_folder",
     "code_fingerprint",
     "compare_fingerprint",
     "position",

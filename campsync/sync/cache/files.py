@@ -22,12 +22,18 @@ class VerdictStore(JsonStore):
     """Verdicts on campaign files that had no problem: by file name, an entry valid for one
     digest (the file's text, and whatever else the verdict depends on), pruned to the files
     seen in a run when written. Subclasses say what an entry holds (`width` items, the
-    digest first and the file's data second)."""
+    digest first and the file's data second).
+
+    What it recalls is sent, and the cache is untrusted input (anyone who can write it, a CI
+    cache restored from another branch): so the store is signed (JsonStore.signed) with
+    `key`, derived from the client secret (sync.signing.cache_key). An edited store does not
+    verify and is not used; without a key nothing is recalled or kept."""
 
     width = 0
+    signed = True
 
-    def __init__(self, folder: Path, target: str | None = None) -> None:
-        super().__init__(folder, target)
+    def __init__(self, folder: Path, target: str | None = None, *, key: bytes | None) -> None:
+        super().__init__(folder, target, key=key)
         self._entries: dict[str, list[Any]] = {}
         self._seen: set[str] = set()
         self._dirty = True  # until a load shows the file holds what this run knows
@@ -96,8 +102,8 @@ class FileCache(VerdictStore):
     entries_key = "files"
     width = 4  # digest, data, where the name is written, where the id is
 
-    def __init__(self, folder: Path) -> None:
-        super().__init__(folder)
+    def __init__(self, folder: Path, *, key: bytes | None) -> None:
+        super().__init__(folder, key=key)
         self._fingerprint: str | None = None
 
     @property

@@ -10,8 +10,9 @@ from campsync.sync.cache.bodies import CampaignCache
 from campsync.sync.cache.files import FileCache
 from campsync.sync.cache.history import HistoryCache
 from campsync.sync.cache.same import SameCache
-from campsync.sync.cache.store import Entry, JsonStore, target_key
+from campsync.sync.cache.store import Entry, JsonStore, check_folder, target_key
 from campsync.sync.inventory import FetchFull
+from campsync.sync.signing import cache_key
 
 
 class LocalCache:
@@ -23,16 +24,25 @@ class LocalCache:
     def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
         """Load the stores (on `refresh` only the history, which copies nothing of the
         platform: each use of it is checked against the list; the files store only when
-        `files`; platform bodies only when first needed)."""
+        `files`; platform bodies only when first needed), once the folder is found
+        trustworthy (store.check_folder). File data is signed with `key`, derived from the
+        client secret (without one, no file data is recalled)."""
         folder = settings.cache_dir
         target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
-        self.files = FileCache(folder)
+        self.key = cache_key(settings)
+        self.files = FileCache(folder, key=self.key)
         self.campaigns = CampaignCache(folder, target)
         self.same = SameCache(folder, target)
         self.history = HistoryCache(folder, target)
         self.refresh = refresh
         self.save_files = files
         self.warnings: list[str] = []
+        self.folder = check_folder(folder)
+        if self.folder.warning:
+            self.warnings.append(self.folder.warning)
+        every: tuple[JsonStore, ...] = (self.files, self.campaigns, self.same, self.history)
+        for each in every:
+            each.trust(self.folder)
         stores: tuple[JsonStore, ...] = (self.same, self.history)
         if refresh:
             self.campaigns.mark_fresh()
