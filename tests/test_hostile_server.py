@@ -269,6 +269,11 @@ LIST_ANSWERS: dict[str, tuple[Answer, str]] = {
         "without an id",
     ),
     "item-not-an-object": (lambda _: ok({"results": ["cd-1"], "hasMore": False}), "not an object"),
+    # `skip` ignored: the same page with hasMore for ever (10,000 pages before the fix)
+    "ignores-skip": (
+        lambda _: ok({"results": [listed()], "hasMore": True}),
+        "page 2 (skip=1) brought no campaign that earlier pages had not",
+    ),
 }
 
 

@@ -427,6 +427,29 @@ async def test_list_refuses_more_pages_without_results(aiohttp_server: ServerFac
             await client.list_campaigns()
 
 
+async def _same_page_always(request: web.Request) -> web.Response:
+    await request.read()  # `skip` ignored: the first page, again and again
+    results = [{"_id": f"cd-{i}", "name": f"Campaign {i}"} for i in range(3)]
+    data = {"results": results, "skip": 0, "limit": 3, "hasMore": True}
+    return web.json_response({"status": "success", "data": data})
+
+
+async def test_a_list_that_ignores_skip_stops_at_the_first_repeated_page(
+    aiohttp_server: ServerFactory,
+) -> None:
+    app = web.Application()
+    app.router.add_post(BASE + "/campaign/getAllCampaignDetails", _same_page_always)
+    server = await aiohttp_server(app)
+    unlimited = SlidingWindowLimiter(1_000_000)
+    async with client_for(server, page_size=3, limiter=unlimited) as client:
+        with pytest.raises(BadResponseError) as caught:
+            await client.list_campaigns()
+    message = str(caught.value)
+    assert message.startswith("listing voice campaigns: page 2 (skip=3) brought no campaign")
+    assert "repeats itself" in message and "\n" not in message
+    assert client.stats.by_kind["list"] == 2  # not 10,000 pages
+
+
 async def test_find_by_name_ignores_case(platform: FakePlatform, server: TestServer) -> None:
     platform.seed(3)
     async with client_for(server) as client:

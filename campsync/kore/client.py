@@ -181,9 +181,10 @@ class KoreClient:
         """Every campaign of the type, all pages, each with `_id`, in creation order."""
         found: dict[str, dict[str, Any]] = {}
         skip = 0
-        for _ in range(self._max_pages):
+        for number in range(1, self._max_pages + 1):
             request = self._api.list_page(campaign_type, limit=self._page_size, skip=skip)
             page = protocol.list_page(request, await self._call(request), skip)
+            known = len(found)
             for item in page.results:
                 found.setdefault(item["_id"], item)  # an item that moved pages counts once
             if not page.has_more:
@@ -192,6 +193,14 @@ class KoreClient:
                 raise BadResponseError(
                     f"listing {campaign_type} campaigns: the platform said more pages follow "
                     f"but sent an empty page at skip={skip}"
+                )
+            if len(found) == known:
+                # A platform that ignores `skip` sends the same page for ever: stop at once
+                # rather than spend thousands of requests of the account's budget on it.
+                raise BadResponseError(
+                    f"listing {campaign_type} campaigns: page {number} (skip={skip}) brought "
+                    "no campaign that earlier pages had not, while the platform said more "
+                    "pages follow: stopped (the list repeats itself)"
                 )
             skip += len(page.results)
         raise BadResponseError(
