@@ -73,6 +73,10 @@ TAMPERINGS: dict[str, tuple[Edit, str]] = {
         resign(lambda d: d["summary"].update(update=5)),
         "summary.update: does not match",
     ),
+    "id-that-leaves-its-path-segment": (
+        resign(lambda d: d["changes"][0].update(id="..")),
+        "changes[0].id: a campaign id (cd-...) expected",
+    ),
     "body-edited-checksum-recomputed": (
         recompute_checksum(
             lambda d: d["campsync"]["changes"][0]["body"].update(description="Slipped in.")

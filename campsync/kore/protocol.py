@@ -7,6 +7,7 @@ with plain values. `client.py` is the only place that sends what is built here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,13 +24,16 @@ from campsync.errors import (
     RateLimitedError,
     ServerError,
 )
-from campsync.text import clip, one_line, size
+from campsync.text import clip, one_line, quoted, size
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 KINDS = ("list", "get", "update", "create", "delete")
 _MAX_MESSAGE = 300
+# A campaign id as the docs show them and the schema accepts in files (`cd-` + a uuid there;
+# letters, digits and dashes here): what goes into a request path is at most this.
+CAMPAIGN_ID = re.compile(r"cd-[A-Za-z0-9-]{1,128}")
 
 CREDENTIALS_HINT = (
     "check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT) and that the app has "
@@ -427,6 +431,8 @@ def normalise_item(request: Request, item: Any) -> dict[str, Any]:
     ident = item.get("_id", item.get("id"))
     if not isinstance(ident, str) or not ident:
         raise _bad(request, None, "the platform's list answer holds a campaign without an id")
+    if not is_campaign_id(ident):
+        raise _bad(request, None, f"the platform's list answer holds {_not_an_id(ident)}")
     if "id" not in item:
         return item
     # The docs name the id `id` in one place: keep one spelling, `_id` (`id` is
@@ -443,8 +449,23 @@ def created_id(request: Request, envelope: dict[str, Any]) -> str:
     candidates.append(envelope.get("id"))
     for value in candidates:
         if isinstance(value, str) and value:
+            if not is_campaign_id(value):
+                raise _bad(
+                    request, None, f"the platform's create answer carries {_not_an_id(value)}"
+                )
             return value
     raise _bad(request, None, "the platform's create answer carries no campaign id")
+
+
+def is_campaign_id(value: str) -> bool:
+    """Whether `value` looks like a platform campaign id (`cd-…`). Ids from the platform are
+    checked where they enter (list items, a create's answer), so that none such as `..`,
+    `a/b` or `x?y` ever becomes part of a request path, a cache key or a plan."""
+    return CAMPAIGN_ID.fullmatch(value) is not None
+
+
+def _not_an_id(value: str) -> str:
+    return f"a campaign id that is not one (cd-...): {quoted(value, 40)}"
 
 
 def same_name(item: Mapping[str, Any], name: str) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 from campsync.config.settings import Settings
 from campsync.errors import PlanFileError
 from campsync.fsutil import write_atomic
+from campsync.kore.protocol import is_campaign_id
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
 from campsync.text import escape, quoted
@@ -286,11 +287,14 @@ def _change(entry: Any, more: Any, index: int) -> Change:
         if "before" not in item or "after" not in item:
             raise _Malformed(f"{where}diff[{number}]: before and after expected")
         diffs.append(FieldDiff(item["path"], item["before"], item["after"]))
+    ident = _field(entry, "id", str, where, optional=True)
+    if ident is not None and not is_campaign_id(ident):  # it goes into a request path
+        raise _Malformed(f"{where}id: a campaign id (cd-...) expected")
     extra = f"campsync.changes[{index}]."
     return Change(
         action=action,
         name=_field(entry, "name", str, where),
-        id=_field(entry, "id", str, where, optional=True),
+        id=ident,
         file=_field(entry, "file", str, where, optional=True),
         diff=tuple(diffs),
         reason=reason if action == "blocked" else None,
