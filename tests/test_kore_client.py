@@ -516,7 +516,7 @@ async def test_429_gives_up_at_the_overall_deadline(
     platform: FakePlatform, server: TestServer
 ) -> None:
     platform.faults["update"] = [("429", "0.05")] * 100
-    retry = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=0.2)
+    retry = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=0.2, min_rate_limit_wait=0.01)
     async with client_for(server, retry=retry) as client:
         with pytest.raises(RateLimitedError) as caught:
             await client.update_campaign("cd-1", {"name": "Spring"})
@@ -524,6 +524,35 @@ async def test_429_gives_up_at_the_overall_deadline(
     assert caught.value.campaign == "Spring"
     assert "per-minute rate limit" in str(caught.value)
     assert 3 <= len(platform.seen) < 100
+
+
+@pytest.mark.parametrize("header", ["0", "-5", "0.0000001"])
+async def test_a_429_asking_for_no_wait_still_waits_a_second(
+    platform: FakePlatform, server: TestServer, header: str
+) -> None:
+    platform.faults["get"] = [("429", header)] * 10_000
+    unlimited = SlidingWindowLimiter(1_000_000)
+    # The first wait (at least 1 s) would pass the 0.5 s limit: given up after one request,
+    # where a wait of 0 s re-sent the request as fast as the server answered, 0.5 s long.
+    retry = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=0.5)
+    async with client_for(server, retry=retry, limiter=unlimited) as client:
+        with pytest.raises(RateLimitedError) as caught:
+            await client.get_campaign("cd-1")
+    assert len(platform.seen) == 1
+    assert "as waiting 1 s more would pass the" in str(caught.value)
+
+
+async def test_a_429_asking_for_ages_gives_up_at_once_in_plain_words(
+    platform: FakePlatform, server: TestServer
+) -> None:
+    platform.faults["get"] = [("429", "1e308")]
+    async with client_for(server) as client:
+        with pytest.raises(RateLimitedError) as caught:
+            await client.get_campaign("cd-1")
+    message = str(caught.value)
+    assert len(platform.seen) == 1
+    assert "as waiting more than a day would pass the 5 s limit" in message
+    assert len(message) < 200, message
 
 
 # ---------------------------------------------------------------- retries

@@ -38,7 +38,7 @@ from campsync.kore import protocol
 from campsync.kore.auth import TokenSource, token_source
 from campsync.kore.protocol import Endpoints, Request, Response
 from campsync.kore.ratelimit import RateLimiter, SlidingWindowLimiter
-from campsync.kore.retry import RetryPolicy
+from campsync.kore.retry import MAX_RATE_LIMIT_WAIT, RetryPolicy
 from campsync.progress import WaitFn
 
 log = logging.getLogger("campsync.kore")
@@ -284,9 +284,7 @@ class KoreClient:
             secrets = (*self._token_source.secrets(), token)
             static = self._token_source.static
             if response.status == 429:
-                wait = response.retry_after
-                if wait is None:
-                    wait = self._limiter.window
+                wait = self._retry.rate_limit_wait(response.retry_after, self._limiter.window)
                 if self._clock() + wait - started > self._retry.rate_limit_deadline:
                     refused = protocol.error_for(
                         request, response, static_jwt=static, redact=secrets
@@ -399,9 +397,10 @@ class KoreClient:
     def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
         """The 429's own error, saying how long was waited and why no longer."""
         waited = self._clock() - started
+        more = "more than a day" if wait >= MAX_RATE_LIMIT_WAIT else f"{wait:,.0f} s more"
         return RateLimitedError(
-            f"{error.platform_message}; gave up after waiting {waited:.0f} s, as waiting "
-            f"{wait:.0f} s more would pass the {self._retry.rate_limit_deadline:.0f} s limit",
+            f"{error.platform_message}; gave up after waiting {waited:,.0f} s, as waiting "
+            f"{more} would pass the {self._retry.rate_limit_deadline:,.0f} s limit",
             status=error.status,
             campaign=error.campaign,
         )
