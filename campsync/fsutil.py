@@ -1,12 +1,58 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Files campsync reads and writes by a path a user named: bounded reads of regular files
+only, and atomic writes (a reader sees the old file or the new one, never half of one)."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+from campsync.text import size
+
+
+class FileRefused(OSError):
+    """A path campsync will not read or write: `reason` says why in a few words ("not a
+    regular file", "larger than the limit of 64 MiB"). An OSError, so that a caller's
+    `except OSError` turns it into its own one-line message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.strerror = reason
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The bytes of the regular file `path`, at most `max_bytes` of them: a larger file is
+    refused after reading `max_bytes + 1` bytes at most (a file that grows while it is read
+    included), a directory raises IsADirectoryError, and a FIFO, socket or device
+    FileRefused without waiting for a writer: the file is opened without blocking and
+    checked through the open descriptor, so what is checked is what is read."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused("not a regular file")
+        if info.st_size > max_bytes:
+            raise FileRefused(f"larger than the limit of {size(max_bytes)}")
+        blocks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            block = os.read(descriptor, max_bytes + 1 - total)
+            if not block:
+                break
+            blocks.append(block)
+            total += len(block)
+    finally:
+        os.close(descriptor)
+    if total > max_bytes:
+        raise FileRefused(f"larger than the limit of {size(max_bytes)}")
+    return b"".join(blocks)
 
 
 def write_atomic(path: Path, data: str | bytes, *, private: bool = False) -> None:
