@@ -55,8 +55,25 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
     return b"".join(blocks)
 
 
+def check_writable(path: Path) -> None:
+    """Refuse to write `path` unless it is a regular file or nothing yet: a write replaces
+    what the path names, and a symbolic link, a FIFO or a device (`--out /dev/full` as root)
+    must not be replaced by a file. Raises FileRefused (or IsADirectoryError)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise FileRefused("it is a symbolic link")
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise FileRefused("it is not a regular file")
+
+
 def write_atomic(path: Path, data: str | bytes, *, private: bool = False) -> None:
-    """Write `data` to `path` through a temp file in the same folder and a rename.
+    """Write `data` to `path` through a temp file in the same folder and a rename; only
+    onto a regular file or a new path (check_writable).
 
     With `private`, the file is created owner-only (0600) from the start, so a
     plan or cache file is never readable by others, not even for a moment.
@@ -75,6 +92,7 @@ def write_atomic_parts(path: Path, parts: Iterable[str], *, private: bool = Fals
 
 def _write_atomic(path: Path, chunks: Iterable[bytes], private: bool) -> None:
     path = Path(path)
+    check_writable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

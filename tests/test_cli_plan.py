@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 import pytest
@@ -466,6 +467,42 @@ def test_an_unwritable_out_file_is_one_line(ws: Workspace) -> None:
     result = ws.cli("plan", "--out", "taken/p.json")
     assert result.code == 1 and result.out == ""
     assert result.err.count("\n") == 1 and "cannot write the plan" in result.err
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_out_onto_anything_but_a_regular_file_is_refused_before_reading(
+    ws: Workspace, kind: str
+) -> None:
+    """`--out` replaced a symbolic link (or a FIFO, or, as root, a device such as /dev/full)
+    with the plan: only a regular file or a new path is written, and that is said before
+    the platform is read."""
+    ws.write("new.yaml", campaign_body("Brand New"))
+    target = ws.root / "elsewhere.txt"
+    target.write_text("not to be touched\n")
+    out = ws.root / "p.json"
+    if kind == "symlink":
+        out.symlink_to(target)
+        reason = "it is a symbolic link; give a new path or a regular file"
+    elif kind == "fifo":
+        os.mkfifo(out)
+        reason = "it is not a regular file; give a new path or a regular file"
+    else:
+        out.mkdir()
+        reason = "Is a directory"
+    ws.store.reset_stats()
+    result = ws.cli("plan", "--out", "p.json")
+    assert result.code == 1 and result.out == ""
+    assert result.err == f"campsync: error: p.json: cannot write the plan: {reason}\n"
+    assert ws.store.stats()["total"] == 0  # refused before the first request
+    assert target.read_text() == "not to be touched\n"
+    assert out.is_symlink() if kind == "symlink" else not out.is_file()
+
+
+def test_out_onto_a_regular_file_replaces_it(ws: Workspace) -> None:
+    ws.write("new.yaml", campaign_body("Brand New"))
+    (ws.root / "p.json").write_text("an older plan")
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    assert json.loads((ws.root / "p.json").read_text())["summary"]["create"] == 1
 
 
 def test_plan_reads_only(ws: Workspace) -> None:

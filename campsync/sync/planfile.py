@@ -26,7 +26,7 @@ from typing import Any
 
 from campsync.config.settings import Settings
 from campsync.errors import PlanFileError
-from campsync.fsutil import FileRefused, read_bounded, write_atomic
+from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
 from campsync.kore.protocol import is_campaign_id
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
@@ -107,8 +107,27 @@ def save_plan(
     if signature is not None:
         document["signature"] = signature
     document["checksum"] = _checksum_of(sealed)
-    # ASCII only: names with any character (even a lone surrogate) are written safely.
-    write_atomic(Path(path), json.dumps(document, indent=2, ensure_ascii=True) + "\n", private=True)
+    text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    try:
+        # ASCII only: names with any character (even a lone surrogate) are written safely.
+        write_atomic(Path(path), text, private=True)
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def check_plan_path(path: Path) -> None:
+    """Refuse at once (before the plan is made) a path `save_plan` would refuse: anything
+    but a regular file or a new path (a symbolic link, a FIFO, a device, a folder)."""
+    try:
+        check_writable(Path(path))
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def _unwritable(path: Path, error: OSError) -> PlanFileError:
+    hint = "; give a new path or a regular file" if isinstance(error, FileRefused) else ""
+    reason = error.strerror or str(error)
+    return PlanFileError(f"{escape(str(path))}: cannot write the plan: {reason}{hint}")
 
 
 def canonical(document: dict[str, Any]) -> bytes:
