@@ -164,6 +164,13 @@ def test_messages_are_one_short_line_without_secrets() -> None:
     assert str(echoed.value) == "campaign 'cd-1': bad [redacted] (HTTP 400)"
 
 
+def test_a_token_in_a_platform_message_is_redacted_even_when_not_ours() -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzb21lb25lIn0.c2lnbmF0dXJlLWJ5dGVz"
+    with pytest.raises(ApiError) as echoed:
+        protocol.parse_envelope(GET, answer(400, {"message": f"bad token {token}"}))
+    assert str(echoed.value) == "campaign 'cd-1': bad token [redacted] (HTTP 400)"
+
+
 def test_list_pages() -> None:
     data = {
         "results": [{"_id": "cd-a", "name": "A"}, {"id": "cd-b", "name": "B"}],

@@ -1,17 +1,50 @@
-"""Terminal helpers for the CLI layer: colour choice, progress lines, the confirmation prompt."""
+"""Terminal helpers for the CLI layer: the output streams (tokens redacted), colour choice,
+progress lines, the confirmation prompt."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from time import monotonic
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 from campsync.config.settings import DEFAULT_RATE_LIMIT
 from campsync.progress import Phase, WaitReason
+from campsync.text import redact
+
+
+class Redacting:
+    """A text stream that hands everything written to it on to `stream` with every token
+    redacted (campsync.text.redact); anything else is the stream's own. campsync writes
+    values whole (a line, a rendered plan), so a token never arrives split over two writes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """stdout and stderr with tokens redacted, for the whole command: the one door every
+    printed byte goes through (plans in every format, results, warnings, errors, progress),
+    whatever the platform put in a name or a message."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, Redacting(sys.stdout))
+    sys.stderr = cast(TextIO, Redacting(sys.stderr))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def is_tty(stream: TextIO) -> bool:

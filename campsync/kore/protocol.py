@@ -25,6 +25,7 @@ from campsync.errors import (
     ServerError,
 )
 from campsync.text import clip, one_line, quoted, size
+from campsync.text import redact as redact_tokens
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
@@ -320,11 +321,8 @@ def platform_message(envelope: Any, status: int, redact: Iterable[str] = ()) -> 
     return _one_line(text, redact)
 
 
-def _one_line(text: str, redact: Iterable[str]) -> str:
-    for secret in redact:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return clip(one_line(text), _MAX_MESSAGE)
+def _one_line(text: str, secrets: Iterable[str]) -> str:
+    return clip(one_line(redact_tokens(text, secrets)), _MAX_MESSAGE)
 
 
 def _has_errors(envelope: dict[str, Any]) -> bool:
