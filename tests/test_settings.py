@@ -140,3 +140,21 @@ def test_cache_dir_expands_the_home_folder(tmp_path: Path, monkeypatch: pytest.M
     assert load_settings(config_path=config, env={}).cache_dir == tmp_path / ".cache/campsync"
     from_env = load_settings(env={"CAMPSYNC_CACHE_DIR": "~/ci-cache"}, config_path=config)
     assert from_env.cache_dir == tmp_path / "ci-cache"
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("http://user:pw-hunter2@example.com", "'http://***@example.com'"),
+        ("https://admin:pw-hunter2@platform.kore.ai/", "'https://***@platform.kore.ai/'"),
+        ("https://u:pw-hunter2/x@platform.kore.ai", "'https://***@platform.kore.ai'"),
+        ("user:pw-hunter2@platform.kore.ai", "'***@platform.kore.ai'"),
+        ("https://pw-hunter2@platform.kore.ai", "'https://***@platform.kore.ai'"),
+    ],
+)
+def test_a_host_with_user_info_is_refused_without_echoing_it(host: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_host(host)
+    message = str(caught.value)
+    assert "hunter2" not in message and "pw" not in message
+    assert message.startswith(f"host {shown} ")

@@ -149,19 +149,33 @@ class Settings:
 def check_host(host: str) -> str:
     """Return the host URL without a trailing slash; http:// only for loopback."""
     parts = urlsplit(host)
+    shown = _masked(host)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"host {host!r} is not an http(s) URL, e.g. https://platform.kore.ai")
+        raise ConfigError(f"host {shown} is not an http(s) URL, e.g. https://platform.kore.ai")
     # Parsers disagree on user info, backslashes and blanks (which host is meant?): refuse them.
     odd = any(ch in "\\@" or ch.isspace() or not ch.isprintable() for ch in host)
     if odd or parts.query or parts.fragment or not _valid_port(parts):
+        user_info = " (user info such as user:password@ is not accepted)" if "@" in host else ""
         raise ConfigError(
-            f"host {host!r} is not a plain http(s) URL, e.g. https://platform.kore.ai"
+            f"host {shown} is not a plain http(s) URL{user_info}, e.g. https://platform.kore.ai"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
-            f"host {host!r}: http:// is accepted only for a loopback host; use https://"
+            f"host {shown}: http:// is accepted only for a loopback host; use https://"
         )
     return host.rstrip("/")
+
+
+def _masked(host: str) -> str:
+    """The host as a message may show it: quoted, and with everything before its last `@`
+    (user info, perhaps a password; more when the `@` is elsewhere, which is harmless) after
+    the scheme replaced by `***`."""
+    at = host.rfind("@")
+    if at >= 0:
+        start = host.find("//")
+        start = start + 2 if 0 <= start < at else 0
+        host = host[:start] + "***" + host[at:]
+    return quoted(host, 100)
 
 
 def _valid_port(parts: SplitResult) -> bool:
@@ -172,7 +186,7 @@ def _valid_port(parts: SplitResult) -> bool:
     return True
 
 
-def _is_loopback(hostname: str) -> bool:
+def is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
     try:
