@@ -78,14 +78,62 @@ class Credentials:
     __str__ = __repr__
 
     def require(self) -> None:
+        """Refuse (one line naming the variable, never its value) credentials that are
+        missing or that no request could carry: a value os.environ could not decode as
+        UTF-8, an id or a token with a line break or another character a header cannot
+        hold."""
+        names = self.names
+        _check_secret(names.client_secret, self.client_secret, "")
+        _check_secret(names.client_id, self.client_id, "an id")
+        _check_secret(names.jwt, self.jwt, "a token")
         if self.jwt:
             return
         if self.client_id and self.client_secret:
             return
-        names = self.names
         raise ConfigError(
             f"no credentials: set {names.client_id} and {names.client_secret} (or {names.jwt})"
         )
+
+
+def _check_secret(name: str, value: str | None, kind: str) -> None:
+    """`value` (of the environment variable `name`) must be UTF-8 text, and, for an id or a
+    token (`kind`), one word of printable characters. The value is never shown."""
+    if not value:
+        return
+    if not _is_utf8(value):
+        raise ConfigError(
+            f"{name} is not valid UTF-8 text (its value is not shown): set it again, "
+            "as the app's credentials give it"
+        )
+    if kind and not _one_word(value):
+        raise ConfigError(
+            f"{name} holds a line break, a space or another character that {kind} cannot hold "
+            "(its value is not shown): set it again, as the app's credentials give it"
+        )
+
+
+def _is_utf8(value: str) -> bool:
+    """False for a value os.environ decoded with surrogateescape (bytes that are not UTF-8)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _one_word(value: str) -> bool:
+    return value.isprintable() and not any(char.isspace() for char in value)
+
+
+def check_id(value: str | None, where: str) -> str | None:
+    """A stream or account id (sent in headers and the query) is one word of printable
+    characters; `where` names the setting it came from, for the one-line refusal."""
+    if value is None or (_is_utf8(value) and _one_word(value)):
+        return value
+    raise ConfigError(
+        f"{where} holds a line break, a space or another character that no id holds "
+        f"({quoted(value, 40)}): check how it is set"
+    )
 
 
 @dataclass(frozen=True)
@@ -234,14 +282,22 @@ def load_settings(
             return layered.get(conf_key)
         return None
 
+    def pick_id(flag: str | None, flag_name: str, env_key: str, conf_key: str) -> str | None:
+        """An id setting, checked, and refused naming where it came from."""
+        if flag is not None:
+            return check_id(flag, flag_name)
+        if env.get(env_key):
+            return check_id(env[env_key], env_key)
+        return check_id(layered.get(conf_key), f"{conf_key} in {conf.shown}")
+
     chosen_host = pick(host, "KORE_HOST", "host") or DEFAULT_HOST
     rate = env.get("CAMPSYNC_RATE_LIMIT")
     cache = pick(cache_dir, "CAMPSYNC_CACHE_DIR", "cacheDir") or DEFAULT_CACHE_DIR
     names = CredentialNames.from_config(layered.get("credentials"))
     return Settings(
         host=check_host(str(chosen_host)),
-        stream_id=pick(stream_id, "KORE_STREAM_ID", "streamId"),
-        account_id=pick(account_id, "KORE_ACCOUNT_ID", "accountId"),
+        stream_id=pick_id(stream_id, "--stream-id", "KORE_STREAM_ID", "streamId"),
+        account_id=pick_id(account_id, "--account-id", "KORE_ACCOUNT_ID", "accountId"),
         experience_flows=dict(layered.get("experienceFlows") or {}),
         rate_limit=_positive_int("CAMPSYNC_RATE_LIMIT", rate) if rate else DEFAULT_RATE_LIMIT,
         parallelism=(
