@@ -221,6 +221,29 @@ def test_each_environment_uses_only_its_own_credentials(
     assert len([name for name in cache if name.startswith("files-env-")]) == 2
 
 
+def test_a_wrong_secret_names_the_environments_own_variables(
+    two_accounts: TwoAccounts,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "campaigns").mkdir()
+    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
+    for name, value in secrets_of("production").items():
+        monkeypatch.setenv(name, value)
+    # Production's id with a secret of another app: the platform refuses the token.
+    monkeypatch.setenv(
+        "KORE_PRODUCTION_CLIENT_SECRET", secrets_of("staging")["KORE_STAGING_CLIENT_SECRET"]
+    )
+    refused = cli(capsys, "plan", "--env", "production")
+    assert refused.code == 1
+    assert "refused the credentials" in refused.err
+    assert "check KORE_PRODUCTION_CLIENT_ID and KORE_PRODUCTION_CLIENT_SECRET (or KORE_JWT)" in (
+        refused.err
+    )
+    assert "KORE_CLIENT_ID" not in refused.err
+
+
 def test_pull_leaves_out_what_the_overrides_supply_and_plans_clean(
     two_accounts: TwoAccounts,
     both_credentials: None,

@@ -283,11 +283,12 @@ class KoreClient:
                 continue
             secrets = (*self._token_source.secrets(), token)
             static = self._token_source.static
+            names = self._settings.credentials.names
             if response.status == 429:
                 wait = self._retry.rate_limit_wait(response.retry_after, self._limiter.window)
                 if self._clock() + wait - started > self._retry.rate_limit_deadline:
                     refused = protocol.error_for(
-                        request, response, static_jwt=static, redact=secrets
+                        request, response, static_jwt=static, redact=secrets, names=names
                     )
                     raise self._rate_limited(refused, started, wait)
                 log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
@@ -296,14 +297,18 @@ class KoreClient:
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
                     raise _AnswerLost(
-                        protocol.error_for(request, response, static_jwt=static, redact=secrets)
+                        protocol.error_for(
+                            request, response, static_jwt=static, redact=secrets, names=names
+                        )
                     )
                 if self._retry.may_retry(retries):
                     retries += 1
                     log.info("%s: HTTP %d; retry %d", self._what(request), response.status, retries)
                     await asyncio.sleep(self._retry.backoff(retries))
                     continue
-            return protocol.parse_envelope(request, response, static_jwt=static, redact=secrets)
+            return protocol.parse_envelope(
+                request, response, static_jwt=static, redact=secrets, names=names
+            )
 
     @property
     def _token_source(self) -> TokenSource:

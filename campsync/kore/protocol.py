@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from campsync.config.settings import CredentialNames
 from campsync.errors import (
     ApiError,
     AuthError,
@@ -32,18 +33,22 @@ MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not t
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 KINDS = ("list", "get", "update", "create", "delete")
 _MAX_MESSAGE = 300
+DEFAULT_NAMES = CredentialNames()
 # A campaign id as the docs show them and the schema accepts in files (`cd-` + a uuid there;
 # letters, digits and dashes here): what goes into a request path is at most this.
 CAMPAIGN_ID = re.compile(r"cd-[A-Za-z0-9-]{1,128}")
 
-CREDENTIALS_HINT = (
-    "check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT) and that the app has "
-    "the Campaign Management API scope"
-)
-STATIC_JWT_HINT = (
-    "check that KORE_JWT is valid and not expired (or use KORE_CLIENT_ID and "
-    "KORE_CLIENT_SECRET) and that the app has the Campaign Management API scope"
-)
+
+def credentials_hint(names: CredentialNames, *, static_jwt: bool = False) -> str:
+    """What to check when the platform refuses the credentials, naming the variables they
+    came from (an environment of campsync.yaml may name its own)."""
+    scope = "and that the app has the Campaign Management API scope"
+    if static_jwt:
+        return (
+            f"check that {names.jwt} is valid and not expired (or use {names.client_id} and "
+            f"{names.client_secret}) {scope}"
+        )
+    return f"check {names.client_id} and {names.client_secret} (or {names.jwt}) {scope}"
 
 
 @dataclass(frozen=True)
@@ -191,11 +196,12 @@ def parse_envelope(
     *,
     static_jwt: bool = False,
     redact: Iterable[str] = (),
+    names: CredentialNames = DEFAULT_NAMES,
 ) -> dict[str, Any]:
     """The JSON object of a successful answer, or the typed error the answer means."""
     status = response.status
     if not 200 <= status < 300:
-        raise error_for(request, response, static_jwt=static_jwt, redact=redact)
+        raise error_for(request, response, static_jwt=static_jwt, redact=redact, names=names)
     envelope = _decode(request, response)
     if not isinstance(envelope, dict):
         raise _bad(request, status, "the platform answered with JSON that is not an object")
@@ -263,8 +269,10 @@ def error_for(
     *,
     static_jwt: bool = False,
     redact: Iterable[str] = (),
+    names: CredentialNames = DEFAULT_NAMES,
 ) -> ApiError:
-    """The typed error for a non-2xx answer (whose body may be JSON, non-JSON or empty)."""
+    """The typed error for a non-2xx answer (whose body may be JSON, non-JSON or empty);
+    a refusal of the credentials names `names`, the variables they came from."""
     status = response.status
     envelope = _decode(request, response)
     non_json = isinstance(envelope, _NonJson)
@@ -274,7 +282,7 @@ def error_for(
         message = platform_message(envelope, status, redact)
     kind: type[ApiError] = ApiError
     if status in (401, 403):
-        hint = STATIC_JWT_HINT if static_jwt else CREDENTIALS_HINT
+        hint = credentials_hint(names, static_jwt=static_jwt)
         refused = "the credentials" if status == 401 else "access"
         message = f"the platform refused {refused} ({message}): {hint}"
         kind = AuthError
