@@ -808,3 +808,19 @@ async def test_tls_is_verified(
             await client.list_campaigns()
     assert client.stats.total == 1  # a certificate problem is not retried
     assert platform.seen == []  # nothing reached the application
+
+
+async def test_https_to_a_plain_http_server_suggests_http_on_loopback(
+    platform: FakePlatform, server: TestServer
+) -> None:
+    plain = settings_for(server)
+    assert plain.host.startswith("http://127.0.0.1:")
+    tls = settings_for(server, host=plain.host.replace("http://", "https://"))
+    async with client_for(server, settings=tls) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.list_campaigns()
+    message = str(caught.value)
+    assert "TLS handshake failed (does the server speak TLS?)" in message
+    assert "TLS verification failed" not in message
+    assert message.endswith(f"; for a local server without TLS (the emulator), use {plain.host}")
+    assert client.stats.total == 1  # not retried

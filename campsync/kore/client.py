@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import yarl
 
-from campsync.config.settings import Settings, check_host
+from campsync.config.settings import Settings, check_host, is_loopback
 from campsync.errors import (
     ApiError,
     BadResponseError,
@@ -397,6 +397,9 @@ class KoreClient:
     ) -> TransportError:
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
         message = f"could not reach {self._hostname}: {_describe(exc)} ({tries})"
+        if _no_tls_there(exc) and is_loopback(self._hostname):
+            plain = "http://" + self._settings.host.removeprefix("https://")
+            message += f"; for a local server without TLS (the emulator), use {plain}"
         return TransportError(protocol.with_action(request, message), campaign=request.campaign)
 
     def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
@@ -411,8 +414,18 @@ class KoreClient:
         )
 
 
+def _no_tls_there(exc: BaseException) -> bool:
+    """A TLS handshake that failed for another reason than the certificate: most often an
+    https:// URL for a server that speaks plain HTTP."""
+    return isinstance(exc, aiohttp.ClientSSLError) and not isinstance(
+        exc, aiohttp.ClientConnectorCertificateError
+    )
+
+
 def _describe(exc: BaseException) -> str:
     """What went wrong, in words that carry no URL, header or token."""
+    if _no_tls_there(exc):
+        return "TLS handshake failed (does the server speak TLS?)"
     if isinstance(exc, aiohttp.ClientSSLError):
         return "TLS verification failed"
     if isinstance(exc, TimeoutError):
