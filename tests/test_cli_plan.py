@@ -357,6 +357,25 @@ def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
     assert "\x1b[" not in ws.cli("plan").out
 
 
+def test_a_dumb_terminal_gets_no_escape_sequences(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campsync.commands import output
+
+    ws.seed(*(campaign_body(f"Campaign {i}") for i in range(70)))
+    for i in range(70):
+        ws.write(f"c{i}.yaml", campaign_body(f"Campaign {i}", description="Changed."))
+    monkeypatch.setattr(output, "is_tty", lambda stream: True)
+    monkeypatch.setenv("TERM", "dumb")
+    dumb = ws.cli("plan", "--refresh")
+    assert dumb.code == 0
+    assert "\x1b[" not in dumb.out + dumb.err and "\r" not in dumb.err
+    assert "~ update" in dumb.out
+    assert "campsync: read 70 of 70 campaigns" in dumb.err  # the log's lines instead
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert "\x1b[33m~ update" in ws.cli("plan", "--refresh").out
+
+
 def test_a_missing_path_is_one_line(ws: Workspace) -> None:
     result = ws.cli("plan", "nowhere")
     assert result.code == 1 and result.err.count("\n") == 1 and "nowhere" in result.err

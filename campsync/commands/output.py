@@ -54,9 +54,16 @@ def is_tty(stream: TextIO) -> bool:
         return False
 
 
+def capable_terminal(stream: TextIO) -> bool:
+    """A terminal that understands escape sequences: not one that says `TERM=dumb` (an
+    editor's shell, a plain console), which shows them as garbage."""
+    return is_tty(stream) and os.environ.get("TERM") != "dumb"
+
+
 def use_color(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return is_tty(stream) and not os.environ.get("NO_COLOR")
+    """Colour only on a capable terminal, and never when NO_COLOR is set to anything
+    (no-color.org)."""
+    return capable_terminal(stream) and not os.environ.get("NO_COLOR")
 
 
 # A run that sends more requests than this reports its progress in a log (contract).
@@ -90,7 +97,8 @@ class ProgressReporter:
         terminal: bool | None = None,
     ) -> None:
         self._stream = stream if stream is not None else sys.stderr
-        self._terminal = is_tty(self._stream) if terminal is None else terminal
+        # A dumb terminal gets the log's lines: it cannot redraw one line in place.
+        self._terminal = capable_terminal(self._stream) if terminal is None else terminal
         self._rate = max(1, rate_limit)
         self._clock = clock if clock is not None else monotonic
         self._every = every
