@@ -30,6 +30,7 @@ from campsync.errors import (
     TransportError,
 )
 from campsync.kore import KoreClient, RetryPolicy, SlidingWindowLimiter, Timeouts
+from campsync.kore import client as client_module
 
 CLIENT_ID = "cs-test-app"
 SECRET = "client-secret-" + "q" * 40
@@ -824,3 +825,57 @@ async def test_https_to_a_plain_http_server_suggests_http_on_loopback(
     assert "TLS verification failed" not in message
     assert message.endswith(f"; for a local server without TLS (the emulator), use {plain.host}")
     assert client.stats.total == 1  # not retried
+
+
+async def _answers_after_a_while(request: web.Request) -> web.StreamResponse:
+    await request.read()
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    body = json.dumps({"status": "success", "data": {"results": [], "hasMore": False}})
+    for char in body:  # one byte now and then: no read ever times out
+        await response.write(char.encode())
+        await asyncio.sleep(0.01)
+    await response.write_eof()
+    return response
+
+
+async def test_a_slow_answer_is_told_while_it_is_awaited(
+    aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "SLOW_ANSWER", 0.1)
+    monkeypatch.setattr(client_module, "REPORT_EVERY", 0.05)
+    app = web.Application()
+    app.router.add_post(BASE + "/campaign/getAllCampaignDetails", _answers_after_a_while)
+    server = await aiohttp_server(app)
+    heard: list[tuple[float, str]] = []
+    async with client_for(server) as client:
+        client.report_waits_to(lambda seconds, why: heard.append((seconds, why)))
+        assert await client.list_campaigns() == []
+        await asyncio.sleep(0.2)  # the watcher's next look: nothing waits any more
+    answers = [seconds for seconds, why in heard if why == "answer"]
+    assert answers and all(later >= 0.1 for later in answers[:-1])
+    assert answers[-1] == 0.0
+
+
+async def _never_answers(request: web.Request) -> web.Response:
+    await asyncio.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+async def test_a_server_that_never_answers_is_told_then_given_up(
+    aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "SLOW_ANSWER", 0.1)
+    monkeypatch.setattr(client_module, "REPORT_EVERY", 0.05)
+    app = web.Application()
+    app.router.add_get(BASE + "/campaign/{id}", _never_answers)
+    server = await aiohttp_server(app)
+    heard: list[str] = []
+    timeouts = Timeouts(total=0.4, connect=0.4, read=0.4)
+    retry = RetryPolicy(max_retries=1, base=0.001, cap=0.004)
+    async with client_for(server, timeouts=timeouts, retry=retry) as client:
+        client.report_waits_to(lambda seconds, why: heard.append(why))
+        with pytest.raises(TransportError, match="timed out"):
+            await client.get_campaign("cd-1")
+    assert "answer" in heard
+    assert client.stats.total == 2

@@ -69,8 +69,9 @@ def use_color(stream: TextIO) -> bool:
 # A run that sends more requests than this reports its progress in a log (contract).
 LONG_RUN = 60
 # Seconds between two progress lines in a log. The rate limiter speaks at least every
-# ratelimit.REPORT_EVERY seconds while a request waits, so no two lines are more than
-# about 25 s apart (the contract's bound is 30 s).
+# ratelimit.REPORT_EVERY seconds while a request waits for its place, and the client as often
+# while a request sent waits for its answer (from client.SLOW_ANSWER seconds on), so no two
+# lines are more than about 25 s apart (the contract's bound is 30 s).
 EVERY = 20.0
 NOUNS: dict[Phase, str] = {"read": "campaigns", "applied": "changes", "pulled": "campaigns"}
 
@@ -111,6 +112,7 @@ class ProgressReporter:
         self._loud = False  # in a log: this run is long enough to report on
         self._wait_until = float("-inf")
         self._why: WaitReason | None = None
+        self._unanswered_since: float | None = None  # a request sent, still unanswered
         self._said_429 = False  # the last line told of a 429
         self._last_line: float | None = None
         self._shown = False  # a terminal line is drawn
@@ -135,11 +137,16 @@ class ProgressReporter:
 
     def waiting(self, seconds: float, why: WaitReason) -> None:
         now = self._clock()
-        self._wait_until, self._why = now + seconds, why
+        if why == "answer":
+            self._unanswered_since = now - seconds if seconds > 0 else None
+        else:
+            self._wait_until, self._why = now + seconds, why
         if self._terminal:
             self._draw(now)
             return
-        self._loud = True  # a run that waits for the rate limit is a long one
+        if self._unanswered_since is None and why == "answer":
+            return  # the answer came: nothing to tell until the next line is due
+        self._loud = True  # a run that waits (the rate limit, the platform) is a long one
         if self._due(now) or (why == "429" and not self._said_429):
             self._line(now)
 
@@ -173,6 +180,12 @@ class ProgressReporter:
                 parts.append(f"waiting {seconds} s (platform's 429)")
             else:
                 parts.append(f"waiting {seconds} s: the platform answered 429 (rate limit)")
+        if self._unanswered_since is not None:
+            seconds = math.floor(now - self._unanswered_since)
+            if short:
+                parts.append(f"no answer for {seconds} s")
+            else:
+                parts.append(f"waiting {seconds} s so far for the platform to answer")
         return "; ".join(parts)
 
     def _time_left(self, now: float, *, short: bool = False) -> str:

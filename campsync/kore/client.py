@@ -37,7 +37,7 @@ from campsync.errors import (
 from campsync.kore import protocol
 from campsync.kore.auth import TokenSource, token_source
 from campsync.kore.protocol import Endpoints, Request, Response
-from campsync.kore.ratelimit import RateLimiter, SlidingWindowLimiter
+from campsync.kore.ratelimit import REPORT_EVERY, RateLimiter, SlidingWindowLimiter
 from campsync.kore.retry import MAX_RATE_LIMIT_WAIT, RetryPolicy
 from campsync.progress import WaitFn
 
@@ -45,15 +45,20 @@ log = logging.getLogger("campsync.kore")
 
 MAX_PAGES = 10_000
 _READ_CHUNK = 64 * 1024
+# A request without its answer for this long is told to the progress (and again every
+# ratelimit.REPORT_EVERY seconds while it waits), so that a log says why nothing moves.
+SLOW_ANSWER = 10.0
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds per request: the whole request, making the connection, each read."""
+    """Seconds per attempt of a request: the whole attempt (a server that sends a byte now
+    and then included), making the connection, each read. With the retries of RetryPolicy
+    a request that never gets an answer gives up after about 3.5 minutes."""
 
-    total: float = 60.0
+    total: float = 30.0
     connect: float = 10.0
-    read: float = 30.0
+    read: float = 20.0
 
     def client_timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=self.total, connect=self.connect, sock_read=self.read)
@@ -106,6 +111,10 @@ class KoreClient:
         self._clock = clock
         self._semaphore = asyncio.Semaphore(max(1, settings.parallelism))
         self._write_stop: asyncio.Event | None = None
+        self._on_wait: WaitFn | None = None
+        self._in_flight: dict[int, float] = {}  # attempt number -> when it was sent
+        self._attempts = 0
+        self._watcher: asyncio.Future[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._tokens: TokenSource | None = None
         self._endpoints: Endpoints | None = None
@@ -136,6 +145,7 @@ class KoreClient:
         # re-send must be ours. aiohttp's own test client turns it off the same way.
         if hasattr(self._session, "_retry_connection"):
             self._session._retry_connection = False
+        self._watcher = asyncio.ensure_future(self._watch_answers())
         return self
 
     async def __aexit__(
@@ -147,9 +157,33 @@ class KoreClient:
         await self.close()
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            watcher, self._watcher = self._watcher, None
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+    async def _watch_answers(self) -> None:
+        """Tell the listener while the oldest request in flight has waited SLOW_ANSWER
+        seconds or more for its answer (every REPORT_EVERY seconds), and once when none
+        does any more."""
+        told = False
+        while True:
+            await asyncio.sleep(REPORT_EVERY)
+            on_wait = self._on_wait
+            if on_wait is None:
+                continue
+            sent = min(self._in_flight.values(), default=None)
+            waited = 0.0 if sent is None else self._clock() - sent
+            if waited >= SLOW_ANSWER:
+                on_wait(waited, "answer")
+                told = True
+            elif told:
+                on_wait(0.0, "answer")
+                told = False
 
     @property
     def _api(self) -> Endpoints:
@@ -164,8 +198,10 @@ class KoreClient:
         self._write_stop = stop
 
     def report_waits_to(self, on_wait: WaitFn | None) -> None:
-        """Tell `on_wait` while a request waits for its place in the rate limit, or waits out
-        a 429 (every request of the client shares the one limiter and its waits)."""
+        """Tell `on_wait` while a request waits for its place in the rate limit, waits out
+        a 429 (every request of the client shares the one limiter and its waits), or waits
+        long for the platform's answer."""
+        self._on_wait = on_wait
         self._limiter.report_waits_to(on_wait)
 
     # ------------------------------------------------------------ calls
@@ -328,20 +364,26 @@ class KoreClient:
                 token, account_id=self._endpoints.account_id, stream_id=self._endpoints.stream_id
             )
             self.stats.count(request.kind)
-            async with session.request(
-                request.method,
-                yarl.URL(request.url, encoded=True),
-                data=request.body,
-                headers=headers,
-                allow_redirects=False,
-            ) as resp:
-                body = await self._read_body(request, resp)
-                response = Response(
-                    status=resp.status,
-                    content_type=protocol.media_type(resp.headers.get("Content-Type")),
-                    body=body,
-                    retry_after=protocol.parse_retry_after(resp.headers.get("Retry-After")),
-                )
+            self._attempts += 1
+            attempt = self._attempts
+            self._in_flight[attempt] = self._clock()
+            try:
+                async with session.request(
+                    request.method,
+                    yarl.URL(request.url, encoded=True),
+                    data=request.body,
+                    headers=headers,
+                    allow_redirects=False,
+                ) as resp:
+                    body = await self._read_body(request, resp)
+                    response = Response(
+                        status=resp.status,
+                        content_type=protocol.media_type(resp.headers.get("Content-Type")),
+                        body=body,
+                        retry_after=protocol.parse_retry_after(resp.headers.get("Retry-After")),
+                    )
+            finally:
+                del self._in_flight[attempt]
         return response, token
 
     @contextlib.asynccontextmanager
