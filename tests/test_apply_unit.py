@@ -4,12 +4,15 @@ failure, the stop event. End-to-end behaviour against the emulator is in test_ap
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from campsync.errors import ApiError, StalePlanError
 from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan, check_fresh
+from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
 
 
@@ -181,3 +184,34 @@ async def test_a_plan_already_applied_in_part_or_out_of_date_says_which() -> Non
         " was made (campaign 'a' (cd-a) already holds its change, campaign 'gone' (cd-gone)"
         " was deleted: already applied)"
     )
+
+
+async def test_a_plan_whose_earlier_apply_was_cut_short_is_said_to_be_partly_applied() -> None:
+    platform = Listing([{"_id": "cd-a", "name": "a", "updatedAt": "t1"}], {})
+    plan = plan_of(Change("update", "a", "cd-a", None, body={"name": "a"}, updated_at="t0"))
+    with pytest.raises(StalePlanError) as caught:
+        await check_fresh(platform, plan, memory=platform, interrupted="2025-01-02T03:04:05+00:00")
+    assert str(caught.value) == (
+        "the plan was partly applied: an apply of it begun at 2025-01-02T03:04:05+00:00 ended "
+        "before it could record its writes, so the campaigns it wrote look changed on the "
+        "platform (campaign 'a' (cd-a) changed); nothing was sent; make a new plan "
+        "('campsync plan --out FILE'), review what is left, and apply that"
+    )
+
+
+def test_the_apply_journal_keeps_a_mark_until_it_is_taken_away(tmp_path: Path) -> None:
+    plan = plan_of(Change("update", "a", "cd-a", None, body={"name": "a"}, updated_at="t0"))
+    other = plan_of(Change("update", "a", "cd-a", None, body={"name": "a"}, updated_at="t9"))
+    key = plan_key(plan)
+    assert key == plan_key(plan_of(*plan.changes)) and key != plan_key(other)
+    journal = ApplyJournal(tmp_path, "target-1")
+    assert journal.load() is None and journal.begun(key) is None
+    assert journal.begin(key, datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) is None
+    reread = ApplyJournal(tmp_path, "target-1")  # as the next run finds it
+    assert reread.load() is None
+    assert reread.begun(key) == "2025-01-02T03:04:05+00:00"
+    assert ApplyJournal(tmp_path, "target-2").begun(key) is None  # another target's
+    assert reread.end(key) is None
+    again = ApplyJournal(tmp_path, "target-1")
+    again.load()
+    assert again.begun(key) is None

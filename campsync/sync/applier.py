@@ -174,6 +174,7 @@ async def check_fresh(
     *,
     memory: Memory | None = None,
     experience_flows: Mapping[str, str] | None = None,
+    interrupted: str | None = None,
 ) -> None:
     """Refuse a saved plan when a campaign it touches changed on the platform since: an update
     or delete whose campaign's updatedAt (from the list, no full re-read) differs, or vanished,
@@ -184,7 +185,11 @@ async def check_fresh(
     an update whose campaign, at its listed updatedAt, holds what the plan would send (as after
     this very plan was applied), a create whose campaign was created from the plan's file, a
     delete whose campaign is gone. When every such difference is one of these, the message says
-    the plan was already applied."""
+    the plan was already applied (in part, when only some are).
+
+    `interrupted`: when an earlier apply of this very plan began (an ISO time) and its run
+    ended before it could record its writes (sync.journal): the campaigns that look changed
+    are then most likely its writes, and the message says so."""
     writes = writes_of(plan)
     if not writes:
         return
@@ -218,6 +223,14 @@ async def check_fresh(
                 stale.append(f"campaign {change.name!r} ({change.id}) changed")
         elif change.action == "delete" and entry.status == "Active":
             stale.append(f"campaign {change.name!r} ({change.id}) became Active")
+    if stale and interrupted is not None:
+        also = f"; {_join(done)}: already applied" if done else ""
+        raise StalePlanError(
+            f"the plan was partly applied: an apply of it begun at {interrupted} ended before it "
+            f"could record its writes, so the campaigns it wrote look changed on the platform "
+            f"({_join(stale)}{also}); nothing was sent; make a new plan "
+            "('campsync plan --out FILE'), review what is left, and apply that"
+        )
     if stale:
         also = f" ({_join(done)}: already applied)" if done else ""
         raise StalePlanError(

@@ -34,10 +34,11 @@ from campsync.sync.applier import (
     check_fresh,
     writes_of,
 )
-from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache
+from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.environment import read_environment_files, require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
+from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
@@ -124,6 +125,7 @@ class Sync:
         self.scope = scope or Scope()
         self.prune = settings.prune if prune is None else prune
         self.force = force
+        self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
     def target(self) -> PlanTarget:
@@ -242,6 +244,9 @@ class Sync:
     def finish(self) -> list[str]:
         """Save what the run learnt; every warning of the run (cache problems), once."""
         self.cache.save()
+        if self._finished_plan is not None:
+            self._warn(self._journal().end(self._finished_plan))
+            self._finished_plan = None
         return self.cache.take_warnings()
 
     # -- the runs -----------------------------------------------------------------------------
@@ -279,13 +284,34 @@ class Sync:
         self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
+        journal, key = self._journal(), plan_key(plan)
         async with self._connect() as client:
             await check_fresh(
-                client, plan, memory=self.cache, experience_flows=self.settings.experience_flows
+                client,
+                plan,
+                memory=self.cache,
+                experience_flows=self.settings.experience_flows,
+                interrupted=journal.begun(key),
             )
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
+            if writes_of(plan):
+                # Marked on disk before the first write, taken away once the run has saved
+                # what it learnt (finish): a run killed in between leaves the mark.
+                self._warn(journal.begin(key))
+                self._finished_plan = key
             return Applied(plan, await self.apply_plan(client, plan, hooks))
+
+    def _journal(self) -> ApplyJournal:
+        settings = self.settings
+        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
+        journal = ApplyJournal(settings.cache_dir, target)
+        self._warn(journal.load())
+        return journal
+
+    def _warn(self, warning: str | None) -> None:
+        if warning:
+            self.cache.warnings.append(warning)
 
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
         """What `pull` would write under `root` (reads only; pull.puller.write_pull writes)."""
