@@ -18,7 +18,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from campsync.config.settings import Credentials, Settings
+from campsync.config.settings import Settings
+from campsync.config.target import Credentials
 from campsync.errors import (
     ApiError,
     AuthError,

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from campsync.cli import build_parser, main
-from campsync.config.settings import check_host
+from campsync.config.target import check_host
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import ConfigError

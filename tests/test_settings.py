@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from campsync.config.settings import Credentials, check_host, load_settings
+from campsync.config.settings import load_settings
+from campsync.config.target import Credentials, Target, check_host
 from campsync.errors import ConfigError
 from campsync.fsutil import write_atomic
 from tests.fixtures_emulator import campaign_body
@@ -199,3 +200,18 @@ def test_settings_no_request_could_carry_are_one_line_naming_the_variable(
 def test_an_id_flag_with_a_line_break_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^--stream-id holds a line break"):
         load_settings(env={}, stream_id="st-1\nx", config_path=write_config(tmp_path, "{}\n"))
+
+
+def test_a_target_is_built_once_with_the_one_normalisation(tmp_path: Path) -> None:
+    target = Target.of("https://Platform.kore.ai:8443/", "st-1", "acc-1")
+    assert target == Target("https://Platform.kore.ai:8443", "st-1", "acc-1")
+    assert target.hostname == "platform.kore.ai"
+    with pytest.raises(ConfigError, match="loopback"):
+        Target.of("http://platform.kore.ai", "st-1", "acc-1")
+    with pytest.raises(ConfigError, match=r"^the stream id holds a line break"):
+        Target.of("https://platform.kore.ai", "st-1\r\nX: y", "acc-1")
+    env = {"KORE_STREAM_ID": "st-9", "KORE_ACCOUNT_ID": "acc-9", "KORE_JWT": "eyJ.a.b"}
+    settings = load_settings(env=env, config_path=write_config(tmp_path, "host: https://h.io/\n"))
+    assert settings.target() == Target("https://h.io", "st-9", "acc-9")
+    with pytest.raises(ConfigError, match="streamId"):
+        load_settings(env={}, config_path=write_config(tmp_path, "{}\n")).target()

@@ -5,15 +5,14 @@ Secrets come only from the environment and never appear in a repr or message.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
+from campsync.config.target import CredentialNames, Credentials, Target, check_host, check_id
 from campsync.errors import ConfigError
 from campsync.text import quoted
 
@@ -21,26 +20,6 @@ DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_RATE_LIMIT = 60
 DEFAULT_PARALLELISM = 10
 DEFAULT_CACHE_DIR = ".campsync/cache"
-
-
-@dataclass(frozen=True)
-class CredentialNames:
-    """The environment variables credentials are read from (an environment may name its own:
-    campsync.yaml never holds the values)."""
-
-    client_id: str = "KORE_CLIENT_ID"
-    client_secret: str = "KORE_CLIENT_SECRET"
-    jwt: str = "KORE_JWT"
-
-    @classmethod
-    def from_config(cls, value: Any) -> CredentialNames:
-        given = value if isinstance(value, Mapping) else {}
-        default = cls()
-        return cls(
-            client_id=given.get("clientId") or default.client_id,
-            client_secret=given.get("clientSecret") or default.client_secret,
-            jwt=given.get("jwt") or default.jwt,
-        )
 
 
 @dataclass(frozen=True)
@@ -60,80 +39,6 @@ class Safety:
             max_delete_percent=given.get("maxDeletePercent", default.max_delete_percent),
             min_existing=given.get("minExisting", default.min_existing),
         )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Either a client id and secret (campsync signs its own JWTs) or a ready JWT."""
-
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    jwt: str | None = field(default=None, repr=False)
-    names: CredentialNames = field(default_factory=CredentialNames, repr=False)
-
-    def __repr__(self) -> str:
-        kind = "jwt" if self.jwt else ("client-secret" if self.client_secret else "none")
-        return f"Credentials(client_id={self.client_id!r}, kind={kind})"
-
-    __str__ = __repr__
-
-    def require(self) -> None:
-        """Refuse (one line naming the variable, never its value) credentials that are
-        missing or that no request could carry: a value os.environ could not decode as
-        UTF-8, an id or a token with a line break or another character a header cannot
-        hold."""
-        names = self.names
-        _check_secret(names.client_secret, self.client_secret, "")
-        _check_secret(names.client_id, self.client_id, "an id")
-        _check_secret(names.jwt, self.jwt, "a token")
-        if self.jwt:
-            return
-        if self.client_id and self.client_secret:
-            return
-        raise ConfigError(
-            f"no credentials: set {names.client_id} and {names.client_secret} (or {names.jwt})"
-        )
-
-
-def _check_secret(name: str, value: str | None, kind: str) -> None:
-    """`value` (of the environment variable `name`) must be UTF-8 text, and, for an id or a
-    token (`kind`), one word of printable characters. The value is never shown."""
-    if not value:
-        return
-    if not _is_utf8(value):
-        raise ConfigError(
-            f"{name} is not valid UTF-8 text (its value is not shown): set it again, "
-            "as the app's credentials give it"
-        )
-    if kind and not _one_word(value):
-        raise ConfigError(
-            f"{name} holds a line break, a space or another character that {kind} cannot hold "
-            "(its value is not shown): set it again, as the app's credentials give it"
-        )
-
-
-def _is_utf8(value: str) -> bool:
-    """False for a value os.environ decoded with surrogateescape (bytes that are not UTF-8)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _one_word(value: str) -> bool:
-    return value.isprintable() and not any(char.isspace() for char in value)
-
-
-def check_id(value: str | None, where: str) -> str | None:
-    """A stream or account id (sent in headers and the query) is one word of printable
-    characters; `where` names the setting it came from, for the one-line refusal."""
-    if value is None or (_is_utf8(value) and _one_word(value)):
-        return value
-    raise ConfigError(
-        f"{where} holds a line break, a space or another character that no id holds "
-        f"({quoted(value, 40)}): check how it is set"
-    )
 
 
 @dataclass(frozen=True)
@@ -178,6 +83,12 @@ class Settings:
                 "choose one with --env NAME or CAMPSYNC_ENV"
             )
 
+    def target(self) -> Target:
+        """The platform target of a command that talks to the platform, once everything it
+        needs is set (require_remote)."""
+        self.require_remote()
+        return Target.of(self.host, self.stream_id or "", self.account_id or "")
+
     def require_remote(self) -> None:
         """Check everything a command that talks to the platform needs."""
         self.require_environment()
@@ -192,55 +103,6 @@ class Settings:
         if missing:
             raise ConfigError(f"missing setting: {', '.join(missing)}")
         self.credentials.require()
-
-
-def check_host(host: str) -> str:
-    """Return the host URL without a trailing slash; http:// only for loopback."""
-    parts = urlsplit(host)
-    shown = _masked(host)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"host {shown} is not an http(s) URL, e.g. https://platform.kore.ai")
-    # Parsers disagree on user info, backslashes and blanks (which host is meant?): refuse them.
-    odd = any(ch in "\\@" or ch.isspace() or not ch.isprintable() for ch in host)
-    if odd or parts.query or parts.fragment or not _valid_port(parts):
-        user_info = " (user info such as user:password@ is not accepted)" if "@" in host else ""
-        raise ConfigError(
-            f"host {shown} is not a plain http(s) URL{user_info}, e.g. https://platform.kore.ai"
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"host {shown}: http:// is accepted only for a loopback host; use https://"
-        )
-    return host.rstrip("/")
-
-
-def _masked(host: str) -> str:
-    """The host as a message may show it: quoted, and with everything before its last `@`
-    (user info, perhaps a password; more when the `@` is elsewhere, which is harmless) after
-    the scheme replaced by `***`."""
-    at = host.rfind("@")
-    if at >= 0:
-        start = host.find("//")
-        start = start + 2 if 0 <= start < at else 0
-        host = host[:start] + "***" + host[at:]
-    return quoted(host, 100)
-
-
-def _valid_port(parts: SplitResult) -> bool:
-    try:
-        parts.port  # noqa: B018 (raises ValueError when out of range)
-    except ValueError:
-        return False
-    return True
-
-
-def is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def _positive_int(name: str, raw: str | int) -> int:

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import yarl
 
-from campsync.config.settings import Settings, check_host, is_loopback
+from campsync.config.settings import Settings
+from campsync.config.target import check_host, is_loopback
 from campsync.errors import (
     ApiError,
     BadResponseError,

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from campsync.config.settings import CredentialNames
+from campsync.config.target import CredentialNames
 from campsync.errors import (
     ApiError,
     AuthError,
