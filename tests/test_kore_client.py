@@ -257,7 +257,9 @@ def settings_for(server: TestServer, **changes: Any) -> Settings:
 def client_for(server: TestServer, **kwargs: Any) -> KoreClient:
     settings = kwargs.pop("settings", None) or settings_for(server)
     kwargs.setdefault("retry", FAST)
-    return KoreClient(settings, **kwargs)
+    kwargs.setdefault("parallelism", settings.parallelism)
+    kwargs.setdefault("rate_limit", settings.rate_limit)
+    return KoreClient(settings.target(), settings.credentials, **kwargs)
 
 
 SAMPLE = {"name": "Spring Survey", "description": "d", "priority": "5", "campaignType": "voice"}
@@ -352,7 +354,7 @@ async def test_secrets_appear_in_no_repr_or_message(
             await client.get_campaign("cd-1")
         with pytest.raises(TransportError) as dropped:
             await client.update_campaign("cd-1", {"name": "x"})
-        texts = [repr(client), repr(client._settings), str(client._settings.credentials)]
+        texts = [repr(client), repr(client._target), str(client._credentials)]
         texts += [repr(client._token_source), repr(client._limiter), repr(client.stats)]
     token = platform.seen[0].headers["auth"]
     texts += [str(refused.value), repr(refused.value), str(dropped.value), repr(dropped.value)]
@@ -634,7 +636,7 @@ async def test_no_server_at_all(unused_tcp_port: int) -> None:
         account_id=ACCOUNT,
         credentials=Credentials(client_id=CLIENT_ID, client_secret=SECRET),
     )
-    async with KoreClient(settings, retry=FAST) as client:
+    async with KoreClient(settings.target(), settings.credentials, retry=FAST) as client:
         with pytest.raises(TransportError, match="cannot connect") as caught:
             await client.get_campaign("cd-1")
     assert client.stats.total == 6

@@ -139,6 +139,18 @@ class Endpoints:
         return Request("delete", "DELETE", url, campaign=campaign_id)
 
 
+def response(
+    status: int, body: bytes, *, content_type: str | None, retry_after: str | None
+) -> Response:
+    """An answer as the transport received it (headers as sent), in the form parsed here."""
+    return Response(
+        status=status,
+        content_type=media_type(content_type),
+        body=body,
+        retry_after=parse_retry_after(retry_after),
+    )
+
+
 def request_headers(token: str, *, account_id: str, stream_id: str) -> dict[str, str]:
     return {
         "auth": token,

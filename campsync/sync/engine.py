@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from campsync.campaign.validation import CampaignFile, validate_paths
 from campsync.config.environments import Environment
 from campsync.config.settings import Settings
+from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
 from campsync.progress import Phase, Progress, WaitFn
@@ -64,7 +65,13 @@ class Client(Reader, Writer, Protocol):
     def report_waits_to(self, on_wait: WaitFn | None) -> None: ...
 
 
-Connect = Callable[[Settings], AbstractAsyncContextManager[Client]]
+class Connect(Protocol):
+    """How a run gets its client (campsync.kore.KoreClient): for one target, as whom, and
+    within which bounds."""
+
+    def __call__(
+        self, target: Target, credentials: Credentials, *, parallelism: int, rate_limit: int
+    ) -> AbstractAsyncContextManager[Client]: ...
 
 
 @dataclass
@@ -236,7 +243,14 @@ class Sync:
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
         """A client for this run's target; its rate-limit waits go to the progress."""
-        async with self.connect(self.settings) as client:
+        settings = self.settings
+        connection = self.connect(
+            settings.target(),
+            settings.credentials,
+            parallelism=settings.parallelism,
+            rate_limit=settings.rate_limit,
+        )
+        async with connection as client:
             if self.progress is not None:
                 client.report_waits_to(self.progress.waiting)
             yield client
