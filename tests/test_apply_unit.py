@@ -1,5 +1,7 @@
-"""The applier's own logic against an in-memory writer (no HTTP): concurrency bound, partial
-failure, the stop event. End-to-end behaviour against the emulator is in test_apply.py."""
+"""The applier's own logic against an in-memory writer, or the real client over a fake
+transport where the client's part matters (no HTTP): the concurrency bound (the client's),
+partial failure, the stop and abandon events. End-to-end behaviour against the emulator is in
+test_apply.py."""
 
 from __future__ import annotations
 
@@ -14,29 +16,20 @@ from campsync.errors import ApiError, StalePlanError
 from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan, check_fresh
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
+from tests.test_kore_policy import FakeTransport, client_on
+from tests.test_kore_ratelimit import FakeTime
 
 
 class MemoryWriter:
-    def __init__(self, *, refuse: set[str] | None = None, gate: asyncio.Event | None = None):
+    def __init__(self, *, refuse: set[str] | None = None):
         self.refuse = refuse or set()
-        self.gate = gate
         self.sent: list[tuple[str, str | None, dict[str, Any]]] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
 
     async def _write(self, action: str, cid: str | None, body: dict[str, Any]) -> None:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            if self.gate is not None:
-                await self.gate.wait()
-            else:
-                await asyncio.sleep(0)
-            if body.get("name") in self.refuse:
-                raise ApiError("contactLists: unknown list 'Nope'", status=400)
-            self.sent.append((action, cid, body))
-        finally:
-            self.in_flight -= 1
+        await asyncio.sleep(0)
+        if body.get("name") in self.refuse:
+            raise ApiError("contactLists: unknown list 'Nope'", status=400)
+        self.sent.append((action, cid, body))
 
     async def update_campaign(
         self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
@@ -65,14 +58,21 @@ def plan_of(*changes: Change) -> Plan:
     return Plan(changes=list(changes), unchanged=0, unmanaged=[], warnings=[])
 
 
+def platform_of(*names: str) -> FakeTransport:
+    """A platform (behind the real client) holding the campaigns `update(name)` writes."""
+    return FakeTransport({f"cd-{n}": {"_id": f"cd-{n}", "name": n} for n in names})
+
+
 async def test_every_write_is_sent_within_the_parallelism_and_blocked_ones_are_not() -> None:
-    writer = MemoryWriter()
+    # The one bound on requests in flight is the client's parallelism.
+    transport = platform_of(*(str(i) for i in range(7)))
     blocked = Change(action="blocked", name="B", id="cd-B", file="B.yaml", reason="Active")
     create = Change(action="create", name="N", id=None, file="N.yaml", body={"name": "N"})
     changes = [update(str(i)) for i in range(7)]
-    result = await apply_plan(writer, plan_of(create, *changes, blocked), parallelism=3)
-    assert len(writer.sent) == 8
-    assert writer.max_in_flight <= 3
+    async with client_on(transport, FakeTime(), parallelism=3) as writer:
+        result = await apply_plan(writer, plan_of(create, *changes, blocked))
+    assert len(transport.sent) == 8
+    assert transport.max_in_flight <= 3
     assert result.skipped == [blocked]
     assert result.created_ids == {"N.yaml": "cd-new-N"}
     assert not result.ok and not result.interrupted and not result.failed
@@ -93,48 +93,52 @@ async def test_a_failure_does_not_stop_the_others() -> None:
 
 
 async def test_stop_lets_writes_in_flight_finish_and_starts_no_new_ones() -> None:
-    gate = asyncio.Event()
-    writer = MemoryWriter(gate=gate)
+    transport = platform_of(*(str(i) for i in range(6)))
+    transport.hold = asyncio.Event()
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        apply_plan(writer, plan_of(*(update(str(i)) for i in range(6))), stop=stop, parallelism=2)
-    )
-    while writer.in_flight < 2:
-        await asyncio.sleep(0)
-    stop.set()
-    gate.set()
-    result = await task
+    async with client_on(transport, FakeTime(), parallelism=2) as writer:
+        writer.stop_new_writes_on(stop)
+        task = asyncio.create_task(
+            apply_plan(writer, plan_of(*(update(str(i)) for i in range(6))), stop=stop)
+        )
+        while transport.in_flight < 2:
+            await asyncio.sleep(0)
+        stop.set()
+        transport.hold.set()
+        result = await task
     assert result.interrupted
     assert [c.name for c in result.applied] == ["0", "1"]
     assert [c.name for c in result.skipped] == ["2", "3", "4", "5"]
-    assert len(writer.sent) == 2
+    assert len(transport.sent) == 2
 
 
 async def test_abandon_stops_waiting_for_writes_in_flight() -> None:
-    writer = MemoryWriter(gate=asyncio.Event())  # never opens: the writes hang
+    transport = platform_of(*(str(i) for i in range(4)))
+    transport.hold = asyncio.Event()  # never set: the writes hang
     stop = asyncio.Event()
     abandon = asyncio.Event()
-    task = asyncio.create_task(
-        apply_plan(
-            writer,
-            plan_of(*(update(str(i)) for i in range(4))),
-            stop=stop,
-            abandon=abandon,
-            parallelism=2,
+    async with client_on(transport, FakeTime(), parallelism=2) as writer:
+        writer.stop_new_writes_on(stop)
+        task = asyncio.create_task(
+            apply_plan(
+                writer,
+                plan_of(*(update(str(i)) for i in range(4))),
+                stop=stop,
+                abandon=abandon,
+            )
         )
-    )
-    while writer.in_flight < 2:
-        await asyncio.sleep(0)
-    stop.set()
-    abandon.set()
-    result = await task
+        while transport.in_flight < 2:
+            await asyncio.sleep(0)
+        stop.set()
+        abandon.set()
+        result = await task
     assert result.interrupted and result.applied == []
     assert [(c.name, reason) for c, reason in result.failed] == [
         ("0", UNKNOWN_OUTCOME),
         ("1", UNKNOWN_OUTCOME),
     ]
     assert [c.name for c in result.skipped] == ["2", "3"]
-    assert writer.in_flight == 0  # the hanging writes were cancelled
+    assert transport.in_flight == 0  # the hanging writes were cancelled
 
 
 class Listing:

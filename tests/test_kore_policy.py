@@ -78,7 +78,7 @@ class FakeTransport:
             return ok({"results": page, "hasMore": more})
         if request.kind == "create":
             body = json.loads(request.body or b"{}")
-            new_id = f"cd-new-{len(self.campaigns)}"
+            new_id = f"cd-new-{body['name']}"
             self.campaigns[new_id] = {"_id": new_id, **body}
             return ok({"id": new_id})
         campaign_id = request.url.split("?")[0].rsplit("/", 1)[1]
@@ -165,7 +165,7 @@ async def test_a_lost_create_is_looked_up_by_name_before_it_is_sent_again() -> N
     async with client_on(transport, fake) as client:
         assert await client.create_campaign({"name": "Spring"}) == "cd-made"
         transport.script["create"] = [status(503)]  # refused before it was made: sent again
-        assert await client.create_campaign({"name": "Autumn"}) == "cd-new-1"
+        assert await client.create_campaign({"name": "Autumn"}) == "cd-new-Autumn"
     assert transport.kinds() == ["create", "list", "create", "list", "create"]
     assert [c["name"] for c in transport.campaigns.values()] == ["Spring", "Autumn"]
 

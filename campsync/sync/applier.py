@@ -82,16 +82,15 @@ async def apply_plan(
     *,
     stop: asyncio.Event | None = None,
     abandon: asyncio.Event | None = None,
-    parallelism: int = 10,
     on_result: ResultCallback | None = None,
 ) -> ApplyResult:
-    """Send every write of the plan (blocked changes are skipped). A failure of one write does
-    not stop the others. Once `stop` is set no new write starts; those in flight complete.
-    Once `abandon` is set (a second interrupt) the writes in flight are not waited for either:
-    they are reported failed with an unknown outcome."""
+    """Send every write of the plan (blocked changes are skipped), all handed to the client at
+    once: the client bounds the requests in flight (its parallelism) and, once `stop` is set,
+    sends none that waits for its turn (WriteNotSent: reported not started). A failure of one
+    write does not stop the others. Once `abandon` is set (a second interrupt) the writes in
+    flight are not waited for either: they are reported failed with an unknown outcome."""
     result = ApplyResult()
     stop = stop if stop is not None else asyncio.Event()
-    gate = asyncio.Semaphore(max(1, parallelism))
 
     result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
     writes = writes_of(plan)
@@ -99,26 +98,24 @@ async def apply_plan(
     started: set[int] = set()
 
     async def run(index: int, change: Change) -> None:
-        async with gate:
-            # Checked after waiting for a slot: a stop while queued means "never started".
-            if stop.is_set():
-                outcomes[index] = ("skipped", None)
-                return
-            started.add(index)
-            try:
-                new_id = await _send(client, change)
-            except WriteNotSent:  # stopped while it waited for its turn: never started
-                outcomes[index] = ("skipped", None)
-                return
-            except CampsyncError as exc:
-                outcomes[index] = ("failed", _reason(exc))
-            except Exception as exc:  # a bug must not hide the other results
-                outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
-            else:
-                outcomes[index] = ("applied", new_id)
-            if on_result is not None:
-                state, detail = outcomes[index]
-                on_result(change, detail if state == "failed" else None)
+        if stop.is_set():
+            outcomes[index] = ("skipped", None)
+            return
+        started.add(index)
+        try:
+            new_id = await _send(client, change)
+        except WriteNotSent:  # stopped while it waited for its turn: never started
+            outcomes[index] = ("skipped", None)
+            return
+        except CampsyncError as exc:
+            outcomes[index] = ("failed", _reason(exc))
+        except Exception as exc:  # a bug must not hide the other results
+            outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            outcomes[index] = ("applied", new_id)
+        if on_result is not None:
+            state, detail = outcomes[index]
+            on_result(change, detail if state == "failed" else None)
 
     runs = asyncio.ensure_future(asyncio.gather(*(run(i, c) for i, c in enumerate(writes))))
     if abandon is None:

@@ -205,7 +205,6 @@ class Sync:
             plan,
             stop=hooks.stop,
             abandon=hooks.abandon,
-            parallelism=self.settings.parallelism,
             on_result=self._counting(hooks.on_result, len(writes_of(plan))),
         )
         result.unsettled.extend(writer.wrong_flows)
