@@ -25,11 +25,19 @@ class FileRefused(OSError):
         self.strerror = reason
 
 
+class FileTooLarge(FileRefused):
+    """A file over the size a reader takes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than the limit of {size(limit)}")
+        self.limit = limit
+
+
 def read_bounded(path: Path, max_bytes: int) -> bytes:
     """The bytes of the regular file `path`, at most `max_bytes` of them: a larger file is
     refused after reading `max_bytes + 1` bytes at most (a file that grows while it is read
-    included), a directory raises IsADirectoryError, and a FIFO, socket or device
-    FileRefused without waiting for a writer: the file is opened without blocking and
+    included: FileTooLarge), a directory raises IsADirectoryError, and a FIFO, socket or
+    device FileRefused without waiting for a writer: the file is opened without blocking and
     checked through the open descriptor, so what is checked is what is read."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
@@ -39,7 +47,7 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise FileRefused("not a regular file")
         if info.st_size > max_bytes:
-            raise FileRefused(f"larger than the limit of {size(max_bytes)}")
+            raise FileTooLarge(max_bytes)
         blocks: list[bytes] = []
         total = 0
         while total <= max_bytes:
@@ -51,7 +59,7 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
     finally:
         os.close(descriptor)
     if total > max_bytes:
-        raise FileRefused(f"larger than the limit of {size(max_bytes)}")
+        raise FileTooLarge(max_bytes)
     return b"".join(blocks)
 
 
