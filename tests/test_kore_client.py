@@ -842,14 +842,27 @@ async def _answers_after_a_while(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def test_a_slow_answer_is_told_while_it_is_awaited(
-    aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow-answer reports of the client, scaled down from seconds to tenths."""
     monkeypatch.setattr(client_module, "SLOW_ANSWER", 0.1)
     monkeypatch.setattr(client_module, "REPORT_EVERY", 0.05)
+
+
+async def serving(
+    aiohttp_server: ServerFactory, method: str, path: str, handler: Any
+) -> TestServer:
     app = web.Application()
-    app.router.add_post(BASE + "/campaign/getAllCampaignDetails", _answers_after_a_while)
-    server = await aiohttp_server(app)
+    app.router.add_route(method, BASE + path, handler)
+    server: TestServer = await aiohttp_server(app)
+    return server
+
+
+@pytest.mark.usefixtures("quick_watch")
+async def test_a_slow_answer_is_told_while_it_is_awaited(aiohttp_server: ServerFactory) -> None:
+    server = await serving(
+        aiohttp_server, "POST", "/campaign/getAllCampaignDetails", _answers_after_a_while
+    )
     heard: list[tuple[float, str]] = []
     async with client_for(server) as client:
         client.report_waits_to(lambda seconds, why: heard.append((seconds, why)))
@@ -865,14 +878,11 @@ async def _never_answers(request: web.Request) -> web.Response:
     raise AssertionError("unreachable")
 
 
+@pytest.mark.usefixtures("quick_watch")
 async def test_a_server_that_never_answers_is_told_then_given_up(
-    aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+    aiohttp_server: ServerFactory,
 ) -> None:
-    monkeypatch.setattr(client_module, "SLOW_ANSWER", 0.1)
-    monkeypatch.setattr(client_module, "REPORT_EVERY", 0.05)
-    app = web.Application()
-    app.router.add_get(BASE + "/campaign/{id}", _never_answers)
-    server = await aiohttp_server(app)
+    server = await serving(aiohttp_server, "GET", "/campaign/{id}", _never_answers)
     heard: list[str] = []
     timeouts = Timeouts(total=0.4, connect=0.4, read=0.4)
     retry = RetryPolicy(max_retries=1, base=0.001, cap=0.004)

@@ -195,16 +195,24 @@ def test_changed_overrides_are_planned_although_the_files_did_not_change(
     assert stored(two_accounts, "staging") == {}  # the other account was never touched
 
 
+def desk_of(
+    environment: str, accounts: TwoAccounts, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty campaigns folder, campsync.yaml with both environments, and the credentials
+    of `environment` alone."""
+    (root / "campaigns").mkdir()
+    (root / "campsync.yaml").write_text(environments_config(accounts.by_name))
+    for name, value in secrets_of(environment).items():
+        monkeypatch.setenv(name, value)
+
+
 def test_each_environment_uses_only_its_own_credentials(
     two_accounts: TwoAccounts,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "campaigns").mkdir()
-    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
-    for name, value in secrets_of("staging").items():
-        monkeypatch.setenv(name, value)
+    desk_of("staging", two_accounts, tmp_path, monkeypatch)
 
     assert cli(capsys, "plan", "--env", "staging").code == 0
     missing = cli(capsys, "plan", "--env", "production")
@@ -227,10 +235,7 @@ def test_a_wrong_secret_names_the_environments_own_variables(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "campaigns").mkdir()
-    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
-    for name, value in secrets_of("production").items():
-        monkeypatch.setenv(name, value)
+    desk_of("production", two_accounts, tmp_path, monkeypatch)
     # Production's id with a secret of another app: the platform refuses the token.
     monkeypatch.setenv(
         "KORE_PRODUCTION_CLIENT_SECRET", secrets_of("staging")["KORE_STAGING_CLIENT_SECRET"]
