@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cli import main as campsync_main
-from campsync.config.settings import load_settings
+from campsync.config.settings import Settings, load_settings
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
-from campsync.emulator.rules import ListQuery
+from campsync.emulator.queries import ListQuery
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import Store
 from campsync.kore.client import KoreClient
@@ -172,9 +172,15 @@ def cli_run(
     return Run(name, total, by_kind, target, target_text, wall, code)
 
 
-async def naive(parallelism_one: Any) -> int:
+async def naive(settings: Settings) -> int:
     """A hand-written script: list, then GET each campaign, one after another."""
-    async with KoreClient(parallelism_one) as client:
+    client = KoreClient(
+        settings.target(),
+        settings.credentials,
+        parallelism=settings.parallelism,
+        rate_limit=settings.rate_limit,
+    )
+    async with client:
         items = await client.list_campaigns()
         for item in items:
             await client.get_campaign(item["_id"])

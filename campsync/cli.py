@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from campsync import __version__
 from campsync.commands import apply, emulator, init, plan, pull, validate
+from campsync.commands.output import redacted_output
 from campsync.errors import CampsyncError
 
 COMMANDS = (init, validate, plan, apply, pull, emulator)
@@ -51,6 +52,11 @@ def _tolerant_streams() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_streams()
+    with redacted_output():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -15,11 +15,14 @@ from typing import Literal, Protocol
 # campaigns pulled. Each step is one request.
 Phase = Literal["read", "applied", "pulled"]
 
-# Why a request waits: campsync's own pacing within CAMPSYNC_RATE_LIMIT ("limit"), or a 429
-# from the platform being waited out ("429").
-WaitReason = Literal["limit", "429"]
+# Why a request waits: campsync's own pacing within CAMPSYNC_RATE_LIMIT ("limit"), a 429
+# from the platform being waited out ("429"), or the platform's answer to a request sent
+# ("answer": a server that answers nothing, or a byte now and then).
+WaitReason = Literal["limit", "429", "answer"]
 
-# (seconds still to wait, why); said again at least every few seconds while the wait lasts.
+# (seconds, why): for "limit" and "429" the seconds still to wait; for "answer" how long the
+# oldest request in flight has waited for its answer so far (0: none waits any more). Said
+# again at least every few seconds while the wait lasts.
 WaitFn = Callable[[float, WaitReason], None]
 
 
@@ -29,5 +32,6 @@ class Progress(Protocol):
         ...
 
     def waiting(self, seconds: float, why: WaitReason) -> None:
-        """A request waits `seconds` more before it may be sent."""
+        """A request waits `seconds` more before it may be sent (or, for "answer", has
+        waited `seconds` so far for the platform's answer)."""
         ...

@@ -9,8 +9,28 @@ Every non-printable character is written the way JSON writes it (`\\n`, `\\u001b
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 MIB = 1024 * 1024
+REDACTED = "[redacted]"
+# A token: a JWT (base64url JSON, so it starts `eyJ`) with its other segments, or the first
+# part of one that a shortened value cut (a head without its signature is of no use, but
+# nor is it anyone's to read).
+_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)*")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every token (JWT-shaped) and every one of `secrets` replaced by
+    `[redacted]`: the one place that knows what a token looks like (the CLI's output
+    streams and the platform's error messages pass through it)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    if "eyJ" in text:
+        text = _TOKEN.sub(REDACTED, text)
+    return text
 
 
 def escape(text: str, *, keep: str = "") -> str:
@@ -36,7 +56,11 @@ def escape(text: str, *, keep: str = "") -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` cut in the middle to at most `limit` characters."""
+    """`text` cut in the middle to at most `limit` characters. Tokens are redacted first: the
+    tail of a token cut in two no longer looks like one to the output's redaction."""
+    if len(text) <= limit:
+        return text
+    text = redact(text)
     if len(text) <= limit:
         return text
     head = max(1, (limit - 1) * 2 // 3)
@@ -46,7 +70,9 @@ def shorten(text: str, limit: int) -> str:
 
 def clip(text: str, limit: int = 0) -> str:
     """`text` safe for a one-line message: cut to `limit` characters at its end (0: no
-    cut), then escaped."""
+    cut; tokens redacted first, as `shorten` does), then escaped."""
+    if limit and len(text) > limit:
+        text = redact(text)
     if limit and len(text) > limit:
         text = text[: limit - 3] + "..."
     return escape(text)

@@ -101,4 +101,5 @@ def ws(
 ) -> Iterator[Workspace]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)  # as the colour tests expect, whatever runs them
     yield Workspace(tmp_path, cli_env, capsys)

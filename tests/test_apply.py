@@ -419,3 +419,60 @@ def test_a_signal_also_stops_writes_still_waiting_for_the_rate_limit(tmp_path: P
         assert code == 1, out + err
         assert "Apply interrupted: 2 applied, 3 not started." in out, out + err
         assert emulator.store.stats()["by_kind"]["update"] == 2
+
+
+def test_a_saved_plan_whose_apply_was_killed_says_it_was_partly_applied(tmp_path: Path) -> None:
+    """The run applying a saved plan is killed after two of five writes (SIGKILL: it records
+    nothing of them). Applied again, the plan is refused as partly applied, saying what to do,
+    not as "changed on the platform after the plan was made"."""
+    count = 5
+    with start_in_thread(emulator_test_config(latency_ms=200)) as emulator:
+        seed_ready(emulator, *(campaign_body(f"Slow {n}") for n in range(count)))
+        folder = tmp_path / "campaigns"
+        folder.mkdir()
+        for n in range(count):
+            body = campaign_body(f"Slow {n}", description=f"Changed {n}.")
+            (folder / f"slow{n}.yaml").write_text(json.dumps(body))
+        env = subprocess_env(emulator, 100000)
+
+        def campsync(*args: str) -> subprocess.Popen[str]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "campsync", *args],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+        planned = campsync("plan", "--out", "plan.json")
+        planned.communicate(timeout=30)
+        assert planned.returncode == 0
+        applying = campsync("apply", "plan.json", "--parallelism", "1")
+        timer = threading.Timer(30, applying.kill)  # a bound, never reached when it works
+        timer.start()
+        try:
+            assert applying.stdout is not None
+            applied = 0
+            for line in applying.stdout:
+                applied += line.startswith("applied: ")
+                if applied == 2:
+                    applying.kill()
+                    break
+            applying.communicate()
+        finally:
+            timer.cancel()
+        written = emulator.store.stats()["by_kind"]["update"]
+        assert 2 <= written < count
+
+        again = campsync("apply", "plan.json")
+        out, err = again.communicate(timeout=30)
+
+        assert again.returncode == 1, out + err
+        assert err.startswith("campsync: error: the plan was partly applied: an apply of it begun ")
+        assert "campaign 'Slow 0'" in err and "campaign 'Slow 1'" in err
+        assert err.rstrip().endswith(
+            "nothing was sent; make a new plan ('campsync plan --out FILE'), review what is "
+            "left, and apply that"
+        )
+        assert emulator.store.stats()["by_kind"]["update"] == written  # nothing more sent

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 import pytest
@@ -356,6 +357,25 @@ def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
     assert "\x1b[" not in ws.cli("plan").out
 
 
+def test_a_dumb_terminal_gets_no_escape_sequences(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campsync.commands import output
+
+    ws.seed(*(campaign_body(f"Campaign {i}") for i in range(70)))
+    for i in range(70):
+        ws.write(f"c{i}.yaml", campaign_body(f"Campaign {i}", description="Changed."))
+    monkeypatch.setattr(output, "is_tty", lambda stream: True)
+    monkeypatch.setenv("TERM", "dumb")
+    dumb = ws.cli("plan", "--refresh")
+    assert dumb.code == 0
+    assert "\x1b[" not in dumb.out + dumb.err and "\r" not in dumb.err
+    assert "~ update" in dumb.out
+    assert "campsync: read 70 of 70 campaigns" in dumb.err  # the log's lines instead
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert "\x1b[33m~ update" in ws.cli("plan", "--refresh").out
+
+
 def test_a_missing_path_is_one_line(ws: Workspace) -> None:
     result = ws.cli("plan", "nowhere")
     assert result.code == 1 and result.err.count("\n") == 1 and "nowhere" in result.err
@@ -480,6 +500,42 @@ def test_an_unwritable_out_file_is_one_line(ws: Workspace) -> None:
     result = ws.cli("plan", "--out", "taken/p.json")
     assert result.code == 1 and result.out == ""
     assert result.err.count("\n") == 1 and "cannot write the plan" in result.err
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_out_onto_anything_but_a_regular_file_is_refused_before_reading(
+    ws: Workspace, kind: str
+) -> None:
+    """`--out` replaced a symbolic link (or a FIFO, or, as root, a device such as /dev/full)
+    with the plan: only a regular file or a new path is written, and that is said before
+    the platform is read."""
+    ws.write("new.yaml", campaign_body("Brand New"))
+    target = ws.root / "elsewhere.txt"
+    target.write_text("not to be touched\n")
+    out = ws.root / "p.json"
+    if kind == "symlink":
+        out.symlink_to(target)
+        reason = "it is a symbolic link; give a new path or a regular file"
+    elif kind == "fifo":
+        os.mkfifo(out)
+        reason = "it is not a regular file; give a new path or a regular file"
+    else:
+        out.mkdir()
+        reason = "Is a directory"
+    ws.store.reset_stats()
+    result = ws.cli("plan", "--out", "p.json")
+    assert result.code == 1 and result.out == ""
+    assert result.err == f"campsync: error: p.json: cannot write the plan: {reason}\n"
+    assert ws.store.stats()["total"] == 0  # refused before the first request
+    assert target.read_text() == "not to be touched\n"
+    assert out.is_symlink() if kind == "symlink" else not out.is_file()
+
+
+def test_out_onto_a_regular_file_replaces_it(ws: Workspace) -> None:
+    ws.write("new.yaml", campaign_body("Brand New"))
+    (ws.root / "p.json").write_text("an older plan")
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    assert json.loads((ws.root / "p.json").read_text())["summary"]["create"] == 1
 
 
 def test_plan_reads_only(ws: Workspace) -> None:

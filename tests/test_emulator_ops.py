@@ -270,6 +270,17 @@ def test_unreadable_state_file_is_a_one_line_error(tmp_path: Path) -> None:
         start_in_thread(emulator_test_config(state_file=state))
 
 
+def test_a_state_file_that_is_a_link_is_refused_at_start(tmp_path: Path) -> None:
+    """Refused before serving (one line), not at every write once campaigns change."""
+    real = tmp_path / "elsewhere.json"
+    real.write_text("")
+    state = tmp_path / "state.json"
+    state.symlink_to(real)
+    with pytest.raises(ConfigError, match="cannot keep the state there .*symbolic link"):
+        start_in_thread(emulator_test_config(state_file=state))
+    assert real.read_text() == ""
+
+
 async def test_seed_file_is_loaded_when_the_state_is_empty(
     tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:

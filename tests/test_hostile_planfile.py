@@ -5,11 +5,13 @@ signature's own cases: test_guard_signing.py.)"""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from campsync.sync import planfile
 from campsync.sync.planfile import canonical, checksum
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body
@@ -73,6 +75,10 @@ TAMPERINGS: dict[str, tuple[Edit, str]] = {
         resign(lambda d: d["summary"].update(update=5)),
         "summary.update: does not match",
     ),
+    "id-that-leaves-its-path-segment": (
+        resign(lambda d: d["changes"][0].update(id="..")),
+        "changes[0].id: a campaign id (cd-...) expected",
+    ),
     "body-edited-checksum-recomputed": (
         recompute_checksum(
             lambda d: d["campsync"]["changes"][0]["body"].update(description="Slipped in.")
@@ -117,3 +123,30 @@ def test_a_tampered_plan_is_refused_before_any_request(ws: Workspace, case: str)
     assert expected in result.err, result.err
     assert ws.store.stats()["total"] == 0
     assert ws.stored(cid)["description"] != "Reviewed."
+
+
+def test_a_huge_plan_file_is_refused_before_it_is_read(ws: Workspace) -> None:
+    path = ws.root / "huge.json"
+    with path.open("wb") as sparse:  # 1.3 GB that take no disk: refused by its size alone
+        sparse.truncate(1_300_000_000)
+    result = ws.cli("apply", "huge.json")
+    assert result.code == 1
+    assert result.err == "campsync: error: plan file huge.json: larger than the limit of 128 MiB\n"
+    assert ws.store.stats()["total"] == 0
+
+
+def test_a_plan_file_that_grows_past_the_limit_is_refused(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planfile, "MAX_PLAN_BYTES", 1024)
+    (ws.root / "p.json").write_text(json.dumps({"x": "y" * 2000}))
+    result = ws.cli("apply", "p.json")
+    assert result.code == 1
+    assert result.err == "campsync: error: plan file p.json: larger than the limit of 1024 bytes\n"
+
+
+def test_a_fifo_is_no_plan_file(ws: Workspace) -> None:
+    os.mkfifo(ws.root / "pipe.json")  # no writer: reading it would wait for ever
+    result = ws.cli("apply", "pipe.json")
+    assert result.code == 1
+    assert result.err == "campsync: error: plan file pipe.json: not a regular file\n"

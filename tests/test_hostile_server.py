@@ -269,6 +269,20 @@ LIST_ANSWERS: dict[str, tuple[Answer, str]] = {
         "without an id",
     ),
     "item-not-an-object": (lambda _: ok({"results": ["cd-1"], "hasMore": False}), "not an object"),
+    # ids that would leave their place in a request path (`PUT .../campaign/..`)
+    "id-dot-dot": (
+        lambda _: ok({"results": [{**listed(), "_id": ".."}], "hasMore": False}),
+        "campaign id that is not one (cd-...): '..'",
+    ),
+    "id-with-slash": (
+        lambda _: ok({"results": [{**listed(), "_id": "cd-1/../../x"}], "hasMore": False}),
+        "campaign id that is not one (cd-...)",
+    ),
+    # `skip` ignored: the same page with hasMore for ever (10,000 pages before the fix)
+    "ignores-skip": (
+        lambda _: ok({"results": [listed()], "hasMore": True}),
+        "page 2 (skip=1) brought no campaign that earlier pages had not",
+    ),
 }
 
 

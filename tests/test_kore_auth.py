@@ -6,7 +6,7 @@ import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from campsync.config.settings import CredentialNames, Credentials
+from campsync.config.target import CredentialNames, Credentials
 from campsync.errors import ConfigError
 from campsync.kore.auth import JwtSigner, StaticToken, token_source
 

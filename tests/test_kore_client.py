@@ -18,7 +18,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from campsync.config.settings import Credentials, Settings
+from campsync.config.settings import Settings
+from campsync.config.target import Credentials
 from campsync.errors import (
     ApiError,
     AuthError,
@@ -30,6 +31,7 @@ from campsync.errors import (
     TransportError,
 )
 from campsync.kore import KoreClient, RetryPolicy, SlidingWindowLimiter, Timeouts
+from campsync.kore import client as client_module
 
 CLIENT_ID = "cs-test-app"
 SECRET = "client-secret-" + "q" * 40
@@ -255,7 +257,9 @@ def settings_for(server: TestServer, **changes: Any) -> Settings:
 def client_for(server: TestServer, **kwargs: Any) -> KoreClient:
     settings = kwargs.pop("settings", None) or settings_for(server)
     kwargs.setdefault("retry", FAST)
-    return KoreClient(settings, **kwargs)
+    kwargs.setdefault("parallelism", settings.parallelism)
+    kwargs.setdefault("rate_limit", settings.rate_limit)
+    return KoreClient(settings.target(), settings.credentials, **kwargs)
 
 
 SAMPLE = {"name": "Spring Survey", "description": "d", "priority": "5", "campaignType": "voice"}
@@ -350,7 +354,7 @@ async def test_secrets_appear_in_no_repr_or_message(
             await client.get_campaign("cd-1")
         with pytest.raises(TransportError) as dropped:
             await client.update_campaign("cd-1", {"name": "x"})
-        texts = [repr(client), repr(client._settings), str(client._settings.credentials)]
+        texts = [repr(client), repr(client._target), str(client._credentials)]
         texts += [repr(client._token_source), repr(client._limiter), repr(client.stats)]
     token = platform.seen[0].headers["auth"]
     texts += [str(refused.value), repr(refused.value), str(dropped.value), repr(dropped.value)]
@@ -427,6 +431,29 @@ async def test_list_refuses_more_pages_without_results(aiohttp_server: ServerFac
             await client.list_campaigns()
 
 
+async def _same_page_always(request: web.Request) -> web.Response:
+    await request.read()  # `skip` ignored: the first page, again and again
+    results = [{"_id": f"cd-{i}", "name": f"Campaign {i}"} for i in range(3)]
+    data = {"results": results, "skip": 0, "limit": 3, "hasMore": True}
+    return web.json_response({"status": "success", "data": data})
+
+
+async def test_a_list_that_ignores_skip_stops_at_the_first_repeated_page(
+    aiohttp_server: ServerFactory,
+) -> None:
+    app = web.Application()
+    app.router.add_post(BASE + "/campaign/getAllCampaignDetails", _same_page_always)
+    server = await aiohttp_server(app)
+    unlimited = SlidingWindowLimiter(1_000_000)
+    async with client_for(server, page_size=3, limiter=unlimited) as client:
+        with pytest.raises(BadResponseError) as caught:
+            await client.list_campaigns()
+    message = str(caught.value)
+    assert message.startswith("listing voice campaigns: page 2 (skip=3) brought no campaign")
+    assert "repeats itself" in message and "\n" not in message
+    assert client.stats.by_kind["list"] == 2  # not 10,000 pages
+
+
 async def test_find_by_name_ignores_case(platform: FakePlatform, server: TestServer) -> None:
     platform.seed(3)
     async with client_for(server) as client:
@@ -493,7 +520,7 @@ async def test_429_gives_up_at_the_overall_deadline(
     platform: FakePlatform, server: TestServer
 ) -> None:
     platform.faults["update"] = [("429", "0.05")] * 100
-    retry = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=0.2)
+    retry = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=0.2, min_rate_limit_wait=0.01)
     async with client_for(server, retry=retry) as client:
         with pytest.raises(RateLimitedError) as caught:
             await client.update_campaign("cd-1", {"name": "Spring"})
@@ -501,6 +528,35 @@ async def test_429_gives_up_at_the_overall_deadline(
     assert caught.value.campaign == "Spring"
     assert "per-minute rate limit" in str(caught.value)
     assert 3 <= len(platform.seen) < 100
+
+
+@pytest.mark.parametrize("header", ["0", "-5", "0.0000001"])
+async def test_a_429_asking_for_no_wait_still_waits_a_second(
+    platform: FakePlatform, server: TestServer, header: str
+) -> None:
+    platform.faults["get"] = [("429", header)] * 10_000
+    unlimited = SlidingWindowLimiter(1_000_000)
+    # The first wait (at least 1 s) would pass the 0.5 s limit: given up after one request,
+    # where a wait of 0 s re-sent the request as fast as the server answered, 0.5 s long.
+    retry = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=0.5)
+    async with client_for(server, retry=retry, limiter=unlimited) as client:
+        with pytest.raises(RateLimitedError) as caught:
+            await client.get_campaign("cd-1")
+    assert len(platform.seen) == 1
+    assert "as waiting 1 s more would pass the" in str(caught.value)
+
+
+async def test_a_429_asking_for_ages_gives_up_at_once_in_plain_words(
+    platform: FakePlatform, server: TestServer
+) -> None:
+    platform.faults["get"] = [("429", "1e308")]
+    async with client_for(server) as client:
+        with pytest.raises(RateLimitedError) as caught:
+            await client.get_campaign("cd-1")
+    message = str(caught.value)
+    assert len(platform.seen) == 1
+    assert "as waiting more than a day would pass the 5 s limit" in message
+    assert len(message) < 200, message
 
 
 # ---------------------------------------------------------------- retries
@@ -580,7 +636,7 @@ async def test_no_server_at_all(unused_tcp_port: int) -> None:
         account_id=ACCOUNT,
         credentials=Credentials(client_id=CLIENT_ID, client_secret=SECRET),
     )
-    async with KoreClient(settings, retry=FAST) as client:
+    async with KoreClient(settings.target(), settings.credentials, retry=FAST) as client:
         with pytest.raises(TransportError, match="cannot connect") as caught:
             await client.get_campaign("cd-1")
     assert client.stats.total == 6
@@ -756,3 +812,83 @@ async def test_tls_is_verified(
             await client.list_campaigns()
     assert client.stats.total == 1  # a certificate problem is not retried
     assert platform.seen == []  # nothing reached the application
+
+
+async def test_https_to_a_plain_http_server_suggests_http_on_loopback(
+    platform: FakePlatform, server: TestServer
+) -> None:
+    plain = settings_for(server)
+    assert plain.host.startswith("http://127.0.0.1:")
+    tls = settings_for(server, host=plain.host.replace("http://", "https://"))
+    async with client_for(server, settings=tls) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.list_campaigns()
+    message = str(caught.value)
+    assert "TLS handshake failed (does the server speak TLS?)" in message
+    assert "TLS verification failed" not in message
+    assert message.endswith(f"; for a local server without TLS (the emulator), use {plain.host}")
+    assert client.stats.total == 1  # not retried
+
+
+async def _answers_after_a_while(request: web.Request) -> web.StreamResponse:
+    await request.read()
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    body = json.dumps({"status": "success", "data": {"results": [], "hasMore": False}})
+    for char in body:  # one byte now and then: no read ever times out
+        await response.write(char.encode())
+        await asyncio.sleep(0.01)
+    await response.write_eof()
+    return response
+
+
+@pytest.fixture
+def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow-answer reports of the client, scaled down from seconds to tenths."""
+    monkeypatch.setattr(client_module, "SLOW_ANSWER", 0.1)
+    monkeypatch.setattr(client_module, "REPORT_EVERY", 0.05)
+
+
+async def serving(
+    aiohttp_server: ServerFactory, method: str, path: str, handler: Any
+) -> TestServer:
+    app = web.Application()
+    app.router.add_route(method, BASE + path, handler)
+    server: TestServer = await aiohttp_server(app)
+    return server
+
+
+@pytest.mark.usefixtures("quick_watch")
+async def test_a_slow_answer_is_told_while_it_is_awaited(aiohttp_server: ServerFactory) -> None:
+    server = await serving(
+        aiohttp_server, "POST", "/campaign/getAllCampaignDetails", _answers_after_a_while
+    )
+    heard: list[tuple[float, str]] = []
+    async with client_for(server) as client:
+        client.report_waits_to(lambda seconds, why: heard.append((seconds, why)))
+        assert await client.list_campaigns() == []
+        await asyncio.sleep(0.2)  # the watcher's next look: nothing waits any more
+    answers = [seconds for seconds, why in heard if why == "answer"]
+    assert answers and all(later >= 0.1 for later in answers[:-1])
+    assert answers[-1] == 0.0
+
+
+async def _never_answers(request: web.Request) -> web.Response:
+    await asyncio.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.usefixtures("quick_watch")
+async def test_a_server_that_never_answers_is_told_then_given_up(
+    aiohttp_server: ServerFactory,
+) -> None:
+    server = await serving(aiohttp_server, "GET", "/campaign/{id}", _never_answers)
+    heard: list[str] = []
+    timeouts = Timeouts(total=0.4, connect=0.4, read=0.4)
+    retry = RetryPolicy(max_retries=1, base=0.001, cap=0.004)
+    async with client_for(server, timeouts=timeouts, retry=retry) as client:
+        client.report_waits_to(lambda seconds, why: heard.append(why))
+        with pytest.raises(TransportError, match="timed out"):
+            await client.get_campaign("cd-1")
+    assert "answer" in heard
+    assert client.stats.total == 2

@@ -164,12 +164,24 @@ def test_messages_are_one_short_line_without_secrets() -> None:
     assert str(echoed.value) == "campaign 'cd-1': bad [redacted] (HTTP 400)"
 
 
+def test_a_token_in_a_platform_message_is_redacted_even_when_not_ours() -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzb21lb25lIn0.c2lnbmF0dXJlLWJ5dGVz"
+    with pytest.raises(ApiError) as echoed:
+        protocol.parse_envelope(GET, answer(400, {"message": f"bad token {token}"}))
+    assert str(echoed.value) == "campaign 'cd-1': bad token [redacted] (HTTP 400)"
+
+
 def test_list_pages() -> None:
-    data = {"results": [{"_id": "a", "name": "A"}, {"id": "b", "name": "B"}], "hasMore": True}
+    data = {
+        "results": [{"_id": "cd-a", "name": "A"}, {"id": "cd-b", "name": "B"}],
+        "hasMore": True,
+    }
     page = protocol.list_page(LIST, {"data": data}, 0)
-    assert page.results == [{"_id": "a", "name": "A"}, {"_id": "b", "name": "B"}]
+    assert page.results == [{"_id": "cd-a", "name": "A"}, {"_id": "cd-b", "name": "B"}]
     assert page.has_more is True
-    by_total = protocol.list_page(LIST, {"data": {"results": [{"_id": "a"}], "totalResults": 5}}, 3)
+    by_total = protocol.list_page(
+        LIST, {"data": {"results": [{"_id": "cd-a"}], "totalResults": 5}}, 3
+    )
     assert by_total.has_more is True
     assert (
         protocol.list_page(LIST, {"data": {"results": [], "totalResults": 5}}, 5).has_more is False
@@ -200,6 +212,31 @@ def test_created_id() -> None:
     assert protocol.created_id(create, {"id": "cd-3", "data": {}}) == "cd-3"
     with pytest.raises(BadResponseError, match=r"campaign 'N': .* no campaign id"):
         protocol.created_id(create, {"data": {"status": "Preparing"}})
+
+
+@pytest.mark.parametrize(
+    "ident",
+    [".", "..", "cd-1/../x", "cd-1?a=b", "cd-%2e", "x-1", "cd-", "cd-" + "a" * 129, "cd-\n"],
+)
+def test_platform_ids_must_look_like_ids(ident: str) -> None:
+    listed = {"data": {"results": [{"_id": ident, "name": "A"}], "hasMore": False}}
+    with pytest.raises(BadResponseError) as caught:
+        protocol.list_page(LIST, listed, 0)
+    message = str(caught.value)
+    assert message.startswith("listing voice campaigns: the platform's list answer holds a ")
+    assert "campaign id that is not one (cd-...)" in message
+    assert "\n" not in message and len(message) < 200
+    create = API.create({"name": "N"}, "voice")
+    with pytest.raises(BadResponseError, match=r"campaign 'N': .* not one \(cd-\.\.\.\)"):
+        protocol.created_id(create, {"data": {"id": ident}})
+    assert not protocol.is_campaign_id(ident)
+
+
+def test_platform_ids_of_the_documented_shape_pass() -> None:
+    for ident in ("cd-ed19e3c7-3682-5e72-a839-af9e0711abcd", "cd-0000", "cd-A1"):
+        assert protocol.is_campaign_id(ident)
+        listed = {"data": {"results": [{"id": ident}], "hasMore": False}}
+        assert protocol.list_page(LIST, listed, 0).results == [{"_id": ident}]
 
 
 def test_names_match_case_insensitively() -> None:

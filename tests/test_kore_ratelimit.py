@@ -175,3 +175,15 @@ async def test_a_listener_hears_each_wait_and_its_reason_every_few_seconds() -> 
     heard.clear()
     await limiter.acquire()
     assert heard == []
+
+
+def test_a_429_wait_is_at_least_a_second_and_at_most_a_day() -> None:
+    policy = RetryPolicy()
+    assert policy.rate_limit_wait(0.0, 60.0) == 1.0
+    assert policy.rate_limit_wait(0.2, 60.0) == 1.0
+    assert policy.rate_limit_wait(7.5, 60.0) == 7.5
+    assert policy.rate_limit_wait(None, 60.0) == 60.0  # no Retry-After: a whole window
+    assert policy.rate_limit_wait(1e308, 60.0) == 86_400.0
+    assert RetryPolicy(min_rate_limit_wait=0.01).rate_limit_wait(0.0, 60.0) == 0.01
+    with pytest.raises(ValueError, match="negative"):
+        RetryPolicy(min_rate_limit_wait=-1)

@@ -185,3 +185,40 @@ def test_the_time_left_is_no_less_than_the_wait_under_way() -> None:
         "campsync: read 0 of 17 campaigns, about 2 min left at 60 requests/min; "
         "waiting 130 s: the platform answered 429 (rate limit)"
     )
+
+
+def test_a_platform_that_does_not_answer_is_told_in_a_log_at_least_every_30_s() -> None:
+    """A short run (quiet otherwise) whose one request hangs for 3 minutes: the client tells
+    how long its oldest request has waited, every 5 s once it passes 10 s."""
+    fake = FakeTime()
+    reporter, log = log_reporter(fake)
+    reporter.step(0, 3, "read")
+    for waited in range(10, 181, 5):
+        fake.now = float(waited)
+        reporter.waiting(float(waited), "answer")
+    fake.now = 185.0
+    reporter.waiting(0.0, "answer")  # it came
+    fake.now = 186.0
+    reporter.step(3, 3, "read")
+    lines = log.lines()
+    assert lines[0] == (
+        10.0,
+        "campsync: read 0 of 3 campaigns, less than a minute left at 60 requests/min; "
+        "waiting 10 s so far for the platform to answer",
+    )
+    times = [t for t, _ in lines]
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 30
+    assert lines[-1] == (186.0, "campsync: read 3 of 3 campaigns in 3 min 6 s")
+    assert all("to answer" not in text for t, text in lines if t > 180)
+
+
+def test_on_a_terminal_a_missing_answer_shows_on_the_line() -> None:
+    fake = FakeTime()
+    stream = io.StringIO()
+    reporter = ProgressReporter(stream, rate_limit=60, clock=fake.clock, terminal=True)
+    reporter.step(0, 2, "read")
+    fake.now = 12.0
+    reporter.waiting(12.0, "answer")
+    assert stream.getvalue().endswith("read 0/2 campaigns, <1 min left; no answer for 12 s")
+    reporter.waiting(0.0, "answer")
+    assert stream.getvalue().endswith("\r\x1b[Kread 0/2 campaigns, <1 min left")

@@ -30,6 +30,7 @@ from tests.fixtures_emulator import (
     subprocess_env,
 )
 from tests.fixtures_workspace import Workspace
+from tests.test_faults import set_faults
 from tests.test_progress import FakeTime, TimedStream
 
 
@@ -149,3 +150,21 @@ def test_pull_and_apply_log_their_phases(ws: Workspace) -> None:
         "applied 61 of 61 changes",
     ]
     assert applied.out.count("applied: update ") == 61
+
+
+def test_a_platform_slow_to_answer_is_told_in_the_log(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan whose requests take long to be answered (here 0.6 s, the thresholds scaled
+    down alike): the log says what campsync waits for, though the run is short."""
+    monkeypatch.setattr(client_module, "SLOW_ANSWER", 0.2)
+    monkeypatch.setattr(client_module, "REPORT_EVERY", 0.05)
+    ws.seed(campaign_body("Spring Renewals"))
+    ws.write("spring.yaml", campaign_body("Spring Renewals", description="Changed."))
+    set_faults(ws.emulator, latency_ms=600)
+    result = ws.cli("plan", "--json")
+    assert result.code == 0
+    assert json.loads(result.out)["summary"]["update"] == 1
+    assert re.search(
+        r"^campsync: waiting \d+ s so far for the platform to answer$", result.err, re.M
+    )

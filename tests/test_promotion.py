@@ -195,17 +195,25 @@ def test_changed_overrides_are_planned_although_the_files_did_not_change(
     assert stored(two_accounts, "staging") == {}  # the other account was never touched
 
 
+def desk_of(
+    environment: str, accounts: TwoAccounts, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A campaigns folder with one new campaign, campsync.yaml with both environments, and
+    the credentials of `environment` alone."""
+    (root / "campaigns").mkdir()
+    (root / "campaigns" / "new.yaml").write_text(json.dumps(campaign_body("Brand New")))
+    (root / "campsync.yaml").write_text(environments_config(accounts.by_name))
+    for name, value in secrets_of(environment).items():
+        monkeypatch.setenv(name, value)
+
+
 def test_each_environment_uses_only_its_own_credentials(
     two_accounts: TwoAccounts,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "campaigns").mkdir()
-    (tmp_path / "campaigns" / "new.yaml").write_text(json.dumps(campaign_body("Brand New")))
-    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
-    for name, value in secrets_of("staging").items():
-        monkeypatch.setenv(name, value)
+    desk_of("staging", two_accounts, tmp_path, monkeypatch)
 
     assert cli(capsys, "plan", "--env", "staging").code == 0
     missing = cli(capsys, "plan", "--env", "production")
@@ -220,6 +228,26 @@ def test_each_environment_uses_only_its_own_credentials(
     assert cli(capsys, "plan", "--env", "production").code == 0
     cache = sorted(p.name for p in (tmp_path / ".campsync" / "cache").glob("*.json"))
     assert len([name for name in cache if name.startswith("files-env-")]) == 2
+
+
+def test_a_wrong_secret_names_the_environments_own_variables(
+    two_accounts: TwoAccounts,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    desk_of("production", two_accounts, tmp_path, monkeypatch)
+    # Production's id with a secret of another app: the platform refuses the token.
+    monkeypatch.setenv(
+        "KORE_PRODUCTION_CLIENT_SECRET", secrets_of("staging")["KORE_STAGING_CLIENT_SECRET"]
+    )
+    refused = cli(capsys, "plan", "--env", "production")
+    assert refused.code == 1
+    assert "refused the credentials" in refused.err
+    assert "check KORE_PRODUCTION_CLIENT_ID and KORE_PRODUCTION_CLIENT_SECRET (or KORE_JWT)" in (
+        refused.err
+    )
+    assert "KORE_CLIENT_ID" not in refused.err
 
 
 def test_pull_leaves_out_what_the_overrides_supply_and_plans_clean(

@@ -327,6 +327,33 @@ def test_overwrite_updates_values_in_place_and_keeps_comments(
     assert plan_exit(capsys) == 0
 
 
+def test_overwrite_leaves_a_symlinked_file_alone(
+    cli_env: RunningEmulator, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file to rewrite that is a symbolic link is refused (the link would become a copy),
+    before any file is written."""
+    write_config(workdir)
+    [campaign_id, _] = seed_ready(cli_env, progressive_body("Collections Push"), preview_body())
+    assert pull(capsys)[0] == 0
+    folder = workdir / "campaigns"
+    (folder / "collections-push.yaml").rename(folder / "collections-push.txt")
+    (folder / "collections-push.yaml").symlink_to("collections-push.txt")
+    changed = progressive_body("Collections Push")
+    changed["priority"] = "5"
+    cli_env.store.update_campaign(campaign_id, changed)
+    kept = (folder / "collections-push.txt").read_bytes()
+
+    code, _, err = pull(capsys, "--overwrite")
+
+    assert code == 1
+    assert err == (
+        "campsync: error: campaigns/collections-push.yaml: cannot write it: it is a symbolic "
+        "link (nothing written)\n"
+    )
+    assert (folder / "collections-push.yaml").is_symlink()
+    assert (folder / "collections-push.txt").read_bytes() == kept
+
+
 def test_overwrite_adds_the_id_to_a_file_matched_by_name(
     cli_env: RunningEmulator, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ request counter, so a request the client sends and does not count still shows.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ def test_several_pages_cold_and_warm(ws: Workspace, monkeypatch: pytest.MonkeyPa
     settings = load_settings()
 
     async def plan_once() -> None:
-        sync = Sync(settings, connect=lambda s: KoreClient(s, page_size=10))
+        sync = Sync(settings, connect=functools.partial(KoreClient, page_size=10))
         plan = await sync.plan(sync.read_files(Path("campaigns")))
         sync.finish()
         assert plan.unchanged == N and not plan.changes

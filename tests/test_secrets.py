@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from campsync.cli import build_parser, main
-from campsync.config.settings import check_host
+from campsync.config.target import check_host
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import ConfigError
@@ -399,3 +399,41 @@ def test_every_command_refuses_plain_http_off_loopback(
     assert "http:// is accepted only for a loopback host" in captured.err
     assert cli_env.store.stats()["total"] == 0
     assert not (tmp_path / "p.json").exists()
+
+
+# --- tokens in the platform's data ------------------------------------------------------
+
+# A JWT someone pasted into a campaign (a name, a description): data, not campsync's secret,
+# but a token all the same; every printed output shows it redacted.
+PASTED = encode_hs256({"sub": "someone", "iat": 1700000000}, "a-stranger-secret-0123456789ab")
+
+
+def test_a_token_in_the_platform_data_is_redacted_in_every_printed_output(
+    scanner: Scanner, cli_env: RunningEmulator
+) -> None:
+    seed_ready(
+        cli_env,
+        campaign_body("Spring Renewals", description=f"token {PASTED} pasted here"),
+        campaign_body(f"Promo {PASTED[:30]}", description=PASTED),
+    )
+    cli_env.store.seed([{**campaign_body("Raw"), "name": f"Promo {PASTED}", "status": "Ready"}])
+    folder = scanner.root / "campaigns"
+    folder.mkdir()
+    body = campaign_body("Spring Renewals", description="Changed.")
+    (folder / "spring.yaml").write_text(json.dumps(body), encoding="utf-8")
+
+    text = scanner.cli("plan")
+    as_json = scanner.cli("plan", "--json")
+    markdown = scanner.cli("plan", "--format", "markdown")
+    applied = scanner.cli("apply", "--auto-approve")
+    for run in (text, as_json, markdown, applied):
+        assert run.code == 0, run.err
+        assert PASTED not in run.out + run.err
+        assert not JWT_SHAPE.search(run.out + run.err), run.out
+    assert '~ description: "token [redacted] pasted here" -> "Changed."' in text.out
+    assert text.out.count('  "Promo [redacted]"\n') == 2  # unmanaged names, a long one too
+    assert PASTED[-12:] not in text.out  # nor the tail of one cut in the middle
+    document = json.loads(as_json.out)  # still JSON
+    (change,) = document["changes"]
+    assert change["diff"][0]["before"] == "token [redacted] pasted here"
+    assert "[redacted]" in markdown.out

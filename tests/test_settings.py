@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from campsync.config.settings import Credentials, check_host, load_settings
+from campsync.config.settings import load_settings
+from campsync.config.target import Credentials, Target, check_host
 from campsync.errors import ConfigError
 from campsync.fsutil import write_atomic
+from tests.fixtures_emulator import campaign_body
+from tests.fixtures_workspace import Workspace
 
 SECRET = "s3cr3t-value-never-printed"
 
@@ -140,3 +143,75 @@ def test_cache_dir_expands_the_home_folder(tmp_path: Path, monkeypatch: pytest.M
     assert load_settings(config_path=config, env={}).cache_dir == tmp_path / ".cache/campsync"
     from_env = load_settings(env={"CAMPSYNC_CACHE_DIR": "~/ci-cache"}, config_path=config)
     assert from_env.cache_dir == tmp_path / "ci-cache"
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("http://user:pw-hunter2@example.com", "'http://***@example.com'"),
+        ("https://admin:pw-hunter2@platform.kore.ai/", "'https://***@platform.kore.ai/'"),
+        ("https://u:pw-hunter2/x@platform.kore.ai", "'https://***@platform.kore.ai'"),
+        ("user:pw-hunter2@platform.kore.ai", "'***@platform.kore.ai'"),
+        ("https://pw-hunter2@platform.kore.ai", "'https://***@platform.kore.ai'"),
+    ],
+)
+def test_a_host_with_user_info_is_refused_without_echoing_it(host: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_host(host)
+    message = str(caught.value)
+    assert "hunter2" not in message and "pw" not in message
+    assert message.startswith(f"host {shown} ")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("KORE_STREAM_ID", "st-1\r\nX-Injected: 1", "KORE_STREAM_ID holds a line break"),
+        ("KORE_ACCOUNT_ID", "acc\n1", "KORE_ACCOUNT_ID holds a line break"),
+        ("KORE_CLIENT_SECRET", "s3cr3t-\udcff\udcfe", "KORE_CLIENT_SECRET is not valid UTF-8"),
+        ("KORE_CLIENT_ID", "cs-\udce9", "KORE_CLIENT_ID is not valid UTF-8"),
+        ("KORE_CLIENT_ID", "cs-1\nx", "KORE_CLIENT_ID holds a line break"),
+        ("KORE_JWT", "eyJh.eyJz.s\r\nX: 1", "KORE_JWT holds a line break"),
+    ],
+)
+def test_settings_no_request_could_carry_are_one_line_naming_the_variable(
+    ws: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    expected: str,
+) -> None:
+    """They ended in "internal error: ValueError: ... header injection" or a
+    UnicodeEncodeError."""
+    monkeypatch.setenv(variable, value)
+    ws.write("spring.yaml", campaign_body("Spring Renewals"))
+    ws.store.reset_stats()
+    for command in (("plan",), ("apply", "--auto-approve"), ("pull",)):
+        result = ws.cli(*command)
+        assert result.code == 1 and result.out == ""
+        assert result.err.startswith(f"campsync: error: {expected}"), result.err
+        assert result.err.count("\n") == 1 and "internal error" not in result.err
+        if variable.startswith("KORE_CLIENT") or variable == "KORE_JWT":
+            assert "(its value is not shown)" in result.err
+            assert value[:6] not in result.err.replace(variable, "")
+    assert ws.store.stats()["total"] == 0
+
+
+def test_an_id_flag_with_a_line_break_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^--stream-id holds a line break"):
+        load_settings(env={}, stream_id="st-1\nx", config_path=write_config(tmp_path, "{}\n"))
+
+
+def test_a_target_is_built_once_with_the_one_normalisation(tmp_path: Path) -> None:
+    target = Target.of("https://Platform.kore.ai:8443/", "st-1", "acc-1")
+    assert target == Target("https://Platform.kore.ai:8443", "st-1", "acc-1")
+    assert target.hostname == "platform.kore.ai"
+    with pytest.raises(ConfigError, match="loopback"):
+        Target.of("http://platform.kore.ai", "st-1", "acc-1")
+    with pytest.raises(ConfigError, match=r"^the stream id holds a line break"):
+        Target.of("https://platform.kore.ai", "st-1\r\nX: y", "acc-1")
+    env = {"KORE_STREAM_ID": "st-9", "KORE_ACCOUNT_ID": "acc-9", "KORE_JWT": "eyJ.a.b"}
+    settings = load_settings(env=env, config_path=write_config(tmp_path, "host: https://h.io/\n"))
+    assert settings.target() == Target("https://h.io", "st-9", "acc-9")
+    with pytest.raises(ConfigError, match="streamId"):
+        load_settings(env={}, config_path=write_config(tmp_path, "{}\n")).target()

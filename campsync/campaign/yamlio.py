@@ -30,9 +30,7 @@ takes only the files the libyaml path would, and gives up (None) at anything unu
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,7 +65,8 @@ except ImportError:  # pragma: no cover - ruamel.yaml.clib is a dependency
     CParser = None
 
 from campsync.errors import CampsyncError
-from campsync.text import clip, one_line, quoted, size
+from campsync.fsutil import FileRefused, FileTooLarge, read_bounded
+from campsync.text import clip, one_line, quoted
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -216,35 +215,17 @@ def _new_yaml() -> YAML:
 
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a file as strict UTF-8 text, refusing non-regular files (a FIFO would hang)
-    and files over `max_bytes`. Raises YamlLoadError (located at 1:1 or the bad byte).
-
-    Opened without blocking and checked through the open descriptor: what is checked is
-    what is read, and a FIFO is refused without waiting for a writer."""
+    and files over `max_bytes` (fsutil.read_bounded). Raises YamlLoadError (located at 1:1
+    or the bad byte)."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        raw = read_bounded(path, max_bytes)
+    except FileTooLarge as large:
+        raise YamlLoadError(f"file is {large.reason}") from None
+    except (FileRefused, IsADirectoryError):
+        raise YamlLoadError("not a regular file") from None
     except OSError as exc:
         raise YamlLoadError(f"cannot read file: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise YamlLoadError("not a regular file")
-        if info.st_size > max_bytes:
-            raise YamlLoadError(f"file is larger than the limit of {size(max_bytes)}")
-        blocks: list[bytes] = []
-        total = 0
-        while total <= max_bytes:
-            block = os.read(descriptor, max_bytes + 1 - total)
-            if not block:
-                break
-            blocks.append(block)
-            total += len(block)
-    except OSError as exc:
-        raise YamlLoadError(f"cannot read file: {exc.strerror or exc}") from None
-    finally:
-        os.close(descriptor)
-    if total > max_bytes:
-        raise YamlLoadError(f"file is larger than the limit of {size(max_bytes)}")
-    return decode_utf8(b"".join(blocks))
+    return decode_utf8(raw)
 
 
 def decode_utf8(raw: bytes) -> str:

@@ -1,17 +1,50 @@
-"""Terminal helpers for the CLI layer: colour choice, progress lines, the confirmation prompt."""
+"""Terminal helpers for the CLI layer: the output streams (tokens redacted), colour choice,
+progress lines, the confirmation prompt."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from time import monotonic
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 from campsync.config.settings import DEFAULT_RATE_LIMIT
 from campsync.progress import Phase, WaitReason
+from campsync.text import redact
+
+
+class Redacting:
+    """A text stream that hands everything written to it on to `stream` with every token
+    redacted (campsync.text.redact); anything else is the stream's own. campsync writes
+    values whole (a line, a rendered plan), so a token never arrives split over two writes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """stdout and stderr with tokens redacted, for the whole command: the one door every
+    printed byte goes through (plans in every format, results, warnings, errors, progress),
+    whatever the platform put in a name or a message."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, Redacting(sys.stdout))
+    sys.stderr = cast(TextIO, Redacting(sys.stderr))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def is_tty(stream: TextIO) -> bool:
@@ -21,16 +54,24 @@ def is_tty(stream: TextIO) -> bool:
         return False
 
 
+def capable_terminal(stream: TextIO) -> bool:
+    """A terminal that understands escape sequences: not one that says `TERM=dumb` (an
+    editor's shell, a plain console), which shows them as garbage."""
+    return is_tty(stream) and os.environ.get("TERM") != "dumb"
+
+
 def use_color(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return is_tty(stream) and not os.environ.get("NO_COLOR")
+    """Colour only on a capable terminal, and never when NO_COLOR is set to anything
+    (no-color.org)."""
+    return capable_terminal(stream) and not os.environ.get("NO_COLOR")
 
 
 # A run that sends more requests than this reports its progress in a log (contract).
 LONG_RUN = 60
 # Seconds between two progress lines in a log. The rate limiter speaks at least every
-# ratelimit.REPORT_EVERY seconds while a request waits, so no two lines are more than
-# about 25 s apart (the contract's bound is 30 s).
+# ratelimit.REPORT_EVERY seconds while a request waits for its place, and the client as often
+# while a request sent waits for its answer (from client.SLOW_ANSWER seconds on), so no two
+# lines are more than about 25 s apart (the contract's bound is 30 s).
 EVERY = 20.0
 NOUNS: dict[Phase, str] = {"read": "campaigns", "applied": "changes", "pulled": "campaigns"}
 
@@ -57,7 +98,8 @@ class ProgressReporter:
         terminal: bool | None = None,
     ) -> None:
         self._stream = stream if stream is not None else sys.stderr
-        self._terminal = is_tty(self._stream) if terminal is None else terminal
+        # A dumb terminal gets the log's lines: it cannot redraw one line in place.
+        self._terminal = capable_terminal(self._stream) if terminal is None else terminal
         self._rate = max(1, rate_limit)
         self._clock = clock if clock is not None else monotonic
         self._every = every
@@ -70,6 +112,7 @@ class ProgressReporter:
         self._loud = False  # in a log: this run is long enough to report on
         self._wait_until = float("-inf")
         self._why: WaitReason | None = None
+        self._unanswered_since: float | None = None  # a request sent, still unanswered
         self._said_429 = False  # the last line told of a 429
         self._last_line: float | None = None
         self._shown = False  # a terminal line is drawn
@@ -94,11 +137,16 @@ class ProgressReporter:
 
     def waiting(self, seconds: float, why: WaitReason) -> None:
         now = self._clock()
-        self._wait_until, self._why = now + seconds, why
+        if why == "answer":
+            self._unanswered_since = now - seconds if seconds > 0 else None
+        else:
+            self._wait_until, self._why = now + seconds, why
         if self._terminal:
             self._draw(now)
             return
-        self._loud = True  # a run that waits for the rate limit is a long one
+        if self._unanswered_since is None and why == "answer":
+            return  # the answer came: nothing to tell until the next line is due
+        self._loud = True  # a run that waits (the rate limit, the platform) is a long one
         if self._due(now) or (why == "429" and not self._said_429):
             self._line(now)
 
@@ -132,6 +180,12 @@ class ProgressReporter:
                 parts.append(f"waiting {seconds} s (platform's 429)")
             else:
                 parts.append(f"waiting {seconds} s: the platform answered 429 (rate limit)")
+        if self._unanswered_since is not None:
+            seconds = math.floor(now - self._unanswered_since)
+            if short:
+                parts.append(f"no answer for {seconds} s")
+            else:
+                parts.append(f"waiting {seconds} s so far for the platform to answer")
         return "; ".join(parts)
 
     def _time_left(self, now: float, *, short: bool = False) -> str:

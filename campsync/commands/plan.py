@@ -18,9 +18,9 @@ from campsync.commands.common import (
     scope_from_args,
 )
 from campsync.commands.output import ProgressReporter, use_color
-from campsync.errors import PlanFileError, UsageError
+from campsync.errors import UsageError
 from campsync.sync.engine import Sync, fewer_gc_pauses
-from campsync.sync.planfile import save_plan
+from campsync.sync.planfile import check_plan_path, save_plan
 from campsync.sync.render import render_json, render_markdown, render_text
 
 FORMATS = ("text", "json", "markdown")
@@ -68,6 +68,8 @@ def output_format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
+    if args.out is not None:
+        check_plan_path(args.out)  # before the run, not after minutes of reading
     settings = remote_settings(args)
     fewer_gc_pauses()
     progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
@@ -80,12 +82,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
     print_warnings(sync.finish())
     if args.out is not None:
-        try:
-            save_plan(args.out, plan, sync.target, signing=sync.signing)
-        except OSError as exc:
-            raise PlanFileError(
-                f"{args.out}: cannot write the plan: {exc.strerror or exc}"
-            ) from None
+        save_plan(args.out, plan, sync.target, signing=sync.signing)
         note = sync.signing.unsigned_note()
         print_warnings([note] if note else [])
 

@@ -5,15 +5,14 @@ Secrets come only from the environment and never appear in a repr or message.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
+from campsync.config.target import CredentialNames, Credentials, Target, check_host, check_id
 from campsync.errors import ConfigError
 from campsync.text import quoted
 
@@ -21,26 +20,6 @@ DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_RATE_LIMIT = 60
 DEFAULT_PARALLELISM = 10
 DEFAULT_CACHE_DIR = ".campsync/cache"
-
-
-@dataclass(frozen=True)
-class CredentialNames:
-    """The environment variables credentials are read from (an environment may name its own:
-    campsync.yaml never holds the values)."""
-
-    client_id: str = "KORE_CLIENT_ID"
-    client_secret: str = "KORE_CLIENT_SECRET"
-    jwt: str = "KORE_JWT"
-
-    @classmethod
-    def from_config(cls, value: Any) -> CredentialNames:
-        given = value if isinstance(value, Mapping) else {}
-        default = cls()
-        return cls(
-            client_id=given.get("clientId") or default.client_id,
-            client_secret=given.get("clientSecret") or default.client_secret,
-            jwt=given.get("jwt") or default.jwt,
-        )
 
 
 @dataclass(frozen=True)
@@ -59,32 +38,6 @@ class Safety:
             max_update_percent=given.get("maxUpdatePercent", default.max_update_percent),
             max_delete_percent=given.get("maxDeletePercent", default.max_delete_percent),
             min_existing=given.get("minExisting", default.min_existing),
-        )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Either a client id and secret (campsync signs its own JWTs) or a ready JWT."""
-
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    jwt: str | None = field(default=None, repr=False)
-    names: CredentialNames = field(default_factory=CredentialNames, repr=False)
-
-    def __repr__(self) -> str:
-        kind = "jwt" if self.jwt else ("client-secret" if self.client_secret else "none")
-        return f"Credentials(client_id={self.client_id!r}, kind={kind})"
-
-    __str__ = __repr__
-
-    def require(self) -> None:
-        if self.jwt:
-            return
-        if self.client_id and self.client_secret:
-            return
-        names = self.names
-        raise ConfigError(
-            f"no credentials: set {names.client_id} and {names.client_secret} (or {names.jwt})"
         )
 
 
@@ -130,6 +83,12 @@ class Settings:
                 "choose one with --env NAME or CAMPSYNC_ENV"
             )
 
+    def target(self) -> Target:
+        """The platform target of a command that talks to the platform, once everything it
+        needs is set (require_remote)."""
+        self.require_remote()
+        return Target.of(self.host, self.stream_id or "", self.account_id or "")
+
     def require_remote(self) -> None:
         """Check everything a command that talks to the platform needs."""
         self.require_environment()
@@ -144,41 +103,6 @@ class Settings:
         if missing:
             raise ConfigError(f"missing setting: {', '.join(missing)}")
         self.credentials.require()
-
-
-def check_host(host: str) -> str:
-    """Return the host URL without a trailing slash; http:// only for loopback."""
-    parts = urlsplit(host)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"host {host!r} is not an http(s) URL, e.g. https://platform.kore.ai")
-    # Parsers disagree on user info, backslashes and blanks (which host is meant?): refuse them.
-    odd = any(ch in "\\@" or ch.isspace() or not ch.isprintable() for ch in host)
-    if odd or parts.query or parts.fragment or not _valid_port(parts):
-        raise ConfigError(
-            f"host {host!r} is not a plain http(s) URL, e.g. https://platform.kore.ai"
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"host {host!r}: http:// is accepted only for a loopback host; use https://"
-        )
-    return host.rstrip("/")
-
-
-def _valid_port(parts: SplitResult) -> bool:
-    try:
-        parts.port  # noqa: B018 (raises ValueError when out of range)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def _positive_int(name: str, raw: str | int) -> int:
@@ -220,14 +144,22 @@ def load_settings(
             return layered.get(conf_key)
         return None
 
+    def pick_id(flag: str | None, flag_name: str, env_key: str, conf_key: str) -> str | None:
+        """An id setting, checked, and refused naming where it came from."""
+        if flag is not None:
+            return check_id(flag, flag_name)
+        if env.get(env_key):
+            return check_id(env[env_key], env_key)
+        return check_id(layered.get(conf_key), f"{conf_key} in {conf.shown}")
+
     chosen_host = pick(host, "KORE_HOST", "host") or DEFAULT_HOST
     rate = env.get("CAMPSYNC_RATE_LIMIT")
     cache = pick(cache_dir, "CAMPSYNC_CACHE_DIR", "cacheDir") or DEFAULT_CACHE_DIR
     names = CredentialNames.from_config(layered.get("credentials"))
     return Settings(
         host=check_host(str(chosen_host)),
-        stream_id=pick(stream_id, "KORE_STREAM_ID", "streamId"),
-        account_id=pick(account_id, "KORE_ACCOUNT_ID", "accountId"),
+        stream_id=pick_id(stream_id, "--stream-id", "KORE_STREAM_ID", "streamId"),
+        account_id=pick_id(account_id, "--account-id", "KORE_ACCOUNT_ID", "accountId"),
         experience_flows=dict(layered.get("experienceFlows") or {}),
         rate_limit=_positive_int("CAMPSYNC_RATE_LIMIT", rate) if rate else DEFAULT_RATE_LIMIT,
         parallelism=(

@@ -21,7 +21,7 @@ from campsync.emulator.catalog import (
     parse_all,
 )
 from campsync.errors import ConfigError
-from campsync.fsutil import write_atomic
+from campsync.fsutil import check_writable, write_atomic
 
 STATE_FORMAT = 1
 
@@ -36,7 +36,13 @@ class State:
 def read_state(path: Path | None) -> State | None:
     """The state file's content; None when there is no file or it is empty.
     ConfigError (one line) for anything but a state file."""
-    if path is None or not path.exists():
+    if path is None:
+        return None
+    try:
+        check_writable(path)  # at start, not at the first write: a link or FIFO is refused
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot keep the state there ({exc.strerror})") from None
+    if not path.exists():
         return None
     try:
         text = path.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from typing import Protocol
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
-from campsync.config.settings import Credentials
+from campsync.config.target import Credentials
 from campsync.errors import ConfigError
 
 TOKEN_LIFETIME = 600  # seconds; apps that enforce jti allow at most 3600

@@ -1,13 +1,14 @@
-"""The one aiohttp adapter: sends what `protocol` builds, within the rate limit, with retries.
+"""The platform's campaign API for one target, as policy in plain code over a transport:
 
-A `KoreClient` owns one `aiohttp.ClientSession` for a command run:
-
-    async with KoreClient(settings) as client:
+    async with KoreClient(target, credentials) as client:
         campaigns = await client.list_campaigns()
 
-Every HTTP request goes through one shared `RateLimiter` (retries included) and a
-semaphore of `settings.parallelism`. Tokens are signed right before each request is
-sent and appear in no message, log or repr.
+`protocol` builds each request and reads each answer (no I/O); a `Transport` (transport.py:
+aiohttp, or a fake one in tests) sends it. Here, and only here, is what happens around
+that: the one bound on requests in flight (`parallelism`), the rate limit shared by every
+request (retries included), retries with backoff, 429 waits, paging, and never creating a
+campaign twice. Time is the injected `clock` and `sleep`. Tokens are signed right before
+each request is sent and appear in no message, log or repr.
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any, Self, TypedDict
 
-import aiohttp
-import yarl
-
-from campsync.config.settings import Settings, check_host
+from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
+from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
 from campsync.errors import (
     ApiError,
     BadResponseError,
@@ -37,26 +35,25 @@ from campsync.errors import (
 from campsync.kore import protocol
 from campsync.kore.auth import TokenSource, token_source
 from campsync.kore.protocol import Endpoints, Request, Response
-from campsync.kore.ratelimit import RateLimiter, SlidingWindowLimiter
-from campsync.kore.retry import RetryPolicy
+from campsync.kore.ratelimit import REPORT_EVERY, RateLimiter, SlidingWindowLimiter
+from campsync.kore.retry import MAX_RATE_LIMIT_WAIT, RetryPolicy
+from campsync.kore.transport import AiohttpTransport, Timeouts, Transport, Unreachable
 from campsync.progress import WaitFn
 
 log = logging.getLogger("campsync.kore")
 
 MAX_PAGES = 10_000
-_READ_CHUNK = 64 * 1024
+# A request without its answer for this long is told to the progress (and again every
+# ratelimit.REPORT_EVERY seconds while it waits), so that a log says why nothing moves.
+SLOW_ANSWER = 10.0
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds per request: the whole request, making the connection, each read."""
-
-    total: float = 60.0
-    connect: float = 10.0
-    read: float = 30.0
-
-    def client_timeout(self) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=self.total, connect=self.connect, sock_read=self.read)
+class _Reading(TypedDict):
+    static_jwt: bool
+    redact: tuple[str, ...]
+    names: CredentialNames
 
 
 @dataclass
@@ -80,62 +77,63 @@ class _AnswerLost(Exception):
 
 
 class KoreClient:
-    """The platform's campaign API for one account and app (see docs/architecture.md)."""
+    """The platform's campaign API for one target and app (see docs/architecture.md).
+
+    `parallelism`: requests in flight at once, the one bound on them in campsync;
+    `rate_limit`: requests per window of the default limiter (real time; give `limiter` for
+    another). `transport`: how requests travel (default: aiohttp, opened on entry)."""
 
     def __init__(
         self,
-        settings: Settings,
+        target: Target,
+        credentials: Credentials,
         *,
+        parallelism: int = DEFAULT_PARALLELISM,
+        rate_limit: int = DEFAULT_RATE_LIMIT,
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeouts: Timeouts | None = None,
+        transport: Transport | None = None,
         page_size: int = 1000,
         max_body_bytes: int = protocol.MAX_BODY_BYTES,
         max_pages: int = MAX_PAGES,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
-        self._settings = settings
-        self._limiter: RateLimiter = limiter or SlidingWindowLimiter(settings.rate_limit)
+        self._target = target
+        self._credentials = credentials
+        self._limiter: RateLimiter = limiter or SlidingWindowLimiter(rate_limit)
         self._retry = retry or RetryPolicy()
         self._timeouts = timeouts or Timeouts()
+        self._given_transport = transport
         self._page_size = page_size
         self._max_body = max_body_bytes
         self._max_pages = max_pages
         self._clock = clock
-        self._semaphore = asyncio.Semaphore(max(1, settings.parallelism))
+        self._sleep = sleep
+        self._gate = asyncio.Semaphore(max(1, parallelism))
         self._write_stop: asyncio.Event | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._on_wait: WaitFn | None = None
+        self._in_flight: dict[int, float] = {}  # attempt number -> when it was sent
+        self._attempts = 0
+        self._watcher: asyncio.Future[None] | None = None
+        self._transport: Transport | None = None
         self._tokens: TokenSource | None = None
-        self._endpoints: Endpoints | None = None
-        self._hostname = urlsplit(settings.host).hostname or settings.host
+        self._endpoints = Endpoints(target.host, target.stream_id, target.account_id)
         self.stats = RequestStats()
 
     def __repr__(self) -> str:
-        return f"KoreClient(host={self._settings.host!r}, stream_id={self._settings.stream_id!r})"
+        return f"KoreClient(host={self._target.host!r}, stream_id={self._target.stream_id!r})"
 
     # ------------------------------------------------------------ session
 
     async def __aenter__(self) -> Self:
-        settings = self._settings
-        settings.require_remote()
-        host = check_host(settings.host)
-        assert settings.stream_id is not None and settings.account_id is not None
-        self._tokens = token_source(settings.credentials)
-        self._endpoints = Endpoints(host, settings.stream_id, settings.account_id)
-        # TLS verification stays on (aiohttp's default): no `ssl=False` anywhere.
-        self._session = aiohttp.ClientSession(
-            timeout=self._timeouts.client_timeout(),
-            connector=aiohttp.TCPConnector(limit=max(1, settings.parallelism)),
-            trust_env=False,
-        )
-        # aiohttp silently re-sends an idempotent request once when a kept-alive
-        # connection drops. That copy would bypass the rate limiter and the request
-        # count, and reuse the JWT's jti (a "replay" to apps that enforce jti): every
-        # re-send must be ours. aiohttp's own test client turns it off the same way.
-        if hasattr(self._session, "_retry_connection"):
-            self._session._retry_connection = False
+        self._credentials.require()  # before any request: missing or unusable credentials
+        self._tokens = token_source(self._credentials)
+        self._transport = self._given_transport or AiohttpTransport(self._timeouts, self._max_body)
+        self._watch()
         return self
 
     async def __aexit__(
@@ -147,15 +145,14 @@ class KoreClient:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
-
-    @property
-    def _api(self) -> Endpoints:
-        if self._endpoints is None or self._session is None:
-            raise ConfigError("KoreClient used outside 'async with'")
-        return self._endpoints
+        if self._watcher is not None:
+            watcher, self._watcher = self._watcher, None
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        if self._transport is not None:
+            transport, self._transport = self._transport, None
+            await transport.close()
 
     def stop_new_writes_on(self, stop: asyncio.Event) -> None:
         """Once `stop` is set, a write not yet sent (still waiting for its turn within the
@@ -164,14 +161,41 @@ class KoreClient:
         self._write_stop = stop
 
     def report_waits_to(self, on_wait: WaitFn | None) -> None:
-        """Tell `on_wait` while a request waits for its place in the rate limit, or waits out
-        a 429 (every request of the client shares the one limiter and its waits)."""
+        """Tell `on_wait` while a request waits for its place in the rate limit, waits out
+        a 429 (every request of the client shares the one limiter and its waits), or waits
+        long for the platform's answer."""
+        self._on_wait = on_wait
         self._limiter.report_waits_to(on_wait)
+        self._watch()
+
+    def _watch(self) -> None:
+        """Watch the answers awaited, once there is a session and someone to tell."""
+        if self._on_wait is not None and self._transport is not None and self._watcher is None:
+            self._watcher = asyncio.ensure_future(self._watch_answers())
+
+    async def _watch_answers(self) -> None:
+        """Tell the listener while the oldest request in flight has waited SLOW_ANSWER
+        seconds or more for its answer (every REPORT_EVERY seconds), and once when none
+        does any more."""
+        told = False
+        while True:
+            await self._sleep(REPORT_EVERY)
+            on_wait = self._on_wait
+            if on_wait is None:
+                continue
+            sent = min(self._in_flight.values(), default=None)
+            waited = 0.0 if sent is None else self._clock() - sent
+            if waited >= SLOW_ANSWER:
+                on_wait(waited, "answer")
+                told = True
+            elif told:
+                on_wait(0.0, "answer")
+                told = False
 
     # ------------------------------------------------------------ calls
 
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
-        request = self._api.get(campaign_id)
+        request = self._endpoints.get(campaign_id)
         envelope = await self._call(request)
         return protocol.check_campaign(
             request, protocol.campaign_data(request, envelope, required=True)
@@ -181,9 +205,10 @@ class KoreClient:
         """Every campaign of the type, all pages, each with `_id`, in creation order."""
         found: dict[str, dict[str, Any]] = {}
         skip = 0
-        for _ in range(self._max_pages):
-            request = self._api.list_page(campaign_type, limit=self._page_size, skip=skip)
+        for number in range(1, self._max_pages + 1):
+            request = self._endpoints.list_page(campaign_type, limit=self._page_size, skip=skip)
             page = protocol.list_page(request, await self._call(request), skip)
+            known = len(found)
             for item in page.results:
                 found.setdefault(item["_id"], item)  # an item that moved pages counts once
             if not page.has_more:
@@ -192,6 +217,14 @@ class KoreClient:
                 raise BadResponseError(
                     f"listing {campaign_type} campaigns: the platform said more pages follow "
                     f"but sent an empty page at skip={skip}"
+                )
+            if len(found) == known:
+                # A platform that ignores `skip` sends the same page for ever: stop at once
+                # rather than spend thousands of requests of the account's budget on it.
+                raise BadResponseError(
+                    f"listing {campaign_type} campaigns: page {number} (skip={skip}) brought "
+                    "no campaign that earlier pages had not, while the platform said more "
+                    "pages follow: stopped (the list repeats itself)"
                 )
             skip += len(page.results)
         raise BadResponseError(
@@ -212,21 +245,21 @@ class KoreClient:
     ) -> dict[str, Any]:
         name = body.get("name")
         label = name if isinstance(name, str) else None
-        request = self._api.update(campaign_id, body, campaign_type, label)
+        request = self._endpoints.update(campaign_id, body, campaign_type, label)
         envelope = await self._call(request, unsent=True)
         return protocol.campaign_data(request, envelope, required=False)
 
     async def delete_campaign(
         self, campaign_id: str, campaign_type: str = "voice"
     ) -> dict[str, Any]:
-        request = self._api.delete(campaign_id, campaign_type)
+        request = self._endpoints.delete(campaign_id, campaign_type)
         envelope = await self._call(request, unsent=True)
         return protocol.campaign_data(request, envelope, required=False)
 
     async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
         """Create and return the new id. Never creates twice: when an answer is lost, the
         campaign is looked up by name first and only sent again if it is really absent."""
-        request = self._api.create(body, campaign_type)
+        request = self._endpoints.create(body, campaign_type)
         name = request.campaign  # the body's name, when it has one
         retries = 0
         while True:
@@ -237,7 +270,7 @@ class KoreClient:
                 if name is None or not self._retry.may_retry(retries):
                     raise lost.error from None
                 retries += 1
-                await asyncio.sleep(self._retry.backoff(retries))
+                await self._sleep(self._retry.backoff(retries))
                 existing = await self.find_campaign_by_name(name, campaign_type)
                 if existing is not None:
                     log.info("create of %r: the lost answer had created it", name)
@@ -260,43 +293,45 @@ class KoreClient:
             try:
                 # Unsent while only 429s came back: any other outcome ends or counts a retry.
                 response, token = await self._send(request, unsent=unsent and retries == 0)
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                error = self._transport_error(request, exc, retries + 1)
-                if isinstance(exc, aiohttp.ClientSSLError):
+            except Unreachable as unreachable:
+                error = self._transport_error(request, unreachable, retries + 1)
+                if unreachable.final:
                     raise error from None
                 if not request.retry_safe:
                     raise _AnswerLost(error) from None
                 if not self._retry.may_retry(retries):
                     raise error from None
                 retries += 1
-                log.info("%s: %s; retry %d", self._what(request), _describe(exc), retries)
-                await asyncio.sleep(self._retry.backoff(retries))
+                log.info("%s: %s; retry %d", self._what(request), unreachable.reason, retries)
+                await self._sleep(self._retry.backoff(retries))
                 continue
-            secrets = (*self._token_source.secrets(), token)
-            static = self._token_source.static
             if response.status == 429:
-                wait = response.retry_after
-                if wait is None:
-                    wait = self._limiter.window
+                wait = self._retry.rate_limit_wait(response.retry_after, self._limiter.window)
                 if self._clock() + wait - started > self._retry.rate_limit_deadline:
-                    refused = protocol.error_for(
-                        request, response, static_jwt=static, redact=secrets
-                    )
+                    refused = protocol.error_for(request, response, **self._reading(token))
                     raise self._rate_limited(refused, started, wait)
                 log.info("%s: rate limited; waiting %.1f s", self._what(request), wait)
                 self._limiter.pause(wait)
                 continue  # a 429 was not processed: the write is still unsent
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
-                    raise _AnswerLost(
-                        protocol.error_for(request, response, static_jwt=static, redact=secrets)
-                    )
+                    raise _AnswerLost(protocol.error_for(request, response, **self._reading(token)))
                 if self._retry.may_retry(retries):
                     retries += 1
                     log.info("%s: HTTP %d; retry %d", self._what(request), response.status, retries)
-                    await asyncio.sleep(self._retry.backoff(retries))
+                    await self._sleep(self._retry.backoff(retries))
                     continue
-            return protocol.parse_envelope(request, response, static_jwt=static, redact=secrets)
+            return protocol.parse_envelope(request, response, **self._reading(token))
+
+    def _reading(self, token: str) -> _Reading:
+        """How protocol reads an answer to a request sent with `token`: which variables a
+        refusal names, and the secrets its messages must never show."""
+        tokens = self._token_source
+        return {
+            "static_jwt": tokens.static,
+            "redact": (*tokens.secrets(), token),
+            "names": self._credentials.names,
+        }
 
     @property
     def _token_source(self) -> TokenSource:
@@ -306,31 +341,22 @@ class KoreClient:
 
     async def _send(self, request: Request, *, unsent: bool = False) -> tuple[Response, str]:
         """One attempt: in flight within the parallelism, inside the rate limit."""
-        session = self._session
-        if session is None:
+        transport = self._transport
+        if transport is None:
             raise ConfigError("KoreClient used outside 'async with'")
-        assert self._endpoints is not None
         async with self._turn(request, self._write_stop if unsent else None):
             token = self._token_source.token()  # signed now, after waiting for the limiter
             headers = protocol.request_headers(
-                token, account_id=self._endpoints.account_id, stream_id=self._endpoints.stream_id
+                token, account_id=self._target.account_id, stream_id=self._target.stream_id
             )
             self.stats.count(request.kind)
-            async with session.request(
-                request.method,
-                yarl.URL(request.url, encoded=True),
-                data=request.body,
-                headers=headers,
-                allow_redirects=False,
-            ) as resp:
-                body = await self._read_body(request, resp)
-                response = Response(
-                    status=resp.status,
-                    content_type=protocol.media_type(resp.headers.get("Content-Type")),
-                    body=body,
-                    retry_after=protocol.parse_retry_after(resp.headers.get("Retry-After")),
-                )
-        return response, token
+            self._attempts += 1
+            attempt = self._attempts
+            self._in_flight[attempt] = self._clock()
+            try:
+                return await transport.send(request, headers), token
+            finally:
+                del self._in_flight[attempt]
 
     @contextlib.asynccontextmanager
     async def _turn(self, request: Request, stop: asyncio.Event | None) -> AsyncIterator[None]:
@@ -340,7 +366,7 @@ class KoreClient:
         async with contextlib.AsyncExitStack() as stack:
 
             async def take_place() -> None:
-                await stack.enter_async_context(self._semaphore)
+                await stack.enter_async_context(self._gate)
                 await stack.enter_async_context(self._limiter.reserve())
 
             if stop is None:
@@ -360,19 +386,6 @@ class KoreClient:
                     raise WriteNotSent(f"{self._what(request)}: not sent (apply was stopped)")
             yield
 
-    async def _read_body(self, request: Request, resp: aiohttp.ClientResponse) -> bytes:
-        limit = self._max_body
-        if resp.content_length is not None and resp.content_length > limit:
-            raise protocol.oversized(request, resp.status, limit)
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await resp.content.read(_READ_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise protocol.oversized(request, resp.status, limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     # ------------------------------------------------------------ messages
 
     def _what(self, request: Request) -> str:
@@ -381,38 +394,23 @@ class KoreClient:
         return request.action or request.kind
 
     def _transport_error(
-        self, request: Request, exc: BaseException, attempts: int
+        self, request: Request, unreachable: Unreachable, attempts: int
     ) -> TransportError:
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-        message = f"could not reach {self._hostname}: {_describe(exc)} ({tries})"
+        hostname = self._target.hostname
+        message = f"could not reach {hostname}: {unreachable.reason} ({tries})"
+        if unreachable.no_tls and is_loopback(hostname):
+            plain = "http://" + self._target.host.removeprefix("https://")
+            message += f"; for a local server without TLS (the emulator), use {plain}"
         return TransportError(protocol.with_action(request, message), campaign=request.campaign)
 
     def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
         """The 429's own error, saying how long was waited and why no longer."""
         waited = self._clock() - started
+        more = "more than a day" if wait >= MAX_RATE_LIMIT_WAIT else f"{wait:,.0f} s more"
         return RateLimitedError(
-            f"{error.platform_message}; gave up after waiting {waited:.0f} s, as waiting "
-            f"{wait:.0f} s more would pass the {self._retry.rate_limit_deadline:.0f} s limit",
+            f"{error.platform_message}; gave up after waiting {waited:,.0f} s, as waiting "
+            f"{more} would pass the {self._retry.rate_limit_deadline:,.0f} s limit",
             status=error.status,
             campaign=error.campaign,
         )
-
-
-def _describe(exc: BaseException) -> str:
-    """What went wrong, in words that carry no URL, header or token."""
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return "TLS verification failed"
-    if isinstance(exc, TimeoutError):
-        return "the request timed out"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "the server closed the connection"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or type(exc.os_error).__name__
-        return f"cannot connect ({reason})"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return "the answer was cut short"
-    if isinstance(exc, aiohttp.ClientOSError):
-        return f"connection error ({exc.strerror or 'reset'})"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"malformed HTTP answer (status {exc.status})"
-    return f"connection error ({type(exc).__name__})"

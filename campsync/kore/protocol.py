@@ -7,6 +7,7 @@ with plain values. `client.py` is the only place that sends what is built here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from campsync.config.target import CredentialNames
 from campsync.errors import (
     ApiError,
     AuthError,
@@ -23,22 +25,30 @@ from campsync.errors import (
     RateLimitedError,
     ServerError,
 )
-from campsync.text import clip, one_line, size
+from campsync.text import clip, one_line, quoted, size
+from campsync.text import redact as redact_tokens
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 KINDS = ("list", "get", "update", "create", "delete")
 _MAX_MESSAGE = 300
+DEFAULT_NAMES = CredentialNames()
+# A campaign id as the docs show them and the schema accepts in files (`cd-` + a uuid there;
+# letters, digits and dashes here): what goes into a request path is at most this.
+CAMPAIGN_ID = re.compile(r"cd-[A-Za-z0-9-]{1,128}")
 
-CREDENTIALS_HINT = (
-    "check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or KORE_JWT) and that the app has "
-    "the Campaign Management API scope"
-)
-STATIC_JWT_HINT = (
-    "check that KORE_JWT is valid and not expired (or use KORE_CLIENT_ID and "
-    "KORE_CLIENT_SECRET) and that the app has the Campaign Management API scope"
-)
+
+def credentials_hint(names: CredentialNames, *, static_jwt: bool = False) -> str:
+    """What to check when the platform refuses the credentials, naming the variables they
+    came from (an environment of campsync.yaml may name its own)."""
+    scope = "and that the app has the Campaign Management API scope"
+    if static_jwt:
+        return (
+            f"check that {names.jwt} is valid and not expired (or use {names.client_id} and "
+            f"{names.client_secret}) {scope}"
+        )
+    return f"check {names.client_id} and {names.client_secret} (or {names.jwt}) {scope}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,18 @@ class Endpoints:
         return Request("delete", "DELETE", url, campaign=campaign_id)
 
 
+def response(
+    status: int, body: bytes, *, content_type: str | None, retry_after: str | None
+) -> Response:
+    """An answer as the transport received it (headers as sent), in the form parsed here."""
+    return Response(
+        status=status,
+        content_type=media_type(content_type),
+        body=body,
+        retry_after=parse_retry_after(retry_after),
+    )
+
+
 def request_headers(token: str, *, account_id: str, stream_id: str) -> dict[str, str]:
     return {
         "auth": token,
@@ -186,11 +208,12 @@ def parse_envelope(
     *,
     static_jwt: bool = False,
     redact: Iterable[str] = (),
+    names: CredentialNames = DEFAULT_NAMES,
 ) -> dict[str, Any]:
     """The JSON object of a successful answer, or the typed error the answer means."""
     status = response.status
     if not 200 <= status < 300:
-        raise error_for(request, response, static_jwt=static_jwt, redact=redact)
+        raise error_for(request, response, static_jwt=static_jwt, redact=redact, names=names)
     envelope = _decode(request, response)
     if not isinstance(envelope, dict):
         raise _bad(request, status, "the platform answered with JSON that is not an object")
@@ -258,8 +281,10 @@ def error_for(
     *,
     static_jwt: bool = False,
     redact: Iterable[str] = (),
+    names: CredentialNames = DEFAULT_NAMES,
 ) -> ApiError:
-    """The typed error for a non-2xx answer (whose body may be JSON, non-JSON or empty)."""
+    """The typed error for a non-2xx answer (whose body may be JSON, non-JSON or empty);
+    a refusal of the credentials names `names`, the variables they came from."""
     status = response.status
     envelope = _decode(request, response)
     non_json = isinstance(envelope, _NonJson)
@@ -269,7 +294,7 @@ def error_for(
         message = platform_message(envelope, status, redact)
     kind: type[ApiError] = ApiError
     if status in (401, 403):
-        hint = STATIC_JWT_HINT if static_jwt else CREDENTIALS_HINT
+        hint = credentials_hint(names, static_jwt=static_jwt)
         refused = "the credentials" if status == 401 else "access"
         message = f"the platform refused {refused} ({message}): {hint}"
         kind = AuthError
@@ -316,11 +341,8 @@ def platform_message(envelope: Any, status: int, redact: Iterable[str] = ()) -> 
     return _one_line(text, redact)
 
 
-def _one_line(text: str, redact: Iterable[str]) -> str:
-    for secret in redact:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return clip(one_line(text), _MAX_MESSAGE)
+def _one_line(text: str, secrets: Iterable[str]) -> str:
+    return clip(one_line(redact_tokens(text, secrets)), _MAX_MESSAGE)
 
 
 def _has_errors(envelope: dict[str, Any]) -> bool:
@@ -427,6 +449,8 @@ def normalise_item(request: Request, item: Any) -> dict[str, Any]:
     ident = item.get("_id", item.get("id"))
     if not isinstance(ident, str) or not ident:
         raise _bad(request, None, "the platform's list answer holds a campaign without an id")
+    if not is_campaign_id(ident):
+        raise _bad(request, None, f"the platform's list answer holds {_not_an_id(ident)}")
     if "id" not in item:
         return item
     # The docs name the id `id` in one place: keep one spelling, `_id` (`id` is
@@ -443,8 +467,23 @@ def created_id(request: Request, envelope: dict[str, Any]) -> str:
     candidates.append(envelope.get("id"))
     for value in candidates:
         if isinstance(value, str) and value:
+            if not is_campaign_id(value):
+                raise _bad(
+                    request, None, f"the platform's create answer carries {_not_an_id(value)}"
+                )
             return value
     raise _bad(request, None, "the platform's create answer carries no campaign id")
+
+
+def is_campaign_id(value: str) -> bool:
+    """Whether `value` looks like a platform campaign id (`cd-…`). Ids from the platform are
+    checked where they enter (list items, a create's answer), so that none such as `..`,
+    `a/b` or `x?y` ever becomes part of a request path, a cache key or a plan."""
+    return CAMPAIGN_ID.fullmatch(value) is not None
+
+
+def _not_an_id(value: str) -> str:
+    return f"a campaign id that is not one (cd-...): {quoted(value, 40)}"
 
 
 def same_name(item: Mapping[str, Any], name: str) -> bool:

@@ -82,16 +82,15 @@ async def apply_plan(
     *,
     stop: asyncio.Event | None = None,
     abandon: asyncio.Event | None = None,
-    parallelism: int = 10,
     on_result: ResultCallback | None = None,
 ) -> ApplyResult:
-    """Send every write of the plan (blocked changes are skipped). A failure of one write does
-    not stop the others. Once `stop` is set no new write starts; those in flight complete.
-    Once `abandon` is set (a second interrupt) the writes in flight are not waited for either:
-    they are reported failed with an unknown outcome."""
+    """Send every write of the plan (blocked changes are skipped), all handed to the client at
+    once: the client bounds the requests in flight (its parallelism) and, once `stop` is set,
+    sends none that waits for its turn (WriteNotSent: reported not started). A failure of one
+    write does not stop the others. Once `abandon` is set (a second interrupt) the writes in
+    flight are not waited for either: they are reported failed with an unknown outcome."""
     result = ApplyResult()
     stop = stop if stop is not None else asyncio.Event()
-    gate = asyncio.Semaphore(max(1, parallelism))
 
     result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
     writes = writes_of(plan)
@@ -99,26 +98,24 @@ async def apply_plan(
     started: set[int] = set()
 
     async def run(index: int, change: Change) -> None:
-        async with gate:
-            # Checked after waiting for a slot: a stop while queued means "never started".
-            if stop.is_set():
-                outcomes[index] = ("skipped", None)
-                return
-            started.add(index)
-            try:
-                new_id = await _send(client, change)
-            except WriteNotSent:  # stopped while it waited for its turn: never started
-                outcomes[index] = ("skipped", None)
-                return
-            except CampsyncError as exc:
-                outcomes[index] = ("failed", _reason(exc))
-            except Exception as exc:  # a bug must not hide the other results
-                outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
-            else:
-                outcomes[index] = ("applied", new_id)
-            if on_result is not None:
-                state, detail = outcomes[index]
-                on_result(change, detail if state == "failed" else None)
+        if stop.is_set():
+            outcomes[index] = ("skipped", None)
+            return
+        started.add(index)
+        try:
+            new_id = await _send(client, change)
+        except WriteNotSent:  # stopped while it waited for its turn: never started
+            outcomes[index] = ("skipped", None)
+            return
+        except CampsyncError as exc:
+            outcomes[index] = ("failed", _reason(exc))
+        except Exception as exc:  # a bug must not hide the other results
+            outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            outcomes[index] = ("applied", new_id)
+        if on_result is not None:
+            state, detail = outcomes[index]
+            on_result(change, detail if state == "failed" else None)
 
     runs = asyncio.ensure_future(asyncio.gather(*(run(i, c) for i, c in enumerate(writes))))
     if abandon is None:
@@ -174,6 +171,7 @@ async def check_fresh(
     *,
     memory: Memory | None = None,
     experience_flows: Mapping[str, str] | None = None,
+    interrupted: str | None = None,
 ) -> None:
     """Refuse a saved plan when a campaign it touches changed on the platform since: an update
     or delete whose campaign's updatedAt (from the list, no full re-read) differs, or vanished,
@@ -184,7 +182,11 @@ async def check_fresh(
     an update whose campaign, at its listed updatedAt, holds what the plan would send (as after
     this very plan was applied), a create whose campaign was created from the plan's file, a
     delete whose campaign is gone. When every such difference is one of these, the message says
-    the plan was already applied."""
+    the plan was already applied (in part, when only some are).
+
+    `interrupted`: when an earlier apply of this very plan began (an ISO time) and its run
+    ended before it could record its writes (sync.journal): the campaigns that look changed
+    are then most likely its writes, and the message says so."""
     writes = writes_of(plan)
     if not writes:
         return
@@ -218,6 +220,14 @@ async def check_fresh(
                 stale.append(f"campaign {change.name!r} ({change.id}) changed")
         elif change.action == "delete" and entry.status == "Active":
             stale.append(f"campaign {change.name!r} ({change.id}) became Active")
+    if stale and interrupted is not None:
+        also = f"; {_join(done)}: already applied" if done else ""
+        raise StalePlanError(
+            f"the plan was partly applied: an apply of it begun at {interrupted} ended before it "
+            f"could record its writes, so the campaigns it wrote look changed on the platform "
+            f"({_join(stale)}{also}); nothing was sent; make a new plan "
+            "('campsync plan --out FILE'), review what is left, and apply that"
+        )
     if stale:
         also = f" ({_join(done)}: already applied)" if done else ""
         raise StalePlanError(

@@ -29,6 +29,7 @@ from campsync.campaign.validation import (
 )
 from campsync.config.environments import Environment
 from campsync.config.settings import Settings
+from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
 from campsync.progress import Phase, Progress, WaitFn
@@ -40,10 +41,11 @@ from campsync.sync.applier import (
     check_fresh,
     writes_of,
 )
-from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache
+from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.environment import read_environment_files, require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
+from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, require_environment
 from campsync.sync.planner import make_plan
@@ -70,7 +72,13 @@ class Client(Reader, Writer, Protocol):
     def report_waits_to(self, on_wait: WaitFn | None) -> None: ...
 
 
-Connect = Callable[[Settings], AbstractAsyncContextManager[Client]]
+class Connect(Protocol):
+    """How a run gets its client (campsync.kore.KoreClient): for one target, as whom, and
+    within which bounds."""
+
+    def __call__(
+        self, target: Target, credentials: Credentials, *, parallelism: int, rate_limit: int
+    ) -> AbstractAsyncContextManager[Client]: ...
 
 
 @dataclass
@@ -132,6 +140,7 @@ class Sync:
         self.prune = settings.prune if prune is None else prune
         self.force = force
         self.skipped: list[str] = []  # warnings for the folders read_files did not read
+        self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
     def target(self) -> PlanTarget:
@@ -216,7 +225,6 @@ class Sync:
             plan,
             stop=hooks.stop,
             abandon=hooks.abandon,
-            parallelism=self.settings.parallelism,
             on_result=self._counting(hooks.on_result, len(writes_of(plan))),
         )
         result.unsettled.extend(writer.wrong_flows)
@@ -254,7 +262,14 @@ class Sync:
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
         """A client for this run's target; its rate-limit waits go to the progress."""
-        async with self.connect(self.settings) as client:
+        settings = self.settings
+        connection = self.connect(
+            settings.target(),
+            settings.credentials,
+            parallelism=settings.parallelism,
+            rate_limit=settings.rate_limit,
+        )
+        async with connection as client:
             if self.progress is not None:
                 client.report_waits_to(self.progress.waiting)
             yield client
@@ -262,6 +277,9 @@ class Sync:
     def finish(self) -> list[str]:
         """Save what the run learnt; every warning of the run (cache problems), once."""
         self.cache.save()
+        if self._finished_plan is not None:
+            self._warn(self._journal().end(self._finished_plan))
+            self._finished_plan = None
         return self.cache.take_warnings()
 
     # -- the runs -----------------------------------------------------------------------------
@@ -299,13 +317,34 @@ class Sync:
         self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
+        journal, key = self._journal(), plan_key(plan)
         async with self._connect() as client:
             await check_fresh(
-                client, plan, memory=self.cache, experience_flows=self.settings.experience_flows
+                client,
+                plan,
+                memory=self.cache,
+                experience_flows=self.settings.experience_flows,
+                interrupted=journal.begun(key),
             )
             if hooks.on_plan is not None:
                 hooks.on_plan(plan)
+            if writes_of(plan):
+                # Marked on disk before the first write, taken away once the run has saved
+                # what it learnt (finish): a run killed in between leaves the mark.
+                self._warn(journal.begin(key))
+                self._finished_plan = key
             return Applied(plan, await self.apply_plan(client, plan, hooks))
+
+    def _journal(self) -> ApplyJournal:
+        settings = self.settings
+        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
+        journal = ApplyJournal(settings.cache_dir, target)
+        self._warn(journal.load())
+        return journal
+
+    def _warn(self, warning: str | None) -> None:
+        if warning:
+            self.cache.warnings.append(warning)
 
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
         """What `pull` would write under `root` (reads only; pull.puller.write_pull writes)."""

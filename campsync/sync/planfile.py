@@ -26,12 +26,16 @@ from typing import Any
 
 from campsync.config.settings import Settings
 from campsync.errors import PlanFileError
-from campsync.fsutil import write_atomic
+from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
+from campsync.kore.protocol import is_campaign_id
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
 from campsync.text import escape, quoted
 
 CHECKSUM_PREFIX = "sha256:"
+# A plan of 10,000 creates of campaigns like the reference sample is about 48 MB; a larger
+# file is refused before it is parsed (a 1.3 GB one took 8 GB of memory to refuse).
+MAX_PLAN_BYTES = 128 * 1024 * 1024
 SEALS = ("checksum", "signature")  # computed over the rest of the document
 
 
@@ -103,8 +107,27 @@ def save_plan(
     if signature is not None:
         document["signature"] = signature
     document["checksum"] = _checksum_of(sealed)
-    # ASCII only: names with any character (even a lone surrogate) are written safely.
-    write_atomic(Path(path), json.dumps(document, indent=2, ensure_ascii=True) + "\n", private=True)
+    text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    try:
+        # ASCII only: names with any character (even a lone surrogate) are written safely.
+        write_atomic(Path(path), text, private=True)
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def check_plan_path(path: Path) -> None:
+    """Refuse at once (before the plan is made) a path `save_plan` would refuse: anything
+    but a regular file or a new path (a symbolic link, a FIFO, a device, a folder)."""
+    try:
+        check_writable(Path(path))
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def _unwritable(path: Path, error: OSError) -> PlanFileError:
+    hint = "; give a new path or a regular file" if isinstance(error, FileRefused) else ""
+    reason = error.strerror or str(error)
+    return PlanFileError(f"{escape(str(path))}: cannot write the plan: {reason}{hint}")
 
 
 def canonical(document: dict[str, Any]) -> bytes:
@@ -185,13 +208,15 @@ def require_environment(planned: str | None, chosen: str | None) -> None:
 
 def _read_json(path: Path, where: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_PLAN_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise PlanFileError(f"{where}: no such file") from None
     except IsADirectoryError:
         raise PlanFileError(f"{where}: is a directory") from None
     except UnicodeDecodeError:
         raise PlanFileError(f"{where}: not a campsync plan (not UTF-8 text)") from None
+    except FileRefused as refused:
+        raise PlanFileError(f"{where}: {refused.reason}") from None
     except OSError as error:
         raise PlanFileError(f"{where}: cannot read it ({error.strerror})") from None
     try:
@@ -286,11 +311,14 @@ def _change(entry: Any, more: Any, index: int) -> Change:
         if "before" not in item or "after" not in item:
             raise _Malformed(f"{where}diff[{number}]: before and after expected")
         diffs.append(FieldDiff(item["path"], item["before"], item["after"]))
+    ident = _field(entry, "id", str, where, optional=True)
+    if ident is not None and not is_campaign_id(ident):  # it goes into a request path
+        raise _Malformed(f"{where}id: a campaign id (cd-...) expected")
     extra = f"campsync.changes[{index}]."
     return Change(
         action=action,
         name=_field(entry, "name", str, where),
-        id=_field(entry, "id", str, where, optional=True),
+        id=ident,
         file=_field(entry, "file", str, where, optional=True),
         diff=tuple(diffs),
         reason=reason if action == "blocked" else None,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from campsync.sync.plan import Change, FieldDiff, Plan
-from campsync.text import escape, plural, shorten
+from campsync.text import escape, plural, redact, shorten
 
 NAME_LIMIT = 100
 STRING_LIMIT = 80
@@ -52,7 +52,8 @@ def render_pair(before: Any, after: Any) -> tuple[str, str]:
     """Both sides of a changed value for text output. Long values are cut to a window
     that starts just before their first difference, so the change itself stays
     visible (shortening each side in the middle could show the same text twice)."""
-    whole_before, whole_after = _dumps(before), _dumps(after)
+    # Tokens redacted before any cut: a window may start inside one (see text.shorten).
+    whole_before, whole_after = redact(_dumps(before)), redact(_dumps(after))
     limit = STRING_LIMIT if isinstance(before, str) and isinstance(after, str) else VALUE_LIMIT
     if len(whole_before) <= limit and len(whole_after) <= limit:
         return render_value(before), render_value(after)

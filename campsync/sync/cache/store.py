@@ -202,7 +202,7 @@ def write_json(
         parts = _signed_parts(parts, signing_key, path)
     try:
         ensure_folder(folder)
-        write_atomic_parts(path, parts, private=True)
+        write_atomic_parts(path, parts, private=True, own=True)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return f"cannot write the cache {path}: {reason}"

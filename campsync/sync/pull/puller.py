@@ -25,7 +25,7 @@ from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
 from campsync.config.environments import Candidate, Environment
 from campsync.config.settings import Settings
 from campsync.errors import PullError, UsageError
-from campsync.fsutil import write_atomic
+from campsync.fsutil import check_writable, write_atomic
 from campsync.sync.environment import lacks_machine_detect
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
@@ -39,6 +39,7 @@ from campsync.sync.planner import match_files
 from campsync.sync.pull.mapping import PulledCampaign, campaign_data
 from campsync.sync.pull.names import choose_path, taken_stems
 from campsync.sync.pull.yamltext import render_new, render_update
+from campsync.text import plural
 
 SCHEMA_PATH = Path("schemas") / "campaign.schema.json"
 
@@ -224,6 +225,11 @@ def write_pull(
     """Write the files of `plan`, each atomically (temp file, then rename): an interrupted
     pull leaves whole files only. A new file never replaces one that appeared meanwhile."""
     resolved_root = root.resolve()
+    for pulled in plan.files:  # every file checked before the first is written
+        try:
+            check_writable(pulled.path)  # a file to rewrite that is a symlink is left alone
+        except OSError as error:
+            raise _unwritable(pulled, error, 0) from None
     written: list[PullFile] = []
     for pulled in plan.files:
         if not pulled.overwrite:
@@ -231,8 +237,17 @@ def write_pull(
                 raise PullError(f"{pulled.display}: refusing to write outside {root}")
             if pulled.path.exists() or pulled.path.is_symlink():
                 raise PullError(f"{pulled.display}: the file appeared meanwhile; pull again")
-        write_atomic(pulled.path, pulled.text)
+        try:
+            write_atomic(pulled.path, pulled.text)
+        except OSError as error:
+            raise _unwritable(pulled, error, len(written)) from None
         written.append(pulled)
         if on_written is not None:
             on_written(pulled)
     return written
+
+
+def _unwritable(pulled: PullFile, error: OSError, written: int) -> PullError:
+    reason = error.strerror or str(error)
+    before = f"{plural(written, 'file')} written before it" if written else "nothing written"
+    return PullError(f"{pulled.display}: cannot write it: {reason} ({before})")
