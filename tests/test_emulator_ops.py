@@ -276,7 +276,7 @@ def test_a_state_file_that_is_a_link_is_refused_at_start(tmp_path: Path) -> None
     real.write_text("")
     state = tmp_path / "state.json"
     state.symlink_to(real)
-    with pytest.raises(ConfigError, match="cannot keep the state there .*symbolic link"):
+    with pytest.raises(ConfigError, match=r"cannot keep the state there .*symbolic link"):
         start_in_thread(emulator_test_config(state_file=state))
     assert real.read_text() == ""
 
