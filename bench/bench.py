@@ -43,7 +43,7 @@ from campsync.cli import main as campsync_main
 from campsync.config.settings import load_settings
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
-from campsync.emulator.rules import ListQuery
+from campsync.emulator.queries import ListQuery
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import Store
 from campsync.kore.client import KoreClient
