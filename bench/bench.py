@@ -308,7 +308,7 @@ def workers_peak_mb() -> float:
 def work_child(root: Path, previous: bool) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON.
     `previous`: the files validated v0.1's way (careful path, jsonschema, one process)."""
-    from campsync.campaign.validation import validate_paths
+    from campsync.campaign.reader import read_campaign_files
     from campsync.sync.engine import Sync, fewer_gc_pauses
 
     fewer_gc_pauses()  # as `campsync plan` does
@@ -332,7 +332,7 @@ def work_child(root: Path, previous: bool) -> None:
     cache = sync.cache
     loaded = time.perf_counter()
     if previous:
-        result = validate_paths([Path("campaigns")], memo=cache.files, quick=False, workers=1)
+        result = read_campaign_files([Path("campaigns")], memo=cache.files, quick=False, workers=1)
         assert result.ok
         files = list(result.files)
     else:
@@ -363,14 +363,14 @@ def work_child(root: Path, previous: bool) -> None:
 def validate_child(root: Path, previous: bool) -> None:
     """Run in a child: `campsync validate campaigns`, in-process (its output discarded);
     `previous`: what v0.1's validate did (careful path, jsonschema, one process)."""
-    from campsync.campaign.validation import validate_paths
+    from campsync.campaign.reader import read_campaign_files
     from campsync.commands.validate import report_text, summary
 
     os.chdir(root)
     started = time.perf_counter()
     with quiet():
         if previous:
-            result = validate_paths([Path("campaigns")], quick=False, workers=1)
+            result = read_campaign_files([Path("campaigns")], quick=False, workers=1)
             report_text(result, sys.stdout)
             print(summary(result), file=sys.stderr)
             code = 0 if result.ok else 1

@@ -1,7 +1,7 @@
 """What `campsync validate` checks, offline and without credentials: campsync.yaml itself, then
-the campaign files: as plain files without environments; merged with one environment's
-overrides (`--env NAME` / CAMPSYNC_ENV); or under every environment campsync.yaml defines.
-Returns data; the command prints it.
+the campaign files (campaign.reader): as plain files without environments; merged with one
+environment's overrides (`--env NAME` / CAMPSYNC_ENV); or under every environment campsync.yaml
+defines. One walk of the paths serves them all. Returns data; the command prints it.
 """
 
 from __future__ import annotations
@@ -11,18 +11,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from campsync.campaign.validation import (
-    CampaignFile,
-    Problem,
-    ValidationResult,
-    linked_folders,
-    validate_paths,
-)
+from campsync.campaign.discovery import Found, find_campaign_files, not_followed
+from campsync.campaign.environment import Environment
+from campsync.campaign.reader import read_found
+from campsync.campaign.validation import CampaignFile, Problem, ValidationResult
 from campsync.campaign.yamlio import load_yaml_file
 from campsync.config.environments import (
-    Environment,
-    candidates,
-    check_environment,
+    environment_from_entry,
+    environment_of,
     every_environment,
 )
 from campsync.config.file import CONFIG_NAME, ConfigFile, check_config, read_config
@@ -46,42 +42,50 @@ class Checked:
     only_loaded: list[str] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)
 
+    @property
+    def warnings(self) -> list[str]:
+        """One line for each folder not read."""
+        return [not_followed(folder) for folder in self.linked]
+
 
 def check_all(
     paths: Sequence[Path], *, config_path: Path | None = None, environment: str | None = None
 ) -> Checked:
     """campsync.yaml, then the campaign files under `paths` as the settings say, every problem
-    at once. Raises ConfigError when campsync.yaml cannot be read at all or `environment` is
-    not defined; UnreadablePath when a folder or file under `paths` cannot be read."""
-    checked = _check_all(paths, config_path, environment)
-    return replace(checked, linked=linked_folders(paths))
+    at once. Raises UsageError when a path is missing or a folder holds no campaign file,
+    UnreadablePath when a folder or file under `paths` cannot be read (both before
+    campsync.yaml is read), ConfigError when campsync.yaml cannot be read at all or
+    `environment` is not defined."""
+    found = find_campaign_files(paths, require=True)
+    checked = _check_all(found, config_path, environment)
+    return replace(checked, linked=list(found.linked))
 
 
-def _check_all(paths: Sequence[Path], config_path: Path | None, environment: str | None) -> Checked:
+def _check_all(found: Found, config_path: Path | None, environment: str | None) -> Checked:
     shown = (config_path or Path(CONFIG_NAME)).as_posix()
     try:
         config = read_config(config_path)
     except ConfigInvalid as invalid:
         problems = [p for p in invalid.located if isinstance(p, Problem)]
-        return _despite(paths, config_path, environment, problems)
+        return _despite(found, config_path, environment, problems)
     if environment is not None or config.environments:
         if environment is not None:
             chosen = _environment(config, environment)
-            return Checked(check_environment(paths, chosen).result, shown, [chosen.name])
-        every = check_every_environment(paths, every_environment(config))
+            return Checked(read_found(found, chosen), shown, [chosen.name])
+        every = check_every_environment(found, every_environment(config))
         return Checked(every.result, shown, every.environments, every.in_none)
-    return Checked(validate_paths(paths), shown)
+    return Checked(read_found(found), shown)
 
 
 def _environment(config: ConfigFile, name: str) -> Environment:
     """The environment `name` as --env resolves it (ConfigError when it is not defined)."""
-    chosen = Environment.from_settings(load_settings(config=config, environment=name, env={}))
+    chosen = environment_of(load_settings(config=config, environment=name, env={}))
     assert chosen is not None  # load_settings chose it or raised
     return chosen
 
 
 def _despite(
-    paths: Sequence[Path],
+    found: Found,
     config_path: Path | None,
     environment: str | None,
     problems: Sequence[Problem],
@@ -94,7 +98,7 @@ def _despite(
     shown = config.shown
     declared = config.data.get("environments")
     if declared is None or declared == {}:
-        plain = validate_paths(paths)
+        plain = read_found(found)
         return Checked(ValidationResult(plain.files, sorted({*plain.problems, *problems})), shown)
     entries = config.environments  # {} when `environments` is not a mapping
     if environment is not None and entries and environment not in entries:
@@ -106,13 +110,13 @@ def _despite(
     usable = [name for name in names if _usable(config, name, entries.get(name))]
     unchecked = [name for name in names if name not in usable]
     if environment is not None and usable:  # as --env checks: that environment's files only
-        chosen = Environment.from_entry(environment, entries[environment], config)
-        result = check_environment(paths, chosen).result
-        merged = ValidationResult(result.files, sorted({*result.problems, *problems}))
+        chosen = environment_from_entry(environment, entries[environment], config)
+        read = read_found(found, chosen)
+        merged = ValidationResult(read.files, sorted({*read.problems, *problems}))
         return Checked(merged, shown, [environment])
     every = check_every_environment(
-        paths,
-        [Environment.from_entry(name, entries[name], config) for name in usable],
+        found,
+        [environment_from_entry(name, entries[name], config) for name in usable],
         some_unchecked=bool(unchecked) or not entries,
     )
     result = every.result
@@ -155,26 +159,25 @@ class EveryEnvironment:
 
 
 def check_every_environment(
-    paths: Sequence[Path], environments: Sequence[Environment], *, some_unchecked: bool = False
+    found: Found, environments: Sequence[Environment], *, some_unchecked: bool = False
 ) -> EveryEnvironment:
     """Each environment's check; a problem located in a campaign file that every environment
     including the file has is reported once as it is, one that only some have names them.
     Files that no environment includes are checked as plain files (no overrides); when some
     environments could not be checked (`some_unchecked`), only as YAML (whether they load):
     they may be those environments' files."""
-    checked = [check_environment(paths, environment) for environment in environments]
+    checked = [(environment.name, read_found(found, environment)) for environment in environments]
     members: dict[str, set[str]] = {}  # file -> environments that include it
-    for env_files in checked:
-        for candidate in env_files.included:
-            members.setdefault(candidate.shown, set()).add(env_files.environment.name)
+    for name, env_files in checked:
+        for file in env_files.read:
+            members.setdefault(file.shown, set()).add(name)
     having: dict[Problem, set[str]] = {}
     config_problems: list[Problem] = []
     files: dict[str, CampaignFile] = {}
-    for env_files in checked:
-        name = env_files.environment.name
-        for campaign in env_files.result.files:
+    for name, env_files in checked:
+        for campaign in env_files.files:
             files.setdefault(campaign.file, campaign)
-        for problem in env_files.result.problems:
+        for problem in env_files.problems:
             if problem.file in members:
                 having.setdefault(problem, set()).add(name)
             else:
@@ -188,9 +191,9 @@ def check_every_environment(
         word = "environment" if len(names) == 1 else "environments"
         message = f"{problem.message} ({word} {listed})"
         problems.add(Problem(problem.file, problem.line, problem.column, problem.path, message))
-    rest = [c for c in candidates(paths) if c.shown not in members]  # in no environment
-    if rest:
-        plain = validate_paths([c.path for c in rest])
+    rest = sorted((f for f in found.files if f.shown not in members), key=lambda f: f.shown)
+    if rest:  # in no environment
+        plain = read_found(Found(rest))
         unloadable = set(plain.unloadable)
         problems.update(p for p in plain.problems if not some_unchecked or p.file in unloadable)
         if not some_unchecked:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.campaign.model import request_body
-from campsync.campaign.validation import validate_paths
+from campsync.campaign.reader import read_campaign_files
 from campsync.emulator.config import EmulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def say(text: str = "") -> None:
 
 def seed_state() -> tuple[list[dict[str, Any]], str, str, str]:
     """The platform as the demo starts it: drifted, missing and unmanaged campaigns."""
-    result = validate_paths([ROOT / CAMPAIGNS])
+    result = read_campaign_files([ROOT / CAMPAIGNS])
     if result.problems or len(result.files) < 3:
         raise SystemExit("demo: campaigns/ must hold at least three valid campaign files")
     files = result.files

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from campsync.campaign.validation import validate_paths
+from campsync.campaign.reader import read_campaign_files
 from campsync.sync.cache import CampaignCache, FileCache, target_key
 from campsync.sync.inventory import Keep, Listed, whole
 from tests.fixtures_emulator import campaign_body
@@ -259,22 +259,22 @@ def test_file_cache_gives_the_same_result_and_skips_parsing(
     write_campaign(folder, "One")
     write_campaign(folder, "Two")
     (folder / "bad.yaml").write_text("name: [\n", encoding="utf-8")
-    plain = validate_paths([folder])
+    plain = read_campaign_files([folder])
 
     first = FileCache(tmp_path / "cache", key=KEY)
     assert first.load() is None
-    assert validate_paths([folder], memo=first) == plain
+    assert read_campaign_files([folder], memo=first) == plain
     assert first.save() is None
 
     second = FileCache(tmp_path / "cache", key=KEY)
     assert second.load() is None
-    assert validate_paths([folder], memo=second) == plain
+    assert read_campaign_files([folder], memo=second) == plain
     assert second.hits == 2 and second.misses == 1  # the invalid file is parsed again
 
     write_campaign(folder, "Two", description="Edited.")
     third = FileCache(tmp_path / "cache", key=KEY)
     third.load()
-    result = validate_paths([folder], memo=third)
+    result = read_campaign_files([folder], memo=third)
     assert third.hits == 1 and third.misses == 2
     assert {f.data["description"] for f in result.files if f.data["name"] == "Two"} == {"Edited."}
 
@@ -287,13 +287,13 @@ def test_cross_file_rules_still_apply_to_cached_files(
     folder.mkdir()
     write_campaign(folder, "One")
     memo = FileCache(tmp_path / "cache", key=KEY)
-    validate_paths([folder], memo=memo)
+    read_campaign_files([folder], memo=memo)
     memo.save()
     (folder / "copy.yaml").write_text((folder / "one.yaml").read_text(), encoding="utf-8")
     memo = FileCache(tmp_path / "cache", key=KEY)
     memo.load()
-    result = validate_paths([folder], memo=memo)
-    assert result == validate_paths([folder])
+    result = read_campaign_files([folder], memo=memo)
+    assert result == read_campaign_files([folder])
     assert any("also used in" in p.message for p in result.problems)
 
 

@@ -1,6 +1,7 @@
-"""The sync's environment parts (campsync.sync.environment), without a platform: an
-environment's files are remembered per environment and never recalled for other overrides;
-a create the platform would refuse for a field it never returns is blocked in the plan."""
+"""The sync's environment parts, without a platform: an environment's files are remembered
+per environment (sync.cache.EnvironmentFileCache) and never recalled for other overrides; a
+create the platform would refuse for a field it never returns is blocked in the plan
+(sync.environment)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ from typing import Any
 
 import pytest
 
-from campsync.config.environments import Environment
+from campsync.config.file import ConfigFile
+from campsync.config.settings import load_settings
 from campsync.errors import FilesInvalid
-from campsync.sync.environment import (
-    EnvironmentFileCache,
-    read_environment_files,
-    require_create_fields,
-)
+from campsync.sync.cache import EnvironmentFileCache
+from campsync.sync.engine import Sync
+from campsync.sync.environment import require_create_fields
 from campsync.sync.plan import Change, Plan
 from tests.fixtures_emulator import campaign_body, progressive_body
 
-KEY = b"a test key for the files store".ljust(32, b".")
+SECRET = "a test secret for the files store"
 EVERY = {"dialingStrategy": {"callerId": {"phoneNumber": "+14845550100"}}}
 
 
@@ -36,29 +36,33 @@ def caller_ids(files: list[Any]) -> set[str]:
     return {f.data["dialingStrategy"]["callerId"]["phoneNumber"] for f in files}
 
 
+def sync_for(
+    cache: Path, overrides: dict[str, Any], name: str = "staging", *, refresh: bool = False
+) -> Sync:
+    """A run under environment `name` of a campsync.yaml that gives it `overrides`."""
+    config = ConfigFile("campsync.yaml", {"environments": {name: {"overrides": overrides}}})
+    env = {"KORE_CLIENT_SECRET": SECRET, "CAMPSYNC_CACHE_DIR": str(cache)}
+    return Sync(load_settings(config=config, environment=name, env=env), refresh=refresh)
+
+
 def test_a_warm_read_recalls_every_file_and_other_overrides_recall_none(tmp_path: Path) -> None:
     folder, cache = tmp_path / "campaigns", tmp_path / "cache"
     write_campaigns(folder, 3)
-    staging = Environment("staging", overrides={"*": EVERY})
 
-    first, _ = read_environment_files(folder, staging, cache_dir=cache, key=KEY)
+    first = sync_for(cache, {"*": EVERY}).read_files(folder)
     assert caller_ids(first) == {"+14845550100"}
 
-    memo = EnvironmentFileCache(cache, "staging", key=KEY)
-    memo.load()
+    memo = sync_for(cache, {"*": EVERY}).cache.files
+    assert isinstance(memo, EnvironmentFileCache)
     assert all(memo.recall(f.file, f.digest) is not None for f in first)
     assert memo.hits == 3
 
     # Same files, other overrides: nothing recalled; the merged data is the new one.
-    changed = Environment(
-        "staging", overrides={"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+1999"}}}}
-    )
+    changed = {"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+1999"}}}}
     with pytest.raises(FilesInvalid):  # +1999 is no E.164 number: the merge was validated
-        read_environment_files(folder, changed, cache_dir=cache, key=KEY)
-    fixed = Environment(
-        "staging", overrides={"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+1999555"}}}}
-    )
-    files, _ = read_environment_files(folder, fixed, cache_dir=cache, key=KEY)
+        sync_for(cache, changed).read_files(folder)
+    fixed = {"*": {"dialingStrategy": {"callerId": {"phoneNumber": "+1999555"}}}}
+    files = sync_for(cache, fixed).read_files(folder)
     assert caller_ids(files) == {"+1999555"}
     assert {f.digest for f in files}.isdisjoint({f.digest for f in first})
 
@@ -67,27 +71,22 @@ def test_each_environment_keeps_its_own_memo(tmp_path: Path) -> None:
     folder, cache = tmp_path / "campaigns", tmp_path / "cache"
     write_campaigns(folder, 2)
     for name in ("staging", "production"):
-        read_environment_files(
-            folder, Environment(name, overrides={"*": EVERY}), cache_dir=cache, key=KEY
-        )
+        sync_for(cache, {"*": EVERY}, name).read_files(folder)
     stores = sorted(p.name for p in cache.glob("files-env-*.json"))
     assert len(stores) == 2
-    memo = EnvironmentFileCache(cache, "staging", key=KEY)
-    memo.load()
+    memo = sync_for(cache, {"*": EVERY}).cache.files
     assert memo.recall("campaigns/c0.yaml", "x") is None  # another digest is never served
 
 
 def test_refresh_ignores_the_memo(tmp_path: Path) -> None:
     folder, cache = tmp_path / "campaigns", tmp_path / "cache"
     write_campaigns(folder, 1)
-    environment = Environment("staging", overrides={"*": EVERY})
-    read_environment_files(folder, environment, cache_dir=cache, key=KEY)
+    sync_for(cache, {"*": EVERY}).read_files(folder)
     store = next(cache.glob("files-env-*.json"))
     store.write_text("not json")
-    _, warnings = read_environment_files(
-        folder, environment, cache_dir=cache, key=KEY, refresh=True
-    )
-    assert warnings == []  # not even read
+    sync = sync_for(cache, {"*": EVERY}, refresh=True)
+    sync.read_files(folder)
+    assert sync.finish() == []  # not even read
     assert json.loads(store.read_text())["files"]  # and rewritten
 
 

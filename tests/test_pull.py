@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from campsync.campaign.validation import validate_paths
+from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.yamlio import load_yaml_file
 from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
@@ -92,7 +92,7 @@ def test_pull_every_dialing_mode_validates_and_plans_clean(
     assert kinds["list"] >= 1
     assert kinds["update"] == kinds["create"] == kinds["delete"] == 0
 
-    result = validate_paths([workdir / "campaigns"])
+    result = read_campaign_files([workdir / "campaigns"])
     assert result.problems == []
     by_name = {cf.data["name"]: cf.data for cf in result.files}
     assert {d["id"] for d in by_name.values()} == set(ids)
@@ -260,7 +260,7 @@ def test_unmapped_flows_are_listed_and_overwrite_fills_them_in(
     assert f"  {reminder_id}: campaigns/reminders.yaml" in err
     folder = workdir / "campaigns"
     assert "experienceFlowName" not in data_of(folder / "reminders.yaml")
-    problems = validate_paths([folder]).problems
+    problems = read_campaign_files([folder]).problems
     assert {p.file for p in problems} == {
         "campaigns/first-survey.yaml",
         "campaigns/second-survey.yaml",
@@ -279,7 +279,7 @@ def test_unmapped_flows_are_listed_and_overwrite_fills_them_in(
     assert "rewrote campaigns/reminders.yaml (Reminders)" in out
     assert err == ""
     assert data_of(folder / "reminders.yaml")["experienceFlowName"] == "Payment Reminder Flow"
-    assert validate_paths([folder]).problems == []
+    assert read_campaign_files([folder]).problems == []
     assert plan_exit(capsys) == 0
 
 
@@ -323,7 +323,7 @@ def test_overwrite_updates_values_in_place_and_keeps_comments(
     assert 'priority: "5"' in new_text
     assert new_text.startswith("# yaml-language-server: $schema=../schemas/campaign.schema.json\n")
     assert (workdir / "campaigns" / "webinar-callbacks.yaml").read_bytes() == untouched
-    assert validate_paths([workdir / "campaigns"]).problems == []
+    assert read_campaign_files([workdir / "campaigns"]).problems == []
     assert plan_exit(capsys) == 0
 
 
@@ -404,7 +404,7 @@ def test_files_are_written_atomically(
     # One whole file, no half-written one, no temp file left behind.
     assert all_files(folder) == ["campaign-0.yaml"]
     assert out.splitlines() == ["wrote campaigns/campaign-0.yaml (Campaign 0)"]
-    assert validate_paths([folder]).problems == []
+    assert read_campaign_files([folder]).problems == []
 
     monkeypatch.setattr("campsync.fsutil.os.fsync", real_fsync)
     code, out, _ = pull(capsys)

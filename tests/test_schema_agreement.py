@@ -1,7 +1,7 @@
 """The schema is the single definition of a valid file (issue 10, item 6; issue 14).
 
 Every campaign file of tests/data (valid, invalid and hostile) goes through:
-- campsync (`validate_paths` of its case folder, cross-file rules included);
+- campsync (`read_campaign_files` of its case folder, cross-file rules included);
 - a plain JSON Schema validator, as check-jsonschema runs one: ruamel's safe loader with
   dates kept as strings, jsonschema's Draft202012Validator with `pattern` evaluated by
   regress (ECMA-262), the schema file as it is in the repository;
@@ -36,9 +36,11 @@ import ruamel.yaml
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
 
+from campsync.campaign.discovery import find_campaign_files
+from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.rules import BEYOND_SCHEMA, text_limits
 from campsync.campaign.schema import campaign_validator, fast_is_valid
-from campsync.campaign.validation import find_campaign_files, validate_paths, validate_texts
+from campsync.campaign.validation import check_text
 from campsync.campaign.yamlio import (
     YamlLoadError,
     load_yaml_text,
@@ -63,7 +65,7 @@ def case_folders() -> list[Path]:
 
 def campaign_files(folder: Path) -> list[Path]:
     """The files campsync checks in the folder (hidden ones are not campaign files)."""
-    return sorted(find_campaign_files([folder]))
+    return sorted(found.path for found in find_campaign_files([folder]).files)
 
 
 ALL_FILES = [file for folder in case_folders() for file in campaign_files(folder)]
@@ -78,7 +80,7 @@ def campsync_valid() -> dict[str, bool]:
     verdicts: dict[str, bool] = {}
     for folder in case_folders():
         with contextlib.chdir(folder):
-            bad = {problem.file for problem in validate_paths([Path(".")]).problems}
+            bad = {problem.file for problem in read_campaign_files([Path(".")]).problems}
         for file in campaign_files(folder):
             verdicts[shown(file)] = file.relative_to(folder).as_posix() not in bad
     return verdicts
@@ -344,8 +346,8 @@ def test_a_file_made_from_a_dialing_mode_snippet_is_valid(editor: LanguageServer
             made[mode.group(1)] = expanded(snippet)
     assert set(made) == {"Agentless", "Progressive", "Preview"}
     for mode, text in made.items():
-        result = validate_texts([(f"{mode}.yaml", text)])
-        assert result.ok, [str(problem) for problem in result.problems]
+        check = check_text(text, f"{mode}.yaml")
+        assert not check.problems, [str(problem) for problem in check.problems]
         assert editor.errors([text]) == [[]], mode
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from campsync.campaign.rules import check_campaign, text_limits, utf16_length
-from campsync.campaign.validation import validate_texts
+from campsync.campaign.validation import check_text
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
 
@@ -42,8 +42,7 @@ def test_text_over_the_limit_in_utf16_units_is_refused_at_its_place(
     assert len(value) <= limit < units  # what the schema alone lets through
     text = f"name: Renewals\n{field}: {value}\n" if field != "name" else f"name: {value}\n"
     line = 2 if field != "name" else 1
-    result = validate_texts([("f.yaml", text)])
-    problems = [str(p) for p in result.problems if p.path == field]
+    problems = [str(p) for p in check_text(text, "f.yaml").problems if p.path == field]
     assert problems == [
         f"f.yaml:{line}:{len(field) + 3}: {field}: is {units} characters long as editors "
         f"count them (an emoji counts 2); the maximum is {limit}"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from campsync.campaign.validation import validate_paths
+from campsync.campaign.reader import read_campaign_files
 from campsync.sync.cache import FileCache
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_guard import sent
@@ -119,12 +119,12 @@ def test_a_cache_made_with_another_secret_is_not_used(
     (tmp_path / "campaigns").mkdir()
     (tmp_path / "campaigns" / "one.yaml").write_text(json.dumps(campaign_body("One")))
     first = FileCache(tmp_path / "cache", key=b"k" * 32)
-    validate_paths([Path("campaigns")], memo=first)
+    read_campaign_files([Path("campaigns")], memo=first)
     assert first.save() is None
     for key, hits in ((b"k" * 32, 1), (b"other" * 8, 0), (None, 0)):
         again = FileCache(tmp_path / "cache", key=key)
         again.load()
-        assert validate_paths([Path("campaigns")], memo=again).ok
+        assert read_campaign_files([Path("campaigns")], memo=again).ok
         assert again.hits == hits
 
 

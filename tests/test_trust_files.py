@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from campsync.campaign.discovery import find_campaign_files
 from campsync.campaign.messages import schema_problems
 from campsync.campaign.schema import reference_validator
-from campsync.campaign.validation import find_campaign_files, validate_texts
+from campsync.campaign.validation import check_text
 from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import UnreadablePath
@@ -254,7 +255,7 @@ def test_a_file_linked_to_outside_path_is_refused_unread(
         assert error_line(result.err) == expected
         assert SECRET not in result.out + result.err
     assert ws.store.stats()["total"] == 0
-    assert find_campaign_files([outside])  # named by the user as PATH itself: read
+    assert find_campaign_files([outside]).files  # named by the user as PATH itself: read
 
 
 def test_a_file_linked_inside_path_is_read(ws: Workspace) -> None:
@@ -311,6 +312,6 @@ def test_every_schema_message_is_short_whatever_the_value() -> None:
 
 def test_a_huge_value_in_a_file_gives_a_short_message() -> None:
     body = campaign_body(dncLists="n" * 500_000, dialingMode="m" * 500_000)
-    result = validate_texts([("c.yaml", json.dumps(body))])
-    assert len(result.problems) == 2
-    assert all(len(str(problem)) < LONG for problem in result.problems)
+    problems = check_text(json.dumps(body), "c.yaml").problems
+    assert len(problems) == 2
+    assert all(len(str(problem)) < LONG for problem in problems)

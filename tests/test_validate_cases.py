@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from campsync.campaign.validation import validate_paths
+from campsync.campaign.reader import read_campaign_files
 
 DATA = Path(__file__).parent / "data"
 CASES = sorted(
@@ -25,7 +25,7 @@ def test_case_reports_exactly_its_expected_problems(
     case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(case)
-    result = validate_paths([Path(".")])
+    result = read_campaign_files([Path(".")])
     assert [str(problem) for problem in result.problems] == expected_lines(case)
 
 
@@ -41,7 +41,7 @@ def test_every_case_has_located_problems(case: Path) -> None:
 
 def test_valid_files_have_no_problems(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(DATA / "valid")
-    result = validate_paths([Path(".")])
+    result = read_campaign_files([Path(".")])
     assert result.problems == []
     expected = sorted(
         p.relative_to(DATA / "valid").as_posix()
@@ -53,7 +53,7 @@ def test_valid_files_have_no_problems(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("file", sorted((DATA / "valid").rglob("*.y*ml")), ids=lambda p: p.name)
 def test_each_valid_file_passes_alone(file: Path) -> None:
-    result = validate_paths([file])
+    result = read_campaign_files([file])
     assert result.problems == []
     assert len(result.files) == 1
 
@@ -63,7 +63,7 @@ def test_example_campaigns_are_valid_and_cover_every_dialing_mode(
 ) -> None:
     root = Path(__file__).parent.parent
     monkeypatch.chdir(root)
-    result = validate_paths([Path("campaigns")])
+    result = read_campaign_files([Path("campaigns")])
     assert result.problems == []
     assert {c.data["dialingMode"] for c in result.files} == {"Agentless", "Progressive", "Preview"}
     for campaign in result.files:
@@ -77,7 +77,7 @@ def test_example_matches_the_reference_sample_request() -> None:
     """The reference page's sample body, with its masked phone number made real and
     the name and description tidied."""
     root = Path(__file__).parent.parent
-    result = validate_paths([root / "campaigns" / "product-feedback.yaml"])
+    result = read_campaign_files([root / "campaigns" / "product-feedback.yaml"])
     data = result.files[0].data
     assert list(data) == [
         "name", "description", "contactLists", "dncLists", "priority", "dialingMode",

@@ -18,17 +18,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.campaign import merged, validation
+from campsync.campaign import merged, reader, validation
+from campsync.campaign.environment import Environment
 from campsync.campaign.parallel import WorkerPool
+from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.validation import (
     FileCheck,
     ValidationResult,
     check_chunk,
     check_text,
-    validate_paths,
+    refused,
 )
-from campsync.campaign.yamlio import load_plain, load_yaml_text_carefully
-from campsync.config.environments import Environment
+from campsync.campaign.yamlio import (
+    YamlLoadError,
+    load_plain,
+    load_yaml_text_carefully,
+    read_text,
+)
 from tests.test_cache_fast_loader import typed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +63,8 @@ def test_quick_and_careful_paths_give_the_same_result(
     case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(case)
-    quick = validate_paths([Path(".")], workers=1)
-    careful = validate_paths([Path(".")], quick=False, workers=1)
+    quick = read_campaign_files([Path(".")], workers=1)
+    careful = read_campaign_files([Path(".")], quick=False, workers=1)
     assert outcome(quick) == outcome(careful)
 
 
@@ -70,7 +76,7 @@ def test_the_quick_path_passes_the_valid_files_itself(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(validation, "check_document", no_jsonschema)
     for folder in (DATA / "valid", ROOT / "campaigns"):
-        assert validate_paths([folder], workers=1).ok
+        assert read_campaign_files([folder], workers=1).ok
     ordinary = (DATA / "valid" / "all-seven-days-flow-style.yaml").read_text(encoding="utf-8")
     assert load_plain(ordinary) is not None
 
@@ -81,7 +87,16 @@ def test_a_file_with_a_bad_window_takes_the_careful_path() -> None:
     assert check_text(text, "f").problems
 
 
-def merged_outcome(check: merged.MergedCheck) -> Any:
+def merged_check(path: Path, environment: Environment) -> FileCheck:
+    """The file at `path`, read and checked with the environment's overrides merged."""
+    try:
+        text = read_text(path)
+    except YamlLoadError as exc:
+        return refused(path.name, exc.line, exc.column, exc.reason)
+    return merged.check_merged(text, path.name, environment, "d")
+
+
+def merged_outcome(check: FileCheck) -> Any:
     data = None if check.campaign is None else typed(check.campaign.data)
     problems = [str(p) for p in check.problems]
     in_config = [(str(found.problem), found.campaign) for found in check.in_config]
@@ -105,10 +120,10 @@ def test_merged_quick_and_careful_paths_give_the_same_result(
     rule on the merged campaign) gives the careful path's outcome."""
     environment = Environment("staging", overrides=overrides)
     files = sorted(p for case in CASES for p in case.rglob("*") if p.suffix in (".yaml", ".yml"))
-    quick = [merged_outcome(merged.check_file(p, p.name, environment)) for p in files]
+    quick = [merged_outcome(merged_check(p, environment)) for p in files]
     monkeypatch.setattr(merged, "load_plain", lambda text: None)
     monkeypatch.setattr(merged, "passes_quickly", lambda data: False)
-    careful = [merged_outcome(merged.check_file(p, p.name, environment)) for p in files]
+    careful = [merged_outcome(merged_check(p, environment)) for p in files]
     assert quick == careful
     assert any(outcome[1] == [] for outcome in careful)
 
@@ -133,8 +148,8 @@ def test_the_event_loader_reads_what_the_careful_loader_reads(text: str) -> None
 
 def test_worker_processes_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(DATA)
-    serial = validate_paths([Path(".")], workers=1)
-    spread = validate_paths([Path(".")], workers=2)
+    serial = read_campaign_files([Path(".")], workers=1)
+    spread = read_campaign_files([Path(".")], workers=2)
     assert outcome(spread) == outcome(serial)
     assert len(serial.files) > 100 and serial.problems
 
@@ -150,11 +165,11 @@ def test_checking_each_chunk_as_it_is_read_gives_the_same_result_and_memo(
     key = b"a test key for the files store".ljust(32, b".")
     monkeypatch.chdir(DATA)
     whole = FileCache(tmp_path / "whole", key=key)
-    monkeypatch.setattr(validation, "CHUNK_FILES", 10**9)
-    at_once = validate_paths([Path(".")], memo=whole, workers=1)
+    monkeypatch.setattr(reader, "CHUNK_FILES", 10**9)
+    at_once = read_campaign_files([Path(".")], memo=whole, workers=1)
     chunked = FileCache(tmp_path / "chunked", key=key)
-    monkeypatch.setattr(validation, "CHUNK_FILES", 3)
-    in_chunks = validate_paths([Path(".")], memo=chunked)
+    monkeypatch.setattr(reader, "CHUNK_FILES", 3)
+    in_chunks = read_campaign_files([Path(".")], memo=chunked)
     assert outcome(in_chunks) == outcome(at_once)
     assert len(at_once.files) > 100 and at_once.problems
     assert whole.save() is None and chunked.save() is None
@@ -227,13 +242,13 @@ def test_ctrl_c_during_a_spread_validate_ends_in_one_line(tmp_path: Path) -> Non
     folder = tmp_path / "campaigns"
     folder.mkdir()
     text = (DATA / "valid" / "preview.yaml").read_text(encoding="utf-8")
-    for i in range(validation.PARALLEL_MIN_FILES * 2):
+    for i in range(reader.PARALLEL_MIN_FILES * 2):
         named = text.replace("name: ", f"name: N{i} ", 1)
         (folder / f"c{i:05d}.yaml").write_text(named, encoding="utf-8")
     # `campsync validate`, with workers even on a machine where it would use none
     script = (
-        "import sys; from campsync.campaign import validation; "
-        "validation.default_workers = lambda files: 2; "
+        "import sys; from campsync.campaign import reader; "
+        "reader.default_workers = lambda files: 2; "
         "from campsync.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     command = [sys.executable, "-c", script, "validate", str(folder)]

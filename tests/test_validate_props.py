@@ -3,8 +3,11 @@ text level, always end in a list of located one-line problems, never an exceptio
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from campsync.campaign.validation import Problem, ValidationResult, validate_texts
+from campsync.campaign.reader import read_campaign_files
+from campsync.campaign.validation import Problem, ValidationResult
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted((ROOT / "campaigns").glob("*.yaml"))
@@ -27,6 +31,15 @@ def _dump(data: Any) -> str:
     out = io.StringIO()
     YAML(typ="safe", pure=True).dump(data, out)
     return out.getvalue()
+
+
+def read_texts(texts: Sequence[tuple[str, str]]) -> ValidationResult:
+    """The (file name, text) pairs as the campaign files of a folder, read as `validate`
+    reads a folder (each file, then the rules across them)."""
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        for name, text in texts:
+            Path(name).write_text(text, encoding="utf-8", newline="")
+        return read_campaign_files([Path(".")])
 
 
 def _assert_well_formed(result: ValidationResult, text: str) -> None:
@@ -91,7 +104,7 @@ def mutated_campaigns(draw: st.DrawFn) -> str:
 @settings(max_examples=80, deadline=None)
 @given(mutated_campaigns())
 def test_data_mutations_never_raise(text: str) -> None:
-    result = validate_texts([("mutant.yaml", text)])
+    result = read_texts([("mutant.yaml", text)])
     _assert_well_formed(result, text)
 
 
@@ -109,14 +122,14 @@ def edited_texts(draw: st.DrawFn) -> str:
 @settings(max_examples=80, deadline=None)
 @given(edited_texts())
 def test_text_edits_never_raise(text: str) -> None:
-    result = validate_texts([("edited.yaml", text)])
+    result = read_texts([("edited.yaml", text)])
     _assert_well_formed(result, text)
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.sampled_from(TEXTS), min_size=2, max_size=4))
 def test_same_names_across_files_are_always_reported(texts: list[str]) -> None:
-    result = validate_texts([(f"f{i}.yaml", t) for i, t in enumerate(texts)])
+    result = read_texts([(f"f{i}.yaml", t) for i, t in enumerate(texts)])
     names = [_data(t)["name"].casefold() for t in texts]
     duplicated = {f"f{i}.yaml" for i, n in enumerate(names) if names.count(n) > 1}
     assert {p.file for p in result.problems if p.path == "name"} == duplicated
@@ -124,7 +137,7 @@ def test_same_names_across_files_are_always_reported(texts: list[str]) -> None:
 
 
 def test_unmutated_examples_are_valid() -> None:
-    result = validate_texts([(p.name, t) for p, t in zip(EXAMPLES, TEXTS, strict=True)])
+    result = read_texts([(p.name, t) for p, t in zip(EXAMPLES, TEXTS, strict=True)])
     assert result.problems == []
     assert len(result.files) == len(EXAMPLES)
 
@@ -135,7 +148,7 @@ def test_control_characters_and_huge_values_stay_on_one_short_line() -> None:
         'campaignType: voice\n"odd\\nkey\\u0007": 1\n"' + "k" * 900 + '": 2',
     )
     twin = text.replace("schedule:", 'id: "cd-\\n"\nschedule:')
-    result = validate_texts([("a.yaml", text), ("b.yaml", twin)])
+    result = read_texts([("a.yaml", text), ("b.yaml", twin)])
     assert result.problems
     for problem in result.problems:
         assert "\n" not in str(problem) and "\x07" not in str(problem)
@@ -144,11 +157,9 @@ def test_control_characters_and_huge_values_stay_on_one_short_line() -> None:
 
 
 def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
-    from campsync.campaign.validation import validate_paths
-
     odd = tmp_path / "new\nline.yaml"
     odd.write_text("[not, a, mapping]\n")
-    result = validate_paths([odd])
+    result = read_campaign_files([odd])
     assert [str(p) for p in result.problems] == [
         f"{tmp_path.as_posix()}/new\\nline.yaml:1:1: expected a mapping of campaign fields "
         "at the top level, not a list"

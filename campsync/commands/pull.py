@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.campaign.validation import Problem, validate_paths
+from campsync.campaign.environment import Environment
+from campsync.campaign.reader import read_campaign_files
+from campsync.campaign.validation import Problem
 from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
 from campsync.commands.output import ProgressReporter
-from campsync.config.environments import Environment, check_environment
 from campsync.sync.engine import Sync
 from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
 from campsync.text import escape, quoted
@@ -148,10 +149,10 @@ def warn_invalid(
     problems: list[Problem]
     if environment is not None and root is not None:
         shown = {pulled.display for pulled in written}
-        checked = check_environment([root], environment).result.problems
+        checked = read_campaign_files([root], environment).problems
         problems = [problem for problem in checked if problem.file in shown]
     else:
-        problems = validate_paths([pulled.path for pulled in written]).problems
+        problems = read_campaign_files([pulled.path for pulled in written]).problems
     for problem in problems:
         if problem.file in flow_files and "experienceFlowName" in str(problem):
             continue

@@ -17,12 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from campsync.campaign.validation import (
-    Problem,
-    ValidationResult,
-    not_followed,
-    require_campaign_files,
-)
+from campsync.campaign.validation import Problem, ValidationResult
 from campsync.checking import Checked, check_all
 from campsync.commands.common import (
     DEFAULT_PATH,
@@ -62,15 +57,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
-    for path in paths:
-        require_campaign_files(path)
     environment = chosen_environment(args)
     checked = check_all(paths, config_path=args.config, environment=environment)
     result = checked.result
     REPORTERS[args.format](result, sys.stdout)
     for note in notes(checked):
         print(f"campsync: note: {note}", file=sys.stderr)
-    print_warnings(not_followed(folder) for folder in checked.linked)
+    print_warnings(checked.warnings)
     print(summary(result, checked.config) + environments_checked(checked), file=sys.stderr)
     return 0 if result.ok else 1
 

@@ -1,7 +1,7 @@
 """The sync, in one place: read the files, read the platform, plan, check the plan, apply it.
 
 Orchestration only (octoDNS's `Manager.sync` is the model): every decision is made by the
-modules it calls (campaign.validation, sync.planner, sync.applier, sync.planfile), every
+modules it calls (campaign.reader, sync.planner, sync.applier, sync.planfile), every
 byte on the wire goes through the client it is given. It never prints: it returns plans,
 results and one-line warnings, and tells its caller what happens through `Hooks` (and how
 far a long run is through a `Progress`), so that the commands only parse arguments and print.
@@ -20,14 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from campsync.campaign.validation import (
-    CampaignFile,
-    linked_folders,
-    not_followed,
-    require_campaign_files,
-    validate_paths,
-)
-from campsync.config.environments import Environment
+from campsync.campaign.reader import read_campaign_files
+from campsync.campaign.validation import CampaignFile
+from campsync.config.environments import environment_of
 from campsync.config.settings import Settings
 from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid, PlanFileError
@@ -43,7 +38,7 @@ from campsync.sync.applier import (
 )
 from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
-from campsync.sync.environment import read_environment_files, require_create_fields
+from campsync.sync.environment import require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
@@ -132,10 +127,8 @@ class Sync:
         self.settings = settings
         self.progress = progress
         self.connect = connect
-        self.environment = Environment.from_settings(settings)
-        # An environment's files are remembered per environment (sync.environment).
-        plain_files = read_files and self.environment is None
-        self.cache = LocalCache(settings, refresh=refresh, files=plain_files)
+        self.environment = environment_of(settings)
+        self.cache = LocalCache(settings, refresh=refresh, files=read_files)
         self.scope = scope or Scope()
         self.prune = settings.prune if prune is None else prune
         self.force = force
@@ -163,33 +156,20 @@ class Sync:
     # -- the steps ----------------------------------------------------------------------------
 
     def read_files(self, path: Path) -> list[CampaignFile]:
-        """The campaign files under `path`, validated (no network). Raises FilesInvalid with
-        every problem when any file has one, UsageError when a folder holds none, and
-        UnreadablePath when a folder or file under it cannot be read. Files whose text passed
-        before are not parsed again. With an environment: its files, merged with its
-        overrides. A folder that is a symbolic link is not read: a warning of the plan, and
-        pruning is refused (its campaigns would look unmanaged)."""
-        require_campaign_files(path)
-        linked = linked_folders([path])
+        """The campaign files under `path`, validated (no network; campaign.reader). Raises
+        FilesInvalid with every problem when any file has one, UsageError when a folder holds
+        none, and UnreadablePath when a folder or file under it cannot be read. Files whose
+        text passed before are not parsed again. With an environment: its files, merged with
+        its overrides. A folder that is a symbolic link is not read: a warning of the plan,
+        and pruning is refused (its campaigns would look unmanaged)."""
+        read = read_campaign_files([path], self.environment, memo=self.cache.files, require=True)
         if self.prune:
-            refuse_unread_folders(linked)
-        self.skipped = [not_followed(folder) for folder in linked]
-        if self.environment is not None:
-            files, warnings = read_environment_files(
-                path,
-                self.environment,
-                cache_dir=self.settings.cache_dir,
-                key=self.cache.key,
-                folder=self.cache.folder,
-                refresh=self.cache.refresh,
-            )
-            self.cache.warnings.extend(warnings)
-            return files
-        result = validate_paths([path], memo=self.cache.files)
-        if result.problems:
-            self.cache.files.save()  # the valid files need no parsing next time
-            raise FilesInvalid(tuple(str(problem) for problem in result.problems))
-        return list(result.files)
+            refuse_unread_folders(read.linked)
+        self.skipped = read.warnings
+        self.cache.save_files()  # the valid files need no parsing next time, even if others fail
+        if read.problems:
+            raise FilesInvalid(tuple(str(problem) for problem in read.problems))
+        return list(read.files)
 
     async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
         """Compare the files with the platform through `client`; the cache answers for the

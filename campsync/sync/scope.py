@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from campsync.campaign.discovery import display_name
 from campsync.campaign.globs import glob_regex
-from campsync.campaign.validation import CampaignFile, display_name
+from campsync.campaign.validation import CampaignFile
 from campsync.errors import UsageError
 from campsync.text import quoted
 
@@ -61,7 +62,7 @@ def matches_any(patterns: Sequence[Pattern], name: str) -> bool:
 @dataclass(frozen=True)
 class Scope:
     """The campaigns a run may touch. `root` is PATH as campaign files show it (see
-    campaign.validation.display_name), to make their paths relative to it."""
+    campaign.discovery.display_name), to make their paths relative to it."""
 
     only: tuple[Pattern, ...] = ()
     exclude: tuple[Pattern, ...] = ()

@@ -12,7 +12,9 @@ Four stores, each one JSON file under the cache folder (`settings.cache_dir`, de
 - `FileCache`: the validated data of campaign files that had no problem, keyed by the
   file's name and a SHA-256 of its text, and by a fingerprint of the validation code and
   schema (so a newer campsync never trusts an older one's verdict). That data is sent, so
-  the store is signed with a key from the client secret (an edited one is not used).
+  the store is signed with a key from the client secret (an edited one is not used). With
+  an environment, `EnvironmentFileCache` instead, one per environment: the merged data,
+  under a digest of the text and the environment's overrides together.
 - `HistoryCache`: what no listing tells again, per target: the campaign each file matched
   last time (so that a renamed file without an `id` can point at its old campaign), and,
   when an update's answer contradicted the `experienceFlows` mapping, the flow the platform
@@ -34,34 +36,19 @@ The package: store.py (the JsonStore base, reading and writing), bodies.py, hist
 same.py, files.py (the stores), local.py (LocalCache, the stores of one run).
 """
 
-from campsync.sync.cache.bodies import CampaignCache, without_status
-from campsync.sync.cache.files import FileCache, VerdictStore, at, code_fingerprint, position
+from campsync.sync.cache.bodies import CampaignCache
+from campsync.sync.cache.files import EnvironmentFileCache, FileCache
 from campsync.sync.cache.history import HistoryCache
 from campsync.sync.cache.local import LocalCache
-from campsync.sync.cache.same import SameCache, compare_fingerprint
-from campsync.sync.cache.store import (
-    FolderCheck,
-    JsonStore,
-    check_folder,
-    source_fingerprint,
-    target_key,
-)
+from campsync.sync.cache.same import SameCache
+from campsync.sync.cache.store import target_key
 
 __all__ = [
     "CampaignCache",
+    "EnvironmentFileCache",
     "FileCache",
-    "FolderCheck",
     "HistoryCache",
-    "JsonStore",
     "LocalCache",
     "SameCache",
-    "VerdictStore",
-    "at",
-    "check_folder",
-    "code_fingerprint",
-    "compare_fingerprint",
-    "position",
-    "source_fingerprint",
     "target_key",
-    "without_status",
 ]

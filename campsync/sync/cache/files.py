@@ -1,12 +1,14 @@
-"""Verdicts on campaign files that had no problem, by file and digest (VerdictStore), and the
-plain files' store (FileCache)."""
+"""Verdicts on campaign files that had no problem, by file and digest (VerdictStore): the
+plain files' store (FileCache) and an environment's (EnvironmentFileCache). Each implements
+campaign.reader.CheckMemo."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
-from campsync.campaign.validation import CampaignFile, FileCheck
+from campsync.campaign.validation import CampaignFile, FileCheck, own_name
 from campsync.sync.cache.store import JsonStore, source_fingerprint
 
 
@@ -68,6 +70,14 @@ class VerdictStore(JsonStore):
             self._dirty = False
         return warning
 
+    def recall(self, file: str, digest: str) -> FileCheck | None:
+        """The outcome of checking `file`, when it had no problem and its digest is `digest`."""
+        raise NotImplementedError
+
+    def remember(self, file: str, digest: str, check: FileCheck) -> None:
+        """Keep `check` for `file` when it found no problem, else forget the file."""
+        raise NotImplementedError
+
     def _recall(self, file: str, digest: str) -> list[Any] | None:
         """The entry of `file` when it was made for `digest`."""
         self._seen.add(file)
@@ -94,9 +104,7 @@ def at(value: tuple[int, int] | None) -> list[int] | None:
 
 
 class FileCache(VerdictStore):
-    """The outcome of validating a problem-free file, by its name and text digest.
-
-    Implements validation.CheckMemo."""
+    """The outcome of validating a problem-free file, by its name and text digest."""
 
     file_name = "files.json"
     entries_key = "files"
@@ -116,8 +124,9 @@ class FileCache(VerdictStore):
         item = self._recall(file, digest)
         if item is None:
             return None
-        campaign = CampaignFile(file, item[1], digest)
-        return FileCheck(campaign, [], position(item[2]), position(item[3]))
+        data = item[1]
+        campaign = CampaignFile(file, data, digest)
+        return FileCheck(campaign, [], position(item[2]), position(item[3]), own_name(data))
 
     def remember(self, file: str, digest: str, check: FileCheck) -> None:
         if check.campaign is None or check.problems:
@@ -125,6 +134,47 @@ class FileCache(VerdictStore):
         else:
             entry = [digest, check.campaign.data, at(check.name_at), at(check.id_at)]
             self._remember(file, entry)
+
+
+class EnvironmentFileCache(VerdictStore):
+    """Problem-free checks of one environment's files: by file, its merged data under the
+    digest of its text and the overrides (campaign.merged.merged_digest: merged data is never
+    recalled for other overrides), with the file's own name and where it writes its name and
+    id; one store per environment, signed as the plain files' store is."""
+
+    file_name = "files-{target}.json"
+    entries_key = "files"
+    width = 5  # digest, merged data, the file's own name, where it writes its name and id
+
+    def __init__(self, folder: Path, environment: str, *, key: bytes | None) -> None:
+        digest = hashlib.sha256(environment.encode("utf-8", "surrogatepass")).hexdigest()
+        super().__init__(folder, "env-" + digest[:24], key=key)
+        self._fingerprint: str | None = None
+
+    @property
+    def code(self) -> str:
+        if self._fingerprint is None:
+            from campsync.campaign import environment, globs, merged, overrides
+
+            self._fingerprint = source_fingerprint(
+                (environment, merged, overrides, globs), code_fingerprint().encode("ascii")
+            )
+        return self._fingerprint
+
+    def recall(self, file: str, digest: str) -> FileCheck | None:
+        item = self._recall(file, digest)
+        if item is None:
+            return None
+        name = item[2] if isinstance(item[2], str) else None
+        campaign = CampaignFile(file, item[1], digest)
+        return FileCheck(campaign, [], position(item[3]), position(item[4]), name)
+
+    def remember(self, file: str, digest: str, check: FileCheck) -> None:
+        if check.campaign is None or check.problems or check.in_config:
+            self._remember(file, None)
+        else:
+            data = check.campaign.data
+            self._remember(file, [digest, data, check.name, at(check.name_at), at(check.id_at)])
 
 
 def position(value: Any) -> tuple[int, int] | None:

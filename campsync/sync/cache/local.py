@@ -7,7 +7,7 @@ from typing import Any
 
 from campsync.config.settings import Settings
 from campsync.sync.cache.bodies import CampaignCache
-from campsync.sync.cache.files import FileCache
+from campsync.sync.cache.files import EnvironmentFileCache, FileCache, VerdictStore
 from campsync.sync.cache.history import HistoryCache
 from campsync.sync.cache.same import SameCache
 from campsync.sync.cache.store import Entry, JsonStore, check_folder, target_key
@@ -24,25 +24,30 @@ class LocalCache:
     def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
         """Load the stores (on `refresh` only the history, which copies nothing of the
         platform: each use of it is checked against the list; the files store only when
-        `files`; platform bodies only when first needed), once the folder is found
-        trustworthy (store.check_folder). File data is signed with `key`, derived from the
-        client secret (without one, no file data is recalled)."""
+        `files`: the plain files' or, with an environment, that environment's; platform
+        bodies only when first needed), once the folder is found trustworthy
+        (store.check_folder). File data is signed with `key`, derived from the client secret
+        (without one, no file data is recalled)."""
         folder = settings.cache_dir
         target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
-        self.key = cache_key(settings)
-        self.files = FileCache(folder, key=self.key)
+        key = cache_key(settings)
+        self.files: VerdictStore = (
+            FileCache(folder, key=key)
+            if settings.environment is None
+            else EnvironmentFileCache(folder, settings.environment, key=key)
+        )
         self.campaigns = CampaignCache(folder, target)
         self.same = SameCache(folder, target)
         self.history = HistoryCache(folder, target)
         self.refresh = refresh
-        self.save_files = files
+        self.keeps_files = files
         self.warnings: list[str] = []
-        self.folder = check_folder(folder)
-        if self.folder.warning:
-            self.warnings.append(self.folder.warning)
+        checked = check_folder(folder)
+        if checked.warning:
+            self.warnings.append(checked.warning)
         every: tuple[JsonStore, ...] = (self.files, self.campaigns, self.same, self.history)
         for each in every:
-            each.trust(self.folder)
+            each.trust(checked)
         stores: tuple[JsonStore, ...] = (self.same, self.history)
         if refresh:
             self.campaigns.mark_fresh()
@@ -69,13 +74,22 @@ class LocalCache:
         """`inner` behind the platform-body store (bypassed, then rewritten, on refresh)."""
         return self.campaigns.fetcher(inner, refresh=self.refresh)
 
+    def save_files(self) -> None:
+        """Write the files store when it changed (the files checked need no parsing next
+        time, even when others have problems); a problem joins `warnings`."""
+        if self.keeps_files:
+            self._save(self.files)
+
     def save(self) -> None:
         """Write what changed; problems join `warnings`."""
-        stores = (self.campaigns, self.same, self.history)
-        for store in (self.files, *stores) if self.save_files else stores:
-            warning = store.save()
-            if warning:
-                self.warnings.append(warning)
+        self.save_files()
+        for store in (self.campaigns, self.same, self.history):
+            self._save(store)
+
+    def _save(self, store: JsonStore) -> None:
+        warning = store.save()
+        if warning:
+            self.warnings.append(warning)
 
     def take_warnings(self) -> list[str]:
         """Every warning so far (the lazily read body store's first), once."""

@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from campsync.campaign.overrides import merge, unmerge
-from campsync.campaign.validation import CampaignFile, display_name, find_campaign_files
-from campsync.campaign.yamlio import YamlLoadError, load_yaml_file
-from campsync.config.environments import Candidate, Environment
+from campsync.campaign.discovery import display_name
+from campsync.campaign.environment import Environment
+from campsync.campaign.overrides import unmerge
+from campsync.campaign.reader import CampaignFiles, read_campaign_files
+from campsync.campaign.validation import EMPTY_FILE
+from campsync.config.environments import environment_of
 from campsync.config.settings import Settings
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
@@ -98,43 +100,21 @@ class PullPlan:
         return result
 
 
-def read_existing(root: Path) -> list[tuple[Path, CampaignFile]]:
-    """The campaign files under `root`, valid or not (a file pulled without its flow name
-    still describes its campaign). One that cannot be read as a mapping stops the pull: what
-    it describes is unknown, and pulling could write that campaign a second time."""
-    found: list[tuple[Path, CampaignFile]] = []
-    for path in find_campaign_files([root]):
-        shown = display_name(path)
-        try:
-            document = load_yaml_file(path)
-        except YamlLoadError as exc:
+def read_existing(root: Path, environment: Environment | None) -> CampaignFiles:
+    """The campaign files under `root` (with an environment: its files, merged with its
+    overrides), valid or not: a file pulled without its flow name still describes its
+    campaign. One that cannot be read as a mapping stops the pull: what it describes is
+    unknown, and pulling could write that campaign a second time. An empty one describes
+    nothing."""
+    existing = read_campaign_files([root], environment)
+    loaded = {campaign.file for campaign in existing.files}
+    read = {found.shown for found in existing.read}
+    for problem in existing.problems:
+        if problem.file in read and problem.file not in loaded and problem.message != EMPTY_FILE:
             raise PullError(
-                f"{shown}:{exc.line}:{exc.column}: {exc.reason} "
-                "(pull reads every file to know which campaigns they describe)"
-            ) from None
-        if document is None:
-            continue  # an empty file describes nothing
-        if not isinstance(document.data, dict):
-            raise PullError(f"{shown}:1:1: expected a campaign (a mapping of fields)")
-        found.append((path, CampaignFile(file=shown, data=document.data)))
-    return found
-
-
-def environment_view(
-    existing: list[tuple[Path, CampaignFile]], root: Path, environment: Environment
-) -> list[tuple[Path, CampaignFile]]:
-    """The environment's files among `existing` (its globs), each merged with its overrides:
-    what the environment says each file describes (its id may come from the overrides)."""
-    found: list[tuple[Path, CampaignFile]] = []
-    for path, cf in existing:
-        if environment.includes(_candidate(path, root, cf.file)):
-            merged = merge(cf.data, environment.layers(cf.data.get("name")))
-            found.append((path, CampaignFile(cf.file, merged.data)))
-    return found
-
-
-def _candidate(path: Path, root: Path, shown: str) -> Candidate:
-    return Candidate(path, shown, (path.relative_to(root).as_posix(),))
+                f"{problem} (pull reads every file to know which campaigns they describe)"
+            )
+    return existing
 
 
 def for_environment(
@@ -164,14 +144,11 @@ async def prepare_pull(
     one list (every page) per campaign type and one get-one per campaign to write (each
     told to `progress`)."""
     _check_root(root)
-    existing = read_existing(root) if root.is_dir() else []
-    environment = Environment.from_settings(settings)
-    own_names = {cf.file: cf.data.get("name") for _, cf in existing}
-    if environment is not None:
-        existing = environment_view(existing, root, environment)
+    environment = environment_of(settings)
+    existing = read_existing(root, environment) if root.is_dir() else CampaignFiles()
     listed = await list_platform(client, campaign_types)
-    matching = match_files([cf for _, cf in existing], listed)
-    paths = {cf.file: path for path, cf in existing}
+    matching = match_files(existing.files, listed)
+    paths = {found.shown: found.path for found in existing.read}
 
     rewrite = [(paths[cf.file], cf, entry) for cf, entry in matching.matched] if overwrite else []
     new = sorted(matching.unmanaged, key=lambda e: (e.name.casefold(), e.name, e.id))
@@ -191,7 +168,7 @@ async def prepare_pull(
         shown = display_name(path)
         if environment is not None:
             pulled = for_environment(pulled, environment, pulled.name)
-            if not environment.includes(_candidate(path, root, shown)):
+            if not environment.includes((path.relative_to(root).as_posix(),)):
                 plan.outside_environment.append(shown)
             if lacks_machine_detect(pulled.data):
                 plan.machine_detect_gaps.append(shown)
@@ -202,7 +179,7 @@ async def prepare_pull(
     for path, cf, entry in sorted(rewrite, key=lambda r: r[1].file):
         pulled = campaign_data(full[entry.id], entry, flow_names=flow_names, existing=cf.data)
         if environment is not None:
-            pulled = for_environment(pulled, environment, own_names.get(cf.file))
+            pulled = for_environment(pulled, environment, existing.own_names.get(cf.file))
         old_text = path.read_text(encoding="utf-8-sig")
         try:
             text = render_update(old_text, pulled.data)
