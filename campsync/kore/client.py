@@ -6,8 +6,8 @@
 `protocol` builds each request and reads each answer (no I/O); a `Transport` (transport.py:
 aiohttp, or a fake one in tests) sends it. Here, and only here, is what happens around
 that: the one bound on requests in flight (`parallelism`), the rate limit shared by every
-request (retries included), retries with backoff, 429 waits, paging, and never creating a
-campaign twice. Time is the injected `clock` and `sleep`. Tokens are signed right before
+request (retries included), retries with backoff, 429 waits, paging, never creating a
+campaign twice and never re-sending a start or stop blindly. Time is the injected `clock` and `sleep`. Tokens are signed right before
 each request is sent and appear in no message, log or repr.
 """
 
@@ -276,6 +276,60 @@ class KoreClient:
                     log.info("create of %r: the lost answer had created it", name)
                     return str(existing["_id"])
                 log.info("create of %r: not on the platform, sending again", name)
+
+    # ------------------------------------------------------------ run state
+
+    async def campaign_status(self, campaign_id: str, *, name: str | None = None) -> str:
+        """The campaign's status now, by the status call (one request of the account's
+        budget, within the rate limit like every other). `name` is what messages call it."""
+        request = self._endpoints.status(campaign_id, name)
+        return protocol.campaign_status(request, await self._call(request), campaign_id)
+
+    async def trigger(
+        self,
+        campaign_id: str,
+        action: protocol.Trigger,
+        campaign_type: str = "voice",
+        *,
+        name: str | None = None,
+    ) -> protocol.Triggered:
+        """Start (`play`) or stop (`stop`) the campaign; what the platform answered.
+
+        A refusal (a 400: not in a status it starts or stops from) is an ApiError with the
+        platform's reason, never sent again. Nor is the trigger re-sent blindly when its
+        answer is lost (a dropped connection, a timeout, a 5xx): a play that did start the
+        campaign would be refused the second time. The campaign's status is read first; the
+        trigger is sent again only if it has not taken effect, within the retry policy."""
+        request = self._endpoints.trigger(campaign_id, action, campaign_type, name)
+        reached = "Active" if action == "play" else "Stopped"
+        retries = 0
+        while True:
+            try:
+                envelope = await self._call(request, unsent=retries == 0)
+                return protocol.triggered(request, envelope)
+            except _AnswerLost as lost:
+                if not self._retry.may_retry(retries):
+                    raise lost.error from None
+                retries += 1
+                await self._sleep(self._retry.backoff(retries))
+                status = await self._status_after(lost.error, campaign_id, name)
+                if status == reached:
+                    log.info("%s: the lost answer's trigger took effect", self._what(request))
+                    return protocol.Triggered(status)
+                log.info("%s: still %s, sending again", self._what(request), status)
+
+    async def _status_after(self, lost: ApiError, campaign_id: str, name: str | None) -> str:
+        """The status after a trigger whose answer was lost; if that cannot be read either,
+        the trigger's own error, saying that its outcome is unknown."""
+        try:
+            return await self.campaign_status(campaign_id, name=name)
+        except ApiError as error:
+            raise type(lost)(
+                f"{lost.platform_message}; whether it took effect is unknown (its status "
+                f"could not be read: {error.platform_message})",
+                status=lost.status,
+                campaign=lost.campaign,
+            ) from None
 
     # ------------------------------------------------------------ sending
 
