@@ -7,8 +7,9 @@
 aiohttp, or a fake one in tests) sends it. Here, and only here, is what happens around
 that: the one bound on requests in flight (`parallelism`), the rate limit shared by every
 request (retries included), retries with backoff, 429 waits, paging, never creating a
-campaign twice and never re-sending a start or stop blindly. Time is the injected `clock` and `sleep`. Tokens are signed right before
-each request is sent and appear in no message, log or repr.
+campaign twice and never re-sending a start or stop blindly. Time is the injected `clock`
+and `sleep`. Tokens are signed right before each request is sent and appear in no message,
+log or repr.
 """
 
 from __future__ import annotations
