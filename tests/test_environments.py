@@ -101,7 +101,7 @@ def test_an_override_may_set_the_run_state_and_a_bad_one_is_reported_there(
 ) -> None:
     # A staging account that keeps every campaign stopped, whatever the files say.
     staging = CONFIG.replace(
-        '      Spring Renewals:\n        priority: 1\n',
+        "      Spring Renewals:\n        priority: 1\n",
         "      Spring Renewals:\n        priority: 1\n        state: stopped\n",
     )
     project.config(staging)
