@@ -19,6 +19,7 @@ from campsync.errors import ApiError, BadResponseError, ServerError, TransportEr
 from campsync.kore import KoreClient, RetryPolicy, Unreachable, protocol
 from campsync.kore.protocol import Endpoints, Request, Response, Triggered
 from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready
+from tests.test_emulator_runstate import in_status
 from tests.test_kore_policy import Answer, FakeTransport, client_on, status
 from tests.test_kore_ratelimit import FakeTime
 
@@ -350,8 +351,7 @@ async def test_the_trigger_sends_the_campaigns_own_type(emulator: RunningEmulato
 
 @pytest.mark.parametrize("current", STATUSES)
 async def test_the_status_call_reads_each_status(emulator: RunningEmulator, current: str) -> None:
-    (campaign_id,) = seed_ready(emulator, campaign_body("Reader"))
-    emulator.store.set_status(campaign_id, current)
+    campaign_id = in_status(emulator, "Reader", current)
     async with emulator_client(emulator) as client:
         assert await client.campaign_status(campaign_id, name="Reader") == current
 
@@ -381,8 +381,7 @@ async def test_a_new_campaign_is_preparing_then_ready(emulator: RunningEmulator)
 async def test_a_refusal_is_one_request_and_the_platforms_reason(
     emulator: RunningEmulator, current: str, action: protocol.Trigger, reason: str
 ) -> None:
-    (campaign_id,) = seed_ready(emulator, campaign_body("Refused"))
-    emulator.store.set_status(campaign_id, current)
+    campaign_id = in_status(emulator, "Refused", current)
     async with emulator_client(emulator) as client:
         with pytest.raises(ApiError) as caught:
             await client.trigger(campaign_id, action, name="Refused")
@@ -404,8 +403,7 @@ def losing_emulator() -> Iterator[RunningEmulator]:
 async def test_a_lost_answer_on_the_emulator_is_read_not_resent(
     losing_emulator: RunningEmulator, before: str, action: protocol.Trigger, after: str
 ) -> None:
-    (campaign_id,) = seed_ready(losing_emulator, campaign_body("Lost"))
-    losing_emulator.store.set_status(campaign_id, before)
+    campaign_id = in_status(losing_emulator, "Lost", before)
     async with emulator_client(losing_emulator) as client:
         done = await client.trigger(campaign_id, action, name="Lost")
     assert done == Triggered(after)

@@ -16,7 +16,8 @@ import pytest
 from campsync.emulator.runner import RunningEmulator
 from campsync.errors import NotReady, WriteNotSent
 from campsync.sync.readiness import ReadyWaiter
-from tests.fixtures_emulator import campaign_body, seed_ready
+from tests.fixtures_emulator import campaign_body
+from tests.test_emulator_runstate import in_status
 from tests.test_kore_ratelimit import FakeTime
 from tests.test_kore_runstate import emulator_client
 
@@ -164,8 +165,7 @@ async def test_a_new_campaign_is_waited_for_on_the_emulator(emulator: RunningEmu
 
 
 async def test_a_wait_that_runs_out_on_the_emulator(emulator: RunningEmulator) -> None:
-    (campaign_id,) = seed_ready(emulator, campaign_body("Stuck"))
-    emulator.store.set_status(campaign_id, "Preparing")  # set so, it stays Preparing
+    campaign_id = in_status(emulator, "Stuck", "Preparing")  # set so, it stays Preparing
     async with emulator_client(emulator) as client:
         waiting = ReadyWaiter(client, 0.3, first=0.05, longest=0.1)
         with pytest.raises(NotReady, match=r"'Stuck' is still Preparing after 0 s \(--wait 0\.3\)"):

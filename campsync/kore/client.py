@@ -21,8 +21,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, TypedDict
+from typing import Any, Self, TypedDict, TypeVar
 
+from campsync.aio import until_set
 from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
 from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
 from campsync.errors import (
@@ -49,6 +50,7 @@ MAX_PAGES = 10_000
 SLOW_ANSWER = 10.0
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 
 class _Reading(TypedDict):
@@ -262,21 +264,18 @@ class KoreClient:
         campaign is looked up by name first and only sent again if it is really absent."""
         request = self._endpoints.create(body, campaign_type)
         name = request.campaign  # the body's name, when it has one
-        retries = 0
-        while True:
-            try:
-                envelope = await self._call(request, unsent=retries == 0)
-                return protocol.created_id(request, envelope)
-            except _AnswerLost as lost:
-                if name is None or not self._retry.may_retry(retries):
-                    raise lost.error from None
-                retries += 1
-                await self._sleep(self._retry.backoff(retries))
-                existing = await self.find_campaign_by_name(name, campaign_type)
-                if existing is not None:
-                    log.info("create of %r: the lost answer had created it", name)
-                    return str(existing["_id"])
+
+        async def made(lost: ApiError) -> str | None:
+            existing = await self.find_campaign_by_name(str(name), campaign_type)
+            if existing is None:
                 log.info("create of %r: not on the platform, sending again", name)
+                return None
+            log.info("create of %r: the lost answer had created it", name)
+            return str(existing["_id"])
+
+        return await self._write_once(
+            request, lambda envelope: protocol.created_id(request, envelope), made if name else None
+        )
 
     # ------------------------------------------------------------ run state
 
@@ -303,21 +302,18 @@ class KoreClient:
         trigger is sent again only if it has not taken effect, within the retry policy."""
         request = self._endpoints.trigger(campaign_id, action, campaign_type, name)
         reached = "Active" if action == "play" else "Stopped"
-        retries = 0
-        while True:
-            try:
-                envelope = await self._call(request, unsent=retries == 0)
-                return protocol.triggered(request, envelope)
-            except _AnswerLost as lost:
-                if not self._retry.may_retry(retries):
-                    raise lost.error from None
-                retries += 1
-                await self._sleep(self._retry.backoff(retries))
-                status = await self._status_after(lost.error, campaign_id, name)
-                if status == reached:
-                    log.info("%s: the lost answer's trigger took effect", self._what(request))
-                    return protocol.Triggered(status)
+
+        async def done(lost: ApiError) -> protocol.Triggered | None:
+            status = await self._status_after(lost, campaign_id, name)
+            if status != reached:
                 log.info("%s: still %s, sending again", self._what(request), status)
+                return None
+            log.info("%s: the lost answer's trigger took effect", self._what(request))
+            return protocol.Triggered(status)
+
+        return await self._write_once(
+            request, lambda envelope: protocol.triggered(request, envelope), done
+        )
 
     async def _status_after(self, lost: ApiError, campaign_id: str, name: str | None) -> str:
         """The status after a trigger whose answer was lost; if that cannot be read either,
@@ -333,6 +329,29 @@ class KoreClient:
             ) from None
 
     # ------------------------------------------------------------ sending
+
+    async def _write_once(
+        self,
+        request: Request,
+        read: Callable[[dict[str, Any]], T],
+        took_effect: Callable[[ApiError], Awaitable[T | None]] | None,
+    ) -> T:
+        """Send a write that must not be repeated blindly (a create, a trigger): when its
+        answer is lost, `took_effect` looks whether it happened (what it returns then stands
+        for the answer) before it is sent again, within the retry policy. Without one, a
+        lost answer is the error."""
+        retries = 0
+        while True:
+            try:
+                return read(await self._call(request, unsent=retries == 0))
+            except _AnswerLost as lost:
+                if took_effect is None or not self._retry.may_retry(retries):
+                    raise lost.error from None
+                retries += 1
+                await self._sleep(self._retry.backoff(retries))
+                found = await took_effect(lost.error)
+                if found is not None:
+                    return found
 
     async def _call(self, request: Request, *, unsent: bool = False) -> dict[str, Any]:
         """Send with retries; the answer's JSON object or a typed error. `unsent`: a write
@@ -427,16 +446,7 @@ class KoreClient:
             if stop is None:
                 await take_place()
             else:
-                place = asyncio.ensure_future(take_place())
-                stopped = asyncio.ensure_future(stop.wait())
-                try:
-                    await asyncio.wait({place, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for future in (place, stopped):
-                        if not future.done():
-                            future.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await future
+                await until_set(take_place(), stop)
                 if stop.is_set():
                     raise WriteNotSent(f"{self._what(request)}: not sent (apply was stopped)")
             yield

@@ -14,11 +14,11 @@ its own waits). Time is the injected `clock` and `sleep`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from campsync.aio import until_set
 from campsync.errors import NotReady, WriteNotSent
 from campsync.text import quoted
 
@@ -111,19 +111,7 @@ class ReadyWaiter:
         """Sleep `seconds` (none when not positive), or until apply is stopped."""
         stop = self._stop
         if seconds > 0:
-            if stop is None:
-                await self._sleep(seconds)
-            else:
-                sleeping = asyncio.ensure_future(self._sleep(seconds))
-                stopped = asyncio.ensure_future(stop.wait())
-                try:
-                    await asyncio.wait({sleeping, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for future in (sleeping, stopped):
-                        if not future.done():
-                            future.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await future
+            await (self._sleep(seconds) if stop is None else until_set(self._sleep(seconds), stop))
         if stop is not None and stop.is_set():
             raise WriteNotSent(
                 f"start of campaign {quoted(name)}: not sent (apply was stopped while it "
