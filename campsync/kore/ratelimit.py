@@ -8,13 +8,19 @@ requests, no window of the platform's ever holds more than `limit` of ours.
 A wait can last a whole window (a minute at the platform's limit): whoever listens
 (`report_waits_to`) hears of it when it starts and again every few seconds while it lasts,
 so that a CI log can say why nothing moves.
+
+Runs one after another share the platform's budget: a limiter can start with the places
+earlier runs still hold (`hold`, from how long ago each ended) and tells which of its own
+requests ended (`take_ended`), so that its caller can keep them for the next run
+(sync/cache/sent.py); `when_full` hears whenever a request must wait for a place. Time
+here is the injected clock alone: the caller converts ages to and from its own clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
@@ -22,6 +28,10 @@ from campsync.progress import WaitFn, WaitReason
 
 # While a listener is told of waits, a wait is slept in pieces this long, each announced.
 REPORT_EVERY = 5.0
+# The platform's window: its limit counts the requests of the last 60 seconds.
+WINDOW = 60.0
+# The ends kept for `take_ended` are pruned of those out of the window past this many.
+_PRUNE_ENDED = 1024
 
 
 class RateLimiter(Protocol):
@@ -44,8 +54,8 @@ class RateLimiter(Protocol):
 class _Entry:
     __slots__ = ("end",)
 
-    def __init__(self) -> None:
-        self.end: float | None = None  # None while the request is under way
+    def __init__(self, end: float | None = None) -> None:
+        self.end = end  # None while the request is under way
 
 
 class SlidingWindowLimiter:
@@ -54,7 +64,7 @@ class SlidingWindowLimiter:
     def __init__(
         self,
         limit: int,
-        window: float = 60.0,
+        window: float = WINDOW,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -74,9 +84,36 @@ class SlidingWindowLimiter:
         self._released = asyncio.Event()
         self._on_wait: WaitFn | None = None
         self._report_every = report_every
+        self._when_full: Callable[[], None] | None = None
+        self._ended: list[float] = []  # when this limiter's requests ended, not yet taken
+        self._prune_at = _PRUNE_ENDED
 
     def report_waits_to(self, on_wait: WaitFn | None) -> None:
         self._on_wait = on_wait
+
+    def when_full(self, callback: Callable[[], None] | None) -> None:
+        """Call `callback` whenever a request must wait for a place (the window is full),
+        before it waits."""
+        self._when_full = callback
+
+    def hold(self, ages: Iterable[float]) -> None:
+        """Places taken before this limiter existed (by earlier runs): each request ended
+        `age` seconds ago, and its place frees `window` seconds after that. A negative age
+        counts as now (no earlier place ever costs more than one window's wait), places
+        already free are dropped, and of more than `limit` only the latest are kept (the
+        older ones free sooner: they could change no wait)."""
+        now = self._clock()
+        kept = sorted(max(0.0, age) for age in ages if age < self._window)[: self._limit]
+        self._entries.extend(_Entry(now - age) for age in kept)
+
+    def take_ended(self) -> list[float]:
+        """How many seconds ago each request of this limiter ended, for those that ended
+        since the last call and whose place is still held (the places `hold` is given by
+        the next run). A request under way is not in it yet: it is once it ends."""
+        now = self._clock()
+        ages = [now - end for end in self._ended if now - end < self._window]
+        self._ended = []
+        return ages
 
     @property
     def window(self) -> float:
@@ -102,7 +139,11 @@ class SlidingWindowLimiter:
         return self._reservation()
 
     def _finish(self, entry: _Entry) -> None:
-        entry.end = self._clock()
+        entry.end = end = self._clock()
+        self._ended.append(end)
+        if len(self._ended) >= self._prune_at:  # no take_ended for long: keep the window only
+            self._ended = [e for e in self._ended if e > end - self._window]
+            self._prune_at = max(_PRUNE_ENDED, 2 * len(self._ended))
         self._released.set()
 
     async def _take(self) -> _Entry:
@@ -120,6 +161,8 @@ class SlidingWindowLimiter:
                     return entry
                 ends = [e.end for e in self._entries if e.end is not None]
                 if ends:
+                    if self._when_full is not None:
+                        self._when_full()
                     await self._wait(min(ends) + self._window - now, "limit")
                 else:  # every place is held by a request under way: wait for one to end
                     self._released.clear()
