@@ -1,9 +1,10 @@
 """Faults end to end: `campsync apply` through `campsync.cli.main` against the emulator with
 its fault options on (5xx, dropped connections, writes applied but their answer lost, 429s).
 
-The client's backoff and rate-limit window are shortened by replacing the two classes the
-client builds by default (`RetryPolicy()`, `SlidingWindowLimiter(settings.rate_limit)`) with
-the same classes given tiny timings: everything else, HTTP included, is real.
+The client's backoff and rate-limit window are shortened by replacing the two classes built
+by default (`RetryPolicy()` by the client, `SlidingWindowLimiter(settings.rate_limit)` by
+the engine's `shared_limiter`) with the same classes given tiny timings: everything else,
+HTTP included, is real.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import campsync.kore.client as client_module
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.kore.ratelimit import SlidingWindowLimiter
 from campsync.kore.retry import RetryPolicy
+from campsync.sync.cache import sent as sent_module
 from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready
 from tests.fixtures_workspace import Workspace
 
@@ -135,9 +137,7 @@ def test_429s_are_waited_out_and_no_window_holds_more_than_the_limit(
     # The client's limit (CAMPSYNC_RATE_LIMIT) is above the emulator's: 429s are provoked.
     monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", str(CLIENT_LIMIT))
     monkeypatch.setattr(
-        client_module,
-        "SlidingWindowLimiter",
-        functools.partial(SlidingWindowLimiter, window=WINDOW),
+        sent_module, "SlidingWindowLimiter", functools.partial(SlidingWindowLimiter, window=WINDOW)
     )
     names = {f"Paced {n}" for n in range(8)}
     seed_ready(ws.emulator, *(campaign_body(n) for n in sorted(names)))
