@@ -23,6 +23,16 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
+def under_way_until(limiter: SlidingWindowLimiter, gate: asyncio.Event) -> asyncio.Task[None]:
+    """A request under way, holding its place, until `gate` is set."""
+
+    async def held() -> None:
+        async with limiter.reserve():
+            await gate.wait()
+
+    return asyncio.create_task(held())
+
+
 def most_in_any_window(times: list[float], window: float) -> int:
     times = sorted(times)
     return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
@@ -117,12 +127,7 @@ async def test_cancelled_waiters_leave_no_trace() -> None:
     fake = FakeTime()
     limiter = SlidingWindowLimiter(1, 10.0, clock=fake.clock, sleep=fake.sleep)
     gate = asyncio.Event()
-
-    async def held() -> None:
-        async with limiter.reserve():
-            await gate.wait()
-
-    holder = asyncio.create_task(held())
+    holder = under_way_until(limiter, gate)
     await asyncio.sleep(0.01)
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0.01)
@@ -229,12 +234,7 @@ async def test_take_ended_tells_this_limiters_ended_requests_once() -> None:
     await limiter.acquire()
     fake.now = 4.0
     gate = asyncio.Event()
-
-    async def under_way() -> None:
-        async with limiter.reserve():
-            await gate.wait()
-
-    task = asyncio.create_task(under_way())
+    task = under_way_until(limiter, gate)
     await asyncio.sleep(0.01)
     await limiter.acquire()
     fake.now = 6.0

@@ -6,16 +6,14 @@ alike, campsync's by giving the limiter the engine builds a shorter one); HTTP i
 from __future__ import annotations
 
 import collections
-import functools
 import json
 
 import pytest
 
-from campsync.kore.ratelimit import SlidingWindowLimiter
-from campsync.sync.cache import sent as sent_module
 from tests.fixtures_emulator import campaign_body, flows_config
 from tests.fixtures_workspace import Workspace
-from tests.test_faults import workspace
+from tests.test_faults import pace_campsync, workspace
+from tests.test_kore_ratelimit import most_in_any_window
 
 __all__ = ["workspace"]  # the fixture, shared with the fault tests
 
@@ -23,20 +21,12 @@ LIMIT = 4
 WINDOW = 0.6  # seconds
 
 
-def busiest_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
-
-
 @pytest.mark.parametrize("workspace", [{"rate_limit": LIMIT, "rate_window": WINDOW}], indirect=True)
 def test_a_pull_then_a_plan_then_an_apply_never_exceed_the_limit_together(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = workspace
-    monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", str(LIMIT))
-    monkeypatch.setattr(
-        sent_module, "SlidingWindowLimiter", functools.partial(SlidingWindowLimiter, window=WINDOW)
-    )
+    pace_campsync(monkeypatch, LIMIT, WINDOW)
     ws.config(flows_config())
     names = [f"Shared {n}" for n in range(3)]
     ws.seed(*(campaign_body(name) for name in names))
@@ -56,5 +46,5 @@ def test_a_pull_then_a_plan_then_an_apply_never_exceed_the_limit_together(
     statuses = collections.Counter(entry["status"] for entry in log)
     assert len(log) > 2 * LIMIT  # more than two windows' worth, in three runs
     assert statuses == {200: len(log)}  # the platform never had to refuse one (429)
-    assert busiest_window([entry["time"] for entry in log], WINDOW) <= LIMIT
+    assert most_in_any_window([entry["time"] for entry in log], WINDOW) <= LIMIT
     assert "warning" not in pulled.err + planned.err + applied.err

@@ -19,6 +19,7 @@ here is the injected clock alone: the caller converts ages to and from its own c
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -30,8 +31,6 @@ from campsync.progress import WaitFn, WaitReason
 REPORT_EVERY = 5.0
 # The platform's window: its limit counts the requests of the last 60 seconds.
 WINDOW = 60.0
-# The ends kept for `take_ended` are pruned of those out of the window past this many.
-_PRUNE_ENDED = 1024
 
 
 class RateLimiter(Protocol):
@@ -51,15 +50,12 @@ class RateLimiter(Protocol):
         ...
 
 
-class _Entry:
-    __slots__ = ("end",)
-
-    def __init__(self, end: float | None = None) -> None:
-        self.end = end  # None while the request is under way
-
-
 class SlidingWindowLimiter:
-    """No `window`-second span ever holds more than `limit` requests (retries included)."""
+    """No `window`-second span ever holds more than `limit` requests (retries included).
+
+    A place is held by a request under way (counted) or by one that ended less than a
+    window ago (its end kept in `_ends`, in the order they came, which on a monotonic clock
+    is ascending): taking a place costs the same however many are held."""
 
     def __init__(
         self,
@@ -78,15 +74,15 @@ class SlidingWindowLimiter:
         self._window = window
         self._clock = clock
         self._sleep = sleep
-        self._entries: list[_Entry] = []
+        self._under_way = 0
+        self._ends: collections.deque[float] = collections.deque()  # held places, ascending
         self._hold_until = float("-inf")
         self._lock = asyncio.Lock()  # FIFO: requests get their places in arrival order
         self._released = asyncio.Event()
         self._on_wait: WaitFn | None = None
         self._report_every = report_every
         self._when_full: Callable[[], None] | None = None
-        self._ended: list[float] = []  # when this limiter's requests ended, not yet taken
-        self._prune_at = _PRUNE_ENDED
+        self._own_ends: collections.deque[float] = collections.deque()  # not yet taken
 
     def report_waits_to(self, on_wait: WaitFn | None) -> None:
         self._on_wait = on_wait
@@ -104,15 +100,15 @@ class SlidingWindowLimiter:
         older ones free sooner: they could change no wait)."""
         now = self._clock()
         kept = sorted(max(0.0, age) for age in ages if age < self._window)[: self._limit]
-        self._entries.extend(_Entry(now - age) for age in kept)
+        self._ends = collections.deque(sorted([*self._ends, *(now - age for age in kept)]))
 
     def take_ended(self) -> list[float]:
         """How many seconds ago each request of this limiter ended, for those that ended
         since the last call and whose place is still held (the places `hold` is given by
         the next run). A request under way is not in it yet: it is once it ends."""
         now = self._clock()
-        ages = [now - end for end in self._ended if now - end < self._window]
-        self._ended = []
+        ages = [now - end for end in self._own_ends if now - end < self._window]
+        self._own_ends.clear()
         return ages
 
     @property
@@ -124,46 +120,47 @@ class SlidingWindowLimiter:
 
     async def acquire(self) -> None:
         """Take a place for an instantaneous event (the place frees `window` s from now)."""
-        entry = await self._take()
-        self._finish(entry)
+        await self._take()
+        self._finish()
 
     @asynccontextmanager
     async def _reservation(self) -> AsyncIterator[None]:
-        entry = await self._take()
+        await self._take()
         try:
             yield
         finally:
-            self._finish(entry)
+            self._finish()
 
     def reserve(self) -> AbstractAsyncContextManager[None]:
         return self._reservation()
 
-    def _finish(self, entry: _Entry) -> None:
-        entry.end = end = self._clock()
-        self._ended.append(end)
-        if len(self._ended) >= self._prune_at:  # no take_ended for long: keep the window only
-            self._ended = [e for e in self._ended if e > end - self._window]
-            self._prune_at = max(_PRUNE_ENDED, 2 * len(self._ended))
+    def _finish(self) -> None:
+        end = self._clock()
+        self._under_way -= 1
+        self._ends.append(end)
+        own = self._own_ends
+        own.append(end)
+        while own[0] <= end - self._window:  # not taken for a window: no longer held
+            own.popleft()
         self._released.set()
 
-    async def _take(self) -> _Entry:
+    async def _take(self) -> None:
         async with self._lock:
             while True:
                 now = self._clock()
                 if now < self._hold_until:
                     await self._wait(self._hold_until - now, "429")
                     continue
-                horizon = now - self._window
-                self._entries = [e for e in self._entries if e.end is None or e.end > horizon]
-                if len(self._entries) < self._limit:
-                    entry = _Entry()
-                    self._entries.append(entry)
-                    return entry
-                ends = [e.end for e in self._entries if e.end is not None]
+                ends = self._ends
+                while ends and ends[0] <= now - self._window:
+                    ends.popleft()
+                if self._under_way + len(ends) < self._limit:
+                    self._under_way += 1
+                    return
                 if ends:
                     if self._when_full is not None:
                         self._when_full()
-                    await self._wait(min(ends) + self._window - now, "limit")
+                    await self._wait(ends[0] + self._window - now, "limit")
                 else:  # every place is held by a request under way: wait for one to end
                     self._released.clear()
                     await self._released.wait()
