@@ -27,6 +27,7 @@ from campsync.config.settings import Settings
 from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
+from campsync.kore.ratelimit import RateLimiter
 from campsync.progress import Phase, Progress, WaitFn
 from campsync.sync.applier import (
     ApplyResult,
@@ -37,6 +38,7 @@ from campsync.sync.applier import (
     writes_of,
 )
 from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
+from campsync.sync.cache.sent import shared_limiter
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.environment import require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
@@ -69,10 +71,15 @@ class Client(Reader, Writer, Protocol):
 
 class Connect(Protocol):
     """How a run gets its client (campsync.kore.KoreClient): for one target, as whom, and
-    within which bounds."""
+    within which bounds (the rate limiter is the run's, shared with earlier runs)."""
 
     def __call__(
-        self, target: Target, credentials: Credentials, *, parallelism: int, rate_limit: int
+        self,
+        target: Target,
+        credentials: Credentials,
+        *,
+        parallelism: int,
+        limiter: RateLimiter,
     ) -> AbstractAsyncContextManager[Client]: ...
 
 
@@ -241,18 +248,20 @@ class Sync:
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
-        """A client for this run's target; its rate-limit waits go to the progress."""
+        """A client for this run's target; its rate-limit waits go to the progress. Its
+        limiter starts with the places earlier runs on this account still hold, and records
+        this run's (sync.cache.sent)."""
         settings = self.settings
-        connection = self.connect(
-            settings.target(),
-            settings.credentials,
-            parallelism=settings.parallelism,
-            rate_limit=settings.rate_limit,
-        )
-        async with connection as client:
-            if self.progress is not None:
-                client.report_waits_to(self.progress.waiting)
-            yield client
+        target = settings.target()
+        folder, check = settings.cache_dir, self.cache.folder
+        with shared_limiter(folder, check, target, settings.rate_limit, self._warn) as limiter:
+            connection = self.connect(
+                target, settings.credentials, parallelism=settings.parallelism, limiter=limiter
+            )
+            async with connection as client:
+                if self.progress is not None:
+                    client.report_waits_to(self.progress.waiting)
+                yield client
 
     def finish(self) -> list[str]:
         """Save what the run learnt; every warning of the run (cache problems), once."""
