@@ -1,6 +1,7 @@
 """The sync's environment parts (campsync.sync.environment), without a platform: an
-environment's files are remembered per environment and never recalled for other overrides;
-a create the platform would refuse for a field it never returns is blocked in the plan."""
+environment's files are remembered per environment and never recalled for other overrides.
+(A create the platform would refuse for a field it never returns is a rule of deciding:
+tests/test_planner.py.)"""
 
 from __future__ import annotations
 
@@ -12,13 +13,8 @@ import pytest
 
 from campsync.config.environments import Environment
 from campsync.errors import FilesInvalid
-from campsync.sync.environment import (
-    EnvironmentFileCache,
-    read_environment_files,
-    require_create_fields,
-)
-from campsync.sync.plan import Change, Plan
-from tests.fixtures_emulator import campaign_body, progressive_body
+from campsync.sync.environment import EnvironmentFileCache, read_environment_files
+from tests.fixtures_emulator import campaign_body
 
 KEY = b"a test key for the files store".ljust(32, b".")
 EVERY = {"dialingStrategy": {"callerId": {"phoneNumber": "+14845550100"}}}
@@ -89,30 +85,3 @@ def test_refresh_ignores_the_memo(tmp_path: Path) -> None:
     )
     assert warnings == []  # not even read
     assert json.loads(store.read_text())["files"]  # and rewritten
-
-
-def create(body: dict[str, Any]) -> Change:
-    return Change("create", body["name"], None, "campaigns/x.yaml", body=body)
-
-
-def test_an_agentless_create_without_enable_machine_detect_is_blocked() -> None:
-    agentless = campaign_body("Spring")
-    del agentless["enableMachineDetect"]
-    plan = Plan(
-        [create(agentless), create(campaign_body("Summer")), create(progressive_body("Push"))],
-        unchanged=2,
-    )
-
-    require_create_fields(plan, "production")
-
-    assert [(c.name, c.action) for c in plan.changes] == [
-        ("Push", "create"),
-        ("Summer", "create"),
-        ("Spring", "blocked"),
-    ]
-    blocked = plan.changes[2]
-    assert blocked.body is None and blocked.diff == ()
-    assert blocked.reason is not None
-    assert "enableMachineDetect" in blocked.reason
-    assert "environment 'production'" in blocked.reason
-    assert plan.unchanged == 2

@@ -110,7 +110,7 @@ def test_written_owner_only_and_atomically(tmp_path: Path) -> None:
     path = saved(tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["plan.json"]  # no temp file left behind
-    save_plan(path, Plan([], unchanged=1), TARGET)  # replaces an existing plan
+    save_plan(path, Plan.of([], unchanged=1), TARGET)  # replaces an existing plan
     assert load_plan(path)[0].summary["unchanged"] == 1
 
 
@@ -246,7 +246,7 @@ campaign_ids = st.from_regex(r"cd-[A-Za-z0-9-]{1,40}", fullmatch=True)
 def test_property_any_plan_round_trips(
     tmp_path: Path, name: str, text: str, body: dict[str, Any], ident: str | None
 ) -> None:
-    plan = Plan(
+    plan = Plan.of(
         [
             Change(
                 "update",

@@ -4,17 +4,12 @@
   and validated (campsync.config.environments), with a memo per environment in the cache folder, so
   that a warm run parses no unchanged file. A memo entry is keyed by the file's text and the
   environment's overrides together: merged data is never recalled for other overrides.
-- `require_create_fields`: a create the platform would refuse for a field it never returns
-  (`enableMachineDetect` of an Agentless campaign) is blocked in the plan, with the fix.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from campsync.campaign import globs, merged, overrides
 from campsync.campaign.merged import MergedCheck
@@ -31,8 +26,6 @@ from campsync.sync.cache import (
     position,
     source_fingerprint,
 )
-from campsync.sync.plan import Change, Plan
-from campsync.text import quoted
 
 
 class EnvironmentFileCache(VerdictStore):
@@ -105,49 +98,3 @@ def read_environment_files(
     if checked.result.problems:
         raise FilesInvalid(tuple(str(problem) for problem in checked.result.problems))
     return list(checked.result.files), warnings
-
-
-# -- creates -----------------------------------------------------------------------------------
-
-
-def machine_detect_reason(environment: str | None) -> str:
-    where = (
-        f"in the file, or for environment {quoted(environment)} under its overrides "
-        "(by the campaign's name)"
-        if environment
-        else "in the file"
-    )
-    return (
-        "an Agentless campaign is created with enableMachineDetect (no, detect or disconnect), "
-        f"which the platform never returns, so a pulled file has none: set it {where}"
-    )
-
-
-def lacks_machine_detect(data: Mapping[str, Any]) -> bool:
-    """An Agentless campaign (file data or request body) without enableMachineDetect: the
-    platform refuses to create it, and never returns the field (a pulled file has none)."""
-    return data.get("dialingMode") == "Agentless" and "enableMachineDetect" not in data
-
-
-def require_create_fields(plan: Plan, environment: str | None) -> Plan:
-    """Block (in place) each create the platform would refuse because its file leaves out a
-    field that only a create needs and that no read ever returns."""
-    blocked = False
-    changes: list[Change] = []
-    for change in plan.changes:
-        if (
-            change.action == "create"
-            and change.body is not None
-            and lacks_machine_detect(change.body)
-        ):
-            change = _blocked(change, machine_detect_reason(environment))
-            blocked = True
-        changes.append(change)
-    if blocked:
-        plan.changes = sorted(changes, key=lambda change: change.sort_key)
-    return plan
-
-
-def _blocked(change: Change, reason: str) -> Change:
-    # Without its creation diff: "null -> value" for every field would bury the reason.
-    return replace(change, action="blocked", reason=reason, body=None, diff=())

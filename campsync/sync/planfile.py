@@ -281,7 +281,7 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
         _change(entry, more, index)
         for index, (entry, more) in enumerate(zip(changes, extras, strict=True))
     ]
-    plan = Plan(
+    plan = Plan.of(
         parsed,
         unchanged=_field(summary, "unchanged", int, "summary."),
         unmanaged=list(unmanaged),
