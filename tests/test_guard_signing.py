@@ -59,7 +59,7 @@ def test_a_plan_is_signed_and_applies(ws: Workspace, planned: Path) -> None:
     [
         (
             "body-edited",
-            lambda d: d["campsync"]["changes"][0]["body"].update(description="Slipped in."),
+            lambda d: d["changes"][0]["campsync"]["body"].update(description="Slipped in."),
             "the signature does not verify: the plan was altered after it was made, or made "
             "with another client secret than KORE_CLIENT_SECRET; make the plan again",
         ),
