@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from campsync.sync import planfile
-from campsync.sync.planfile import canonical, checksum
+from campsync.sync.planfile import canonical, checksum_of
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body
 from tests.fixtures_workspace import Workspace
@@ -31,7 +31,7 @@ def recompute_checksum(edit: Edit) -> Edit:
 
     def edited(document: dict[str, Any]) -> None:
         edit(document)
-        document["checksum"] = checksum(document)
+        document["checksum"] = checksum_of(canonical(document))
 
     return edited
 
@@ -44,7 +44,7 @@ def resign(edit: Edit) -> Edit:
         edit(document)
         signing = PlanSigning(derive_key(TEST_CLIENT_SECRET))
         document["signature"] = signing.sign(canonical(document))
-        document["checksum"] = checksum(document)
+        document["checksum"] = checksum_of(canonical(document))
 
     return edited
 

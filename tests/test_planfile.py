@@ -19,7 +19,8 @@ from campsync.errors import PlanFileError
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.planfile import (
     PlanTarget,
-    checksum,
+    canonical,
+    checksum_of,
     load_plan,
     planned_environment,
     save_plan,
@@ -40,7 +41,7 @@ def rewrite(path: Path, edit: Any, *, fix_checksum: bool) -> None:
     document = json.loads(path.read_text())
     edit(document)
     if fix_checksum:
-        document["checksum"] = checksum(document)
+        document["checksum"] = checksum_of(canonical(document))
     path.write_text(json.dumps(document))
 
 
@@ -301,7 +302,7 @@ def test_a_plan_saved_by_campsync_0_1_is_refused_with_what_to_do(tmp_path: Path)
     as_campsync_0_2_saved_it(document)
     del document["campsync"]["existing"], document["campsync"]["environment"]
     # as 0.1 wrote it: valid, without the counts
-    document["checksum"] = checksum(document)
+    document["checksum"] = checksum_of(canonical(document))
     path.write_text(json.dumps(document))
     with pytest.raises(PlanFileError, match=r"made by an older campsync .* plan --out"):
         load_plan(path)

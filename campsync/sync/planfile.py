@@ -110,7 +110,7 @@ def save_plan(
     signature = (signing or PlanSigning()).sign(sealed)
     if signature is not None:
         document["signature"] = signature
-    document["checksum"] = _checksum_of(sealed)
+    document["checksum"] = checksum_of(sealed)
     text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
     try:
         # ASCII only: names with any character (even a lone surrogate) are written safely.
@@ -142,12 +142,8 @@ def canonical(document: dict[str, Any]) -> bytes:
     return text.encode("ascii")
 
 
-def checksum(document: dict[str, Any]) -> str:
-    """`sha256:<hex>` over the canonical JSON of `document` (without checksum, signature)."""
-    return _checksum_of(canonical(document))
-
-
-def _checksum_of(sealed: bytes) -> str:
+def checksum_of(sealed: bytes) -> str:
+    """`sha256:<hex>` of `sealed`, a document's `canonical` JSON."""
     return CHECKSUM_PREFIX + hashlib.sha256(sealed).hexdigest()
 
 
@@ -166,7 +162,7 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
     if not isinstance(document.get("checksum"), str):
         raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
     sealed = canonical(document)  # what the checksum and the signature cover: encoded once
-    if _checksum_of(sealed) != document["checksum"]:
+    if checksum_of(sealed) != document["checksum"]:
         raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
     extra = document.get("campsync")
     if isinstance(extra, dict):
