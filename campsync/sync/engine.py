@@ -16,7 +16,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,12 +40,11 @@ from campsync.sync.applier import (
 from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
 from campsync.sync.cache.sent import shared_limiter
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
-from campsync.sync.environment import require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, require_environment
-from campsync.sync.planner import make_plan
+from campsync.sync.planner import Learnt, make_plan
 from campsync.sync.prune import refuse_unread_folders
 from campsync.sync.pull.puller import PullPlan, prepare_pull
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
@@ -179,9 +178,10 @@ class Sync:
         return list(read.files)
 
     async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
-        """Compare the files with the platform through `client`; the cache answers for the
-        bodies and pairs it knows."""
-        plan = await make_plan(
+        """Compare the files with the platform through `client` (read, then decide: the
+        planner); the cache answers for the bodies and pairs it knows, and is told what the
+        decision found worth remembering."""
+        decision = await make_plan(
             client,
             files,
             self.settings,
@@ -192,9 +192,19 @@ class Sync:
             scope=self.scope,
             prune=self.prune,
         )
+        self._remember(decision.learnt)
+        plan = decision.plan
         self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
-        plan.warnings.extend(self.skipped)
-        return require_create_fields(plan, self.settings.environment)
+        if self.skipped:
+            plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
+        return plan
+
+    def _remember(self, learnt: Learnt) -> None:
+        """For the next runs: the pairs found equal, and the campaign each file matched."""
+        for key, warnings in learnt.equal:
+            self.cache.same.remember(key, warnings)
+        for file, campaign_id in learnt.matches:
+            self.cache.history.remember_match(file, campaign_id)
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against
