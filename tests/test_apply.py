@@ -24,6 +24,7 @@ from tests.fixtures_emulator import (
     emulator_test_config,
     progressive_body,
     seed_ready,
+    settled_stats,
     subprocess_env,
 )
 from tests.fixtures_workspace import Workspace
@@ -459,7 +460,8 @@ def test_a_saved_plan_whose_apply_was_killed_says_it_was_partly_applied(tmp_path
             applying.communicate()
         finally:
             timer.cancel()
-        written = emulator.store.stats()["by_kind"]["update"]
+        # A third write may still be inside the emulator's latency: count once it is answered.
+        written = settled_stats(emulator)["by_kind"]["update"]
         assert 2 <= written < count
 
         again = campsync("apply", "plan.json")
