@@ -101,8 +101,8 @@ def write_plan_outputs(
     """The Markdown plan (file and job summary) and the outputs; True when it has changes.
     The saved plan is read back as `apply` would, its signature checked with the settings
     `argv` made it with."""
-    signing = PlanSigning.from_settings(settings_from_args(build_parser().parse_args(argv)))
-    plan, _ = load_plan(plan_json, signing=signing)
+    signing = PlanSigning.of(settings_from_args(build_parser().parse_args(argv)).credentials)
+    plan = load_plan(plan_json, signing=signing).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)
     summary = environ.get("GITHUB_STEP_SUMMARY")

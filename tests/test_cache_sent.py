@@ -89,7 +89,7 @@ def test_streams_and_environments_on_one_account_share_the_record() -> None:
     assert account_key(Target(TARGET.host, "st-1111", "acct-2")) != account_key(TARGET)
     assert account_key(Target("https://other.kore.ai", "st-1111", "acct-1")) != account_key(TARGET)
     # and no target's own stores (keyed by host, stream and account) share its file name
-    assert account_key(TARGET) != target_key(TARGET.host, TARGET.stream_id, TARGET.account_id)
+    assert account_key(TARGET) != target_key(TARGET)
 
 
 def test_the_file_stays_small_however_many_requests(tmp_path: Path, clocks: Clocks) -> None:

@@ -141,14 +141,14 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     settings = remote_settings(args)
     progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
     sync = Sync(settings, read_files=False, force=args.force, progress=progress)
-    plan, saved_target = load_plan(path, signing=sync.signing)  # before any request
+    saved = load_plan(path, signing=sync.signing)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")
 
     hooks = Hooks(on_plan=announce, on_result=results_under(progress))
     try:
-        applied = asyncio.run(_with_signals(sync.apply_saved(plan, saved_target, hooks), hooks))
+        applied = asyncio.run(_with_signals(sync.apply_saved(saved, hooks), hooks))
     finally:
         progress.clear()
     print_warnings(sync.finish())

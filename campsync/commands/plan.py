@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
     print_warnings(sync.finish())
     if args.out is not None:
-        save_plan(args.out, plan, sync.target, signing=sync.signing)
+        save_plan(args.out, plan, sync.target, settings.environment, signing=sync.signing)
         note = sync.signing.unsigned_note()
         print_warnings([note] if note else [])
 

@@ -25,7 +25,7 @@ from campsync.campaign.validation import CampaignFile
 from campsync.config.environments import environment_of
 from campsync.config.settings import Settings
 from campsync.config.target import Credentials, Target
-from campsync.errors import FilesInvalid, PlanFileError
+from campsync.errors import FilesInvalid
 from campsync.kore.client import KoreClient
 from campsync.kore.ratelimit import RateLimiter
 from campsync.progress import Phase, Progress, WaitFn
@@ -43,7 +43,7 @@ from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import PlanTarget, require_environment
+from campsync.sync.planfile import SavedPlan
 from campsync.sync.planner import Learnt, make_plan
 from campsync.sync.prune import refuse_unread_folders
 from campsync.sync.pull.puller import PullPlan, prepare_pull
@@ -134,7 +134,14 @@ class Sync:
         self.progress = progress
         self.connect = connect
         self.environment = environment_of(settings)
-        self.cache = LocalCache(settings, refresh=refresh, files=read_files)
+        self.cache = LocalCache(
+            settings.cache_dir,
+            self.target,
+            settings.credentials,
+            environment=settings.environment,
+            refresh=refresh,
+            files=read_files,
+        )
         self.scope = scope or Scope()
         self.prune = settings.prune if prune is None else prune
         self.force = force
@@ -142,13 +149,14 @@ class Sync:
         self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
-    def target(self) -> PlanTarget:
-        return PlanTarget.from_settings(self.settings)
+    def target(self) -> Target:
+        settings = self.settings
+        return Target(settings.host, settings.stream_id or "", settings.account_id or "")
 
     @property
     def signing(self) -> PlanSigning:
         """How saved plans are signed and checked (keyed from the client secret)."""
-        return PlanSigning.from_settings(self.settings)
+        return PlanSigning.of(self.settings.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
         """One warning per safety threshold the plan crosses (what `plan` tells)."""
@@ -301,18 +309,13 @@ class Sync:
                 return Applied(plan, declined=True)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
-    async def apply_saved(self, plan: Plan, target: PlanTarget, hooks: Hooks) -> Applied:
+    async def apply_saved(self, saved: SavedPlan, hooks: Hooks) -> Applied:
         """Apply exactly a saved plan, or nothing: refused when it was made for another
         environment or target, when it crosses a safety threshold (from its own counts, before
         any request), or when a campaign it touches changed on the platform since (no write is
         sent)."""
-        require_environment(target.environment, self.settings.environment)
-        differences = target.differences(self.target)
-        if differences:
-            raise PlanFileError(
-                f"the plan was made for another platform target: {'; '.join(differences)}; "
-                "nothing was applied"
-            )
+        saved.require_for(self.target, self.settings.environment)
+        plan = saved.plan
         self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
@@ -335,9 +338,7 @@ class Sync:
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     def _journal(self) -> ApplyJournal:
-        settings = self.settings
-        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
-        journal = ApplyJournal(settings.cache_dir, target)
+        journal = ApplyJournal(self.settings.cache_dir, target_key(self.target))
         self._warn(journal.load())
         return journal
 

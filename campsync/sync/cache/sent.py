@@ -71,7 +71,7 @@ _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os
 def account_key(target: Target) -> str:
     """The account's key: its host and account id, as the key of a target of no stream (no
     stream id is ever empty, so no target's key is an account's)."""
-    return target_key(target.host, "", target.account_id)
+    return target_key(Target(target.host, "", target.account_id))
 
 
 class SentRecord(JsonStore):
