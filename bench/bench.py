@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cli import main as campsync_main
+from campsync.config.run import Flags, load_run
 from campsync.config.settings import Settings, load_settings
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
@@ -317,18 +318,19 @@ def work_child(root: Path, previous: bool) -> None:
         json.loads(Path("items.json").read_text(encoding="utf-8")),
         json.loads(Path("bodies.json").read_text(encoding="utf-8")),
     )
-    settings = load_settings(
+    run = load_run(
+        Flags(),
         env={
             "KORE_STREAM_ID": STREAM_ID,
             "KORE_ACCOUNT_ID": ACCOUNT_ID,
             # as `campsync plan` has them (the cache's file data is tagged with a key from it)
             "KORE_CLIENT_ID": CLIENT_ID,
             "KORE_CLIENT_SECRET": CLIENT_SECRET,
-        }
+        },
     )
 
     started = time.perf_counter()
-    sync = Sync(settings)
+    sync = Sync(run)
     cache = sync.cache
     loaded = time.perf_counter()
     if previous:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from campsync.cli import build_parser
 from campsync.cli import main as campsync
-from campsync.commands.common import settings_from_args
+from campsync.config.settings import load_settings
 from campsync.errors import CampsyncError
 from campsync.sync.planfile import load_plan
 from campsync.sync.render import MARKDOWN_LIMIT, render_markdown
@@ -101,7 +101,9 @@ def write_plan_outputs(
     """The Markdown plan (file and job summary) and the outputs; True when it has changes.
     The saved plan is read back as `apply` would, its signature checked with the settings
     `argv` made it with."""
-    signing = PlanSigning.of(settings_from_args(build_parser().parse_args(argv)).credentials)
+    args = build_parser().parse_args(argv)
+    credentials = load_settings(config_path=args.config, environment=args.env).credentials
+    signing = PlanSigning.of(credentials)
     plan = load_plan(plan_json, signing=signing).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)

@@ -61,6 +61,10 @@ class EmulatorLike(Protocol):
 REPO = Path(__file__).resolve().parent.parent
 
 
+# A run's target and client id for a test that sends no request (a Run needs them).
+REMOTE = {"KORE_STREAM_ID": "st-1", "KORE_ACCOUNT_ID": "acc-1", "KORE_CLIENT_ID": "cs-1"}
+
+
 def emulator_test_config(**overrides: Any) -> EmulatorConfig:
     """The tests' emulator settings: fixed ids, no rate limit, Ready after 0.2 s."""
     config = EmulatorConfig(

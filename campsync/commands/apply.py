@@ -19,8 +19,7 @@ from campsync.commands.common import (
     chosen_environment,
     print_warnings,
     refuse_guard_options,
-    remote_settings,
-    scope_from_args,
+    run_of,
 )
 from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
@@ -74,17 +73,10 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if is_plan_file(target):
         return _run_saved(target, args)
-    settings = remote_settings(args)
+    run = run_of(args)
     fewer_gc_pauses()
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(
-        settings,
-        refresh=args.refresh,
-        progress=progress,
-        scope=scope_from_args(args, target),
-        prune=args.prune,
-        force=args.force,
-    )
+    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
+    sync = Sync(run, refresh=args.refresh, progress=progress)
     files = sync.read_files(target)  # a missing PATH or a bad file first
     # Asked only when there is something to write: with nothing to change, no terminal is
     # needed (exit 0).
@@ -138,9 +130,9 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     chosen = chosen_environment(args)
     require_environment(planned, chosen or planned)
     args.env = chosen or planned
-    settings = remote_settings(args)
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(settings, read_files=False, force=args.force, progress=progress)
+    run = run_of(args)
+    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
+    sync = Sync(run, read_files=False, progress=progress)
     saved = load_plan(path, signing=sync.signing)  # before any request
 
     def announce(plan: Plan) -> None:

@@ -8,9 +8,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.settings import Settings, load_settings
+from campsync.config.run import Flags, Run, load_run
 from campsync.errors import UsageError
-from campsync.sync.scope import Scope
 
 DEFAULT_PATH = "campaigns"
 
@@ -96,10 +95,6 @@ def add_guard_options(parser: argparse.ArgumentParser, *, force: bool = False) -
         )
 
 
-def scope_from_args(args: argparse.Namespace, root: Path) -> Scope:
-    return Scope.build(args.only, args.exclude, root)
-
-
 def refuse_guard_options(args: argparse.Namespace) -> None:
     """A saved plan is applied exactly as reviewed: what would change it is refused."""
     given = [
@@ -118,22 +113,25 @@ def refuse_guard_options(args: argparse.Namespace) -> None:
         )
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    return load_settings(
-        config_path=getattr(args, "config", None),
+def flags_of(args: argparse.Namespace) -> Flags:
+    """What the command line says of the run (a command without an option: not given)."""
+    return Flags(
+        config=getattr(args, "config", None),
+        environment=getattr(args, "env", None),
         host=getattr(args, "host", None),
         stream_id=getattr(args, "stream_id", None),
         account_id=getattr(args, "account_id", None),
         parallelism=getattr(args, "parallelism", None),
-        environment=getattr(args, "env", None),
+        only=tuple(getattr(args, "only", ())),
+        exclude=tuple(getattr(args, "exclude", ())),
+        prune=getattr(args, "prune", None),
+        force=getattr(args, "force", False),
     )
 
 
-def remote_settings(args: argparse.Namespace) -> Settings:
-    """Settings for a command that talks to the platform; a one-line ConfigError if incomplete."""
-    settings = settings_from_args(args)
-    settings.require_remote()
-    return settings
+def run_of(args: argparse.Namespace) -> Run:
+    """The run of a command that talks to the platform; a one-line ConfigError if incomplete."""
+    return load_run(flags_of(args))
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

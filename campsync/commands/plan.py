@@ -14,8 +14,7 @@ from campsync.commands.common import (
     add_refresh_option,
     add_remote_options,
     print_warnings,
-    remote_settings,
-    scope_from_args,
+    run_of,
 )
 from campsync.commands.output import ProgressReporter, use_color
 from campsync.errors import UsageError
@@ -70,11 +69,10 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
-    settings = remote_settings(args)
+    run = run_of(args)
     fewer_gc_pauses()
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    scope = scope_from_args(args, Path(args.path))
-    sync = Sync(settings, refresh=args.refresh, progress=progress, scope=scope, prune=args.prune)
+    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
+    sync = Sync(run, refresh=args.refresh, progress=progress)
     files = sync.read_files(Path(args.path))
     try:
         plan = asyncio.run(sync.plan(files))
@@ -82,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
     print_warnings(sync.finish())
     if args.out is not None:
-        save_plan(args.out, plan, sync.target, settings.environment, signing=sync.signing)
+        save_plan(args.out, plan, run.target, run.environment_name, signing=sync.signing)
         note = sync.signing.unsigned_note()
         print_warnings([note] if note else [])
 

@@ -63,17 +63,6 @@ class Settings:
         default_factory=lambda: ConfigFile(CONFIG_NAME), compare=False, repr=False
     )
 
-    def flow_entry(self, name: str) -> str:
-        """Where campsync.yaml maps the flow `name`, to point a user at it:
-        `campsync.yaml:7:5 experienceFlows` (or the environment's own mapping)."""
-        path: tuple[str, ...] = ("experienceFlows", name)
-        if self.environment is not None:
-            own = self.config.environments.get(self.environment, {}).get("experienceFlows")
-            if isinstance(own, Mapping) and name in own:
-                path = ("environments", self.environment, "experienceFlows", name)
-        line, column = self.config.locate(path)
-        return f"{self.config.shown}:{line}:{column} {'.'.join(path[:-1])}"
-
     def require_environment(self) -> None:
         """With environments defined, a command that talks to the platform needs one."""
         if self.environments and self.environment is None:

@@ -22,8 +22,7 @@ from typing import Any, Protocol
 
 from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.validation import CampaignFile
-from campsync.config.environments import environment_of
-from campsync.config.settings import Settings
+from campsync.config.run import Flows, Run
 from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid
 from campsync.kore.client import KoreClient
@@ -112,60 +111,50 @@ class Applied:
 
 
 class Sync:
-    """One run against the target of `settings`, with its local cache.
+    """One run (config.run.Run) against its platform target, with its local cache.
 
-    Guard rails: only what is in `scope` is planned; `prune` (None: settings.prune) turns the
-    unmanaged campaigns in scope into deletes; an apply that crosses a safety threshold
-    (settings.safety) writes nothing and raises UnsafePlan unless `force`."""
+    Guard rails (`run.guard`): only what is in the scope (--only, --exclude, relative to the
+    files' folder) is planned; `prune` turns the unmanaged campaigns in scope into deletes;
+    an apply that crosses a safety threshold writes nothing and raises UnsafePlan unless
+    `force`."""
 
     def __init__(
         self,
-        settings: Settings,
+        run: Run,
         *,
         refresh: bool = False,
         progress: Progress | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
-        scope: Scope | None = None,
-        prune: bool | None = None,
-        force: bool = False,
     ) -> None:
-        self.settings = settings
+        self.run = run
         self.progress = progress
         self.connect = connect
-        self.environment = environment_of(settings)
         self.cache = LocalCache(
-            settings.cache_dir,
-            self.target,
-            settings.credentials,
-            environment=settings.environment,
+            run.cache_dir,
+            run.target,
+            run.credentials,
+            environment=run.environment_name,
             refresh=refresh,
             files=read_files,
         )
-        self.scope = scope or Scope()
-        self.prune = settings.prune if prune is None else prune
-        self.force = force
+        self.scope = Scope()  # read_files makes the run's, relative to the files' folder
         self.skipped: list[str] = []  # warnings for the folders read_files did not read
         self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
-    def target(self) -> Target:
-        settings = self.settings
-        return Target(settings.host, settings.stream_id or "", settings.account_id or "")
-
-    @property
     def signing(self) -> PlanSigning:
         """How saved plans are signed and checked (keyed from the client secret)."""
-        return PlanSigning.of(self.settings.credentials)
+        return PlanSigning.of(self.run.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
         """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.settings.safety)
+        return unsafe_warnings(plan, self.run.guard.safety)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
-        if not self.force:
-            raise_if_unsafe(plan, self.settings.safety)
+        if not self.run.guard.force:
+            raise_if_unsafe(plan, self.run.guard.safety)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -175,9 +164,13 @@ class Sync:
         none, and UnreadablePath when a folder or file under it cannot be read. Files whose
         text passed before are not parsed again. With an environment: its files, merged with
         its overrides. A folder that is a symbolic link is not read: a warning of the plan,
-        and pruning is refused (its campaigns would look unmanaged)."""
-        read = read_campaign_files([path], self.environment, memo=self.cache.files, require=True)
-        if self.prune:
+        and pruning is refused (its campaigns would look unmanaged). The run's scope is made
+        first (a bad pattern is refused before any file is read)."""
+        guard = self.run.guard
+        self.scope = Scope.build(guard.only, guard.exclude, path)
+        environment = self.run.environment
+        read = read_campaign_files([path], environment, memo=self.cache.files, require=True)
+        if guard.prune:
             refuse_unread_folders(read.linked)
         self.skipped = read.warnings
         self.cache.save_files()  # the valid files need no parsing next time, even if others fail
@@ -189,16 +182,20 @@ class Sync:
         """Compare the files with the platform through `client` (read, then decide: the
         planner); the cache answers for the bodies and pairs it knows, and is told what the
         decision found worth remembering."""
+        run = self.run
         decision = await make_plan(
             client,
             files,
-            self.settings,
+            run.flows,
             fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
             history=self.cache.history,
             scope=self.scope,
-            prune=self.prune,
+            prune=run.guard.prune,
+            keep=run.guard.keep,
+            environment=run.environment_name,
+            config=run.config,
         )
         self._remember(decision.learnt)
         plan = decision.plan
@@ -218,13 +215,7 @@ class Sync:
         """The plan's writes; each update's answer is kept in the cache (and checked against
         the flow mapping), each create's id in the history (its file's campaign now)."""
         client.stop_new_writes_on(hooks.stop)
-        writer = RememberingWriter(
-            client,
-            self.cache.campaigns,
-            self.cache.history,
-            self.settings.experience_flows,
-            self.settings.flow_entry,
-        )
+        writer = RememberingWriter(client, self.cache.campaigns, self.cache.history, self.run.flows)
         result = await apply_plan(
             writer,
             plan,
@@ -269,12 +260,11 @@ class Sync:
         """A client for this run's target; its rate-limit waits go to the progress. Its
         limiter starts with the places earlier runs on this account still hold, and records
         this run's (sync.cache.sent)."""
-        settings = self.settings
-        target = settings.target()
-        folder, check = settings.cache_dir, self.cache.folder
-        with shared_limiter(folder, check, target, settings.rate_limit, self._warn) as limiter:
+        run = self.run
+        folder, check = run.cache_dir, self.cache.folder
+        with shared_limiter(folder, check, run.target, run.rate_limit, self._warn) as limiter:
             connection = self.connect(
-                target, settings.credentials, parallelism=settings.parallelism, limiter=limiter
+                run.target, run.credentials, parallelism=run.parallelism, limiter=limiter
             )
             async with connection as client:
                 if self.progress is not None:
@@ -314,7 +304,7 @@ class Sync:
         environment or target, when it crosses a safety threshold (from its own counts, before
         any request), or when a campaign it touches changed on the platform since (no write is
         sent)."""
-        saved.require_for(self.target, self.settings.environment)
+        saved.require_for(self.run.target, self.run.environment_name)
         plan = saved.plan
         self.check_safe(plan)
         if not plan.changes:
@@ -325,7 +315,7 @@ class Sync:
                 client,
                 plan,
                 memory=self.cache,
-                experience_flows=self.settings.experience_flows,
+                experience_flows=self.run.flows.ids,
                 interrupted=journal.begun(key),
             )
             if hooks.on_plan is not None:
@@ -338,7 +328,7 @@ class Sync:
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     def _journal(self) -> ApplyJournal:
-        journal = ApplyJournal(self.settings.cache_dir, target_key(self.target))
+        journal = ApplyJournal(self.run.cache_dir, target_key(self.run.target))
         self._warn(journal.load())
         return journal
 
@@ -350,7 +340,12 @@ class Sync:
         """What `pull` would write under `root` (reads only; pull.puller.write_pull writes)."""
         async with self._connect() as client:
             return await prepare_pull(
-                client, root, self.settings, overwrite=overwrite, progress=self._steps("pulled")
+                client,
+                root,
+                self.run.flows.ids,
+                self.run.environment,
+                overwrite=overwrite,
+                progress=self._steps("pulled"),
             )
 
 
@@ -364,18 +359,12 @@ class RememberingWriter:
     one line each naming the entry to fix, and is kept in the history for later plans."""
 
     def __init__(
-        self,
-        client: Writer,
-        cache: CampaignCache,
-        history: HistoryCache,
-        experience_flows: Mapping[str, str],
-        flow_entry: Callable[[str], str],
+        self, client: Writer, cache: CampaignCache, history: HistoryCache, flows: Flows
     ) -> None:
         self._client = client
         self._cache = cache
         self._history = history
-        self._flows = experience_flows
-        self._flow_entry = flow_entry
+        self._flows = flows
         self.wrong_flows: list[str] = []
 
     async def update_campaign(
@@ -389,7 +378,8 @@ class RememberingWriter:
     def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
         name = body.get("experienceFlowName")
         set_id = flow_id_of(answer)
-        warning = wrong_flow_entry(name, set_id, self._flows, self._flow_entry) if set_id else None
+        flows = self._flows
+        warning = wrong_flow_entry(name, set_id, flows.ids, flows.entry) if set_id else None
         stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
         if warning is not None and isinstance(stamp, str) and isinstance(name, str):
             self._history.remember_flow(campaign_id, stamp, name, str(set_id))
