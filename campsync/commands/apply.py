@@ -16,7 +16,6 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
-    chosen_environment,
     print_warnings,
     refuse_guard_options,
     run_of,
@@ -26,7 +25,7 @@ from campsync.errors import UsageError
 from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, ResultCallback, writes_of
 from campsync.sync.engine import Applied, Hooks, Sync, fewer_gc_pauses
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import load_plan, planned_environment, require_environment
+from campsync.sync.planfile import load_plan, planned_environment
 from campsync.sync.render import render_text, show_name
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
@@ -126,11 +125,7 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     # The plan names its environment: `apply plan.json` needs no --env, and another one is
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
-    planned = planned_environment(path)
-    chosen = chosen_environment(args)
-    require_environment(planned, chosen or planned)
-    args.env = chosen or planned
-    run = run_of(args)
+    run = run_of(args, saved_environment=planned_environment(path))
     progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
     sync = Sync(run, read_files=False, progress=progress)
     saved = load_plan(path, signing=sync.signing)  # before any request

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,12 +28,6 @@ def add_env_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the environment of campsync.yaml to use (or CAMPSYNC_ENV)",
     )
-
-
-def chosen_environment(args: argparse.Namespace) -> str | None:
-    """The environment --env names, else CAMPSYNC_ENV; None when neither does."""
-    chosen: str | None = args.env or os.environ.get("CAMPSYNC_ENV") or None
-    return chosen
 
 
 def add_remote_options(parser: argparse.ArgumentParser) -> None:
@@ -129,9 +122,10 @@ def flags_of(args: argparse.Namespace) -> Flags:
     )
 
 
-def run_of(args: argparse.Namespace) -> Run:
-    """The run of a command that talks to the platform; a one-line ConfigError if incomplete."""
-    return load_run(flags_of(args))
+def run_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Run:
+    """The run of a command that talks to the platform; a one-line ConfigError if incomplete.
+    Applying a saved plan: its environment unless another is chosen (which is refused)."""
+    return load_run(flags_of(args), saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

@@ -23,7 +23,6 @@ from campsync.commands.common import (
     DEFAULT_PATH,
     add_config_option,
     add_env_option,
-    chosen_environment,
     print_warnings,
 )
 from campsync.text import escape, plural, quoted
@@ -57,8 +56,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
-    environment = chosen_environment(args)
-    checked = check_all(paths, config_path=args.config, environment=environment)
+    checked = check_all(paths, config_path=args.config, environment=args.env)
     result = checked.result
     REPORTERS[args.format](result, sys.stdout)
     for note in notes(checked):

@@ -130,10 +130,14 @@ class Run:
         )
 
 
-def load_run(flags: Flags, *, env: Mapping[str, str] | None = None) -> Run:
+def load_run(
+    flags: Flags, *, env: Mapping[str, str] | None = None, saved_environment: str | None = None
+) -> Run:
     """The run the flags ask for: the settings merged (flags > variables (`env`, default
     os.environ) > the chosen environment of campsync.yaml > its top level), then checked
-    for a command that talks to the platform. One-line ConfigError otherwise."""
+    for a command that talks to the platform. One-line ConfigError otherwise. Applying a
+    saved plan, the environment it was made for (`saved_environment`) is the run's unless
+    another is chosen, which is refused (config.settings.chosen_environment)."""
     settings = load_settings(
         config_path=flags.config,
         env=env,
@@ -142,5 +146,6 @@ def load_run(flags: Flags, *, env: Mapping[str, str] | None = None) -> Run:
         account_id=flags.account_id,
         parallelism=flags.parallelism,
         environment=flags.environment,
+        saved_environment=saved_environment,
     )
     return Run.of(settings, flags)

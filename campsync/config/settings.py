@@ -13,7 +13,7 @@ from typing import Any
 
 from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
 from campsync.config.target import CredentialNames, Credentials, Target, check_host, check_id
-from campsync.errors import ConfigError
+from campsync.errors import ConfigError, PlanFileError
 from campsync.text import quoted
 
 DEFAULT_HOST = "https://platform.kore.ai"
@@ -94,6 +94,29 @@ class Settings:
         self.credentials.require()
 
 
+def chosen_environment(
+    flag: str | None, env: Mapping[str, str], *, saved: str | None = None
+) -> str | None:
+    """The environment of a run, resolved here only: `flag` (--env), else CAMPSYNC_ENV of
+    `env`, else, applying a saved plan, the one it was made for (`saved`); None when none
+    is. Another one than the saved plan's is refused at once (before campsync.yaml, or the
+    secret that checks the plan's signature, is read)."""
+    chosen = flag or env.get("CAMPSYNC_ENV") or None
+    if saved is not None and chosen is not None:
+        require_plan_environment(saved, chosen)
+    return chosen or saved
+
+
+def require_plan_environment(planned: str | None, chosen: str | None) -> None:
+    """A plan made for an environment is applied to that environment only (PlanFileError)."""
+    if planned is None or planned == chosen:
+        return
+    now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
+    raise PlanFileError(
+        f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
+    )
+
+
 def _positive_int(name: str, raw: str | int) -> int:
     try:
         value = int(raw)
@@ -115,13 +138,16 @@ def load_settings(
     cache_dir: Path | None = None,
     environment: str | None = None,
     config: ConfigFile | None = None,
+    saved_environment: str | None = None,
 ) -> Settings:
     """Merge settings: keyword arguments (flags) > environment variables > the chosen
     environment of campsync.yaml > its top level > defaults. `environment` (--env) or
-    CAMPSYNC_ENV chooses the environment; `config`, when given, is campsync.yaml already read."""
+    CAMPSYNC_ENV chooses the environment, else the one a saved plan to apply was made for
+    (`saved_environment`: see chosen_environment); `config`, when given, is campsync.yaml
+    already read."""
     env = os.environ if env is None else env
+    name = chosen_environment(environment, env, saved=saved_environment)
     conf = config if config is not None else read_config(config_path)
-    name = environment or env.get("CAMPSYNC_ENV") or None
     layered = _layered(conf, name)
 
     def pick(flag: Any, env_key: str | None, conf_key: str | None) -> Any:

@@ -25,13 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campsync.config.settings import require_plan_environment
 from campsync.config.target import Target
 from campsync.errors import PlanFileError
 from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
 from campsync.kore.protocol import is_campaign_id
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
-from campsync.text import escape, quoted
+from campsync.text import escape
 
 CHECKSUM_PREFIX = "sha256:"
 # A plan of 10,000 creates of campaigns like the reference sample is about 48 MB; a larger
@@ -57,7 +58,7 @@ class SavedPlan:
     def require_for(self, target: Target, environment: str | None) -> None:
         """PlanFileError (one line) unless the plan was made for `environment` and `target`:
         it is applied there only."""
-        require_environment(self.environment, environment)
+        require_plan_environment(self.environment, environment)
         differences = self.differences(target)
         if differences:
             raise PlanFileError(
@@ -210,16 +211,6 @@ def planned_environment(path: Path) -> str | None:
     extra = document.get("campsync") if isinstance(document, dict) else None
     found = extra.get("environment") if isinstance(extra, dict) else None
     return found if isinstance(found, str) and found else None
-
-
-def require_environment(planned: str | None, chosen: str | None) -> None:
-    """A plan made for an environment is applied to that environment only."""
-    if planned is None or planned == chosen:
-        return
-    now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
-    raise PlanFileError(
-        f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
-    )
 
 
 def _read_json(path: Path, where: str) -> Any:
