@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cli import main as campsync_main
-from campsync.config.run import Flags, load_run
+from campsync.config.job import Flags, load_job
 from campsync.config.settings import Settings, load_settings
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
@@ -318,7 +318,7 @@ def work_child(root: Path, previous: bool) -> None:
         json.loads(Path("items.json").read_text(encoding="utf-8")),
         json.loads(Path("bodies.json").read_text(encoding="utf-8")),
     )
-    run = load_run(
+    run = load_job(
         Flags(),
         env={
             "KORE_STREAM_ID": STREAM_ID,

@@ -61,7 +61,7 @@ class EmulatorLike(Protocol):
 REPO = Path(__file__).resolve().parent.parent
 
 
-# A run's target and client id for a test that sends no request (a Run needs them).
+# A target and client id for a test that sends no request (a Job needs them).
 REMOTE = {"KORE_STREAM_ID": "st-1", "KORE_ACCOUNT_ID": "acc-1", "KORE_CLIENT_ID": "cs-1"}
 
 

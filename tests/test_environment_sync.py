@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from campsync.config.file import ConfigFile
-from campsync.config.run import Run
+from campsync.config.job import Job
 from campsync.config.settings import load_settings
 from campsync.errors import FilesInvalid
 from campsync.sync.cache import EnvironmentFileCache
@@ -41,7 +41,7 @@ def sync_for(
     """A run under environment `name` of a campsync.yaml that gives it `overrides`."""
     config = ConfigFile("campsync.yaml", {"environments": {name: {"overrides": overrides}}})
     env = {**REMOTE, "KORE_CLIENT_SECRET": SECRET, "CAMPSYNC_CACHE_DIR": str(cache)}
-    return Sync(Run.of(load_settings(config=config, environment=name, env=env)), refresh=refresh)
+    return Sync(Job.of(load_settings(config=config, environment=name, env=env)), refresh=refresh)
 
 
 def test_a_warm_read_recalls_every_file_and_other_overrides_recall_none(tmp_path: Path) -> None:

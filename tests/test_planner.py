@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest
 
 from campsync.campaign.validation import CampaignFile
-from campsync.config.run import Run
+from campsync.config.job import Job
 from campsync.config.target import Target
 from campsync.sync.cache import HistoryCache, SameCache
 from campsync.sync.engine import Sync
@@ -228,7 +228,7 @@ async def test_deciding_writes_nothing_and_says_what_to_remember(tmp_path: Path)
     assert list(tmp_path.iterdir()) == []  # neither store had anything new to write
 
     sync = Sync(
-        Run(Target("https://platform.kore.ai", "st-1", "acc-1"), cache_dir=tmp_path / "cache")
+        Job(Target("https://platform.kore.ai", "st-1", "acc-1"), cache_dir=tmp_path / "cache")
     )
     await sync.make_plan(MemoryPlatform(platform.campaigns), files)
     assert sync.cache.history.last_match("b.yaml") == "cd-2"  # the engine tells the cache

@@ -15,7 +15,7 @@ import pytest
 
 from campsync.cli import main
 from campsync.config.file import ConfigFile
-from campsync.config.run import Run
+from campsync.config.job import Job
 from campsync.config.settings import load_settings
 from campsync.sync.engine import Sync
 from tests.fixtures_emulator import REMOTE, campaign_body
@@ -73,7 +73,7 @@ def test_reading_the_files_of_a_plan_lists_each_folder_once(
         "KORE_CLIENT_SECRET": "a secret",
         "CAMPSYNC_CACHE_DIR": str(tmp_path / "cache"),
     }
-    sync = Sync(Run.of(load_settings(config=config, environment=environment, env=env)))
+    sync = Sync(Job.of(load_settings(config=config, environment=environment, env=env)))
     expected = folders(folder)
     listings.clear()
 

@@ -16,9 +16,9 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    job_of,
     print_warnings,
     refuse_guard_options,
-    run_of,
 )
 from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
@@ -72,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if is_plan_file(target):
         return _run_saved(target, args)
-    run = run_of(args)
+    job = job_of(args)
     fewer_gc_pauses()
-    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
-    sync = Sync(run, refresh=args.refresh, progress=progress)
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, refresh=args.refresh, progress=progress)
     files = sync.read_files(target)  # a missing PATH or a bad file first
     # Asked only when there is something to write: with nothing to change, no terminal is
     # needed (exit 0).
@@ -125,9 +125,9 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     # The plan names its environment: `apply plan.json` needs no --env, and another one is
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
-    run = run_of(args, saved_environment=planned_environment(path))
-    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
-    sync = Sync(run, read_files=False, progress=progress)
+    job = job_of(args, saved_environment=planned_environment(path))
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, read_files=False, progress=progress)
     saved = load_plan(path, signing=sync.signing)  # before any request
 
     def announce(plan: Plan) -> None:

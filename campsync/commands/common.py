@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.run import Flags, Run, load_run
+from campsync.config.job import Flags, Job, load_job
 from campsync.errors import UsageError
 
 DEFAULT_PATH = "campaigns"
@@ -107,7 +107,7 @@ def refuse_guard_options(args: argparse.Namespace) -> None:
 
 
 def flags_of(args: argparse.Namespace) -> Flags:
-    """What the command line says of the run (a command without an option: not given)."""
+    """What the command line says of the job (a command without an option: not given)."""
     return Flags(
         config=getattr(args, "config", None),
         environment=getattr(args, "env", None),
@@ -122,10 +122,10 @@ def flags_of(args: argparse.Namespace) -> Flags:
     )
 
 
-def run_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Run:
-    """The run of a command that talks to the platform; a one-line ConfigError if incomplete.
+def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Job:
+    """The job of a command that talks to the platform; a one-line ConfigError if incomplete.
     Applying a saved plan: its environment unless another is chosen (which is refused)."""
-    return load_run(flags_of(args), saved_environment=saved_environment)
+    return load_job(flags_of(args), saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

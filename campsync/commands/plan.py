@@ -13,8 +13,8 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    job_of,
     print_warnings,
-    run_of,
 )
 from campsync.commands.output import ProgressReporter, use_color
 from campsync.errors import UsageError
@@ -69,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
-    run = run_of(args)
+    job = job_of(args)
     fewer_gc_pauses()
-    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
-    sync = Sync(run, refresh=args.refresh, progress=progress)
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, refresh=args.refresh, progress=progress)
     files = sync.read_files(Path(args.path))
     try:
         plan = asyncio.run(sync.plan(files))
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
     print_warnings(sync.finish())
     if args.out is not None:
-        save_plan(args.out, plan, run.target, run.environment_name, signing=sync.signing)
+        save_plan(args.out, plan, job.target, job.environment_name, signing=sync.signing)
         note = sync.signing.unsigned_note()
         print_warnings([note] if note else [])
 

@@ -15,7 +15,7 @@ from typing import Any
 from campsync.campaign.environment import Environment
 from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.validation import Problem
-from campsync.commands.common import DEFAULT_PATH, add_remote_options, run_of
+from campsync.commands.common import DEFAULT_PATH, add_remote_options, job_of
 from campsync.commands.output import ProgressReporter
 from campsync.sync.engine import Sync
 from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
@@ -51,9 +51,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
-    run = run_of(args)
-    progress = ProgressReporter(sys.stderr, rate_limit=run.rate_limit)
-    sync = Sync(run, read_files=False, progress=progress)
+    job = job_of(args)
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, read_files=False, progress=progress)
     try:
         plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
     finally:
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     written = write_pull(plan, root, on_written=report)
     print(summary(plan, root))
     warn_unmapped_flows(plan)
-    environment = run.environment
+    environment = job.environment
     if environment is None:
         warn_invalid(written, plan)
         return 0

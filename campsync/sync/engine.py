@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.validation import CampaignFile
-from campsync.config.run import Flows, Run
+from campsync.config.job import Flows, Job
 from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid
 from campsync.kore.client import KoreClient
@@ -111,30 +111,30 @@ class Applied:
 
 
 class Sync:
-    """One run (config.run.Run) against its platform target, with its local cache.
+    """One job (config.job.Job) against its platform target, with its local cache.
 
-    Guard rails (`run.guard`): only what is in the scope (--only, --exclude, relative to the
+    Guard rails (`job.guard`): only what is in the scope (--only, --exclude, relative to the
     files' folder) is planned; `prune` turns the unmanaged campaigns in scope into deletes;
     an apply that crosses a safety threshold writes nothing and raises UnsafePlan unless
     `force`."""
 
     def __init__(
         self,
-        run: Run,
+        job: Job,
         *,
         refresh: bool = False,
         progress: Progress | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
     ) -> None:
-        self.run = run
+        self.job = job
         self.progress = progress
         self.connect = connect
         self.cache = LocalCache(
-            run.cache_dir,
-            run.target,
-            run.credentials,
-            environment=run.environment_name,
+            job.cache_dir,
+            job.target,
+            job.credentials,
+            environment=job.environment_name,
             refresh=refresh,
             files=read_files,
         )
@@ -145,16 +145,16 @@ class Sync:
     @property
     def signing(self) -> PlanSigning:
         """How saved plans are signed and checked (keyed from the client secret)."""
-        return PlanSigning.of(self.run.credentials)
+        return PlanSigning.of(self.job.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
         """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.run.guard.safety)
+        return unsafe_warnings(plan, self.job.guard.safety)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
-        if not self.run.guard.force:
-            raise_if_unsafe(plan, self.run.guard.safety)
+        if not self.job.guard.force:
+            raise_if_unsafe(plan, self.job.guard.safety)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -166,9 +166,9 @@ class Sync:
         its overrides. A folder that is a symbolic link is not read: a warning of the plan,
         and pruning is refused (its campaigns would look unmanaged). The run's scope is made
         first (a bad pattern is refused before any file is read)."""
-        guard = self.run.guard
+        guard = self.job.guard
         self.scope = Scope.build(guard.only, guard.exclude, path)
-        environment = self.run.environment
+        environment = self.job.environment
         read = read_campaign_files([path], environment, memo=self.cache.files, require=True)
         if guard.prune:
             refuse_unread_folders(read.linked)
@@ -182,20 +182,20 @@ class Sync:
         """Compare the files with the platform through `client` (read, then decide: the
         planner); the cache answers for the bodies and pairs it knows, and is told what the
         decision found worth remembering."""
-        run = self.run
+        job = self.job
         decision = await make_plan(
             client,
             files,
-            run.flows,
+            job.flows,
             fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
             history=self.cache.history,
             scope=self.scope,
-            prune=run.guard.prune,
-            keep=run.guard.keep,
-            environment=run.environment_name,
-            config=run.config,
+            prune=job.guard.prune,
+            keep=job.guard.keep,
+            environment=job.environment_name,
+            config=job.config,
         )
         self._remember(decision.learnt)
         plan = decision.plan
@@ -215,7 +215,7 @@ class Sync:
         """The plan's writes; each update's answer is kept in the cache (and checked against
         the flow mapping), each create's id in the history (its file's campaign now)."""
         client.stop_new_writes_on(hooks.stop)
-        writer = RememberingWriter(client, self.cache.campaigns, self.cache.history, self.run.flows)
+        writer = RememberingWriter(client, self.cache.campaigns, self.cache.history, self.job.flows)
         result = await apply_plan(
             writer,
             plan,
@@ -260,11 +260,11 @@ class Sync:
         """A client for this run's target; its rate-limit waits go to the progress. Its
         limiter starts with the places earlier runs on this account still hold, and records
         this run's (sync.cache.sent)."""
-        run = self.run
-        folder, check = run.cache_dir, self.cache.folder
-        with shared_limiter(folder, check, run.target, run.rate_limit, self._warn) as limiter:
+        job = self.job
+        folder, check = job.cache_dir, self.cache.folder
+        with shared_limiter(folder, check, job.target, job.rate_limit, self._warn) as limiter:
             connection = self.connect(
-                run.target, run.credentials, parallelism=run.parallelism, limiter=limiter
+                job.target, job.credentials, parallelism=job.parallelism, limiter=limiter
             )
             async with connection as client:
                 if self.progress is not None:
@@ -304,7 +304,7 @@ class Sync:
         environment or target, when it crosses a safety threshold (from its own counts, before
         any request), or when a campaign it touches changed on the platform since (no write is
         sent)."""
-        saved.require_for(self.run.target, self.run.environment_name)
+        saved.require_for(self.job.target, self.job.environment_name)
         plan = saved.plan
         self.check_safe(plan)
         if not plan.changes:
@@ -315,7 +315,7 @@ class Sync:
                 client,
                 plan,
                 memory=self.cache,
-                experience_flows=self.run.flows.ids,
+                experience_flows=self.job.flows.ids,
                 interrupted=journal.begun(key),
             )
             if hooks.on_plan is not None:
@@ -328,7 +328,7 @@ class Sync:
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     def _journal(self) -> ApplyJournal:
-        journal = ApplyJournal(self.run.cache_dir, target_key(self.run.target))
+        journal = ApplyJournal(self.job.cache_dir, target_key(self.job.target))
         self._warn(journal.load())
         return journal
 
@@ -342,8 +342,8 @@ class Sync:
             return await prepare_pull(
                 client,
                 root,
-                self.run.flows.ids,
-                self.run.environment,
+                self.job.flows.ids,
+                self.job.environment,
                 overwrite=overwrite,
                 progress=self._steps("pulled"),
             )

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
 from campsync.config.file import CONFIG_NAME
-from campsync.config.run import Flows
+from campsync.config.job import Flows
 from campsync.errors import BadResponseError, CampsyncError
 from campsync.sync.diffing import Comparison, compare, creation_diff, wrong_flow_entry
 from campsync.sync.inventory import (

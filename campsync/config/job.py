@@ -1,8 +1,8 @@
-"""What one run against one platform target needs, as small frozen values built once from the
-settings (`load_run`, `Run.of`): where and as whom (`Target`, `Credentials`), which campaign
-files (the `Environment`, None for plain files), the flows mapping (`Flows`), the guard rails
-(`Guard`), the bounds and the cache folder. The engine (sync.engine.Sync) takes a `Run`;
-nothing below it sees `Settings`.
+"""What one sync against one platform target needs (a `Job`), as small frozen values built once
+from the settings (`load_job`, `Job.of`): where and as whom (`Target`, `Credentials`), which
+campaign files (the `Environment`, None for plain files), the flows mapping (`Flows`), the
+guard rails (`Guard`), the bounds and the cache folder. The engine (sync.engine.Sync) takes a
+`Job`; nothing below it sees `Settings`. Several jobs (one per environment) can run at once.
 
 `Flags` are what the command line says (each None or empty when not given): the commands
 fill them in, this module merges them with the variables and campsync.yaml
@@ -31,7 +31,7 @@ from campsync.config.target import Credentials, Target
 
 @dataclass(frozen=True)
 class Flags:
-    """The command line's say in a run: campsync.yaml's path, the environment, the target,
+    """The command line's say in a job: campsync.yaml's path, the environment, the target,
     the requests in flight, and a fresh plan's guard rails (--only, --exclude, --prune,
     --force)."""
 
@@ -49,8 +49,8 @@ class Flags:
 
 @dataclass(frozen=True)
 class Guard:
-    """The guard rails of a run: the safety thresholds, whether unmanaged campaigns in scope
-    are deleted (`prune`) and the names never deleted (`keep`), the run's scope (`only`,
+    """The guard rails of a job: the safety thresholds, whether unmanaged campaigns in scope
+    are deleted (`prune`) and the names never deleted (`keep`), the job's scope (`only`,
     `exclude`: patterns, see sync.scope) and whether an unsafe plan is applied (`force`)."""
 
     safety: Safety = field(default_factory=Safety)
@@ -63,7 +63,7 @@ class Guard:
 
 @dataclass(frozen=True)
 class Flows:
-    """The experienceFlows mapping of a run (flow name -> flow id), and campsync.yaml with
+    """The experienceFlows mapping of a job (flow name -> flow id), and campsync.yaml with
     the environment's name, to point at the entry of a name (`entry`)."""
 
     ids: Mapping[str, str] = field(default_factory=dict)
@@ -85,8 +85,8 @@ class Flows:
 
 
 @dataclass(frozen=True)
-class Run:
-    """One run against one platform target: where (`target`) and as whom (`credentials`;
+class Job:
+    """One sync against one platform target: where (`target`) and as whom (`credentials`;
     its repr shows no secret), which files (`environment`: its globs and overrides; None:
     every file, as written), the flows, the guard rails, the rate limit (requests per 60 s
     per account), the requests in flight, the cache folder and campsync.yaml as messages
@@ -107,8 +107,8 @@ class Run:
         return None if self.environment is None else self.environment.name
 
     @classmethod
-    def of(cls, settings: Settings, flags: Flags = Flags()) -> Run:
-        """The run of `settings` (everything a command that talks to the platform needs must
+    def of(cls, settings: Settings, flags: Flags = Flags()) -> Job:
+        """The job of `settings` (everything a command that talks to the platform needs must
         be set: ConfigError otherwise), with the guard rails the flags give."""
         return cls(
             target=settings.target(),
@@ -130,13 +130,13 @@ class Run:
         )
 
 
-def load_run(
+def load_job(
     flags: Flags, *, env: Mapping[str, str] | None = None, saved_environment: str | None = None
-) -> Run:
-    """The run the flags ask for: the settings merged (flags > variables (`env`, default
+) -> Job:
+    """The job the flags ask for: the settings merged (flags > variables (`env`, default
     os.environ) > the chosen environment of campsync.yaml > its top level), then checked
     for a command that talks to the platform. One-line ConfigError otherwise. Applying a
-    saved plan, the environment it was made for (`saved_environment`) is the run's unless
+    saved plan, the environment it was made for (`saved_environment`) is the job's unless
     another is chosen, which is refused (config.settings.chosen_environment)."""
     settings = load_settings(
         config_path=flags.config,
@@ -148,4 +148,4 @@ def load_run(
         environment=flags.environment,
         saved_environment=saved_environment,
     )
-    return Run.of(settings, flags)
+    return Job.of(settings, flags)
