@@ -310,7 +310,8 @@ def work_child(root: Path, previous: bool) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON.
     `previous`: the files validated v0.1's way (careful path, jsonschema, one process)."""
     from campsync.campaign.reader import read_campaign_files
-    from campsync.sync.engine import Sync, fewer_gc_pauses
+    from campsync.cli import fewer_gc_pauses
+    from campsync.sync.engine import Sync
 
     fewer_gc_pauses()  # as `campsync plan` does
     os.chdir(root)

@@ -33,9 +33,8 @@ from campsync.cli import build_parser
 from campsync.cli import main as campsync
 from campsync.config.settings import load_settings
 from campsync.errors import CampsyncError
-from campsync.sync.planfile import load_plan
+from campsync.sync.engine import read_saved_plan
 from campsync.sync.render import MARKDOWN_LIMIT, render_markdown
-from campsync.sync.signing import PlanSigning
 
 COMMANDS = ("validate", "plan", "apply")
 # A comment or an issue holds 65,536 characters: leave room for a line of one's own.
@@ -103,8 +102,7 @@ def write_plan_outputs(
     `argv` made it with."""
     args = build_parser().parse_args(argv)
     credentials = load_settings(config_path=args.config, environment=args.env).credentials
-    signing = PlanSigning.of(credentials)
-    plan = load_plan(plan_json, signing=signing).plan
+    plan = read_saved_plan(plan_json, credentials).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)
     summary = environ.get("GITHUB_STEP_SUMMARY")

@@ -22,10 +22,18 @@ from campsync.commands.common import (
 )
 from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
-from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, ResultCallback, writes_of
-from campsync.sync.engine import Applied, Hooks, Sync, fewer_gc_pauses
-from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import load_plan, planned_environment
+from campsync.sync.engine import (
+    UNKNOWN_OUTCOME,
+    Applied,
+    ApplyResult,
+    Change,
+    Hooks,
+    Plan,
+    ResultCallback,
+    Sync,
+    planned_environment,
+    writes_of,
+)
 from campsync.sync.render import render_text, show_name
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
@@ -73,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
     if is_plan_file(target):
         return _run_saved(target, args)
     job = job_of(args)
-    fewer_gc_pauses()
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, refresh=args.refresh, progress=progress)
     files = sync.read_files(target)  # a missing PATH or a bad file first
@@ -128,7 +135,7 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     job = job_of(args, saved_environment=planned_environment(path))
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
-    saved = load_plan(path, signing=sync.signing)  # before any request
+    saved = sync.load_plan(path)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")

@@ -15,7 +15,7 @@ id or priority does not become every environment's. Only the environment's files
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from campsync.campaign.discovery import display_name
 from campsync.campaign.environment import Environment
 from campsync.campaign.overrides import unmerge
 from campsync.campaign.reader import CampaignFiles, read_campaign_files
-from campsync.campaign.validation import EMPTY_FILE
+from campsync.campaign.validation import EMPTY_FILE, Problem
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
 from campsync.sync.inventory import (
@@ -221,6 +221,28 @@ def write_pull(
         if on_written is not None:
             on_written(pulled)
     return written
+
+
+def written_problems(
+    written: Sequence[PullFile], plan: PullPlan, root: Path, environment: Environment | None
+) -> list[Problem]:
+    """The problems of the files just written, but for a missing flow name (the plan tells
+    those apart, with the fix): a platform value the schema refuses, say, so that the user is
+    not surprised later. With an environment, as its files: merged with its overrides."""
+    if not written:
+        return []
+    flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
+    if environment is not None:
+        shown = {pulled.display for pulled in written}
+        checked = read_campaign_files([root], environment).problems
+        problems = [problem for problem in checked if problem.file in shown]
+    else:
+        problems = list(read_campaign_files([pulled.path for pulled in written]).problems)
+    return [
+        problem
+        for problem in problems
+        if not (problem.file in flow_files and "experienceFlowName" in str(problem))
+    ]
 
 
 def _unwritable(pulled: PullFile, error: OSError, written: int) -> PullError:
