@@ -367,7 +367,7 @@ def validate_child(root: Path, previous: bool) -> None:
     """Run in a child: `campsync validate campaigns`, in-process (its output discarded);
     `previous`: what v0.1's validate did (careful path, jsonschema, one process)."""
     from campsync.campaign.reader import read_campaign_files
-    from campsync.commands.validate import report_text, summary
+    from campsync.campaign.report import report_text, summary
 
     os.chdir(root)
     started = time.perf_counter()

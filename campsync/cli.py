@@ -16,8 +16,8 @@ from typing import NoReturn
 
 from campsync import __version__
 from campsync.commands import apply, emulator, init, plan, pull, validate
-from campsync.commands.output import redacted_output
 from campsync.errors import CampsyncError
+from campsync.terminal import redacted_output
 
 COMMANDS = (init, validate, plan, apply, pull, emulator)
 

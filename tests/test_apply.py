@@ -27,7 +27,7 @@ from tests.fixtures_emulator import (
     settled_stats,
     subprocess_env,
 )
-from tests.fixtures_workspace import Workspace
+from tests.fixtures_workspace import TerminalInput, Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*")
@@ -128,15 +128,13 @@ def test_without_a_terminal_a_missing_folder_or_bad_file_is_reported_first(ws: W
 def test_on_a_terminal_only_yes_applies(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch, answer: str, applied: bool
 ) -> None:
-    from campsync.commands import apply as apply_command
-
     prompts: list[str] = []
 
     def fake_input(prompt: str) -> str:
         prompts.append(prompt)
         return answer
 
-    monkeypatch.setattr(apply_command, "is_tty", lambda stream: True)
+    monkeypatch.setattr(sys, "stdin", TerminalInput())
     monkeypatch.setattr("builtins.input", fake_input)
     ws.write("new.yaml", campaign_body("Brand New"))
     result = ws.cli("apply")

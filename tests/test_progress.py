@@ -1,4 +1,4 @@
-"""Progress on long runs (commands.output.ProgressReporter): what a CI log and a terminal show,
+"""Progress on long runs (terminal.ProgressReporter): what a CI log and a terminal show,
 on a fake clock (no sleeping), fed as the engine and the rate limiter feed it."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from campsync.commands.output import ProgressReporter, duration
 from campsync.kore.ratelimit import SlidingWindowLimiter
+from campsync.terminal import ProgressReporter, duration
 from tests.test_kore_ratelimit import FakeTime
 
 

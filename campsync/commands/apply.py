@@ -20,7 +20,6 @@ from campsync.commands.common import (
     print_warnings,
     refuse_guard_options,
 )
-from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
 from campsync.sync.engine import (
     UNKNOWN_OUTCOME,
@@ -35,6 +34,7 @@ from campsync.sync.engine import (
     writes_of,
 )
 from campsync.sync.render import render_text, show_name
+from campsync.terminal import ProgressReporter, confirm, is_tty, use_color
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
 CAMPAIGN_SUFFIXES = (".yaml", ".yml")

@@ -125,7 +125,8 @@ def flags_of(args: argparse.Namespace) -> Flags:
 def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Job:
     """The job of a command that talks to the platform; a one-line ConfigError if incomplete.
     Applying a saved plan: its environment unless another is chosen (which is refused)."""
-    return load_job(flags_of(args), saved_environment=saved_environment)
+    flags = flags_of(args)
+    return load_job(flags, saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

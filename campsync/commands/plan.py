@@ -16,10 +16,10 @@ from campsync.commands.common import (
     job_of,
     print_warnings,
 )
-from campsync.commands.output import ProgressReporter, use_color
 from campsync.errors import UsageError
 from campsync.sync.engine import Sync, check_plan_path
 from campsync.sync.render import RENDERERS
+from campsync.terminal import ProgressReporter, use_color
 
 
 def register(sub: Any) -> None:

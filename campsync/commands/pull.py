@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from campsync.commands.common import DEFAULT_PATH, add_remote_options, job_of, print_warnings
-from campsync.commands.output import ProgressReporter
 from campsync.sync.engine import PullFile, PullPlan, Sync
+from campsync.terminal import ProgressReporter
 from campsync.text import escape, quoted
 
 
