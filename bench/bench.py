@@ -284,8 +284,8 @@ def prepare_work(root: Path, n: int) -> None:
     write_workspace(root, ids, bodies)
     listing = store.list_campaigns(ListQuery("voice", limit=n + 1))["results"]
     (root / "items.json").write_text(json.dumps(listing), encoding="utf-8")
-    bodies = {cid: json.dumps(store.get_campaign(cid)) for cid in ids}
-    (root / "bodies.json").write_text(json.dumps(bodies), encoding="utf-8")
+    answers = {cid: json.dumps(store.get_campaign(cid)) for cid in ids}
+    (root / "bodies.json").write_text(json.dumps(answers), encoding="utf-8")
 
 
 def own_peak_mb() -> float:

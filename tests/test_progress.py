@@ -13,7 +13,7 @@ import pytest
 
 from campsync.kore.ratelimit import SlidingWindowLimiter
 from campsync.terminal import ProgressReporter, duration
-from tests.test_kore_ratelimit import FakeTime
+from tests.test_kore_ratelimit import FakeTime, take_place
 
 
 class TimedStream(io.StringIO):
@@ -45,7 +45,7 @@ async def test_a_1000_campaign_read_at_60_a_minute_shows_a_line_at_least_every_3
 
     reporter.step(0, 1000, "read")
     for done in range(1, 1001):
-        await limiter.acquire()
+        await take_place(limiter)
         reporter.step(done, 1000, "read")
 
     lines = log.lines()
