@@ -41,7 +41,7 @@ from campsync.sync.applier import (
     writes_of,
 )
 from campsync.sync.cache import LocalCache, target_key
-from campsync.sync.cache.sent import shared_limiter
+from campsync.sync.cache.sent import AccountLimiters
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
@@ -148,7 +148,9 @@ class Sync:
     Guard rails (`job.guard`): only what is in the scope (--only, --exclude, relative to the
     files' folder) is planned; `prune` turns the unmanaged campaigns in scope into deletes;
     an apply that crosses a safety threshold writes nothing and raises UnsafePlan unless
-    `force`."""
+    `force`. Syncs run at once on one account share their rate limiter through the
+    `limiters` they are given (one AccountLimiters for them all); by default a sync has its
+    own."""
 
     def __init__(
         self,
@@ -158,10 +160,12 @@ class Sync:
         progress: Progress | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
+        limiters: AccountLimiters | None = None,
     ) -> None:
         self.job = job
         self.progress = progress
         self.connect = connect
+        self.limiters = limiters or AccountLimiters()
         self.cache = LocalCache(
             job.cache_dir,
             job.target,
@@ -292,11 +296,13 @@ class Sync:
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
         """A client for this job's target; its rate-limit waits go to the progress. Its
-        limiter starts with the places earlier runs on this account still hold, and records
-        this run's (sync.cache.sent)."""
+        limiter is the account's (shared with the syncs on it at once), which starts with
+        the places earlier runs on this account still hold and records this run's
+        (sync.cache.sent)."""
         job = self.job
         folder, check = job.cache_dir, self.cache.folder
-        with shared_limiter(folder, check, job.target, job.rate_limit, self._warn) as limiter:
+        account = self.limiters.limiter(folder, check, job.target, job.rate_limit, self._warn)
+        with account as limiter:
             connection = self.connect(
                 job.target, job.credentials, parallelism=job.parallelism, limiter=limiter
             )
