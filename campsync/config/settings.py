@@ -102,19 +102,9 @@ def chosen_environment(
     is. Another one than the saved plan's is refused at once (before campsync.yaml, or the
     secret that checks the plan's signature, is read)."""
     chosen = flag or env.get("CAMPSYNC_ENV") or None
-    if saved is not None and chosen is not None:
-        require_plan_environment(saved, chosen)
+    if saved is not None and chosen not in (None, saved):
+        raise PlanFileError.other_environment(saved, chosen)
     return chosen or saved
-
-
-def require_plan_environment(planned: str | None, chosen: str | None) -> None:
-    """A plan made for an environment is applied to that environment only (PlanFileError)."""
-    if planned is None or planned == chosen:
-        return
-    now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
-    raise PlanFileError(
-        f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
-    )
 
 
 def _positive_int(name: str, raw: str | int) -> int:

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campsync.config.settings import require_plan_environment
 from campsync.config.target import Target
 from campsync.errors import PlanFileError
 from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
@@ -58,7 +57,8 @@ class SavedPlan:
     def require_for(self, target: Target, environment: str | None) -> None:
         """PlanFileError (one line) unless the plan was made for `environment` and `target`:
         it is applied there only."""
-        require_plan_environment(self.environment, environment)
+        if self.environment is not None and self.environment != environment:
+            raise PlanFileError.other_environment(self.environment, environment)
         differences = self.differences(target)
         if differences:
             raise PlanFileError(
