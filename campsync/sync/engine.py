@@ -380,7 +380,10 @@ class Sync:
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     def _journal(self) -> ApplyJournal:
+        """The marks of saved plans being applied: a store of the cache folder, trusted as far
+        as the folder is (check_folder), as every other store of it."""
         journal = ApplyJournal(self.job.cache_dir, target_key(self.job.target))
+        journal.trust(self.cache.folder)
         self._warn(journal.load())
         return journal
 
