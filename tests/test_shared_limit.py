@@ -13,8 +13,7 @@ import pytest
 
 from campsync.config.job import Job
 from campsync.config.settings import load_settings
-from campsync.sync.cache.sent import AccountLimiters
-from campsync.sync.engine import Plan, Sync
+from campsync.sync.engine import AccountLimiters, Plan, Sync
 from tests.fixtures_emulator import campaign_body, flows_config
 from tests.fixtures_workspace import Workspace
 from tests.test_faults import pace_campsync, workspace

@@ -68,6 +68,7 @@ from campsync.sync.writer import RememberingWriter
 
 __all__ = [
     "UNKNOWN_OUTCOME",
+    "AccountLimiters",
     "Applied",
     "ApplyResult",
     "Change",
