@@ -15,7 +15,7 @@ id or priority does not become every environment's. Only the environment's files
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,12 +23,9 @@ from campsync.campaign.discovery import display_name
 from campsync.campaign.environment import Environment
 from campsync.campaign.overrides import unmerge
 from campsync.campaign.reader import CampaignFiles, read_campaign_files
-from campsync.campaign.validation import EMPTY_FILE
-from campsync.config.environments import environment_of
-from campsync.config.settings import Settings
+from campsync.campaign.validation import EMPTY_FILE, Problem
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
-from campsync.sync.environment import lacks_machine_detect
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     ProgressFn,
@@ -41,6 +38,7 @@ from campsync.sync.planner import match_files
 from campsync.sync.pull.mapping import PulledCampaign, campaign_data
 from campsync.sync.pull.names import choose_path, taken_stems
 from campsync.sync.pull.yamltext import render_new, render_update
+from campsync.sync.rules import lacks_machine_detect
 from campsync.text import plural
 
 SCHEMA_PATH = Path("schemas") / "campaign.schema.json"
@@ -90,6 +88,9 @@ class PullPlan:
     # the environment's `campaigns:` globs leave out (display paths).
     machine_detect_gaps: list[str] = field(default_factory=list)
     outside_environment: list[str] = field(default_factory=list)
+    # What reading the files under the root warned of (a linked folder not entered: a
+    # campaign described only there is pulled as if no file described it).
+    warnings: list[str] = field(default_factory=list)
 
     def unmapped_flows(self) -> dict[str, list[str]]:
         """Flow id -> the pulled files (display paths) that lack experienceFlowName because
@@ -134,7 +135,8 @@ def _check_root(root: Path) -> None:
 async def prepare_pull(
     client: Reader,
     root: Path,
-    settings: Settings,
+    experience_flows: Mapping[str, str],
+    environment: Environment | None = None,
     *,
     overwrite: bool = False,
     campaign_types: Iterable[str] = (DEFAULT_TYPE,),
@@ -142,9 +144,9 @@ async def prepare_pull(
 ) -> PullPlan:
     """Read the platform and the files under `root`; decide what to write. Reads only:
     one list (every page) per campaign type and one get-one per campaign to write (each
-    told to `progress`)."""
+    told to `progress`). With an `environment`, its files say what is described, and new
+    files leave out what its overrides supply."""
     _check_root(root)
-    environment = environment_of(settings)
     existing = read_existing(root, environment) if root.is_dir() else CampaignFiles()
     listed = await list_platform(client, campaign_types)
     matching = match_files(existing.files, listed)
@@ -156,10 +158,10 @@ async def prepare_pull(
     full = await client_fetcher(client, progress)(wanted, whole)
 
     flow_names: dict[str, str] = {}
-    for flow_name, flow_id in settings.experience_flows.items():
+    for flow_name, flow_id in experience_flows.items():
         flow_names.setdefault(flow_id, flow_name)
 
-    plan = PullPlan(already_described=len(matching.matched))
+    plan = PullPlan(already_described=len(matching.matched), warnings=existing.warnings)
     taken = taken_stems(root)
     schema_ref = schema_reference(root)  # every new file goes straight into root
     for entry in new:
@@ -222,6 +224,28 @@ def write_pull(
         if on_written is not None:
             on_written(pulled)
     return written
+
+
+def written_problems(
+    written: Sequence[PullFile], plan: PullPlan, root: Path, environment: Environment | None
+) -> list[Problem]:
+    """The problems of the files just written, but for a missing flow name (the plan tells
+    those apart, with the fix): a platform value the schema refuses, say, so that the user is
+    not surprised later. With an environment, as its files: merged with its overrides."""
+    if not written:
+        return []
+    flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
+    if environment is not None:
+        shown = {pulled.display for pulled in written}
+        checked = read_campaign_files([root], environment).problems
+        problems = [problem for problem in checked if problem.file in shown]
+    else:
+        problems = list(read_campaign_files([pulled.path for pulled in written]).problems)
+    return [
+        problem
+        for problem in problems
+        if not (problem.file in flow_files and "experienceFlowName" in str(problem))
+    ]
 
 
 def _unwritable(pulled: PullFile, error: OSError, written: int) -> PullError:
