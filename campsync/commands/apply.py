@@ -16,6 +16,8 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    add_restart_option,
+    add_wait_option,
     job_of,
     print_warnings,
     refuse_guard_options,
@@ -61,6 +63,8 @@ def register(sub: Any) -> None:
         "--auto-approve", action="store_true", help="apply a fresh plan without asking"
     )
     add_guard_options(parser, force=True)
+    add_restart_option(parser)
+    add_wait_option(parser)
     add_remote_options(parser)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
@@ -220,6 +224,8 @@ def _finish(result: ApplyResult) -> int:
             print(f"failed: {_label(change)}: {reason}")
     for change in blocked:
         print(f"blocked: {show_name(change.name)}: {change.reason}")  # never empty (Change)
+    for change, why in result.after_failure:
+        print(f"not sent: {_label(change)}: {why.removeprefix('not sent: ')}")
     if result.interrupted and not_started:
         print(f"interrupted: {len(not_started)} change(s) not started")
 
@@ -228,6 +234,8 @@ def _finish(result: ApplyResult) -> int:
         parts.append(f"{len(result.failed)} failed")
     if blocked:
         parts.append(f"{len(blocked)} blocked")
+    if result.after_failure:
+        parts.append(f"{len(result.after_failure)} not sent")
     if not_started:
         parts.append(f"{len(not_started)} not started")
     head = "Apply interrupted" if result.interrupted else "Apply complete"
@@ -235,6 +243,7 @@ def _finish(result: ApplyResult) -> int:
     not_applied = [
         *(f"{_label(c)} (failed)" for c, _ in result.failed),
         *(f"{show_name(c.name)} (blocked)" for c in blocked),
+        *(f"{_label(c)} (not sent)" for c, _ in result.after_failure),
         *(f"{_label(c)} (not started)" for c in not_started),
     ]
     if result.applied and (not_applied or result.interrupted):

@@ -13,6 +13,7 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    add_restart_option,
     job_of,
     print_warnings,
 )
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
         help="exit 0 when nothing changes, 2 when there are changes, 1 on error",
     )
     add_guard_options(parser)
+    add_restart_option(parser)
     add_remote_options(parser)
     add_refresh_option(parser)
     parser.set_defaults(run=run)

@@ -2,7 +2,7 @@
 
 The file is the contract's plan JSON plus what apply needs to do exactly what was
 reviewed: each change carries a `campsync` object (its campaign type, the request body to
-send, the platform's `updatedAt` as read), and a `campsync` section holds the layout of
+send, the platform's `updatedAt` and status as read), and a `campsync` section holds the layout of
 the file (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml
 it was made for (null without environments), when the plan was made, the names of
 unmanaged campaigns, and how many campaigns in scope existed on the platform (for the
@@ -101,6 +101,7 @@ def save_plan(
             "campaign_type": change.campaign_type,
             "body": change.body,
             "updated_at": change.updated_at,
+            "status": change.status,
         }
     document["campsync"] = {
         "layout": LAYOUT,
@@ -328,4 +329,6 @@ def _change(entry: Any, index: int) -> Change:
         campaign_type=_field(more, "campaign_type", str, extra),
         body=_field(more, "body", dict, extra, optional=True),
         updated_at=_field(more, "updated_at", str, extra, optional=True),
+        # Absent from plans saved before starts and stops existed: none is then planned.
+        status=_field(more, "status", str, extra, optional=True) if "status" in more else None,
     )

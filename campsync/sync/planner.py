@@ -31,11 +31,9 @@ from campsync.sync.inventory import (
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.prune import prune_unmanaged
 from campsync.sync.rules import require_create_fields
+from campsync.sync.runstate import RunState, decide_run_state, run_change
 from campsync.sync.scope import Scope
 from campsync.text import clip, quoted
-
-REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
-REASON_PREPARING = "the campaign is still being prepared; plan again in a few seconds"
 
 
 class MatchError(CampsyncError):
@@ -175,21 +173,13 @@ def narrow(matching: Matching, scope: Scope) -> Matching:
     )
 
 
-def _blocked_reason(status: str | None) -> str | None:
-    if status == "Active":
-        return REASON_ACTIVE
-    if status == "Preparing":
-        return REASON_PREPARING
-    return None
-
-
 @dataclass
 class Pending:
     """The matched pairs still to compare (each with its memo key), after the memo has
-    answered for the pairs it knows: those count as unchanged, with their warnings."""
+    answered for the pairs it knows (`known`: no edits, with their warnings)."""
 
     compare: list[tuple[CampaignFile, Listed, str | None]]
-    unchanged: int = 0
+    known: list[tuple[CampaignFile, Listed]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -203,7 +193,7 @@ def recall_known(
         if known is None:
             pending.compare.append((cf, entry, key))
         else:
-            pending.unchanged += 1
+            pending.known.append((cf, entry))
             pending.warnings.extend(known)
     return pending
 
@@ -239,6 +229,7 @@ async def make_plan(
     scope: Scope | None = None,
     prune: bool = False,
     keep: Sequence[str] = (),
+    restart: bool = False,
     environment: str | None = None,
     config: str = CONFIG_NAME,
 ) -> Decision:
@@ -251,9 +242,11 @@ async def make_plan(
     comparing the campaign again. With `history`, a file that matched another campaign last
     time, or a wrong flow mapping seen at the last write, is told in the plan's warnings.
     Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in scope are
-    deleted (names matching `keep` aside). `flows` is the experienceFlows mapping (and where
-    each entry is written), `environment` (of the settings file `config`) the environment
-    whose overrides a fix may name. Nothing is remembered here: the Decision says what to."""
+    deleted (names matching `keep` aside). With `restart`, an Active campaign with edits is
+    stopped, updated and started again (sync.runstate). `flows` is the experienceFlows
+    mapping (and where each entry is written), `environment` (of the settings file
+    `config`) the environment whose overrides a fix may name. Nothing is remembered here:
+    the Decision says what to."""
     flows = flows or Flows()
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
@@ -273,6 +266,7 @@ async def make_plan(
         history,
         keep=keep,
         prune=prune,
+        restart=restart,
         flow_entry=flows.entry,
         environment=environment,
         config=config,
@@ -296,37 +290,47 @@ def decide(
     *,
     prune: bool = False,
     keep: Sequence[str] = (),
+    restart: bool = False,
     flow_entry: Callable[[str], str] | None = None,
     environment: str | None = None,
     config: str = CONFIG_NAME,
     notes: Sequence[str] = (),
 ) -> Decision:
     """The plan, from what was read, and what to remember of it: no I/O, nothing written.
-    Each create passes the rules of deciding (sync.rules). With `prune`, unmanaged campaigns
-    become deletes (see sync.prune). `flow_entry` says where a flow name's mapping is
-    written; `environment` (of the settings file `config`) is where a campaign's id is
-    given. `notes`: warnings of the reading (unused patterns), after the plan's own."""
+    Each create passes the rules of deciding (sync.rules); each campaign's run state (its
+    file's `state`, its listed status) adds its start or stop, and decides whether an edit
+    of an Active campaign is blocked or, with `restart`, a stop, update and start
+    (sync.runstate). With `prune`, unmanaged campaigns become deletes (see sync.prune).
+    `flow_entry` says where a flow name's mapping is written; `environment` (of the
+    settings file `config`) is where a campaign's id is given. `notes`: warnings of the
+    reading (unused patterns), after the plan's own."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
-    changes.extend(require_create_fields(_create(cf), environment) for cf in matching.to_create)
     warnings = list(pending.warnings)
+    for cf in matching.to_create:
+        changes.extend(_created(require_create_fields(_create(cf), environment), cf))
     if history is not None:
         warnings.extend(_renamed(matching, history, environment, config))
         warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
     matches = tuple((cf.file, entry.id) for cf, entry in matching.matched)
     equal: list[tuple[str, tuple[str, ...]]] = []
-    unchanged = pending.unchanged
+    unchanged = 0
+    matched: list[tuple[CampaignFile, Listed, Read | None, tuple[FieldDiff, ...]]]
+    matched = [(cf, entry, None, ()) for cf, entry in pending.known]
     for cf, entry, key in pending.compare:
         read = reads.get(entry.id)
         if read is None:
             raise BadResponseError(f"campaign {entry.name!r} ({entry.id}) could not be read")
         comparison = read.comparison
         warnings.extend(comparison.warnings)
-        if not comparison.diffs:
-            unchanged += 1
-            if key is not None:
-                equal.append((key, comparison.warnings))
-            continue
-        changes.append(_update(cf, entry, read, comparison.diffs))
+        if not comparison.diffs and key is not None:
+            equal.append((key, comparison.warnings))
+        matched.append((cf, entry, read, comparison.diffs))
+    for cf, entry, read, diffs in matched:
+        found, warning = _matched(cf, entry, read, diffs, restart)
+        changes.extend(found)
+        unchanged += not found
+        if warning is not None:
+            warnings.append(warning)
     unmanaged = list(matching.unmanaged)
     if prune:
         deletes, unmanaged = prune_unmanaged(unmanaged, keep)
@@ -412,23 +416,81 @@ def _create(cf: CampaignFile) -> Change:
     )
 
 
-def _update(cf: CampaignFile, entry: Listed, read: Read, diffs: tuple[FieldDiff, ...]) -> Change:
+def _created(create: Change, cf: CampaignFile) -> list[Change]:
+    """A create, and its start when the file says `state: running` (unless the create is
+    blocked: its start goes with it)."""
+    if create.action != "create":
+        return [create]
+    run = decide_run_state(create.name, _state(cf), None, edits=True, created=True)
+    return _run_changes(run, create, None, None)
+
+
+def _matched(
+    cf: CampaignFile,
+    entry: Listed,
+    read: Read | None,
+    diffs: tuple[FieldDiff, ...],
+    restart: bool,
+) -> tuple[list[Change], str | None]:
+    """The changes of a matched campaign (none: unchanged): its update if it has `diffs` (a
+    `read` of its body: none when the memo knew it equal), its start or stop, or a blocked
+    change when its edit can't be made; and a warning of its run state, if any."""
     # The list is read afresh by every plan, while the full body may come from the cache
     # (which keeps no status, see sync.cache): the list's status wins. Only a body read in
     # this run can carry one, for a platform whose list gives none.
-    status = entry.status if entry.status is not None else read.status
-    reason = _blocked_reason(status if isinstance(status, str) else None)
+    status = entry.status
     updated_at = entry.updated_at
-    if updated_at is None and isinstance(read.updated_at, str):
-        updated_at = read.updated_at
-    return Change(
-        action="blocked" if reason else "update",
-        name=str(cf.data.get("name", entry.name)),
+    if read is not None:
+        if status is None and isinstance(read.status, str):
+            status = read.status
+        if updated_at is None and isinstance(read.updated_at, str):
+            updated_at = read.updated_at
+    name = str(cf.data.get("name", entry.name))
+    run = decide_run_state(name, _state(cf), status, edits=bool(diffs), restart=restart)
+    edit = Change(
+        action="blocked" if run.blocked else "update",
+        name=name,
         id=entry.id,
         file=cf.file,
         diff=diffs,
-        reason=reason,
+        reason=run.blocked,
         campaign_type=entry.campaign_type,
-        body=None if reason else request_body(cf.data),
+        body=None if run.blocked else request_body(cf.data),
         updated_at=updated_at,
+        status=status,
     )
+    if run.blocked:
+        return [edit], run.warning
+    return _run_changes(run, edit, status, updated_at), run.warning
+
+
+def _run_changes(
+    run: RunState, edit: Change, status: str | None, updated_at: str | None
+) -> list[Change]:
+    """The run state's steps as changes: `edit` (the create or update) where it stands
+    among them, each start and stop about the same campaign."""
+    changes = []
+    for step in run.steps:
+        if step == "create" or step == "update":
+            changes.append(edit)
+        else:
+            changes.append(
+                run_change(
+                    step,
+                    name=edit.name,
+                    campaign_id=edit.id,
+                    file=edit.file,
+                    campaign_type=edit.campaign_type,
+                    status=status,
+                    updated_at=updated_at,
+                    after_stop=step == "start" and "stop" in run.steps,
+                )
+            )
+    return changes
+
+
+def _state(cf: CampaignFile) -> str | None:
+    """The run state the file declares (validated: running, stopped), None when it
+    declares none."""
+    state = cf.data.get("state")
+    return state if isinstance(state, str) else None

@@ -5,10 +5,10 @@ the platform says it is Ready, asking at most for `limit` seconds (`--wait`).
 Each question is the status call, one request of the account's budget within the rate limit
 like any other, so the questions thin out: the first after FIRST_POLL seconds, then each
 interval GROWTH times the last, at most MAX_POLL apart, and a last one when the time is up
-(about 20 requests per campaign for the default 300 s; `limit` 0 asks once). Whoever listens
-hears, at each question, which campaigns wait and for how long, so a CI log can say what is
-waited for (questions are never more than MAX_POLL seconds apart; the rate limiter tells of
-its own waits). Time is the injected `clock` and `sleep`.
+(24 requests per campaign for the default 300 s; `limit` 0 asks once). Whoever listens hears
+which campaigns wait and for how long, at least every REPORT_EVERY seconds while they do, so
+that a CI log can say what is waited for (the rate limiter tells of its own waits as often).
+Time is the injected `clock` and `sleep`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from campsync.aio import until_set
+from campsync.config.settings import DEFAULT_WAIT
 from campsync.errors import NotReady, WriteNotSent
+from campsync.kore.ratelimit import REPORT_EVERY
 from campsync.text import quoted
+
+__all__ = ["DEFAULT_WAIT", "ReadyWaiter", "StatusReader", "WaitingFn"]
 
 FIRST_POLL = 2.0
 GROWTH = 1.5
@@ -56,6 +60,7 @@ class ReadyWaiter:
         first: float = FIRST_POLL,
         growth: float = GROWTH,
         longest: float = MAX_POLL,
+        report_every: float = REPORT_EVERY,
     ) -> None:
         if limit < 0:
             raise ValueError("the wait limit must not be negative")
@@ -68,6 +73,7 @@ class ReadyWaiter:
         self._first = first
         self._growth = growth
         self._longest = longest
+        self._report_every = report_every
         self._waiting: dict[str, tuple[str, float]] = {}  # campaign id -> (name, since)
 
     async def ready(self, campaign_id: str, name: str) -> str:
@@ -80,8 +86,7 @@ class ReadyWaiter:
         self._waiting[campaign_id] = (name, started)
         try:
             while True:
-                await self._pause(due - self._clock(), name)
-                self._tell()
+                await self._pause(due, name)
                 status = await self._client.campaign_status(campaign_id, name=name)
                 if status != PREPARING:
                     return status
@@ -89,8 +94,7 @@ class ReadyWaiter:
                 if now >= deadline:
                     waited = f"{now - started:,.0f} s (--wait {self._limit:g})"
                     raise NotReady(
-                        f"campaign {quoted(name)} is still Preparing after {waited}: not "
-                        "started; the next apply starts it"
+                        f"still Preparing after {waited}: not started; the next apply starts it"
                     )
                 interval = min(interval * self._growth, self._longest)
                 due = min(now + interval, deadline)
@@ -107,11 +111,16 @@ class ReadyWaiter:
         waited = max((now - since for _, since in self._waiting.values()), default=0.0)
         self._on_waiting(names, waited, self._limit)
 
-    async def _pause(self, seconds: float, name: str) -> None:
-        """Sleep `seconds` (none when not positive), or until apply is stopped."""
+    async def _pause(self, until: float, name: str) -> None:
+        """Sleep until the clock says `until` (not at all when it is past), telling the
+        listener at least every `report_every` seconds, or until apply is stopped."""
         stop = self._stop
-        if seconds > 0:
-            await (self._sleep(seconds) if stop is None else until_set(self._sleep(seconds), stop))
+        while (seconds := min(until - self._clock(), self._report_every)) > 0:
+            nap = self._sleep(seconds)
+            await (nap if stop is None else until_set(nap, stop))
+            if stop is not None and stop.is_set():
+                break
+            self._tell()
         if stop is not None and stop.is_set():
             raise WriteNotSent(
                 f"start of campaign {quoted(name)}: not sent (apply was stopped while it "

@@ -16,8 +16,9 @@ edit is blocked, its reason naming both ways out, unless `restart` (stop, update
 Preparing campaign can't be edited either. A blocked edit takes the campaign's start with it.
 No `state`: the run state is not managed (the steps are the edit alone).
 
-Pure: plain values in, a `RunState` out; the planner turns it into changes, the applier runs
-them in order (polling the status before a start that waits for Ready).
+Pure: plain values in, a `RunState` out; `run_change` makes a start or stop change, which the
+planner puts beside the create or update, and the applier runs them in order (waiting for
+Ready before a start whose campaign is new or Preparing: `waits_for_ready`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
+from campsync.sync.plan import Change, FieldDiff
 from campsync.text import quoted
 
 State = Literal["running", "stopped"]
@@ -41,6 +43,9 @@ STATUSES = (
     "Completed",
 )
 STARTABLE = frozenset({"Ready", "Stopped", "Paused"})
+PREPARING = "Preparing"
+# The status each trigger leaves (the trigger call's answer says it too).
+REACHED = {"start": "Active", "stop": "Stopped"}
 SCHEDULED = frozenset({"Scheduled", "Rescheduled"})
 # What apply does for one campaign, in this order.
 Step = Literal["create", "stop", "update", "start"]
@@ -109,7 +114,7 @@ def decide_run_state(
         if not edits:
             return RunState()
         return RunState(RESTART) if restart else RunState(blocked=REASON_ACTIVE)
-    if status == "Preparing":
+    if status == PREPARING:
         if edits:
             return RunState(blocked=REASON_PREPARING)
         return RunState(("start",), wait=True) if running else RunState()
@@ -141,3 +146,36 @@ def _not_acted_on(name: str, state: str | None, status: str | None) -> str | Non
         f"{campaign} is {quoted(status, 40)}, a status campsync does not know: its "
         f"state: {state} is not acted on"
     )
+
+
+def run_change(
+    action: Literal["start", "stop"],
+    *,
+    name: str,
+    campaign_id: str | None,
+    file: str | None,
+    campaign_type: str,
+    status: str | None,
+    updated_at: str | None = None,
+    after_stop: bool = False,
+) -> Change:
+    """A start or stop of one campaign, planned against its listed `status` (None: apply
+    creates it): its diff is the status it moves the campaign from and to (a restart's
+    start goes from the Stopped its stop leaves; a new campaign's from Preparing)."""
+    before = "Stopped" if after_stop else (status or PREPARING)
+    return Change(
+        action=action,
+        name=name,
+        id=campaign_id,
+        file=file,
+        diff=(FieldDiff("status", before, REACHED[action]),),
+        campaign_type=campaign_type,
+        updated_at=updated_at,
+        status=status,
+    )
+
+
+def waits_for_ready(change: Change) -> bool:
+    """A start whose campaign is new (apply creates it) or was Preparing when planned: apply
+    waits until the platform says it is Ready."""
+    return change.action == "start" and change.status in (None, PREPARING)

@@ -1,10 +1,12 @@
 """Safety thresholds (campsync.yaml `safety:`), octoDNS's `Plan.raise_if_unsafe` for
 campaigns. Pure: the plan's counts in, reasons out.
 
-Counted: `update` changes against `maxUpdatePercent`, `delete` changes against
+Counted: the campaigns updated, started or stopped against `maxUpdatePercent` (once each:
+a restart's stop, update and start are one campaign), `delete` changes against
 `maxDeletePercent`, both as a share of the campaigns in scope that exist on the platform
 (`Plan.existing`), once there are at least `minExisting` of them. Creates change nothing
-that exists; blocked changes are not written. Besides the percentages, a plan that deletes
+that exists (nor does the start of a campaign the plan creates); blocked changes are not
+written. Besides the percentages, a plan that deletes
 campaigns while no campaign file is in scope (an empty or mistyped folder, or patterns
 that leave no file) is unsafe at any size: below `minExisting` it would delete them all.
 """
@@ -16,6 +18,7 @@ from campsync.errors import UnsafePlan
 from campsync.sync.plan import Plan
 from campsync.text import plural
 
+CHANGING = frozenset({"stop", "update", "start"})
 REFUSAL_FIX = (
     "nothing was applied; check the plan, then apply with --force "
     "or raise the threshold (safety: in campsync.yaml)"
@@ -32,9 +35,14 @@ def files_in_scope(plan: Plan) -> int:
     return sum(1 for change in plan.changes if change.file is not None) + plan.unchanged
 
 
+def changed_campaigns(plan: Plan) -> int:
+    """The campaigns on the platform the plan updates, starts or stops, each counted once."""
+    return len({c.campaign for c in plan.changes if c.action in CHANGING and c.id is not None})
+
+
 def check_safe(plan: Plan, safety: Safety) -> list[str]:
     """One sentence per crossed threshold; empty when the plan is within them."""
-    counts = plan.summary
+    counts = {**plan.summary, "update": changed_campaigns(plan)}
     existing = plan.existing
     reasons: list[str] = []
     if existing > 0 and existing >= safety.min_existing:
