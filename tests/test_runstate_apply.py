@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from campsync.cli import main
 from campsync.sync.runstate import REASON_ACTIVE, REASON_PREPARING
 from tests.fixtures_emulator import campaign_body, flows_config
 from tests.fixtures_workspace import Workspace
@@ -379,3 +380,32 @@ def test_each_cell_of_the_table(ws: Workspace, status: str, state: str | None, e
     assert ws.stored(cid)["priority"] == ("5" if "update" in sent else "3")
     if code == 0:
         assert ws.cli("plan", "--detailed-exitcode").code == 0  # converged
+
+
+# ---- the flags ------------------------------------------------------------------------
+
+
+def refused_flags(ws: Workspace, *argv: str) -> str:
+    """What argparse says of bad flags (exit 1, as every usage error: cli.ArgumentParser)."""
+    ws.capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(list(argv))
+    assert info.value.code == 1
+    return ws.capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "abc", "", "86401", "1e3", "\u0663", " 5"])
+def test_wait_is_a_whole_number_of_seconds_from_0_to_a_day(ws: Workspace, value: str) -> None:
+    described(ws, "Fresh", None, "running")
+    err = refused_flags(ws, "apply", "--auto-approve", "--wait", value)
+    line = err.splitlines()[-1]
+    assert line.startswith("campsync: error: argument --wait: a whole number of seconds from 0")
+    assert ws.store.stats()["total"] == 0
+
+
+def test_wait_belongs_to_apply_and_restart_to_plan_and_apply(ws: Workspace) -> None:
+    err = refused_flags(ws, "plan", "--wait", "5")
+    assert err.splitlines()[-1] == "campsync: error: unrecognized arguments: --wait"
+    described(ws, "Fresh", None, None)
+    assert ws.cli("plan", "--restart").code == 0
+    assert ws.cli("apply", "--auto-approve", "--restart", "--wait", "86400").code == 0

@@ -104,7 +104,7 @@ MAX_WAIT = 24 * 60 * 60
 
 def wait_seconds(text: str) -> int:
     """--wait SECONDS: a whole number from 0 to a day."""
-    seconds = int(text) if text.strip().isdigit() and text.isascii() else -1
+    seconds = int(text) if text.isascii() and text.isdigit() else -1
     if not 0 <= seconds <= MAX_WAIT:
         raise argparse.ArgumentTypeError(
             f"a whole number of seconds from 0 to {MAX_WAIT}, not {text!r}"
