@@ -223,7 +223,7 @@ def test_github_actions_example_runs_against_the_emulator(
             [comment] = github.gh.calls()  # the plan, as the pull request's comment
             assert comment["args"][:4] == ["pr", "comment", "7", "--body-file"]
             assert comment["args"][5:] == ["--edit-last", "--create-if-none"]
-            assert comment["body"].startswith("### campsync plan: 4 to create")
+            assert comment["body"].startswith("### campsync plan: 4 to create, 1 to start")
             assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
             assert all(p.is_file() for p in github.artifacts)
 
@@ -237,6 +237,11 @@ def test_github_actions_example_runs_against_the_emulator(
         ],
     )
     assert_final_plan_empty(capsys)
+    # The campaign whose file says state: running was started on merge, once Ready.
+    started = [c for c in cli_env.store.raw_campaigns() if c["status"] == "Active"]
+    assert [c["name"] for c in started] == ["Past Due Payment Reminders"]
+    log = [(e["kind"], e.get("campaignId")) for e in cli_env.store.requests()]
+    assert log.index(("trigger", started[0]["_id"])) > log.index(("status", started[0]["_id"]))
 
 
 def test_gitlab_ci_example_runs_against_the_emulator(
