@@ -13,12 +13,16 @@ import itertools
 
 import pytest
 
+from campsync.sync.plan import Change
 from campsync.sync.runstate import (
     REASON_ACTIVE,
     REASON_PREPARING,
     STATUSES,
     RunState,
+    block_edit,
     decide_run_state,
+    run_change,
+    run_changes,
 )
 
 NAME = "Spring Renewals"
@@ -207,32 +211,59 @@ def test_a_state_that_is_not_one_is_a_bug_of_the_caller() -> None:
         decide_run_state(NAME, "paused", "Active", edits=False)
 
 
-# ---- a create or update blocked for another reason (a missing reference, say)
+# ---- a create or update blocked after deciding (a missing reference, say)
+
+
+def edit_of(action: str, name: str, status: str | None) -> Change:
+    return Change(
+        action,  # type: ignore[arg-type]
+        name,
+        None if action == "create" else f"cd-{name}",
+        f"{name}.yaml",
+        body={"name": name},
+        status=status,
+    )
+
+
+def changes_of(name: str, state: str | None, status: str | None, **kw: bool) -> list[Change]:
+    """A campaign's changes as decide makes them."""
+    edit = edit_of("create" if kw.get("created") else "update", name, status)
+    return run_changes(decide_run_state(name, state, status, edits=True, **kw), edit, status)
+
+
+REASON = "contactLists: no contact list named 'Q5'"
 
 
 @pytest.mark.parametrize(
     ("status", "state", "restart", "created", "kept"),
     [
-        (None, "running", False, True, ""),  # create, start: both go
-        ("Ready", "running", False, False, ""),  # update, start: both go
-        ("Active", "stopped", False, False, "stop"),  # the file asks for the stop: it stays
-        ("Active", "running", True, False, ""),  # a restart: stopping only to edit, not done
-        ("Paused", None, False, False, ""),
+        (None, "running", False, True, "blocked"),  # create, start: the start goes
+        ("Ready", "running", False, False, "blocked"),  # update, start: the start goes
+        ("Active", "stopped", False, False, "stop blocked"),  # the file asks for the stop
+        ("Active", "running", True, False, "blocked"),  # a restart: stopping only to edit
+        ("Paused", None, False, False, "blocked"),
     ],
 )
-def test_a_blocked_create_or_update_takes_its_start_with_it(
+def test_a_create_or_update_blocked_after_deciding_takes_its_start_with_it(
     status: str | None, state: str, restart: bool, created: bool, kept: str
 ) -> None:
-    run = decide_run_state(NAME, state, status, edits=True, restart=restart, created=created)
-    assert "update" in run.steps or "create" in run.steps
-    blocked = run.blocked_by("contactLists: no contact list named 'Q5'")
-    assert " ".join(blocked.steps) == kept
-    assert blocked.blocked == "contactLists: no contact list named 'Q5'"
-    assert not blocked.wait and not blocked.restart
-
-
-def test_a_second_block_keeps_both_reasons() -> None:
-    run = decide_run_state(NAME, None, "Active", edits=True)
-    assert run.blocked_by("queue_name: no queue named 'Q'").blocked == (
-        f"{REASON_ACTIVE}; queue_name: no queue named 'Q'"
+    mine = changes_of(NAME, state, status, restart=restart, created=created)
+    others = changes_of("Other", "running", "Ready")  # update, start: untouched
+    (edit,) = [c for c in mine if c.action in ("create", "update")]
+    after = block_edit([*mine, *others], edit, REASON)
+    assert " ".join(c.action for c in after if c.name == NAME) == kept
+    (blocked,) = [c for c in after if c.action == "blocked"]
+    assert (blocked.reason, blocked.body, blocked.id, blocked.file) == (
+        REASON,
+        None,
+        edit.id,
+        edit.file,
     )
+    assert [c for c in after if c.name == "Other"] == others
+
+
+def test_only_a_create_or_update_is_blocked_so() -> None:
+    stop = run_change("stop", name=NAME, campaign_id="cd-1", file="a.yaml", campaign_type="voice",
+                      status="Active")  # fmt: skip
+    with pytest.raises(ValueError, match="only a create or an update"):
+        block_edit([stop], stop, REASON)

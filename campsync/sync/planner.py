@@ -31,7 +31,7 @@ from campsync.sync.inventory import (
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.prune import prune_unmanaged
 from campsync.sync.rules import require_create_fields
-from campsync.sync.runstate import RunState, decide_run_state, run_change
+from campsync.sync.runstate import decide_run_state, run_changes
 from campsync.sync.scope import Scope
 from campsync.text import clip, quoted
 
@@ -422,7 +422,7 @@ def _created(create: Change, cf: CampaignFile) -> list[Change]:
     if create.action != "create":
         return [create]
     run = decide_run_state(create.name, _state(cf), None, edits=True, created=True)
-    return _run_changes(run, create, None, None)
+    return run_changes(run, create, None, None)
 
 
 def _matched(
@@ -461,32 +461,7 @@ def _matched(
     )
     if run.blocked:
         return [edit], run.warning
-    return _run_changes(run, edit, status, updated_at), run.warning
-
-
-def _run_changes(
-    run: RunState, edit: Change, status: str | None, updated_at: str | None
-) -> list[Change]:
-    """The run state's steps as changes: `edit` (the create or update) where it stands
-    among them, each start and stop about the same campaign."""
-    changes = []
-    for step in run.steps:
-        if step == "create" or step == "update":
-            changes.append(edit)
-        else:
-            changes.append(
-                run_change(
-                    step,
-                    name=edit.name,
-                    campaign_id=edit.id,
-                    file=edit.file,
-                    campaign_type=edit.campaign_type,
-                    status=status,
-                    updated_at=updated_at,
-                    after_stop=step == "start" and "stop" in run.steps,
-                )
-            )
-    return changes
+    return run_changes(run, edit, status, updated_at), run.warning
 
 
 def _state(cf: CampaignFile) -> str | None:

@@ -18,11 +18,13 @@ No `state`: the run state is not managed (the steps are the edit alone).
 
 Pure: plain values in, a `RunState` out; `run_change` makes a start or stop change, which the
 planner puts beside the create or update, and the applier runs them in order (waiting for
-Ready before a start whose campaign is new or Preparing: `waits_for_ready`).
+Ready before a start whose campaign is new or Preparing: `waits_for_ready`). A check made
+after deciding that blocks a create or update takes its start with it: `block_edit`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
@@ -76,17 +78,6 @@ class RunState:
     def restart(self) -> bool:
         """Stop, update, start: an Active campaign edited with --restart."""
         return self.steps == RESTART
-
-    def blocked_by(self, reason: str) -> RunState:
-        """This campaign with its create or update blocked for `reason` (a check of its
-        own, such as a missing reference): the start goes with it, and so does the stop of
-        a restart (stopping only to edit, the campaign would be left stopped); a stop that
-        the file asks for (`state: stopped`) stays."""
-        keep: tuple[Step, ...] = ()
-        if self.steps[:1] == ("stop",) and not self.restart:
-            keep = ("stop",)
-        both = f"{self.blocked}; {reason}" if self.blocked else reason
-        return replace(self, steps=keep, blocked=both, wait=False)
 
 
 def decide_run_state(
@@ -175,7 +166,50 @@ def run_change(
     )
 
 
+def run_changes(
+    run: RunState, edit: Change, status: str | None, updated_at: str | None = None
+) -> list[Change]:
+    """The run state's steps as changes: `edit` (the campaign's create or update) where it
+    stands among them, and each start and stop of the same campaign, planned against its
+    listed `status` (None: apply creates it) and `updated_at`."""
+    changes = []
+    for step in run.steps:
+        if step == "create" or step == "update":
+            changes.append(edit)
+        else:
+            changes.append(
+                run_change(
+                    step,
+                    name=edit.name,
+                    campaign_id=edit.id,
+                    file=edit.file,
+                    campaign_type=edit.campaign_type,
+                    status=status,
+                    updated_at=updated_at,
+                    after_stop=step == "start" and "stop" in run.steps,
+                )
+            )
+    return changes
+
+
 def waits_for_ready(change: Change) -> bool:
     """A start whose campaign is new (apply creates it) or was Preparing when planned: apply
     waits until the platform says it is Ready."""
     return change.action == "start" and change.status in (None, PREPARING)
+
+
+def block_edit(changes: Sequence[Change], edit: Change, reason: str) -> list[Change]:
+    """`changes` with the create or update `edit` blocked for `reason` (a check made after
+    deciding, such as a missing reference): its start goes with it, and so does the stop of
+    a restart (stopping only to edit, the campaign would be left stopped); a stop that the
+    file asks for (`state: stopped`) stays, as every other campaign's changes."""
+    if edit.action not in ("create", "update"):
+        raise ValueError(f"only a create or an update is blocked this way, not a {edit.action}")
+    own = {change.action for change in changes if change.campaign == edit.campaign}
+    dropped = {"start", "stop"} if {"stop", "update", "start"} <= own else {"start"}
+    blocked = replace(edit, action="blocked", reason=reason, body=None)
+    return [
+        blocked if change == edit else change
+        for change in changes
+        if change.campaign != edit.campaign or change.action not in dropped
+    ]
