@@ -1,0 +1,227 @@
+"""sync/references.py: a create or update's names (contact lists, DNC list, queue) against
+the names the account has, as plain values (issue 21, contract "Version 0.3 > References")."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from campsync.errors import AuthError, BadResponseError, ServerError, TransportError
+from campsync.sync.references import (
+    SUGGEST_AMONG,
+    AccountNames,
+    Known,
+    missing_reason,
+    names_queue,
+    why_not,
+)
+from tests.fixtures_emulator import campaign_body, progressive_body
+
+LISTS = ["CL Only 2020 Dec 4", "Q4 Renewals", "Past Due Accounts", "DNC CL Dec 4", "Global DNC"]
+QUEUES = ["Collections Queue", "Sales Queue", "Support Queue"]
+ACCOUNT = AccountNames(Known.read(LISTS), Known.read(QUEUES))
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    """A Progressive campaign's request body naming lists and a queue the account has."""
+    names: dict[str, Any] = {
+        "contactLists": ["Q4 Renewals", "Past Due Accounts"],
+        "dncLists": {"name": "DNC CL Dec 4"},
+        "queue_name": "Sales Queue",
+    }
+    return progressive_body("Collections Push", **{**names, **changes})
+
+
+def test_a_body_whose_names_all_exist_is_not_blocked() -> None:
+    assert missing_reason(body(), ACCOUNT) is None
+    agentless = campaign_body("Spring", contactLists=["CL Only 2020 Dec 4"])
+    assert missing_reason(agentless, ACCOUNT) is None
+
+
+def test_a_misspelt_contact_list_names_the_field_the_name_and_the_closest() -> None:
+    reason = missing_reason(body(contactLists=["Q4 Renewals", "Past Due Acounts"]), ACCOUNT)
+    assert reason == (
+        "the platform would refuse it: contactLists[1]: no contact list 'Past Due Acounts' "
+        "on the account (closest: 'Past Due Accounts')"
+    )
+
+
+def test_a_misspelt_dnc_list_is_looked_up_among_all_contact_lists() -> None:
+    reason = missing_reason(body(dncLists={"name": "DNC CL Dec 5"}), ACCOUNT)
+    assert reason is not None
+    assert reason.startswith("the platform would refuse it: dncLists.name: no contact list ")
+    assert "'DNC CL Dec 5'" in reason and "closest: 'DNC CL Dec 4'" in reason
+    # a DNC list need not be flagged isGlobalDNC, nor a contact list not be
+    assert missing_reason(body(dncLists={"name": "Q4 Renewals"}), ACCOUNT) is None
+    assert missing_reason(body(contactLists=["Global DNC"]), ACCOUNT) is None
+
+
+def test_a_misspelt_queue_is_blocked_with_the_closest_queues() -> None:
+    reason = missing_reason(body(queue_name="Sales Queu"), ACCOUNT)
+    assert reason == (
+        "the platform would refuse it: queue_name: no queue 'Sales Queu' on the account "
+        "(closest: 'Sales Queue')"
+    )
+
+
+def test_at_most_three_closest_names_are_offered() -> None:
+    many = AccountNames(Known.read(LISTS), Known.read([f"Sales Queue {c}" for c in "EDCBA"]))
+    reason = missing_reason(body(), many)
+    assert reason == (
+        "the platform would refuse it: queue_name: no queue 'Sales Queue' on the account "
+        "(closest: 'Sales Queue E', 'Sales Queue D', 'Sales Queue C')"  # difflib's order
+    )
+
+
+def test_names_match_exactly_and_a_case_only_difference_is_named_first() -> None:
+    reason = missing_reason(body(queue_name="sales queue"), ACCOUNT)
+    assert reason is not None
+    assert "queue_name: no queue 'sales queue' on the account (names match exactly, case " in reason
+    assert "closest: 'Sales Queue'" in reason
+
+
+def test_every_missing_name_is_in_the_one_reason() -> None:
+    missing = body(
+        contactLists=["Q4 Renewal", "Q4 Renewals", "Nothing Like It At All Really"],
+        dncLists={"name": "Globl DNC"},
+        queue_name="Collection Queue",
+    )
+    reason = missing_reason(missing, ACCOUNT)
+    assert reason is not None
+    parts = reason.removeprefix("the platform would refuse it: ").split("; ")
+    assert [part.split(":")[0] for part in parts] == [
+        "contactLists[0]",
+        "contactLists[2]",
+        "dncLists.name",
+        "queue_name",
+    ]
+    assert (
+        parts[1]
+        == "contactLists[2]: no contact list 'Nothing Like It At All Really' on the account"
+    )
+
+
+def test_an_account_without_any_queue_says_so() -> None:
+    empty = AccountNames(Known.read(LISTS), Known.read([]))
+    reason = missing_reason(body(), empty)
+    assert reason == (
+        "the platform would refuse it: queue_name: no queue 'Sales Queue' on the account "
+        "(it has none)"
+    )
+
+
+def test_a_kind_not_read_checks_nothing_of_that_kind() -> None:
+    unread = AccountNames(
+        Known.read(LISTS), Known.unread("the platform refused the queues call (403)")
+    )
+    assert missing_reason(body(queue_name="No Such Queue"), unread) is None
+    reason = missing_reason(body(queue_name="No Such Queue", contactLists=["Nope"]), unread)
+    assert reason is not None and "queue_name" not in reason and "contactLists[0]" in reason
+    neither = AccountNames(Known.unread("x"), Known.unread("y"))
+    assert missing_reason(body(contactLists=["Nope"], dncLists={"name": "Nope"}), neither) is None
+
+
+def test_a_queue_is_checked_only_where_a_body_names_one() -> None:
+    agentless = campaign_body("Spring")
+    assert not names_queue(agentless) and names_queue(body())
+    no_queues = AccountNames(Known.read(LISTS), Known.read([]))
+    assert missing_reason(agentless, no_queues) is None
+
+
+def test_names_from_files_and_platform_are_quoted_short_and_escaped() -> None:
+    odd = "Evil\u202eName\n" + "x" * 300
+    account = AccountNames(Known.read([*LISTS, "Evil\u202eName\n" + "y" * 300]), Known.read(QUEUES))
+    reason = missing_reason(body(contactLists=[odd]), account)
+    assert reason is not None
+    assert "\n" not in reason and "\u202e" not in reason and "\\u202e" in reason
+    assert len(reason) < 300
+
+
+def test_bodies_of_unexpected_shapes_are_not_a_crash() -> None:
+    for odd in (
+        {},
+        {"contactLists": "Q4 Renewals"},
+        {"contactLists": [1, None, {"name": "x"}]},
+        {"dncLists": "DNC"},
+        {"dncLists": {"name": 5}},
+        {"queue_name": None},
+    ):
+        assert missing_reason(odd, ACCOUNT) is None
+
+
+def test_the_body_is_not_changed() -> None:
+    given = body(queue_name="Sales Queu")
+    kept = copy.deepcopy(given)
+    missing_reason(given, ACCOUNT)
+    assert given == kept
+
+
+def test_what_was_checked_is_recorded_and_warned() -> None:
+    assert ACCOUNT.record == {"contactLists": "checked", "queues": "checked"}
+    assert ACCOUNT.warnings == []
+    half = AccountNames(
+        Known.read(LISTS), Known.unread("the platform refused the queues call (403)")
+    )
+    assert half.record == {
+        "contactLists": "checked",
+        "queues": "not checked: the platform refused the queues call (403)",
+    }
+    assert half.warnings == ["queues not checked: the platform refused the queues call (403)"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "expected"),
+    [
+        (
+            "queues",
+            AuthError(
+                "reading the queues: the platform refused access (Forbidden): ...", status=403
+            ),
+            "the platform refused the queues call (403): the app may lack the Configuration scope",
+        ),
+        (
+            "contactLists",
+            AuthError(
+                "reading the contact lists: the platform refused the credentials", status=401
+            ),
+            "the platform refused the contact lists call (401): the app's API scopes may not "
+            "cover contact lists",
+        ),
+        (
+            "queues",
+            ServerError("reading the queues: the platform failed: busy", status=503),
+            "the platform failed: busy (HTTP 503)",
+        ),
+        (
+            "queues",
+            BadResponseError(
+                "reading the queues: page 2 brought no queue ... (the list repeats itself)"
+            ),
+            "page 2 brought no queue ... (the list repeats itself)",
+        ),
+        (
+            "contactLists",
+            TransportError(
+                "reading the contact lists: could not reach host: timed out (6 attempts)"
+            ),
+            "could not reach host: timed out (6 attempts)",
+        ),
+    ],
+)
+def test_why_a_kind_was_not_read(kind: str, error: Any, expected: str) -> None:
+    assert why_not(kind, error) == expected
+
+
+def test_among_very_many_names_only_a_case_only_difference_is_offered() -> None:
+    many = [f"List {number}" for number in range(SUGGEST_AMONG)] + ["Sales"]
+    account = AccountNames(Known.read(many), Known.read(QUEUES))
+    reason = missing_reason(
+        body(contactLists=["sales", "List 12x"], dncLists={"name": "List 7"}), account
+    )
+    assert reason == (
+        "the platform would refuse it: contactLists[0]: no contact list 'sales' on the account "
+        "(names match exactly, case included; closest: 'Sales'); contactLists[1]: no contact "
+        "list 'List 12x' on the account"
+    )
