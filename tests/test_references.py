@@ -4,20 +4,27 @@ the names the account has, as plain values (issue 21, contract "Version 0.3 > Re
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from campsync.config.target import Credentials, Target
+from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.errors import AuthError, BadResponseError, ServerError, TransportError
+from campsync.kore import KoreClient, RetryPolicy
 from campsync.sync.references import (
     SUGGEST_AMONG,
     AccountNames,
     Known,
     missing_reason,
     names_queue,
+    read_names,
     why_not,
 )
-from tests.fixtures_emulator import campaign_body, progressive_body
+from tests.fixtures_emulator import campaign_body, emulator_test_config, progressive_body
 
 LISTS = ["CL Only 2020 Dec 4", "Q4 Renewals", "Past Due Accounts", "DNC CL Dec 4", "Global DNC"]
 QUEUES = ["Collections Queue", "Sales Queue", "Support Queue"]
@@ -225,3 +232,81 @@ def test_among_very_many_names_only_a_case_only_difference_is_offered() -> None:
         "(names match exactly, case included; closest: 'Sales'); contactLists[1]: no contact "
         "list 'List 12x' on the account"
     )
+
+
+# ---- read_names: the client's reads, each kind checked or why not -------------------------
+
+
+def client_of(running: RunningEmulator) -> KoreClient:
+    config = running.config
+    target = Target.of(running.url, config.stream_id, config.account_id)
+    credentials = Credentials(client_id=config.client_id, client_secret=config.client_secret)
+    return KoreClient(target, credentials, retry=RetryPolicy(base=0.001, cap=0.004))
+
+
+async def test_the_names_are_read_once_each_and_check_a_body(emulator: RunningEmulator) -> None:
+    async with client_of(emulator) as client:
+        account = await read_names(client)
+    assert account.record == {"contactLists": "checked", "queues": "checked"}
+    assert account.warnings == []
+    assert missing_reason(body(), account) is None
+    reason = missing_reason(
+        body(queue_name="Sales Queu", dncLists={"name": "DNC CL Dec 5"}), account
+    )
+    assert reason is not None and "closest: 'Sales Queue'" in reason and "'DNC CL Dec 4'" in reason
+    assert client.stats.by_kind["contactLists"] == 1 and client.stats.by_kind["queues"] == 1
+    assert client.stats.total == 2
+
+
+async def test_a_forbidden_queues_call_is_a_warning_and_the_lists_are_still_checked() -> None:
+    with start_in_thread(emulator_test_config(queues_forbidden=True)) as running:
+        async with client_of(running) as client:
+            account = await read_names(client)
+    assert account.warnings == [
+        "queues not checked: the platform refused the queues call (403): the app may lack "
+        "the Configuration scope"
+    ]
+    assert account.record["queues"].startswith("not checked: the platform refused")
+    assert missing_reason(body(queue_name="Anything"), account) is None
+    reason = missing_reason(body(contactLists=["Q4 Renewal"]), account)
+    assert reason is not None and "closest: 'Q4 Renewals'" in reason
+
+
+async def test_queues_are_not_read_when_no_change_names_one(emulator: RunningEmulator) -> None:
+    async with client_of(emulator) as client:
+        account = await read_names(client, queues=False)
+    assert emulator.store.stats()["by_kind"]["queues"] == 0
+    assert account.record == {
+        "contactLists": "checked",
+        "queues": "not needed: no create or update names one",
+    }
+    assert account.warnings == []
+
+
+async def test_an_answer_not_of_the_documented_shape_is_a_warning(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> None:
+    stream = "st-1"
+
+    async def lists(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"status": "success", "data": {"not": "a list"}})
+
+    async def queues(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=502, text="<html>bad gateway</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post(
+        f"/campaign/api/v2/public/{stream}/campaign/contactList/getAllListDetails", lists
+    )
+    app.router.add_get(f"/agentassist/api/v1/public/{stream}/queues", queues)
+    server = await aiohttp_server(app)
+    target = Target.of(str(server.make_url("")).rstrip("/"), stream, "acc")
+    credentials = Credentials(client_id="cs-app", client_secret="s" * 40)
+    retry = RetryPolicy(base=0.001, cap=0.004)
+    async with KoreClient(target, credentials, retry=retry) as client:
+        account = await read_names(client)
+    assert account.warnings == [
+        "contact lists not checked: the platform's contact lists answer has no `data` list",
+        "queues not checked: the platform failed: bad gateway; non-JSON body, text/html (HTTP 502)",
+    ]
+    assert missing_reason(body(contactLists=["Nope"], queue_name="Nope"), account) is None

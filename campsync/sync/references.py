@@ -1,8 +1,9 @@
 """What a campaign names, checked against what the account has (contract, "Version 0.3 >
 References checked before anything is written"): the contact lists (`contactLists`), the DNC
-list (`dncLists.name`) and the queue (`queue_name`) of a create or update's body. Pure: the
-names come in as plain values (read by the client's `list_contact_lists` and `list_queues`,
-or why they could not be), and a body's verdict goes out as a reason to block it, or None.
+list (`dncLists.name`) and the queue (`queue_name`) of a create or update's body. The names
+are read once per plan (`read_names`: the client's `list_contact_lists` and `list_queues`,
+or why they could not be) into a plain value, `AccountNames`; the rest is pure: a body's
+verdict is a reason to block it, or None.
 
 Matching is exact, case included: the platform stores names as given and documents no
 case-insensitive lookup for lists or queues (the `lname` it keeps is the campaign's), and it
@@ -20,13 +21,15 @@ names that were read blocks a change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from campsync.campaign.messages import closest_several
 from campsync.errors import ApiError, AuthError
+from campsync.kore.protocol import Reference
 from campsync.text import quoted
 
 CONTACT_LISTS = "contactLists"  # the kinds, as the saved plan records them
@@ -39,6 +42,7 @@ _SCOPES = {
     QUEUES: "the app may lack the Configuration scope",
 }
 CHECKED = "checked"
+NOT_NEEDED_RECORD = "not needed: no create or update names one"
 # How many of the account's names a reason offers, and the likeness difflib needs for one.
 CLOSEST = 3
 CUTOFF = 0.6
@@ -50,10 +54,12 @@ SUGGEST_AMONG = 10_000
 
 @dataclass(frozen=True)
 class Known:
-    """The names of one kind the account has, or why they were not read (`why_not`)."""
+    """The names of one kind the account has, or why they were not read: `why_not` (a
+    warning), or not `needed` (no create or update names one; no warning)."""
 
     names: frozenset[str] = frozenset()
     why_not: str | None = None
+    needed: bool = True
     _closest: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -68,11 +74,13 @@ class Known:
 
     @property
     def record(self) -> str:
-        """What a saved plan records: `checked`, or `not checked: <why>`."""
+        """What a saved plan records: `checked`, `not checked: <why>`, or `not needed`."""
+        if not self.needed:
+            return NOT_NEEDED_RECORD
         return CHECKED if self.why_not is None else f"not checked: {self.why_not}"
 
     def lacks(self, name: str) -> bool:
-        return self.why_not is None and name not in self.names
+        return self.needed and self.why_not is None and name not in self.names
 
     def closest(self, name: str) -> tuple[str, ...]:
         """The names `name` was most probably meant to be (CLOSEST at most), those that
@@ -125,6 +133,37 @@ class AccountNames:
             for kind, known in ((CONTACT_LISTS, self.contact_lists), (QUEUES, self.queues))
             if known.why_not is not None
         ]
+
+
+NOT_NEEDED = Known(needed=False)
+
+
+class NamesReader(Protocol):
+    """What reading the names takes of the client (kore.KoreClient)."""
+
+    async def list_contact_lists(self) -> list[Reference]: ...
+
+    async def list_queues(self) -> list[Reference]: ...
+
+
+async def read_names(client: NamesReader, *, queues: bool = True) -> AccountNames:
+    """The account's contact lists and (when `queues`) its queues, read together through the
+    client (its one gate and rate limit); a read that fails is that kind not checked, with
+    why (`why_not`), never an error of the run. Without `queues`, they are not read: no
+    change names one (an Agentless-only plan needs no Configuration scope)."""
+
+    async def known(kind: str, read: Callable[[], Awaitable[list[Reference]]]) -> Known:
+        try:
+            return Known.read(item.name for item in await read())
+        except ApiError as error:
+            return Known.unread(why_not(kind, error))
+
+    if not queues:
+        return AccountNames(await known(CONTACT_LISTS, client.list_contact_lists), NOT_NEEDED)
+    lists, queue_names = await asyncio.gather(
+        known(CONTACT_LISTS, client.list_contact_lists), known(QUEUES, client.list_queues)
+    )
+    return AccountNames(lists, queue_names)
 
 
 def why_not(kind: str, error: ApiError) -> str:
