@@ -230,57 +230,51 @@ async def test_queues_that_never_end_are_given_up_after_the_page_bound(
     assert client.stats.by_kind["queues"] == 4
 
 
+def lists_answer(data: Any) -> dict[str, Any]:
+    return {"status": "success", "data": data}
+
+
 @pytest.mark.parametrize(
-    ("answer", "words"),
+    ("kind", "answer", "words"),
     [
-        ({"data": []}, "no `results` list"),
-        ({"results": {"a": 1}, "hasMore": False}, "no `results` list"),
-        ({"results": [queue(1)]}, "does not say whether more pages follow"),
-        ({"results": [queue(1)], "hasMore": "no", "totalPages": "1"}, "does not say whether"),
-        ({"results": ["Sales Queue"], "hasMore": False}, "a queue that is not an object"),
-        ({"results": [{"name": "Sales Queue"}], "hasMore": False}, "a queue without an id"),
-        ({"results": [queue(1, _id=7)], "hasMore": False}, "a queue without an id"),
-        ({"results": [queue(1, name=None)], "hasMore": False}, "a queue without a name"),
-        ({"results": [queue(1, name=["Sales"])], "hasMore": False}, "a queue without a name"),
-        ({"results": [queue(1, name="")], "hasMore": False}, "a queue without a name"),
+        ("queues", {"data": []}, "no `results` list"),
+        ("queues", {"results": {"a": 1}, "hasMore": False}, "no `results` list"),
+        ("queues", {"results": [queue(1)]}, "does not say whether more pages follow"),
+        ("queues", {"results": [queue(1)], "hasMore": "no", "totalPages": "1"}, "does not say"),
+        ("queues", {"results": ["Sales"], "hasMore": False}, "a queue that is not an object"),
+        ("queues", {"results": [{"name": "Sales"}], "hasMore": False}, "a queue without an id"),
+        ("queues", {"results": [queue(1, _id=7)], "hasMore": False}, "a queue without an id"),
+        ("queues", {"results": [queue(1, name=None)], "hasMore": False}, "without a name"),
+        ("queues", {"results": [queue(1, name=["S"])], "hasMore": False}, "without a name"),
+        ("queues", {"results": [queue(1, name="")], "hasMore": False}, "without a name"),
         (
+            "queues",
             {"results": [queue(1, name="Q" * (MAX_REFERENCE_NAME + 1))], "hasMore": False},
             "a queue name longer than 1,000 characters",
         ),
-        ([queue(1)], "JSON that is not an object"),
+        ("queues", [queue(1)], "JSON that is not an object"),
+        ("contact lists", lists_answer({"results": []}), "no `data` list"),
+        ("contact lists", {"status": "success"}, "no `data` list"),
+        ("contact lists", lists_answer([{"_id": "cl-1"}]), "a contact list without a name"),
+        ("contact lists", lists_answer([{"name": "CL"}]), "a contact list without an id"),
+        ("contact lists", lists_answer([None]), "a contact list that is not an object"),
     ],
 )
-async def test_a_queues_answer_not_of_the_documented_shape_is_refused(
-    aiohttp_server: ServerFactory, answer: Any, words: str
+async def test_an_answer_not_of_the_documented_shape_is_refused(
+    aiohttp_server: ServerFactory, kind: str, answer: Any, words: str
 ) -> None:
-    server = await serve(aiohttp_server, queues=answering(answer))
+    handler = answering(answer)
+    if kind == "queues":
+        server = await serve(aiohttp_server, queues=handler)
+    else:
+        server = await serve(aiohttp_server, lists=handler)
     async with server_client(server) as client:
+        read = client.list_queues if kind == "queues" else client.list_contact_lists
         with pytest.raises(BadResponseError) as caught:
-            await client.list_queues()
+            await read()
     message = str(caught.value)
-    assert message.startswith("reading the queues: ") and words in message
+    assert message.startswith(f"reading the {kind}: ") and words in message
     assert "\n" not in message and len(message) < 400
-
-
-@pytest.mark.parametrize(
-    ("answer", "words"),
-    [
-        ({"status": "success", "data": {"results": []}}, "no `data` list"),
-        ({"status": "success"}, "no `data` list"),
-        ({"status": "success", "data": [{"_id": "cl-1"}]}, "a contact list without a name"),
-        ({"status": "success", "data": [{"name": "CL"}]}, "a contact list without an id"),
-        ({"status": "success", "data": [None]}, "a contact list that is not an object"),
-    ],
-)
-async def test_a_contact_lists_answer_not_of_the_documented_shape_is_refused(
-    aiohttp_server: ServerFactory, answer: Any, words: str
-) -> None:
-    server = await serve(aiohttp_server, lists=answering(answer))
-    async with server_client(server) as client:
-        with pytest.raises(BadResponseError) as caught:
-            await client.list_contact_lists()
-    message = str(caught.value)
-    assert message.startswith("reading the contact lists: ") and words in message
 
 
 async def test_the_contact_lists_request_is_the_documented_post(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from campsync.campaign.reader import read_campaign_files
-from campsync.cli import main
+from tests.fixtures_environments import Project
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "campaigns" / "product-feedback.yaml"  # Agentless, flow on line 42
@@ -29,43 +29,16 @@ NOT_MAPPED = (
 )
 
 
-class Project:
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.root = root
-        self.capsys = capsys
-
-    def config(self, text: str) -> None:
-        (self.root / "campsync.yaml").write_text(text, encoding="utf-8")
-
-    def campaign(self, relative: str, flow: str | None = None, name: str | None = None) -> Path:
-        """The example Agentless campaign, with another flow name and campaign name."""
-        text = EXAMPLE.read_text(encoding="utf-8")
-        if flow is not None:
-            text = text.replace(
-                "experienceFlowName: Voice Survey Entry Flow", f"experienceFlowName: {flow}"
-            )
-        if name is not None:
-            text = text.replace("name: Product Feedback Voice Campaign", f"name: {name}")
-        path = self.root / "campaigns" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    def validate(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["validate", *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-
-@pytest.fixture
-def project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Project:
-    monkeypatch.chdir(tmp_path)
-    for name in ("CAMPSYNC_ENV", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
-    return Project(tmp_path, capsys)
+def example(flow: str | None = None, name: str | None = None) -> str:
+    """The example Agentless campaign's text, with another flow name and campaign name."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    if flow is not None:
+        text = text.replace(
+            "experienceFlowName: Voice Survey Entry Flow", f"experienceFlowName: {flow}"
+        )
+    if name is not None:
+        text = text.replace("name: Product Feedback Voice Campaign", f"name: {name}")
+    return text
 
 
 # ---- plain files --------------------------------------------------------------------------
@@ -73,8 +46,8 @@ def project(
 
 def test_a_flow_name_the_mapping_lacks_fails_at_its_line(project: Project) -> None:
     project.config(FLOWS)
-    project.campaign("feedback.yaml", MISSPELT)
-    project.campaign("good.yaml", name="Another Campaign")
+    project.campaign("feedback.yaml", example(MISSPELT))
+    project.campaign("good.yaml", example(name="Another Campaign"))
 
     code, out, err = project.validate()
 
@@ -94,8 +67,8 @@ def test_names_match_exactly_and_without_a_close_one_the_mapping_is_named(
     project: Project,
 ) -> None:
     project.config(FLOWS)
-    project.campaign("case.yaml", "voice survey entry flow", name="Case")
-    project.campaign("far.yaml", "Outbound IVR", name="Far")
+    project.campaign("case.yaml", example("voice survey entry flow", name="Case"))
+    project.campaign("far.yaml", example("Outbound IVR", name="Far"))
 
     code, out, _ = project.validate()
 
@@ -115,14 +88,14 @@ def test_names_match_exactly_and_without_a_close_one_the_mapping_is_named(
 )
 def test_without_a_mapping_flow_names_are_not_checked(project: Project, config: str) -> None:
     project.config(config)
-    project.campaign("feedback.yaml", MISSPELT)
+    project.campaign("feedback.yaml", example(MISSPELT))
 
     assert project.validate()[0] == 0
 
 
 def test_a_flow_name_is_checked_even_in_a_file_with_other_problems(project: Project) -> None:
     project.config(FLOWS)
-    path = project.campaign("feedback.yaml", MISSPELT)
+    path = project.campaign("feedback.yaml", example(MISSPELT))
     path.write_text(path.read_text().replace('priority: "5"', "priority: 9"), encoding="utf-8")
 
     code, out, _ = project.validate()
@@ -133,7 +106,7 @@ def test_a_flow_name_is_checked_even_in_a_file_with_other_problems(project: Proj
 
 def test_the_names_are_read_from_another_config_file_too(project: Project) -> None:
     (project.root / "other.yaml").write_text(FLOWS, encoding="utf-8")
-    project.campaign("feedback.yaml", MISSPELT)
+    project.campaign("feedback.yaml", example(MISSPELT))
 
     assert project.validate()[0] == 0  # no campsync.yaml: no mapping
     code, out, _ = project.validate("--config", "other.yaml")
@@ -144,7 +117,7 @@ def test_a_mapping_of_campsync_yaml_with_problems_still_checks_the_flows(
     project: Project,
 ) -> None:
     project.config(FLOWS + "safety: {maxUpdatePercent: lots}\n")
-    project.campaign("feedback.yaml", MISSPELT)
+    project.campaign("feedback.yaml", example(MISSPELT))
 
     code, out, _ = project.validate()
 
@@ -169,7 +142,7 @@ def test_a_remembered_file_is_checked_against_the_flows_of_this_run(project: Pro
             self.known[(file, digest)] = check
 
     memo = Memo()
-    project.campaign("feedback.yaml", MISSPELT)
+    project.campaign("feedback.yaml", example(MISSPELT))
     first = read_campaign_files([Path("campaigns")], memo=memo)
     assert first.problems == [] and len(memo.known) == 1
     again = read_campaign_files([Path("campaigns")], flows={"Voice Survey Entry Flow"}, memo=memo)
@@ -201,8 +174,8 @@ environments:
 
 def test_each_environment_checks_its_own_mapping_with_the_top_level(project: Project) -> None:
     project.config(ENVIRONMENTS)
-    project.campaign("feedback.yaml")  # Voice Survey Entry Flow: the top level maps it
-    project.campaign("staging.yaml", "Staging Only Flow", name="Staging Campaign")
+    project.campaign("feedback.yaml", example())  # Voice Survey Entry Flow: the top level maps it
+    project.campaign("staging.yaml", example("Staging Only Flow", name="Staging Campaign"))
 
     code, out, _ = project.validate("--env", "staging")
     assert (code, out) == (0, "")
@@ -225,8 +198,8 @@ def test_validate_without_env_checks_every_environment_with_its_mapping(
     project: Project,
 ) -> None:
     project.config(ENVIRONMENTS)
-    project.campaign("feedback.yaml")
-    project.campaign("staging.yaml", "Staging Only Flow", name="Staging Campaign")
+    project.campaign("feedback.yaml", example())
+    project.campaign("staging.yaml", example("Staging Only Flow", name="Staging Campaign"))
 
     code, out, _ = project.validate()
 
@@ -251,7 +224,7 @@ def test_a_flow_set_for_every_campaign_is_reported_once_at_the_override(
         '      "*": {experienceFlowName: Payment Reminder Flw}\n'
     )
     for index in range(3):
-        project.campaign(f"c{index}.yaml", name=f"Campaign {index}")
+        project.campaign(f"c{index}.yaml", example(name=f"Campaign {index}"))
 
     code, out, _ = project.validate("--env", "staging")
 
@@ -265,8 +238,8 @@ def test_a_flow_set_for_every_campaign_is_reported_once_at_the_override(
 
 def test_files_in_no_environment_are_checked_against_the_top_level(project: Project) -> None:
     project.config(FLOWS + "environments:\n  staging:\n    campaigns: [staging/**]\n")
-    project.campaign("staging/ok.yaml", name="Staged")
-    project.campaign("elsewhere/feedback.yaml", MISSPELT)
+    project.campaign("staging/ok.yaml", example(name="Staged"))
+    project.campaign("elsewhere/feedback.yaml", example(MISSPELT))
 
     code, out, _ = project.validate()
 
@@ -281,7 +254,7 @@ def test_an_environment_checked_despite_campsync_yaml_problems_keeps_its_flows(
     project: Project,
 ) -> None:
     project.config(ENVIRONMENTS + "safety: {maxUpdatePercent: lots}\n")
-    project.campaign("staging.yaml", "Staging Only Flo", name="Staging Campaign")
+    project.campaign("staging.yaml", example("Staging Only Flo", name="Staging Campaign"))
 
     code, out, _ = project.validate("--env", "staging")
 
