@@ -24,7 +24,13 @@ from campsync.sync.references import (
     read_names,
     why_not,
 )
-from tests.fixtures_emulator import campaign_body, emulator_test_config, progressive_body
+from tests.fixtures_emulator import (
+    EmulatorApi,
+    campaign_body,
+    emulator_test_config,
+    platform_error,
+    progressive_body,
+)
 
 LISTS = ["CL Only 2020 Dec 4", "Q4 Renewals", "Past Due Accounts", "DNC CL Dec 4", "Global DNC"]
 QUEUES = ["Collections Queue", "Sales Queue", "Support Queue"]
@@ -310,3 +316,35 @@ async def test_an_answer_not_of_the_documented_shape_is_a_warning(
         "queues not checked: the platform failed: bad gateway; non-JSON body, text/html (HTTP 502)",
     ]
     assert missing_reason(body(contactLists=["Nope"], queue_name="Nope"), account) is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"contactLists": ["Q4 Renewals", "Past Due Acounts"]},
+        {"contactLists": ["q4 renewals"]},
+        {"contactLists": ["Global DNC"]},  # a DNC-flagged list as a contact list
+        {"dncLists": {"name": "DNC CL Dec 5"}},
+        {"dncLists": {"name": "Q4 Renewals"}},  # a contact list as the DNC list
+        {"queue_name": "Sales Queu"},
+        {"queue_name": "SALES QUEUE"},
+    ],
+)
+async def test_what_the_check_blocks_is_what_the_emulator_refuses(
+    emulator: RunningEmulator, api: EmulatorApi, changes: dict[str, Any]
+) -> None:
+    """The check reads names as the (strict) emulator does: a body it lets through is
+    created, one it blocks is refused with a 400 naming the same name."""
+    async with client_of(emulator) as client:
+        account = await read_names(client)
+    sent = body(**changes)
+    reason = missing_reason(sent, account)
+    status, answer = await api.create(sent)
+    assert status == (200 if reason is None else 400), (reason, answer)
+    if reason is not None:
+        refused = " ".join(platform_error(answer, 400))
+        missing = next(iter(changes.values()))
+        name = missing["name"] if isinstance(missing, dict) else missing
+        name = name[-1] if isinstance(name, list) else name
+        assert name in refused and f"'{name}'" in reason
