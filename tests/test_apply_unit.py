@@ -55,7 +55,7 @@ def update(name: str) -> Change:
 
 
 def plan_of(*changes: Change) -> Plan:
-    return Plan(changes=list(changes), unchanged=0, unmanaged=[], warnings=[])
+    return Plan.of(changes=list(changes), unchanged=0, unmanaged=[], warnings=[])
 
 
 def platform_of(*names: str) -> FakeTransport:

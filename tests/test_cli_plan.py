@@ -484,7 +484,7 @@ def test_out_saves_the_plan_privately_with_its_bodies(ws: Workspace) -> None:
     saved = ws.root / "p.json"
     assert (saved.stat().st_mode & 0o777) == 0o600
     document = json.loads(saved.read_text())
-    (extra,) = document["campsync"]["changes"]
+    (extra,) = [change["campsync"] for change in document["changes"]]
     assert extra["body"]["priority"] == "5"
     assert "id" not in extra["body"]
     assert extra["updated_at"] == ws.stored(cid)["updatedAt"]

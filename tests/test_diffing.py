@@ -62,7 +62,7 @@ def days_of(data: dict[str, Any]) -> list[dict[str, Any]]:
 def test_sample_request_against_its_platform_answer_is_no_change() -> None:
     result = run(SAMPLE_REQUEST)
     assert result == Comparison((), ())
-    assert not result.changed
+    assert not result.diffs
 
 
 def test_the_reference_pair_differs_only_in_the_description() -> None:

@@ -1,7 +1,7 @@
 """The sync's environment parts, without a platform: an environment's files are remembered
-per environment (sync.cache.EnvironmentFileCache) and never recalled for other overrides; a
-create the platform would refuse for a field it never returns is blocked in the plan
-(sync.environment)."""
+per environment (sync.cache.EnvironmentFileCache) and never recalled for other overrides.
+(A create the platform would refuse for a field it never returns is a rule of deciding:
+tests/test_planner.py.)"""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ from campsync.config.settings import load_settings
 from campsync.errors import FilesInvalid
 from campsync.sync.cache import EnvironmentFileCache
 from campsync.sync.engine import Sync
-from campsync.sync.environment import require_create_fields
-from campsync.sync.plan import Change, Plan
-from tests.fixtures_emulator import campaign_body, progressive_body
+from tests.fixtures_emulator import campaign_body
 
 SECRET = "a test secret for the files store"
 EVERY = {"dialingStrategy": {"callerId": {"phoneNumber": "+14845550100"}}}
@@ -88,30 +86,3 @@ def test_refresh_ignores_the_memo(tmp_path: Path) -> None:
     sync.read_files(folder)
     assert sync.finish() == []  # not even read
     assert json.loads(store.read_text())["files"]  # and rewritten
-
-
-def create(body: dict[str, Any]) -> Change:
-    return Change("create", body["name"], None, "campaigns/x.yaml", body=body)
-
-
-def test_an_agentless_create_without_enable_machine_detect_is_blocked() -> None:
-    agentless = campaign_body("Spring")
-    del agentless["enableMachineDetect"]
-    plan = Plan(
-        [create(agentless), create(campaign_body("Summer")), create(progressive_body("Push"))],
-        unchanged=2,
-    )
-
-    require_create_fields(plan, "production")
-
-    assert [(c.name, c.action) for c in plan.changes] == [
-        ("Push", "create"),
-        ("Summer", "create"),
-        ("Spring", "blocked"),
-    ]
-    blocked = plan.changes[2]
-    assert blocked.body is None and blocked.diff == ()
-    assert blocked.reason is not None
-    assert "enableMachineDetect" in blocked.reason
-    assert "environment 'production'" in blocked.reason
-    assert plan.unchanged == 2

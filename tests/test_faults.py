@@ -1,9 +1,10 @@
 """Faults end to end: `campsync apply` through `campsync.cli.main` against the emulator with
 its fault options on (5xx, dropped connections, writes applied but their answer lost, 429s).
 
-The client's backoff and rate-limit window are shortened by replacing the two classes the
-client builds by default (`RetryPolicy()`, `SlidingWindowLimiter(settings.rate_limit)`) with
-the same classes given tiny timings: everything else, HTTP included, is real.
+The client's backoff and rate-limit window are shortened by replacing the two classes built
+by default (`RetryPolicy()` by the client, `SlidingWindowLimiter(settings.rate_limit)` by
+the engine's `shared_limiter`) with the same classes given tiny timings: everything else,
+HTTP included, is real.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import campsync.kore.client as client_module
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.kore.ratelimit import SlidingWindowLimiter
 from campsync.kore.retry import RetryPolicy
+from campsync.sync.cache import sent as sent_module
 from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready
 from tests.fixtures_workspace import Workspace
+from tests.test_kore_ratelimit import most_in_any_window
 
 UPDATES = 25
 CREATES = 5
@@ -58,6 +61,15 @@ def point_at(running: RunningEmulator, monkeypatch: pytest.MonkeyPatch, rate: in
     monkeypatch.setenv("KORE_CLIENT_SECRET", config.client_secret)
     monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", str(rate))
     monkeypatch.delenv("KORE_JWT", raising=False)
+
+
+def pace_campsync(monkeypatch: pytest.MonkeyPatch, limit: int, window: float) -> None:
+    """campsync's limit (CAMPSYNC_RATE_LIMIT), and its window scaled down as the emulator's
+    (the limiter the engine builds, through sync.cache.sent)."""
+    monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", str(limit))
+    monkeypatch.setattr(
+        sent_module, "SlidingWindowLimiter", functools.partial(SlidingWindowLimiter, window=window)
+    )
 
 
 @pytest.fixture
@@ -133,12 +145,7 @@ def test_429s_are_waited_out_and_no_window_holds_more_than_the_limit(
 ) -> None:
     ws = workspace
     # The client's limit (CAMPSYNC_RATE_LIMIT) is above the emulator's: 429s are provoked.
-    monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", str(CLIENT_LIMIT))
-    monkeypatch.setattr(
-        client_module,
-        "SlidingWindowLimiter",
-        functools.partial(SlidingWindowLimiter, window=WINDOW),
-    )
+    pace_campsync(monkeypatch, CLIENT_LIMIT, WINDOW)
     names = {f"Paced {n}" for n in range(8)}
     seed_ready(ws.emulator, *(campaign_body(n) for n in sorted(names)))
     for name in sorted(names):
@@ -155,8 +162,7 @@ def test_429s_are_waited_out_and_no_window_holds_more_than_the_limit(
     log = ws.store.requests()
     statuses = collections.Counter(entry["status"] for entry in log)
     assert statuses[429] >= 1, statuses  # the emulator did refuse some
-    times = sorted(entry["time"] for entry in log)
-    busiest = max(sum(1 for t in times if start <= t < start + WINDOW) for start in times)
+    busiest = most_in_any_window([entry["time"] for entry in log], WINDOW)
     assert busiest <= CLIENT_LIMIT, (busiest, statuses)
     set_faults(ws.emulator, fail_rate=0)
     monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")

@@ -26,7 +26,7 @@ def plan_of(existing: int, *, update: int = 0, delete: int = 0, **more: int) -> 
     changes += [change("delete", n) for n in range(delete)]
     changes += [change("create", n) for n in range(more.get("create", 0))]
     changes += [change("blocked", n) for n in range(more.get("blocked", 0))]
-    return Plan(changes, unchanged=more.get("unchanged", 0), existing=existing)
+    return Plan.of(changes, unchanged=more.get("unchanged", 0), existing=existing)
 
 
 DEFAULTS = Safety()

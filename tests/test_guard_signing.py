@@ -15,7 +15,7 @@ import pytest
 
 from campsync.config.settings import load_settings
 from campsync.errors import PlanSignatureError
-from campsync.sync.planfile import PlanTarget, canonical, checksum, load_plan, save_plan
+from campsync.sync.planfile import PlanTarget, canonical, checksum_of, load_plan, save_plan
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET
 from tests.fixtures_guard import change_files, error_line, fleet, ready_jwt, sent
@@ -39,7 +39,7 @@ def planned(ws: Workspace) -> Path:
 def edit(path: Path, change: Any) -> None:
     document = json.loads(path.read_text())
     change(document)
-    document["checksum"] = checksum(document)  # as an attacker without the secret can
+    document["checksum"] = checksum_of(canonical(document))  # as one without the secret can
     path.write_text(json.dumps(document))
 
 
@@ -59,7 +59,7 @@ def test_a_plan_is_signed_and_applies(ws: Workspace, planned: Path) -> None:
     [
         (
             "body-edited",
-            lambda d: d["campsync"]["changes"][0]["body"].update(description="Slipped in."),
+            lambda d: d["changes"][0]["campsync"]["body"].update(description="Slipped in."),
             "the signature does not verify: the plan was altered after it was made, or made "
             "with another client secret than KORE_CLIENT_SECRET; make the plan again",
         ),
@@ -201,7 +201,7 @@ def test_no_secret_nor_key_in_a_signed_file(tmp_path: Path) -> None:
         config_path=tmp_path / "campsync.yaml",
     )
     signing = PlanSigning.from_settings(settings)
-    assert signing.signs and signing.unsigned_note() is None
+    assert signing.key is not None and signing.unsigned_note() is None
     path = tmp_path / "plan.json"
     save_plan(path, sample_plan(), PlanTarget.from_settings(settings), signing=signing)
     text = path.read_text()

@@ -93,9 +93,10 @@ async def test_no_hint_when_the_old_campaign_is_described_or_gone(tmp_path: Path
     history = HistoryCache(tmp_path, "target")
     for file, cid in {"a.yaml": "cd-1", "b.yaml": "cd-2", "d.yaml": "cd-9"}.items():
         history.remember_match(file, cid)
-    plan = await make_plan(platform, files, Settings(), history=history)
-    assert [w.split(" was ")[0] for w in plan.warnings] == ["a.yaml"]
-    assert history.last_match("c.yaml") == "cd-2"  # this run's match, for the next one
+    decision = await make_plan(platform, files, Settings(), history=history)
+    assert [w.split(" was ")[0] for w in decision.plan.warnings] == ["a.yaml"]
+    # this run's match, for the next one (the engine hands it to the history)
+    assert decision.learnt.matches == (("c.yaml", "cd-2"),)
 
 
 # --- a wrong experienceFlows entry -------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from campsync.sync import planfile
-from campsync.sync.planfile import canonical, checksum
+from campsync.sync.planfile import canonical, checksum_of
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body
 from tests.fixtures_workspace import Workspace
@@ -31,7 +31,7 @@ def recompute_checksum(edit: Edit) -> Edit:
 
     def edited(document: dict[str, Any]) -> None:
         edit(document)
-        document["checksum"] = checksum(document)
+        document["checksum"] = checksum_of(canonical(document))
 
     return edited
 
@@ -44,7 +44,7 @@ def resign(edit: Edit) -> Edit:
         edit(document)
         signing = PlanSigning(derive_key(TEST_CLIENT_SECRET))
         document["signature"] = signing.sign(canonical(document))
-        document["checksum"] = checksum(document)
+        document["checksum"] = checksum_of(canonical(document))
 
     return edited
 
@@ -68,8 +68,12 @@ TAMPERINGS: dict[str, tuple[Edit, str]] = {
     "format-version-string": (resign(lambda d: d.update(format_version="1")), "format_version"),
     "format-version-missing": (resign(lambda d: d.pop("format_version")), "no format_version"),
     "bodies-dropped": (
-        resign(lambda d: d["campsync"]["changes"].pop()),
-        "not one entry per change",
+        resign(lambda d: d["changes"][0].pop("campsync")),
+        "changes[0].campsync: missing",
+    ),
+    "layout-removed": (
+        resign(lambda d: d["campsync"].pop("layout")),
+        "made by an older campsync",
     ),
     "summary-inflated": (
         resign(lambda d: d["summary"].update(update=5)),
@@ -81,7 +85,7 @@ TAMPERINGS: dict[str, tuple[Edit, str]] = {
     ),
     "body-edited-checksum-recomputed": (
         recompute_checksum(
-            lambda d: d["campsync"]["changes"][0]["body"].update(description="Slipped in.")
+            lambda d: d["changes"][0]["campsync"]["body"].update(description="Slipped in.")
         ),
         "the signature does not verify",
     ),

@@ -23,6 +23,16 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
+def under_way_until(limiter: SlidingWindowLimiter, gate: asyncio.Event) -> asyncio.Task[None]:
+    """A request under way, holding its place, until `gate` is set."""
+
+    async def held() -> None:
+        async with limiter.reserve():
+            await gate.wait()
+
+    return asyncio.create_task(held())
+
+
 def most_in_any_window(times: list[float], window: float) -> int:
     times = sorted(times)
     return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
@@ -117,12 +127,7 @@ async def test_cancelled_waiters_leave_no_trace() -> None:
     fake = FakeTime()
     limiter = SlidingWindowLimiter(1, 10.0, clock=fake.clock, sleep=fake.sleep)
     gate = asyncio.Event()
-
-    async def held() -> None:
-        async with limiter.reserve():
-            await gate.wait()
-
-    holder = asyncio.create_task(held())
+    holder = under_way_until(limiter, gate)
     await asyncio.sleep(0.01)
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0.01)
@@ -187,3 +192,85 @@ def test_a_429_wait_is_at_least_a_second_and_at_most_a_day() -> None:
     assert RetryPolicy(min_rate_limit_wait=0.01).rate_limit_wait(0.0, 60.0) == 0.01
     with pytest.raises(ValueError, match="negative"):
         RetryPolicy(min_rate_limit_wait=-1)
+
+
+# --- places of earlier runs (hold) and this run's for the next (take_ended) ----------------
+
+
+async def test_places_held_by_earlier_runs_free_a_window_after_they_ended() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(3, 10.0, clock=fake.clock, sleep=fake.sleep)
+    limiter.hold([2.0, 5.0])  # two requests of an earlier run ended 2 s and 5 s ago
+    times = []
+    for _ in range(4):
+        await limiter.acquire()
+        times.append(fake.now)
+    assert times == [0.0, 5.0, 8.0, 10.0]
+
+
+@pytest.mark.parametrize(
+    ("ages", "first"),
+    [
+        ([-1e9, -5.0], 10.0),  # times far ahead of the clock counts as now: one window, no more
+        ([0.0] * 50, 10.0),  # more places than the limit: never more than one window either
+        ([10.0, 50.0, 1e12], 0.0),  # places already free: no wait
+        ([], 0.0),
+    ],
+)
+async def test_earlier_places_never_cost_more_than_one_window(
+    ages: list[float], first: float
+) -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(2, 10.0, clock=fake.clock, sleep=fake.sleep)
+    limiter.hold(ages)
+    await limiter.acquire()
+    assert fake.now == first
+
+
+async def test_take_ended_tells_this_limiters_ended_requests_once() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(10, 10.0, clock=fake.clock, sleep=fake.sleep)
+    limiter.hold([1.0])  # an earlier run's: not this limiter's to tell
+    await limiter.acquire()
+    fake.now = 4.0
+    gate = asyncio.Event()
+    task = under_way_until(limiter, gate)
+    await asyncio.sleep(0.01)
+    await limiter.acquire()
+    fake.now = 6.0
+    assert limiter.take_ended() == [6.0, 2.0]  # the one under way is not told yet
+    assert limiter.take_ended() == []
+    gate.set()
+    await task
+    fake.now = 7.0
+    assert limiter.take_ended() == [1.0]
+    await limiter.acquire()
+    fake.now = 30.0  # its place is free again by now: nothing to tell
+    assert limiter.take_ended() == []
+
+
+async def test_ended_requests_beyond_the_window_are_not_kept_without_end() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(1_000_000, 1.0, clock=fake.clock, sleep=fake.sleep)
+    for n in range(5000):
+        fake.now = n * 0.01
+        await limiter.acquire()
+    ages = limiter.take_ended()
+    assert len(ages) == 100  # the last second's requests only
+    assert max(ages) < 1.0
+
+
+async def test_when_full_hears_each_wait_for_a_place_before_it() -> None:
+    fake = FakeTime()
+    limiter = SlidingWindowLimiter(2, 10.0, clock=fake.clock, sleep=fake.sleep)
+    heard: list[float] = []
+    limiter.when_full(lambda: heard.append(fake.now))
+    await limiter.acquire()
+    await limiter.acquire()
+    assert heard == []  # no wait yet
+    await limiter.acquire()
+    assert heard == [0.0] and fake.now == 10.0
+    limiter.when_full(None)
+    await limiter.acquire()
+    await limiter.acquire()
+    assert heard == [0.0] and fake.now == 20.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from tests.test_model import SAMPLE_REQUEST
 
 
 def sample_plan() -> Plan:
-    return Plan(
+    return Plan.of(
         changes=[
             Change("delete", "zeta", "cd-4", None, updated_at="2025-12-04T11:19:47.030Z"),
             Change(
@@ -59,11 +60,29 @@ def test_changes_in_stable_order() -> None:
         ("blocked", "Busy"),
         ("delete", "zeta"),
     ]
-    assert plan.unmanaged == ["Another", "legacy"]
+    assert plan.unmanaged == ("Another", "legacy")
+
+
+def test_a_plan_is_frozen_and_keeps_its_order() -> None:
+    plan = sample_plan()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.warnings = ()  # type: ignore[misc]
+    assert isinstance(plan.changes, tuple) and isinstance(plan.warnings, tuple)
+    # A later step adds to a plan by making a new one; the order stays.
+    more = dataclasses.replace(plan, warnings=(*plan.warnings, "one more"))
+    assert more.changes == plan.changes and more.warnings[-1] == "one more"
+    assert plan.warnings == ("campaign 'x': experienceFlowName 'y' is not comparable",)
+    # Only Plan.of sorts: a plan made of changes out of order is refused, not re-sorted.
+    with pytest.raises(ValueError, match="in order"):
+        Plan(tuple(reversed(plan.changes)))
+    with pytest.raises(ValueError, match="in order"):
+        Plan(unmanaged=("legacy", "Another"))
+    with pytest.raises(TypeError, match="tuple"):
+        Plan(list(plan.changes))  # type: ignore[arg-type]
 
 
 def test_same_name_orders_by_file() -> None:
-    plan = Plan(
+    plan = Plan.of(
         [
             Change("create", "Same", None, "campaigns/b.yaml"),
             Change("create", "Same", None, "campaigns/a.yaml"),
@@ -84,9 +103,9 @@ def test_summary_counts() -> None:
 
 
 def test_has_changes_counts_blocked() -> None:
-    assert not Plan([], unchanged=3).has_changes
+    assert not Plan.of([], unchanged=3).has_changes
     blocked = Change("blocked", "b", "cd-1", None, reason="Active")
-    assert Plan([blocked]).has_changes
+    assert Plan.of([blocked]).has_changes
 
 
 def test_to_json_is_the_contract_shape() -> None:

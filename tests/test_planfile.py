@@ -19,7 +19,8 @@ from campsync.errors import PlanFileError
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.planfile import (
     PlanTarget,
-    checksum,
+    canonical,
+    checksum_of,
     load_plan,
     planned_environment,
     save_plan,
@@ -40,7 +41,7 @@ def rewrite(path: Path, edit: Any, *, fix_checksum: bool) -> None:
     document = json.loads(path.read_text())
     edit(document)
     if fix_checksum:
-        document["checksum"] = checksum(document)
+        document["checksum"] = checksum_of(canonical(document))
     path.write_text(json.dumps(document))
 
 
@@ -91,7 +92,8 @@ def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
     assert document["format_version"] == 1
     assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 71
     extra = document["campsync"]
-    assert set(extra) == {"target", "environment", "created_at", "existing", "unmanaged", "changes"}
+    assert set(extra) == {"layout", "target", "environment", "created_at", "existing", "unmanaged"}
+    assert extra["layout"] == 2
     assert extra["environment"] is None  # no environments in campsync.yaml
     assert extra["target"] == {
         "host": "https://platform.kore.ai",
@@ -99,7 +101,7 @@ def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
         "account_id": "acc-5678",
     }
     assert extra["created_at"] == "2026-01-02T03:04:05+00:00"
-    update = extra["changes"][2]  # beta, after create and Alpha
+    update = document["changes"][2]["campsync"]  # beta, after create and Alpha: its own
     assert document["changes"][2]["name"] == "beta"
     assert update["updated_at"] == "2025-12-04T11:19:47.030Z"
     assert update["body"]["dialingStrategy"]["maxRingTime"] == 30
@@ -110,7 +112,7 @@ def test_written_owner_only_and_atomically(tmp_path: Path) -> None:
     path = saved(tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["plan.json"]  # no temp file left behind
-    save_plan(path, Plan([], unchanged=1), TARGET)  # replaces an existing plan
+    save_plan(path, Plan.of([], unchanged=1), TARGET)  # replaces an existing plan
     assert load_plan(path)[0].summary["unchanged"] == 1
 
 
@@ -140,7 +142,7 @@ def test_checksum_mismatch(tmp_path: Path) -> None:
     path = saved(tmp_path)
 
     def louder(document: dict[str, Any]) -> None:
-        document["campsync"]["changes"][2]["body"]["dialingStrategy"]["maxRingTime"] = 120
+        document["changes"][2]["campsync"]["body"]["dialingStrategy"]["maxRingTime"] = 120
 
     rewrite(path, louder, fix_checksum=False)
     assert load_error(path) == (
@@ -196,14 +198,14 @@ def test_unreadable(tmp_path: Path) -> None:
         (lambda d: d["changes"][0].update(action="rename"), "changes[0].action: one of"),
         (lambda d: d["changes"][3].pop("reason"), "changes[3].reason: a blocked change needs one"),
         (lambda d: d["changes"][1]["diff"][0].pop("after"), "changes[1].diff[0]: before and after"),
-        (lambda d: d["campsync"]["changes"].pop(), "campsync.changes: not one entry per change"),
+        (lambda d: d["changes"][1].pop("campsync"), "changes[1].campsync: missing"),
         (
             lambda d: d["campsync"]["target"].pop("account_id"),
             "campsync.target.account_id: missing",
         ),
         (
-            lambda d: d["campsync"]["changes"][1].update(body=[1]),
-            "campsync.changes[1].body: an object",
+            lambda d: d["changes"][1]["campsync"].update(body=[1]),
+            "changes[1].campsync.body: an object",
         ),
         (lambda d: d["summary"].update(update=7), "summary.update: does not match the changes"),
         (lambda d: d["summary"].update(unchanged="4"), "summary.unchanged: an integer expected"),
@@ -246,7 +248,7 @@ campaign_ids = st.from_regex(r"cd-[A-Za-z0-9-]{1,40}", fullmatch=True)
 def test_property_any_plan_round_trips(
     tmp_path: Path, name: str, text: str, body: dict[str, Any], ident: str | None
 ) -> None:
-    plan = Plan(
+    plan = Plan.of(
         [
             Change(
                 "update",
@@ -271,12 +273,36 @@ def test_property_any_plan_round_trips(
     assert target == PlanTarget(text, name, text)
 
 
+def as_campsync_0_2_saved_it(document: dict[str, Any]) -> None:
+    """The layout of campsync 0.2: no layout mark, each change's campaign type, body and
+    updatedAt in a list beside the changes."""
+    del document["campsync"]["layout"]
+    document["campsync"]["changes"] = [change.pop("campsync") for change in document["changes"]]
+
+
+def test_a_plan_saved_by_campsync_0_2_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    rewrite(path, as_campsync_0_2_saved_it, fix_checksum=True)  # valid as 0.2 wrote it
+    assert load_error(path) == (
+        f"plan file {path}: made by an older campsync (its changes keep their bodies apart); "
+        "make the plan again with 'campsync plan --out'"
+    )
+    path = saved(tmp_path)
+    rewrite(path, lambda d: d["campsync"].update(layout=3), fix_checksum=True)
+    assert load_error(path) == (
+        f"plan file {path}: campsync.layout 3 is not supported (this campsync reads 2); "
+        "make the plan again with 'campsync plan --out'"
+    )
+
+
 def test_a_plan_saved_by_campsync_0_1_is_refused_with_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
     save_plan(path, sample_plan(), TARGET)
     document = json.loads(path.read_text())
+    as_campsync_0_2_saved_it(document)
     del document["campsync"]["existing"], document["campsync"]["environment"]
-    document["checksum"] = checksum(document)  # as 0.1 wrote it: valid, without the counts
+    # as 0.1 wrote it: valid, without the counts
+    document["checksum"] = checksum_of(canonical(document))
     path.write_text(json.dumps(document))
     with pytest.raises(PlanFileError, match=r"made by an older campsync .* plan --out"):
         load_plan(path)

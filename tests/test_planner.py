@@ -1,21 +1,35 @@
-"""The planner's matching of files to listed campaigns, and its pluggable full read.
+"""The planner's matching of files to listed campaigns, its pluggable full read, and its
+pure decision.
 
 Matching is pure; make_plan is exercised end to end against the emulator in
 tests/test_cli_plan.py. Here a small in-memory reader (not an HTTP session) checks that the
-full read goes through the pluggable fetcher and only for the campaigns files describe.
+full read goes through the pluggable fetcher and only for the campaigns files describe, and
+that deciding writes nothing: it says what to remember, and the engine remembers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from campsync.campaign.validation import CampaignFile
 from campsync.config.settings import Settings
+from campsync.sync.cache import HistoryCache, SameCache
+from campsync.sync.engine import Sync
 from campsync.sync.inventory import Keep, Listed, client_fetcher
-from campsync.sync.planner import REASON_ACTIVE, MatchError, Read, make_plan, match_files
+from campsync.sync.planner import (
+    REASON_ACTIVE,
+    MatchError,
+    Pending,
+    Read,
+    decide,
+    make_plan,
+    match_files,
+)
+from tests.fixtures_emulator import campaign_body, progressive_body
 
 T = TypeVar("T")
 
@@ -116,10 +130,10 @@ async def test_full_read_is_pluggable_and_only_for_described_campaigns() -> None
         return await plain(wanted, keep)
 
     files = [cfile("a.yaml", "Alpha", description="d")]
-    plan = await make_plan(platform, files, Settings(), fetch_full=fetch)
+    plan = (await make_plan(platform, files, Settings(), fetch_full=fetch)).plan
     assert asked == [[("cd-1", "2025-01-01T00:00:00.000Z")]]
     assert platform.gets == ["cd-1"]
-    assert plan.changes == [] and plan.unchanged == 1 and plan.unmanaged == ["Beta"]
+    assert plan.changes == () and plan.unchanged == 1 and plan.unmanaged == ("Beta",)
 
 
 async def test_each_body_is_compared_as_it_is_read_and_not_kept() -> None:
@@ -135,7 +149,7 @@ async def test_each_body_is_compared_as_it_is_read_and_not_kept() -> None:
         return got
 
     files = [cfile("a.yaml", "Alpha", description="d"), cfile("b.yaml", "Beta", description="x")]
-    plan = await make_plan(platform, files, Settings(), fetch_full=fetch)
+    plan = (await make_plan(platform, files, Settings(), fetch_full=fetch)).plan
     assert [type(k) for k in kept] == [Read, Read]
     assert [k.updated_at for k in kept] == ["2025-01-01T00:00:00.000Z"] * 2
     assert plan.unchanged == 1 and [(c.name, c.action) for c in plan.changes] == [
@@ -160,7 +174,7 @@ async def test_active_campaign_that_differs_is_blocked_one_that_matches_is_uncha
         cfile("a.yaml", "Alpha", description="changed"),
         cfile("b.yaml", "Beta", description="d"),
     ]
-    plan = await make_plan(platform, files, Settings())
+    plan = (await make_plan(platform, files, Settings())).plan
     assert [(c.action, c.name, c.reason) for c in plan.changes] == [
         ("blocked", "Alpha", REASON_ACTIVE)
     ]
@@ -177,7 +191,7 @@ async def test_the_lists_status_wins_and_a_body_read_now_stands_in_when_it_has_n
         return {e.id: keep(e, {**stale[e.id], "status": "Preparing"}) for e in wanted}
 
     files = [cfile("a.yaml", "Alpha", description="x"), cfile("b.yaml", "Beta", description="x")]
-    plan = await make_plan(platform, files, Settings(), fetch_full=bodies_read_earlier)
+    plan = (await make_plan(platform, files, Settings(), fetch_full=bodies_read_earlier)).plan
     assert [(c.name, c.action, c.reason) for c in plan.changes] == [
         ("Alpha", "update", None),
         ("Beta", "blocked", REASON_ACTIVE),
@@ -188,5 +202,60 @@ async def test_the_lists_status_wins_and_a_body_read_now_stands_in_when_it_has_n
             items = await super().list_campaigns(campaign_type)
             return [{k: v for k, v in item.items() if k != "status"} for item in items]
 
-    plan = await make_plan(Unlisted(stale), files, Settings())
+    plan = (await make_plan(Unlisted(stale), files, Settings())).plan
     assert [(c.name, c.action) for c in plan.changes] == [("Alpha", "update"), ("Beta", "blocked")]
+
+
+# --- deciding is pure: it says what to remember, the engine remembers it ---------------------
+
+
+async def test_deciding_writes_nothing_and_says_what_to_remember(tmp_path: Path) -> None:
+    platform = MemoryPlatform({"cd-1": live("cd-1", "Alpha"), "cd-2": live("cd-2", "Beta")})
+    files = [
+        CampaignFile("a.yaml", {"name": "Alpha", "description": "d"}, "digest-a"),
+        CampaignFile("b.yaml", {"name": "Beta", "description": "x"}, "digest-b"),
+    ]
+    same, history = SameCache(tmp_path, "target"), HistoryCache(tmp_path, "target")
+    decision = await make_plan(platform, files, Settings(), same=same, history=history)
+    assert [(c.name, c.action) for c in decision.plan.changes] == [("Beta", "update")]
+    # Alpha was found equal, both files matched: told, not written.
+    ((key, warnings),) = decision.learnt.equal
+    assert warnings == ()
+    assert decision.learnt.matches == (("a.yaml", "cd-1"), ("b.yaml", "cd-2"))
+    assert history.last_match("a.yaml") is None
+    assert same.save() is None and history.save() is None
+    assert list(tmp_path.iterdir()) == []  # neither store had anything new to write
+
+    sync = Sync(Settings(cache_dir=tmp_path / "cache"))
+    await sync.make_plan(MemoryPlatform(platform.campaigns), files)
+    assert sync.cache.history.last_match("b.yaml") == "cd-2"  # the engine tells the cache
+    sync.finish()
+    sync.cache.same.load()
+    assert sync.cache.same.recall(key) == ()
+
+
+def test_an_agentless_create_without_enable_machine_detect_is_blocked() -> None:
+    """A rule of deciding (sync.rules), not a patch on the plan afterwards."""
+    agentless = campaign_body("Spring")
+    del agentless["enableMachineDetect"]
+    files = [
+        CampaignFile("campaigns/spring.yaml", agentless),
+        CampaignFile("campaigns/summer.yaml", campaign_body("Summer")),
+        CampaignFile("campaigns/push.yaml", progressive_body("Push")),
+    ]
+    matching = match_files(files, [])
+    decision = decide(matching, Pending([], unchanged=2), {}, {}, environment="production")
+    plan = decision.plan
+    assert [(c.name, c.action) for c in plan.changes] == [
+        ("Push", "create"),
+        ("Summer", "create"),
+        ("Spring", "blocked"),
+    ]
+    blocked = plan.changes[2]
+    assert blocked.body is None and blocked.diff == ()
+    assert blocked.reason is not None
+    assert "enableMachineDetect" in blocked.reason
+    assert "environment 'production'" in blocked.reason
+    assert plan.unchanged == 2
+    without = decide(matching, Pending([]), {}, {}).plan.changes[2].reason or ""
+    assert without.endswith("so a pulled file has none: set it in the file")

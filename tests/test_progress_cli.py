@@ -20,6 +20,7 @@ from campsync.commands import output
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.kore import client as client_module
 from campsync.kore.ratelimit import SlidingWindowLimiter
+from campsync.sync.cache import sent as sent_module
 from tests.fixtures_emulator import (
     campaign_body,
     campsync_env,
@@ -70,7 +71,7 @@ def test_a_100_campaign_plan_at_60_a_minute_logs_progress_and_json_stays_clean(
     fake = FakeTime()
     monkeypatch.setattr(output, "monotonic", fake.clock)
     monkeypatch.setattr(
-        client_module,
+        sent_module,
         "SlidingWindowLimiter",
         functools.partial(SlidingWindowLimiter, clock=fake.clock, sleep=fake.sleep),
     )

@@ -60,7 +60,7 @@ def raw_controls(text: str, allowed: str = "\n") -> list[str]:
 
 
 def hostile_plan(name: str) -> Plan:
-    return Plan(
+    return Plan.of(
         [
             Change("create", name, None, name, diff=(FieldDiff(name, None, name),)),
             Change("update", name, name, name, diff=(FieldDiff(name, name, [name, {name: 1}]),)),
@@ -105,7 +105,7 @@ def test_text_summary_unmanaged_and_warnings() -> None:
 
 
 def test_text_summary_like_the_brief() -> None:
-    plan = Plan(
+    plan = Plan.of(
         [
             Change("create", "a", None, None),
             Change("update", "b", "cd-b", None, diff=(FieldDiff("priority", "5", "4"),)),
@@ -122,18 +122,18 @@ def test_text_summary_like_the_brief() -> None:
 
 
 def test_text_no_changes() -> None:
-    assert text_of(Plan([], unchanged=3)) == (
+    assert text_of(Plan.of([], unchanged=3)) == (
         "No changes. The platform matches the files (3 campaigns).\n"
     )
-    assert text_of(Plan([], unchanged=1)).startswith(
+    assert text_of(Plan.of([], unchanged=1)).startswith(
         "No changes. The platform matches the files (1 campaign)."
     )
-    text = text_of(Plan([], unchanged=2, unmanaged=["old"], warnings=["careful"]))
+    text = text_of(Plan.of([], unchanged=2, unmanaged=["old"], warnings=["careful"]))
     assert '  "old"' in text and "  - careful" in text
 
 
 def test_text_create_shows_the_fields_it_sends() -> None:
-    plan = Plan([Change("create", "n", None, None, diff=(FieldDiff("priority", None, "5"),))])
+    plan = Plan.of([Change("create", "n", None, None, diff=(FieldDiff("priority", None, "5"),))])
     assert '    + priority: "5"' in text_of(plan).splitlines()
 
 
@@ -143,7 +143,7 @@ def test_text_added_and_removed_values() -> None:
         FieldDiff("dialingStrategy.callingHours.days[SA]", None, saturday),
         FieldDiff("dialingStrategy.callingHours.days[FR]", saturday, None),
     )
-    lines = text_of(Plan([Change("update", "n", "cd-1", None, diff=diffs)])).splitlines()
+    lines = text_of(Plan.of([Change("update", "n", "cd-1", None, diff=diffs)])).splitlines()
     assert (
         '    + dialingStrategy.callingHours.days[SA]: {"day": "SA", "start": "10:00 AM",'
         ' "end": "2:00 PM"}'
@@ -154,7 +154,7 @@ def test_text_added_and_removed_values() -> None:
 def test_an_added_value_has_no_arrow_from_null() -> None:
     """Issue 10, item 11: `+ queue_name: null -> "Sales Queue"`; nothing to go from."""
     added = (FieldDiff("queue_name", None, "Sales Queue"),)
-    plan = Plan(
+    plan = Plan.of(
         [
             Change("create", "a", None, "a.yaml", diff=added),
             Change("update", "b", "cd-b", None, diff=added),
@@ -166,14 +166,14 @@ def test_an_added_value_has_no_arrow_from_null() -> None:
 
 def test_a_plan_of_blocked_changes_only_does_not_say_it_will_make_them() -> None:
     blocked = Change("blocked", "Busy", "cd-3", None, reason="the campaign is Active")
-    text = text_of(Plan([blocked], unchanged=2))
+    text = text_of(Plan.of([blocked], unchanged=2))
     assert text.startswith("campsync can't make these changes: every one is blocked.\n")
     assert "will make" not in text
-    assert markdown_of(Plan([blocked], unchanged=2)).startswith(
+    assert markdown_of(Plan.of([blocked], unchanged=2)).startswith(
         "### campsync plan: can't make these changes: every one is blocked"
         " (1 blocked, 2 unchanged)\n"
     )
-    mixed = Plan([blocked, Change("update", "b", "cd-b", None)])
+    mixed = Plan.of([blocked, Change("update", "b", "cd-b", None)])
     assert text_of(mixed).startswith("campsync will make these changes:\n")
     assert markdown_of(mixed).startswith(
         "### campsync plan: 1 to update, 1 blocked, 0 unchanged.\n"
@@ -257,14 +257,14 @@ def test_markdown_heading_table_and_fenced_diffs() -> None:
 
 
 def test_markdown_no_changes() -> None:
-    text = markdown_of(Plan([], unchanged=2))
+    text = markdown_of(Plan.of([], unchanged=2))
     assert text.startswith("### campsync plan: no changes\n")
     assert "No changes. The platform matches the files (2 campaigns)." in text
 
 
 def test_markdown_escapes_pipes_backticks_and_markup() -> None:
     name = "a|b `c` <b>x</b> [l](u) @team"
-    text = markdown_of(Plan([Change("delete", name, "cd|1", "f`x")]))
+    text = markdown_of(Plan.of([Change("delete", name, "cd|1", "f`x")]))
     row = next(line for line in text.splitlines() if line.startswith("| - |"))
     assert "a\\|b \\`c\\` \\<b\\>x\\</b\\> \\[l\\](u) \\@team" in row
     assert "cd\\|1" in row and "f\\`x" in row
@@ -334,7 +334,7 @@ def test_property_renderers_never_raise_nor_leak_controls(
         diff=(FieldDiff(text, before, after),),
         reason=text or "r",
     )
-    plan = Plan([change], unchanged=1, unmanaged=[name], warnings=[text])
+    plan = Plan.of([change], unchanged=1, unmanaged=[name], warnings=[text])
     for render in (render_text, render_markdown):
         out = io.StringIO()
         render(plan, out)
@@ -364,7 +364,7 @@ def test_a_change_inside_a_long_value_is_shown_in_text_and_markdown() -> None:
         FieldDiff("description", before, after),
         FieldDiff("contactLists", lists_before, lists_after),
     )
-    plan = Plan([Change("update", "n", "cd-1", None, diff=diffs)])
+    plan = Plan.of([Change("update", "n", "cd-1", None, diff=diffs)])
     text = text_of(plan)
     (description,) = [line for line in text.splitlines() if "description:" in line]
     assert "satisfaction" in description and "happiness" in description, description
@@ -378,7 +378,7 @@ def test_a_change_inside_a_long_value_is_shown_in_text_and_markdown() -> None:
 
 def test_a_delete_in_text_markdown_and_json() -> None:
     """Pruning's deletes (and an Active campaign blocked from one) in each format."""
-    plan = Plan(
+    plan = Plan.of(
         [
             Change("delete", "Old Promo", "cd-9", None, updated_at="2025-01-01T00:00:00Z"),
             Change("blocked", "Running", "cd-8", None, reason="Active; stop it first"),
@@ -410,7 +410,7 @@ def test_a_delete_in_text_markdown_and_json() -> None:
 
 def big_plan(changes: int, unmanaged: int = 0, warnings: int = 0) -> Plan:
     diff = tuple(FieldDiff(f"dialingStrategy.field{n}", n, n + 1) for n in range(8))
-    return Plan(
+    return Plan.of(
         changes=[
             Change("update", f"Campaign {i:05d}", f"cd-{i:05d}", f"campaigns/c{i:05d}.yaml", diff)
             for i in range(changes)

@@ -6,7 +6,7 @@ came from: in the file, or in campsync.yaml, where the overrides live (then kept
 One difference from a file checked alone: without an `id`, a merged Agentless campaign is not
 required to hold `enableMachineDetect`. Ids are per account, so a campaign without one is
 matched by name and may well exist; the platform needs the field only to create one, and never
-returns it, so the plan (not the file) says when a create lacks it (campsync.sync.environment).
+returns it, so the plan (not the file) says when a create lacks it (campsync.sync.rules).
 """
 
 from __future__ import annotations

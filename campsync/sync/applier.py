@@ -52,8 +52,9 @@ class ApplyResult:
 ResultCallback = Callable[[Change, str | None], None]
 
 
-def writes_of(plan: Plan) -> list[Change]:
-    return [c for c in plan.changes if c.action in WRITE_ACTIONS]
+def writes_of(plan: Plan) -> tuple[Change, ...]:
+    """The changes apply sends, in the plan's order (blocked ones are not sent)."""
+    return tuple(c for c in plan.changes if c.action in WRITE_ACTIONS)
 
 
 async def _send(client: Writer, change: Change) -> str | None:

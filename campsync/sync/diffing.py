@@ -72,10 +72,6 @@ class Comparison:
     diffs: tuple[FieldDiff, ...]
     warnings: tuple[str, ...]
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.diffs)
-
 
 def compare(
     desired: Mapping[str, Any],

@@ -16,7 +16,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ from campsync.config.settings import Settings
 from campsync.config.target import Credentials, Target
 from campsync.errors import FilesInvalid, PlanFileError
 from campsync.kore.client import KoreClient
+from campsync.kore.ratelimit import RateLimiter
 from campsync.progress import Phase, Progress, WaitFn
 from campsync.sync.applier import (
     ApplyResult,
@@ -37,13 +38,13 @@ from campsync.sync.applier import (
     writes_of,
 )
 from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
+from campsync.sync.cache.sent import shared_limiter
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
-from campsync.sync.environment import require_create_fields
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
 from campsync.sync.planfile import PlanTarget, require_environment
-from campsync.sync.planner import make_plan
+from campsync.sync.planner import Learnt, make_plan
 from campsync.sync.prune import refuse_unread_folders
 from campsync.sync.pull.puller import PullPlan, prepare_pull
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
@@ -69,10 +70,15 @@ class Client(Reader, Writer, Protocol):
 
 class Connect(Protocol):
     """How a run gets its client (campsync.kore.KoreClient): for one target, as whom, and
-    within which bounds."""
+    within which bounds (the rate limiter is the run's, shared with earlier runs)."""
 
     def __call__(
-        self, target: Target, credentials: Credentials, *, parallelism: int, rate_limit: int
+        self,
+        target: Target,
+        credentials: Credentials,
+        *,
+        parallelism: int,
+        limiter: RateLimiter,
     ) -> AbstractAsyncContextManager[Client]: ...
 
 
@@ -172,9 +178,10 @@ class Sync:
         return list(read.files)
 
     async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
-        """Compare the files with the platform through `client`; the cache answers for the
-        bodies and pairs it knows."""
-        plan = await make_plan(
+        """Compare the files with the platform through `client` (read, then decide: the
+        planner); the cache answers for the bodies and pairs it knows, and is told what the
+        decision found worth remembering."""
+        decision = await make_plan(
             client,
             files,
             self.settings,
@@ -185,9 +192,19 @@ class Sync:
             scope=self.scope,
             prune=self.prune,
         )
+        self._remember(decision.learnt)
+        plan = decision.plan
         self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
-        plan.warnings.extend(self.skipped)
-        return require_create_fields(plan, self.settings.environment)
+        if self.skipped:
+            plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
+        return plan
+
+    def _remember(self, learnt: Learnt) -> None:
+        """For the next runs: the pairs found equal, and the campaign each file matched."""
+        for key, warnings in learnt.equal:
+            self.cache.same.remember(key, warnings)
+        for file, campaign_id in learnt.matches:
+            self.cache.history.remember_match(file, campaign_id)
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against
@@ -241,18 +258,20 @@ class Sync:
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
-        """A client for this run's target; its rate-limit waits go to the progress."""
+        """A client for this run's target; its rate-limit waits go to the progress. Its
+        limiter starts with the places earlier runs on this account still hold, and records
+        this run's (sync.cache.sent)."""
         settings = self.settings
-        connection = self.connect(
-            settings.target(),
-            settings.credentials,
-            parallelism=settings.parallelism,
-            rate_limit=settings.rate_limit,
-        )
-        async with connection as client:
-            if self.progress is not None:
-                client.report_waits_to(self.progress.waiting)
-            yield client
+        target = settings.target()
+        folder, check = settings.cache_dir, self.cache.folder
+        with shared_limiter(folder, check, target, settings.rate_limit, self._warn) as limiter:
+            connection = self.connect(
+                target, settings.credentials, parallelism=settings.parallelism, limiter=limiter
+            )
+            async with connection as client:
+                if self.progress is not None:
+                    client.report_waits_to(self.progress.waiting)
+                yield client
 
     def finish(self) -> list[str]:
         """Save what the run learnt; every warning of the run (cache problems), once."""

@@ -1,19 +1,27 @@
 """The plan: what `apply` would do, as small value objects.
 
-A `Change` is one campaign to create, update, delete, or that is blocked (it
-differs, but the platform would refuse the edit, e.g. an Active campaign). The
-`Plan` keeps its changes in a stable order (create, update, blocked, delete; then
-by name, case-insensitively, then by file), counts them and serialises itself to
-the contract's plan JSON.
+A `Change` is one action on one campaign: create, update, delete, or blocked (it
+differs, but the platform would refuse the edit, e.g. an Active campaign). It carries
+what apply needs to do it (the request body, the campaign type, the `updatedAt` it was
+planned against). A `Plan` is a frozen value: its changes in a stable order (create,
+update, blocked, delete; then by name, case-insensitively, then by file), sorted once
+when it is made (`Plan.of`); it counts them and serialises itself to the contract's plan
+JSON. A step that adds to a plan makes a new one (`dataclasses.replace`, `Plan.of`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 Action = Literal["create", "update", "delete", "blocked"]
 ACTIONS: tuple[str, ...] = get_args(Action)
+# A rank per action, the first key of the plan's order. A campaign may one day have several
+# changes (run state: stop, update, start; create, start), listed in the order apply runs
+# them for that campaign: ranks that follow that order (stop < update < start, create <
+# start) keep it, whatever else sorts between them.
 ACTION_ORDER = {"create": 0, "update": 1, "blocked": 2, "delete": 3}
 FORMAT_VERSION = 1
 
@@ -34,11 +42,12 @@ class FieldDiff:
 
 @dataclass(frozen=True)
 class Change:
-    """One campaign that apply would touch (or that is blocked).
+    """One action on one campaign that apply would take (or that is blocked).
 
     `body` is the request body apply will send (create and update); `updated_at`
     the platform's `updatedAt` as read when planning (update, blocked, delete), so
-    that apply can refuse a plan gone stale.
+    that apply can refuse a plan gone stale. A saved plan keeps all three with each
+    change (sync.planfile).
     """
 
     action: Action
@@ -77,22 +86,57 @@ class Change:
         return entry
 
 
-@dataclass
+def _name_order(name: str) -> tuple[str, str]:
+    return (name.casefold(), name)
+
+
+def _in_order(keys: Iterable[tuple[Any, ...]]) -> bool:
+    return all(a <= b for a, b in itertools.pairwise(keys))
+
+
+@dataclass(frozen=True)
 class Plan:
     """Changes in a stable order, the count of campaigns that need nothing, the
-    names of platform campaigns no file describes (never touched), and warnings.
-    `existing`: the campaigns in scope on the platform when planned (what the safety
-    thresholds measure against; not in the plan JSON)."""
+    names of platform campaigns no file describes (never touched, in name order), and
+    warnings. `existing`: the campaigns in scope on the platform when planned (what the
+    safety thresholds measure against; not in the plan JSON).
 
-    changes: list[Change]
+    Made by `Plan.of`, which puts the changes and names in order; the constructor takes
+    them in that order already (ValueError otherwise), so that `replace` keeps it."""
+
+    changes: tuple[Change, ...] = ()
     unchanged: int = 0
-    unmanaged: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    unmanaged: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     existing: int = 0
 
+    @classmethod
+    def of(
+        cls,
+        changes: Iterable[Change] = (),
+        *,
+        unchanged: int = 0,
+        unmanaged: Iterable[str] = (),
+        warnings: Iterable[str] = (),
+        existing: int = 0,
+    ) -> Plan:
+        """The plan of these changes and names, each put in the plan's order."""
+        return cls(
+            tuple(sorted(changes, key=lambda change: change.sort_key)),
+            unchanged,
+            tuple(sorted(unmanaged, key=_name_order)),
+            tuple(warnings),
+            existing,
+        )
+
     def __post_init__(self) -> None:
-        self.changes = sorted(self.changes, key=lambda change: change.sort_key)
-        self.unmanaged = sorted(self.unmanaged, key=lambda name: (name.casefold(), name))
+        for name in ("changes", "unmanaged", "warnings"):
+            if not isinstance(getattr(self, name), tuple):
+                raise TypeError(f"Plan.{name}: a tuple expected (Plan.of takes any iterable)")
+        keys = (change.sort_key for change in self.changes)
+        names = (_name_order(name) for name in self.unmanaged)
+        if not (_in_order(keys) and _in_order(names)):
+            raise ValueError("a plan's changes and unmanaged names come in order (see Plan.of)")
 
     @property
     def summary(self) -> dict[str, int]:

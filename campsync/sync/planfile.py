@@ -1,14 +1,15 @@
 """The saved plan (`plan --out FILE`, then `apply FILE`).
 
-The file is the contract's plan JSON plus a `campsync` section with what apply
-needs to do exactly what was reviewed: the target (host, stream, account), the
-environment of campsync.yaml it was made for (null without environments), when the plan
-was made, the names of unmanaged campaigns, and per change (same order as
-`changes`) the request body to send, the campaign type and the platform's
-`updatedAt` as read, and how many campaigns in scope existed on the platform (for the
+The file is the contract's plan JSON plus what apply needs to do exactly what was
+reviewed: each change carries a `campsync` object (its campaign type, the request body to
+send, the platform's `updatedAt` as read), and a `campsync` section holds the layout of
+the file (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml
+it was made for (null without environments), when the plan was made, the names of
+unmanaged campaigns, and how many campaigns in scope existed on the platform (for the
 safety thresholds at apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all
 the rest lets `load_plan` refuse a file altered after it was made; a `signature`
 (sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
+A file of an older layout is refused, saying to make the plan again.
 
 It holds no secret, and must not: nothing from Settings other than the three
 target fields and the environment's name is written (no credentials, no token, no
@@ -37,6 +38,10 @@ CHECKSUM_PREFIX = "sha256:"
 # file is refused before it is parsed (a 1.3 GB one took 8 GB of memory to refuse).
 MAX_PLAN_BYTES = 128 * 1024 * 1024
 SEALS = ("checksum", "signature")  # computed over the rest of the document
+# The layout inside `format_version` 1 (the contract's plan JSON, which stays): 2 = each
+# change carries its own `campsync` object (campsync 0.2 kept them in a list beside them).
+LAYOUT = 2
+OLDER = "make the plan again with 'campsync plan --out'"
 
 
 @dataclass(frozen=True)
@@ -87,26 +92,25 @@ def save_plan(
     """Write the plan to `path` atomically, owner-only (0600); signed when `signing` has a
     key."""
     document = plan.to_json()
+    for entry, change in zip(document["changes"], plan.changes, strict=True):
+        entry["campsync"] = {
+            "campaign_type": change.campaign_type,
+            "body": change.body,
+            "updated_at": change.updated_at,
+        }
     document["campsync"] = {
+        "layout": LAYOUT,
         "target": target.to_json(),
         "environment": target.environment,
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
-        "changes": [
-            {
-                "campaign_type": change.campaign_type,
-                "body": change.body,
-                "updated_at": change.updated_at,
-            }
-            for change in plan.changes
-        ],
     }
     sealed = canonical(document)  # both seals cover these bytes: encoded once
     signature = (signing or PlanSigning()).sign(sealed)
     if signature is not None:
         document["signature"] = signature
-    document["checksum"] = _checksum_of(sealed)
+    document["checksum"] = checksum_of(sealed)
     text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
     try:
         # ASCII only: names with any character (even a lone surrogate) are written safely.
@@ -138,12 +142,8 @@ def canonical(document: dict[str, Any]) -> bytes:
     return text.encode("ascii")
 
 
-def checksum(document: dict[str, Any]) -> str:
-    """`sha256:<hex>` over the canonical JSON of `document` (without checksum, signature)."""
-    return _checksum_of(canonical(document))
-
-
-def _checksum_of(sealed: bytes) -> str:
+def checksum_of(sealed: bytes) -> str:
+    """`sha256:<hex>` of `sealed`, a document's `canonical` JSON."""
     return CHECKSUM_PREFIX + hashlib.sha256(sealed).hexdigest()
 
 
@@ -158,30 +158,43 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
         raise PlanFileError(f"{where}: not a campsync plan (not a JSON object)")
     if "format_version" not in document:
         raise PlanFileError(f"{where}: not a campsync plan (no format_version)")
-    version = document["format_version"]
-    if isinstance(version, bool) or version != FORMAT_VERSION:
-        shown = escape(json.dumps(version))[:40]
-        raise PlanFileError(
-            f"{where}: format_version {shown} is not supported"
-            f" (this campsync reads {FORMAT_VERSION})"
-        )
+    _require_version(document["format_version"], FORMAT_VERSION, "format_version", where)
     if not isinstance(document.get("checksum"), str):
         raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
     sealed = canonical(document)  # what the checksum and the signature cover: encoded once
-    if _checksum_of(sealed) != document["checksum"]:
+    if checksum_of(sealed) != document["checksum"]:
         raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
     extra = document.get("campsync")
-    if isinstance(extra, dict) and "existing" not in extra:
-        # campsync 0.1 saved no count of the campaigns in scope: no safety check is possible.
-        raise PlanFileError(
-            f"{where}: made by an older campsync (it holds no safety counts); "
-            "make the plan again with 'campsync plan --out'"
-        )
+    if isinstance(extra, dict):
+        _require_layout(extra, where)
     (signing or PlanSigning()).check(document.get("signature"), sealed, where)
     try:
         return _parse(document)
     except _Malformed as problem:
         raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
+
+
+def _require_layout(extra: dict[str, Any], where: str) -> None:
+    """A file of another layout is refused, saying what to do (nothing is guessed)."""
+    if "existing" not in extra:
+        # campsync 0.1 saved no count of the campaigns in scope: no safety check is possible.
+        raise PlanFileError(
+            f"{where}: made by an older campsync (it holds no safety counts); {OLDER}"
+        )
+    if "layout" not in extra:
+        # campsync 0.2 kept each change's body in a list beside the changes.
+        raise PlanFileError(
+            f"{where}: made by an older campsync (its changes keep their bodies apart); {OLDER}"
+        )
+    _require_version(extra["layout"], LAYOUT, "campsync.layout", where, f"; {OLDER}")
+
+
+def _require_version(value: Any, supported: int, what: str, where: str, fix: str = "") -> None:
+    if isinstance(value, bool) or value != supported:
+        shown = escape(json.dumps(value))[:40]
+        raise PlanFileError(
+            f"{where}: {what} {shown} is not supported (this campsync reads {supported}){fix}"
+        )
 
 
 def planned_environment(path: Path) -> str | None:
@@ -272,20 +285,13 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
     if existing < 0:
         raise _Malformed("campsync.existing: a count (0 or more) expected")
     unmanaged = _field(extra, "unmanaged", list, "campsync.")
-    extras = _field(extra, "changes", list, "campsync.")
-    if len(extras) != len(changes):
-        raise _Malformed("campsync.changes: not one entry per change")
     if not all(isinstance(item, str) for item in [*warnings, *unmanaged]):
         raise _Malformed("warnings and campsync.unmanaged: strings expected")
-    parsed = [
-        _change(entry, more, index)
-        for index, (entry, more) in enumerate(zip(changes, extras, strict=True))
-    ]
-    plan = Plan(
-        parsed,
+    plan = Plan.of(
+        [_change(entry, index) for index, entry in enumerate(changes)],
         unchanged=_field(summary, "unchanged", int, "summary."),
-        unmanaged=list(unmanaged),
-        warnings=list(warnings),
+        unmanaged=unmanaged,
+        warnings=warnings,
         existing=existing,
     )
     for key, count in plan.summary.items():
@@ -294,10 +300,11 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
     return plan, target
 
 
-def _change(entry: Any, more: Any, index: int) -> Change:
+def _change(entry: Any, index: int) -> Change:
     where = f"changes[{index}]."
-    if not isinstance(entry, dict) or not isinstance(more, dict):
+    if not isinstance(entry, dict):
         raise _Malformed(f"changes[{index}]: an object expected")
+    more = _field(entry, "campsync", dict, where)
     action = _field(entry, "action", str, where)
     if action not in ACTIONS:
         raise _Malformed(f"{where}action: one of {', '.join(ACTIONS)} expected")
@@ -314,7 +321,7 @@ def _change(entry: Any, more: Any, index: int) -> Change:
     ident = _field(entry, "id", str, where, optional=True)
     if ident is not None and not is_campaign_id(ident):  # it goes into a request path
         raise _Malformed(f"{where}id: a campaign id (cd-...) expected")
-    extra = f"campsync.changes[{index}]."
+    extra = f"{where}campsync."
     return Change(
         action=action,
         name=_field(entry, "name", str, where),

@@ -1,7 +1,9 @@
 """Planning: matches files to listed campaigns, reads in full only the pairs not known to be
 equal (through campsync.sync.inventory), comparing each body with its file as soon as it is
 read (`Read`: a plan of 10,000 campaigns never holds their bodies all at once), then decides
-in a pure step (`decide`, with diffing, model and plan) what differs. No printing here."""
+in a pure step (`decide`, with diffing, model, rules and plan) what differs, and what is worth
+remembering for later runs (`Learnt`, which the engine hands to the cache). No printing here.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from campsync.sync.inventory import (
 )
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.prune import prune_unmanaged
+from campsync.sync.rules import require_create_fields
 from campsync.sync.scope import Scope
 from campsync.text import clip, quoted
 
@@ -40,12 +43,10 @@ class MatchError(CampsyncError):
 
 
 class SameMemo(Protocol):
-    """Remembers file/campaign pairs already found equal (see campsync.sync.cache.SameCache):
-    `recall` gives the warnings of that comparison, or None when the pair is not known."""
+    """File/campaign pairs found equal before (see campsync.sync.cache.SameCache): `recall`
+    gives the warnings of that comparison, or None when the pair is not known."""
 
     def recall(self, key: str) -> tuple[str, ...] | None: ...
-
-    def remember(self, key: str, warnings: tuple[str, ...]) -> None: ...
 
 
 class History(Protocol):
@@ -55,9 +56,25 @@ class History(Protocol):
 
     def last_match(self, file: str) -> str | None: ...
 
-    def remember_match(self, file: str, campaign_id: str) -> None: ...
-
     def flow_written(self, campaign_id: str, updated_at: str | None) -> tuple[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class Learnt:
+    """What deciding found that later runs use, for the engine to hand to the cache: the pairs
+    found equal (memo key, that comparison's warnings: SameCache.remember) and the campaign
+    each file matched in this run (file, campaign id: HistoryCache.remember_match)."""
+
+    equal: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    matches: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The plan, and what to remember of it."""
+
+    plan: Plan
+    learnt: Learnt
 
 
 def pair_key(cf: CampaignFile, entry: Listed, flows_key: str) -> str | None:
@@ -221,7 +238,7 @@ async def make_plan(
     history: History | None = None,
     scope: Scope | None = None,
     prune: bool = False,
-) -> Plan:
+) -> Decision:
     """Compare the files with the platform: read (the list, then the full bodies of the
     pairs not known to be equal), then decide (pure). Reads only; raises the client's typed
     errors. `fetch_full` reads the full bodies (the engine's answers from the cache and
@@ -231,7 +248,7 @@ async def make_plan(
     comparing the campaign again. With `history`, a file that matched another campaign last
     time, or a wrong flow mapping seen at the last write, is told in the plan's warnings.
     Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in scope are
-    deleted (settings.keep aside)."""
+    deleted (settings.keep aside). Nothing is remembered here: the Decision says what to."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
     if on_listed is not None:
@@ -242,21 +259,19 @@ async def make_plan(
     fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry, _ in pending.compare]
     reads = await fetch(wanted, _reader(pending, settings.experience_flows)) if wanted else {}
-    plan = decide(
+    return decide(
         matching,
         pending,
         reads,
         settings.experience_flows,
-        same,
         history,
         keep=settings.keep,
         prune=prune,
         flow_entry=settings.flow_entry,
         environment=settings.environment,
         config=settings.config.shown,
+        notes=scope.unmatched(files, [entry.name for entry in listed]),
     )
-    plan.warnings.extend(scope.unmatched(files, [entry.name for entry in listed]))
-    return plan
 
 
 def _reader(pending: Pending, flows: Mapping[str, str]) -> Keep[Read]:
@@ -271,7 +286,6 @@ def decide(
     pending: Pending,
     reads: Mapping[str, Read],
     experience_flows: Mapping[str, str],
-    same: SameMemo | None = None,
     history: History | None = None,
     *,
     prune: bool = False,
@@ -279,19 +293,21 @@ def decide(
     flow_entry: Callable[[str], str] | None = None,
     environment: str | None = None,
     config: str = CONFIG_NAME,
-) -> Plan:
-    """The plan, from what was read: no I/O. Pairs found equal are told to `same`, the
-    matches of this run to `history`. With `prune`, unmanaged campaigns become deletes (see
-    sync.prune). `flow_entry` says where a flow name's mapping is written; `environment`
-    (of the settings file `config`) is where a campaign's id is given."""
+    notes: Sequence[str] = (),
+) -> Decision:
+    """The plan, from what was read, and what to remember of it: no I/O, nothing written.
+    Each create passes the rules of deciding (sync.rules). With `prune`, unmanaged campaigns
+    become deletes (see sync.prune). `flow_entry` says where a flow name's mapping is
+    written; `environment` (of the settings file `config`) is where a campaign's id is
+    given. `notes`: warnings of the reading (unused patterns), after the plan's own."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
-    changes.extend(_create(cf) for cf in matching.to_create)
+    changes.extend(require_create_fields(_create(cf), environment) for cf in matching.to_create)
     warnings = list(pending.warnings)
     if history is not None:
         warnings.extend(_renamed(matching, history, environment, config))
         warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
-        for cf, entry in matching.matched:
-            history.remember_match(cf.file, entry.id)
+    matches = tuple((cf.file, entry.id) for cf, entry in matching.matched)
+    equal: list[tuple[str, tuple[str, ...]]] = []
     unchanged = pending.unchanged
     for cf, entry, key in pending.compare:
         read = reads.get(entry.id)
@@ -301,22 +317,22 @@ def decide(
         warnings.extend(comparison.warnings)
         if not comparison.diffs:
             unchanged += 1
-            if same is not None and key is not None:
-                same.remember(key, comparison.warnings)
+            if key is not None:
+                equal.append((key, comparison.warnings))
             continue
         changes.append(_update(cf, entry, read, comparison.diffs))
     unmanaged = list(matching.unmanaged)
     if prune:
         deletes, unmanaged = prune_unmanaged(unmanaged, keep)
         changes.extend(deletes)
-    # Plan keeps its own stable order (changes and unmanaged names).
-    return Plan(
-        changes=changes,
+    plan = Plan.of(
+        changes,
         unchanged=unchanged,
         unmanaged=[entry.name for entry in unmanaged],
-        warnings=warnings,
+        warnings=[*warnings, *notes],
         existing=len(matching.matched) + len(matching.unmanaged),
     )
+    return Decision(plan, Learnt(tuple(equal), matches))
 
 
 def _renamed(

@@ -53,10 +53,6 @@ class PlanSigning:
         secret = credentials.client_secret
         return cls(derive_key(secret) if secret else None, credentials.names.client_secret)
 
-    @property
-    def signs(self) -> bool:
-        return self.key is not None
-
     def sign(self, canonical: bytes) -> str | None:
         """The signature of `canonical`, or None without a key."""
         if self.key is None:

@@ -32,8 +32,12 @@ user is not used, one others may write is made 0700 and not used that run, a fil
 a link, not regular or writable by others is ignored (store.check_folder, read_raw). No
 printing here.
 
+Beside them, per account (host and account id), `sent.py` keeps when recent requests ended,
+so that runs one after another share the platform's rate limit (`shared_limiter`, the
+engine's, builds a run's limiter from it).
+
 The package: store.py (the JsonStore base, reading and writing), bodies.py, history.py,
-same.py, files.py (the stores), local.py (LocalCache, the stores of one run).
+same.py, files.py (the stores), local.py (LocalCache, the stores of one run), sent.py.
 """
 
 from campsync.sync.cache.bodies import CampaignCache

@@ -42,7 +42,7 @@ class LocalCache:
         self.refresh = refresh
         self.keeps_files = files
         self.warnings: list[str] = []
-        checked = check_folder(folder)
+        self.folder = checked = check_folder(folder)  # also what other stores of it trust
         if checked.warning:
             self.warnings.append(checked.warning)
         every: tuple[JsonStore, ...] = (self.files, self.campaigns, self.same, self.history)

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from campsync.fsutil import write_atomic, write_atomic_parts
-from campsync.text import clip
+from campsync.text import clip, size
 
 FORMAT = 1
 GITIGNORE = "*\n"
@@ -100,10 +100,10 @@ def read_json(path: Path) -> tuple[Any, str | None]:
     return (None, warning) if raw is None else parse_json(path, raw)
 
 
-def read_raw(path: Path) -> tuple[bytes | None, str | None]:
+def read_raw(path: Path, max_bytes: int | None = None) -> tuple[bytes | None, str | None]:
     """The file's bytes (None when it does not exist) and a warning when it is unusable: not
     readable, or not a regular file of this user that only this user may write (a symbolic
-    link is not followed, a FIFO not waited on)."""
+    link is not followed, a FIFO not waited on), or larger than `max_bytes`."""
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
@@ -120,10 +120,16 @@ def read_raw(path: Path) -> tuple[bytes | None, str | None]:
             return None, f"cache {path} ignored: it belongs to another user"
         if info.st_mode & _OTHERS_WRITE:
             return None, f"cache {path} ignored: other users could write it"
+        too_large = f"cache {path} ignored: larger than {size(max_bytes or 0)}"
+        if max_bytes is not None and info.st_size > max_bytes:
+            return None, too_large
         try:
-            return handle.read(), None
+            raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
         except OSError as exc:
             return None, f"cache {path} ignored: cannot read it ({exc.strerror or exc})"
+        if max_bytes is not None and len(raw) > max_bytes:  # it grew while it was read
+            return None, too_large
+        return raw, None
 
 
 def parse_json(path: Path, raw: bytes) -> tuple[Any, str | None]:
@@ -223,6 +229,7 @@ class JsonStore:
     file_name = ""  # may use {target}
     entries_key = ""
     signed = False
+    max_bytes: int | None = None  # a larger file is ignored (None: any size)
 
     def __init__(self, folder: Path, target: str | None = None, *, key: bytes | None = None):
         self.folder = folder
@@ -253,7 +260,7 @@ class JsonStore:
         """The stored entries ({} when none or unusable) and a warning when unusable."""
         if not self.folder_check.read or (self.signed and self._key is None):
             return {}, None
-        raw, warning = read_raw(self.path)
+        raw, warning = read_raw(self.path, self.max_bytes)
         if raw is None:
             return {}, warning
         document, warning = parse_json(self.path, raw)

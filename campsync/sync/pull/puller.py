@@ -28,7 +28,6 @@ from campsync.config.environments import environment_of
 from campsync.config.settings import Settings
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
-from campsync.sync.environment import lacks_machine_detect
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     ProgressFn,
@@ -41,6 +40,7 @@ from campsync.sync.planner import match_files
 from campsync.sync.pull.mapping import PulledCampaign, campaign_data
 from campsync.sync.pull.names import choose_path, taken_stems
 from campsync.sync.pull.yamltext import render_new, render_update
+from campsync.sync.rules import lacks_machine_detect
 from campsync.text import plural
 
 SCHEMA_PATH = Path("schemas") / "campaign.schema.json"

@@ -1,7 +1,10 @@
-"""The sync's environment part (campsync.yaml `environments:`): a create the platform would
-refuse for a field it never returns (`enableMachineDetect` of an Agentless campaign) is blocked
-in the plan, with the fix (`require_create_fields`). (An environment's files are read by
-campaign.reader, their memo is sync.cache.EnvironmentFileCache.)
+"""Rules of deciding: a change the platform would refuse, blocked in the plan with the fix,
+so that apply never sends it. Pure; `sync.planner.decide` applies them to each change it
+makes, before the plan is put in order.
+
+- `require_create_fields`: a create whose body leaves out a field that only a create needs
+  and that no read ever returns (`enableMachineDetect` of an Agentless campaign: a pulled
+  file has none).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import Change
 from campsync.text import quoted
 
 
@@ -33,23 +36,12 @@ def lacks_machine_detect(data: Mapping[str, Any]) -> bool:
     return data.get("dialingMode") == "Agentless" and "enableMachineDetect" not in data
 
 
-def require_create_fields(plan: Plan, environment: str | None) -> Plan:
-    """Block (in place) each create the platform would refuse because its file leaves out a
-    field that only a create needs and that no read ever returns."""
-    blocked = False
-    changes: list[Change] = []
-    for change in plan.changes:
-        if (
-            change.action == "create"
-            and change.body is not None
-            and lacks_machine_detect(change.body)
-        ):
-            change = _blocked(change, machine_detect_reason(environment))
-            blocked = True
-        changes.append(change)
-    if blocked:
-        plan.changes = sorted(changes, key=lambda change: change.sort_key)
-    return plan
+def require_create_fields(change: Change, environment: str | None) -> Change:
+    """The change, or, for a create the platform would refuse for a field no read returns,
+    that create blocked with the fix (`environment`: where the field may be set)."""
+    if change.action == "create" and change.body is not None and lacks_machine_detect(change.body):
+        return _blocked(change, machine_detect_reason(environment))
+    return change
 
 
 def _blocked(change: Change, reason: str) -> Change:

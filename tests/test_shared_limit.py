@@ -1,0 +1,50 @@
+"""The rate limit across runs, end to end: a `pull`, then a `plan`, then an `apply` in quick
+succession against one account never send more than the limit together in any window, as
+the emulator's request log shows. The window is scaled down (the emulator's and campsync's
+alike, campsync's by giving the limiter the engine builds a shorter one); HTTP is real."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from tests.fixtures_emulator import campaign_body, flows_config
+from tests.fixtures_workspace import Workspace
+from tests.test_faults import pace_campsync, workspace
+from tests.test_kore_ratelimit import most_in_any_window
+
+__all__ = ["workspace"]  # the fixture, shared with the fault tests
+
+LIMIT = 4
+WINDOW = 0.6  # seconds
+
+
+@pytest.mark.parametrize("workspace", [{"rate_limit": LIMIT, "rate_window": WINDOW}], indirect=True)
+def test_a_pull_then_a_plan_then_an_apply_never_exceed_the_limit_together(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = workspace
+    pace_campsync(monkeypatch, LIMIT, WINDOW)
+    ws.config(flows_config())
+    names = [f"Shared {n}" for n in range(3)]
+    ws.seed(*(campaign_body(name) for name in names))
+
+    pulled = ws.cli("pull")  # the list and three reads: the whole budget
+    planned = ws.cli("plan", "--json", "--detailed-exitcode")  # right after it: as many
+    edited = next(ws.campaigns.glob("*.yaml"))
+    edited.write_text(edited.read_text().replace("spring", "summer"), encoding="utf-8")
+    applied = ws.cli("apply", "--auto-approve")
+
+    assert pulled.code == 0, pulled.err
+    assert planned.code == 0, planned.err
+    assert json.loads(planned.out)["summary"]["unchanged"] == 3
+    assert applied.code == 0, applied.err
+    assert "Apply complete: 1 applied." in applied.out
+    log = ws.store.requests()
+    statuses = collections.Counter(entry["status"] for entry in log)
+    assert len(log) > 2 * LIMIT  # more than two windows' worth, in three runs
+    assert statuses == {200: len(log)}  # the platform never had to refuse one (429)
+    assert most_in_any_window([entry["time"] for entry in log], WINDOW) <= LIMIT
+    assert "warning" not in pulled.err + planned.err + applied.err
