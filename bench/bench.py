@@ -48,6 +48,7 @@ from campsync.emulator.queries import ListQuery
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import Store
 from campsync.kore.client import KoreClient
+from campsync.kore.protocol import Reference
 
 PLATFORM_RATE = 60  # requests per minute per account, the documented limit
 WORK_TARGET_S = 2.0
@@ -259,6 +260,9 @@ def end_to_end(args: argparse.Namespace, root: Path) -> tuple[list[Run], int]:
 # work only: the plan's CPU work with the network excluded, in a child process
 
 
+CATALOG = default_catalog()
+
+
 class MemoryPlatform:
     """The platform's answers already at hand: the list items parsed (a plan always reads
     the list) and each get-one body as the JSON text an answer would carry, parsed only
@@ -274,6 +278,13 @@ class MemoryPlatform:
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.bodies[campaign_id])
         return data
+
+    # The names campaigns refer to (read only by a plan that writes: none here).
+    async def list_contact_lists(self) -> list[Reference]:
+        return [Reference(list_id, name) for name, list_id in CATALOG.list_names.items()]
+
+    async def list_queues(self) -> list[Reference]:
+        return [Reference(queue_id, name) for name, queue_id in CATALOG.queues.items()]
 
 
 def prepare_work(root: Path, n: int) -> None:

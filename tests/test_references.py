@@ -15,10 +15,13 @@ from campsync.config.target import Credentials, Target
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.errors import AuthError, BadResponseError, ServerError, TransportError
 from campsync.kore import KoreClient, RetryPolicy
+from campsync.kore.protocol import Reference
+from campsync.sync.plan import Action, Change, FieldDiff, Plan
 from campsync.sync.references import (
     SUGGEST_AMONG,
     AccountNames,
     Known,
+    check_references,
     missing_reason,
     names_queue,
     read_names,
@@ -348,3 +351,87 @@ async def test_what_the_check_blocks_is_what_the_emulator_refuses(
         name = missing["name"] if isinstance(missing, dict) else missing
         name = name[-1] if isinstance(name, list) else name
         assert name in refused and f"'{name}'" in reason
+
+
+# ---- check_references: a plan in, a plan out ----------------------------------------------
+
+
+class Names:
+    """The account's names at hand, counting the reads (the client's two calls)."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    async def list_contact_lists(self) -> list[Reference]:
+        self.reads.append("contactLists")
+        return [Reference(f"cl-{n}", name) for n, name in enumerate(LISTS)]
+
+    async def list_queues(self) -> list[Reference]:
+        self.reads.append("queues")
+        return [Reference(f"qu-{n}", name) for n, name in enumerate(QUEUES)]
+
+
+def change(action: Action, name: str, body: dict[str, Any] | None, **more: Any) -> Change:
+    ident = more.pop("id", None)
+    return Change(action, name, ident, f"campaigns/{name}.yaml", body=body, **more)
+
+
+async def test_a_plan_without_creates_or_updates_is_not_checked() -> None:
+    names = Names()
+    plan = Plan.of(
+        [change("delete", "Old", None, id="cd-1"), change("blocked", "Busy", None, reason="x")],
+        unchanged=3,
+    )
+    assert await check_references(names, plan) is plan
+    assert names.reads == []
+
+
+async def test_the_plan_comes_back_with_the_missing_names_blocked_in_order() -> None:
+    names = Names()
+    diff = (FieldDiff("queue_name", "Sales Queue", "Sales Queu"),)
+    plan = Plan.of(
+        [
+            change("create", "A New", body(contactLists=["Nope"])),
+            change("create", "B New", body()),
+            change(
+                "update",
+                "C Edit",
+                body(queue_name="Sales Queu"),
+                id="cd-3",
+                diff=diff,
+                updated_at="2025-01-01T00:00:00Z",
+            ),
+            change("update", "D Edit", campaign_body("D Edit"), id="cd-4"),
+        ],
+        unchanged=2,
+        unmanaged=["Legacy"],
+        warnings=["an earlier warning"],
+        existing=7,
+    )
+    checked = await check_references(names, plan)
+    assert names.reads == ["contactLists", "queues"]
+    assert [(c.name, c.action) for c in checked.changes] == [
+        ("B New", "create"),
+        ("D Edit", "update"),
+        ("A New", "blocked"),
+        ("C Edit", "blocked"),
+    ]
+    created, updated = checked.changes[2], checked.changes[3]
+    assert created.body is None and created.diff == () and "contactLists[0]" in str(created.reason)
+    assert updated.body is None and updated.diff == diff and updated.id == "cd-3"
+    assert updated.updated_at == "2025-01-01T00:00:00Z"  # still checked for freshness
+    assert (checked.unchanged, checked.unmanaged, checked.existing) == (2, ("Legacy",), 7)
+    assert checked.warnings == ("an earlier warning",)
+    assert checked.references == {"contactLists": "checked", "queues": "checked"}
+
+
+async def test_queues_are_read_only_for_a_plan_whose_writes_name_one() -> None:
+    names = Names()
+    plan = Plan.of([change("update", "Spring", campaign_body("Spring"), id="cd-1")])
+    checked = await check_references(names, plan)
+    assert names.reads == ["contactLists"]
+    assert checked.references == {
+        "contactLists": "checked",
+        "queues": "not needed: no create or update names one",
+    }
+    assert checked.changes == plan.changes and checked.warnings == ()

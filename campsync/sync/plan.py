@@ -12,8 +12,8 @@ JSON. A step that adds to a plan makes a new one (`dataclasses.replace`, `Plan.o
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Action = Literal["create", "update", "delete", "blocked"]
@@ -109,6 +109,9 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     existing: int = 0
+    # What the account's names were checked against (sync.references: kind -> "checked" or
+    # why not); None when nothing was (no create or update). Saved, not in the plan JSON.
+    references: Mapping[str, str] | None = field(default=None, hash=False)
 
     @classmethod
     def of(
@@ -119,6 +122,7 @@ class Plan:
         unmanaged: Iterable[str] = (),
         warnings: Iterable[str] = (),
         existing: int = 0,
+        references: Mapping[str, str] | None = None,
     ) -> Plan:
         """The plan of these changes and names, each put in the plan's order."""
         return cls(
@@ -127,6 +131,7 @@ class Plan:
             tuple(sorted(unmanaged, key=_name_order)),
             tuple(warnings),
             existing,
+            references,
         )
 
     def __post_init__(self) -> None:

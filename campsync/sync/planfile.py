@@ -5,10 +5,13 @@ reviewed: each change carries a `campsync` object (its campaign type, the reques
 send, the platform's `updatedAt` as read), and a `campsync` section holds the layout of
 the file (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml
 it was made for (null without environments), when the plan was made, the names of
-unmanaged campaigns, and how many campaigns in scope existed on the platform (for the
-safety thresholds at apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all
-the rest lets `load_plan` refuse a file altered after it was made; a `signature`
-(sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
+unmanaged campaigns, how many campaigns in scope existed on the platform (for the
+safety thresholds at apply), and what the names of its creates and updates were checked
+against (`references`: `{"contactLists": "checked" | "not checked: <why>", "queues": ...}`,
+null when it has none; apply does not read them again). A `checksum` (`sha256:` + hex)
+over the canonical JSON of all the rest lets `load_plan` refuse a file altered after it was
+made; a `signature` (sync.signing, keyed from the client secret) over the same JSON, one
+altered on purpose.
 A file of an older layout is refused, saying to make the plan again.
 
 It holds no secret, and must not: nothing but the target (config.target.Target: host,
@@ -109,6 +112,7 @@ def save_plan(
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
+        "references": None if plan.references is None else dict(plan.references),
     }
     sealed = canonical(document)  # both seals cover these bytes: encoded once
     signature = (signing or PlanSigning()).sign(sealed)
@@ -289,11 +293,23 @@ def _parse(document: dict[str, Any]) -> SavedPlan:
         unmanaged=unmanaged,
         warnings=warnings,
         existing=existing,
+        references=_references(extra),
     )
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:
             raise _Malformed(f"summary.{key}: does not match the changes")
     return SavedPlan(plan, target, environment)
+
+
+def _references(extra: dict[str, Any]) -> dict[str, str] | None:
+    """What the plan's names were checked against (sync.references): absent or null when
+    nothing was; else each kind's word, as saved."""
+    if extra.get("references") is None:
+        return None
+    found = _field(extra, "references", dict, "campsync.")
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in found.items()):
+        raise _Malformed("campsync.references: strings expected")
+    return dict(found)
 
 
 def _change(entry: Any, index: int) -> Change:
