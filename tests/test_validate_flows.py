@@ -13,6 +13,7 @@ import pytest
 
 from campsync.campaign.reader import read_campaign_files
 from tests.fixtures_environments import Project
+from tests.fixtures_workspace import Workspace
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "campaigns" / "product-feedback.yaml"  # Agentless, flow on line 42
@@ -272,3 +273,17 @@ def test_the_example_campaigns_pass_with_the_emulator_settings(
     shutil.copy(ROOT / "examples" / "emulator.campsync.yaml", tmp_path / "campsync.yaml")
 
     assert project.validate()[0] == 0
+
+
+def test_plan_and_apply_validate_the_flow_names_first(ws: Workspace) -> None:
+    ws.config(FLOWS)
+    ws.write("feedback.yaml", example(MISSPELT))
+    for command in (("plan",), ("apply", "--auto-approve")):
+        result = ws.cli(*command)
+        assert result.code == 1, command
+        assert f"campaigns/feedback.yaml:{FLOW_LINE}:21: experienceFlowName: {NOT_MAPPED}" in (
+            result.err
+        )
+    assert ws.store.stats()["total"] == 0  # refused before the platform was asked anything
+    ws.config(FLOWS.replace("Voice Survey Entry Flow:", f"{MISSPELT}:"))
+    assert ws.cli("plan").code == 0
