@@ -117,8 +117,8 @@ class PlanSignatureError(PlanFileError):
 
 class UnsafePlan(CampsyncError):
     """A plan crosses a safety threshold (campsync.yaml `safety:`) and --force was not given:
-    nothing was written. `reasons` holds one sentence per crossed threshold."""
+    nothing was written. `reasons` holds one short reason per crossed threshold."""
 
     def __init__(self, reasons: Sequence[str], fix: str) -> None:
         self.reasons = tuple(reasons)
-        super().__init__("; ".join(self.reasons) + f"; {fix}")
+        super().__init__("apply refuses this plan: " + "; ".join(self.reasons) + f"; {fix}")

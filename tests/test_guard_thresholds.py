@@ -13,15 +13,12 @@ from tests.fixtures_guard import change_files, error_line, fleet, sent
 from tests.fixtures_workspace import Workspace
 
 TEN = [f"Campaign {n:02d}" for n in range(10)]
+UPDATE_REASON = "updates 4 of 10 campaigns (40%) > maxUpdatePercent 30"
 UPDATE_REFUSAL = (
-    "campsync: error: the plan updates 4 of 10 campaigns (40%), more than "
-    "safety.maxUpdatePercent (30%); nothing was applied; check the plan, then apply with "
-    "--force or raise the threshold (safety: in campsync.yaml)"
+    f"campsync: error: apply refuses this plan: {UPDATE_REASON}; nothing was applied; check "
+    "the plan, then apply with --force or raise the threshold (safety: in campsync.yaml)"
 )
-UPDATE_WARNING = (
-    "campsync: warning: the plan updates 4 of 10 campaigns (40%), more than "
-    "safety.maxUpdatePercent (30%): apply will refuse it without --force"
-)
+UPDATE_WARNING = f"campsync: warning: apply will refuse this plan without --force: {UPDATE_REASON}"
 
 
 @pytest.fixture
@@ -120,7 +117,7 @@ def test_an_environment_has_its_own_thresholds(four_of_ten: Workspace) -> None:
     assert "safety" not in ws.cli("plan", "--env", "loose").err
     strict = ws.cli("apply", "--auto-approve", "--env", "strict")
     assert strict.code == 1
-    assert "more than safety.maxUpdatePercent (10%)" in error_line(strict.err)
+    assert "(40%) > maxUpdatePercent 10;" in error_line(strict.err)
     assert sent(ws) == {}
 
 
