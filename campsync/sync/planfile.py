@@ -1,15 +1,16 @@
 """The saved plan (`plan --out FILE`, then `apply FILE`).
 
-The file is the contract's plan JSON plus what apply needs to do exactly what was
-reviewed: each change carries a `campsync` object (its campaign type, the request body to
-send, the platform's `updatedAt` as read), and a `campsync` section holds the layout of
-the file (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml
-it was made for (null without environments), when the plan was made, the names of
-unmanaged campaigns, and how many campaigns in scope existed on the platform (for the
-safety thresholds at apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all
-the rest lets `load_plan` refuse a file altered after it was made; a `signature`
-(sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
-A file of an older layout is refused, saying to make the plan again.
+The file is the contract's plan JSON (its `refusal` included, so that `show` and the GitHub
+Action tell it as `plan` did) plus what apply needs to do exactly what was reviewed: each
+change carries a `campsync` object (its campaign type, the request body to send, the
+platform's `updatedAt` as read), and a `campsync` section holds the layout of the file
+(`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml it was made
+for (null without environments), when the plan was made, the names of unmanaged campaigns,
+and how many campaigns in scope existed on the platform (for the safety thresholds at
+apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all the rest lets
+`load_plan` refuse a file altered after it was made; a `signature` (sync.signing, keyed from
+the client secret) over the same JSON, one altered on purpose. A file of an older layout is
+refused, saying to make the plan again.
 
 It holds no secret, and must not: nothing from Settings other than the three
 target fields and the environment's name is written (no credentials, no token, no
@@ -29,7 +30,7 @@ from campsync.config.settings import Settings
 from campsync.errors import PlanFileError
 from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
 from campsync.kore.protocol import is_campaign_id
-from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
+from campsync.sync.plan import ACTIONS, FORCE, FORMAT_VERSION, Change, FieldDiff, Plan, Refusal
 from campsync.sync.signing import PlanSigning
 from campsync.text import escape, quoted
 
@@ -293,11 +294,23 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
         unmanaged=unmanaged,
         warnings=warnings,
         existing=existing,
+        refusal=_refusal(document["refusal"]) if "refusal" in document else None,
     )
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:
             raise _Malformed(f"summary.{key}: does not match the changes")
     return plan, target
+
+
+def _refusal(entry: Any) -> Refusal:
+    if not isinstance(entry, dict):
+        raise _Malformed("refusal: an object expected")
+    reasons = _field(entry, "reasons", list, "refusal.")
+    if not reasons or not all(isinstance(reason, str) and reason for reason in reasons):
+        raise _Malformed("refusal.reasons: a list of reasons expected")
+    if _field(entry, "override", str, "refusal.") != FORCE:
+        raise _Malformed(f"refusal.override: {FORCE} expected")
+    return Refusal(tuple(reasons))
 
 
 def _change(entry: Any, index: int) -> Change:
