@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from campsync.sync.plan import Change, FieldDiff, Plan, Refusal
+from campsync.sync.results import ApplyResults
 from campsync.text import escape, plural, redact, shorten
 
 NAME_LIMIT = 100
@@ -332,6 +333,11 @@ def render_json(plan: Plan, out: TextIO) -> None:
     """Exactly the contract's plan JSON (with `summary.unmanaged`, `warnings`, and
     `refusal` when apply would refuse the plan)."""
     write_json(plan.to_json(), out)
+
+
+def render_results_json(results: ApplyResults, out: TextIO) -> None:
+    """The result JSON of `apply --json`: each change's outcome, and their counts."""
+    write_json(results.to_json(), out)
 
 
 def write_json(document: Any, out: TextIO) -> None:
