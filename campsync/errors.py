@@ -60,11 +60,21 @@ class UnreadablePath(CampsyncError):
 
 
 class ApiError(CampsyncError):
-    """The platform refused or failed a call (after any retries)."""
+    """The platform refused or failed a call (after any retries). `outcome_unknown`: a write
+    was sent and its answer lost (a dropped connection, a timeout; for a create, also a 5xx),
+    so the platform may have made the change all the same."""
 
-    def __init__(self, message: str, *, status: int | None = None, campaign: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        campaign: str | None = None,
+        outcome_unknown: bool = False,
+    ):
         self.status = status
         self.campaign = campaign
+        self.outcome_unknown = outcome_unknown
         self.platform_message = message
         where = f"campaign {campaign!r}: " if campaign else ""
         code = f" (HTTP {status})" if status is not None else ""
