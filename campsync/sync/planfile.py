@@ -43,6 +43,7 @@ SEALS = ("checksum", "signature")  # computed over the rest of the document
 # change carries its own `campsync` object (campsync 0.2 kept them in a list beside them).
 LAYOUT = 2
 OLDER = "make the plan again with 'campsync plan --out'"
+CAMPAIGN_SUFFIXES = (".yaml", ".yml")  # what the campaign files are named
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,14 @@ def save_plan(
 
 def check_plan_path(path: Path) -> None:
     """Refuse at once (before the plan is made) a path `save_plan` would refuse: anything
-    but a regular file or a new path (a symbolic link, a FIFO, a device, a folder)."""
+    but a regular file or a new path (a symbolic link, a FIFO, a device, a folder); and a
+    .yaml or .yml name, which validate, plan and apply would read as a campaign file (under
+    the campaign folder, the next plan would fail on it) and apply as a folder of them."""
+    if Path(path).suffix.lower() in CAMPAIGN_SUFFIXES:
+        raise PlanFileError(
+            f"{escape(str(path))}: a saved plan is JSON, and a {Path(path).suffix} file is "
+            "read as a campaign file; name it .json"
+        )
     try:
         check_writable(Path(path))
     except OSError as error:
