@@ -31,7 +31,7 @@ from campsync.errors import PlanFileError
 from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
 from campsync.kore.protocol import is_campaign_id
 from campsync.sync.plan import ACTIONS, FORCE, FORMAT_VERSION, Change, FieldDiff, Plan, Refusal
-from campsync.sync.signing import PlanSigning
+from campsync.sync.signing import PlanSigning, Signed
 from campsync.text import escape, quoted
 
 CHECKSUM_PREFIX = "sha256:"
@@ -156,11 +156,32 @@ def checksum_of(sealed: bytes) -> str:
     return CHECKSUM_PREFIX + hashlib.sha256(sealed).hexdigest()
 
 
+@dataclass(frozen=True)
+class SavedPlan:
+    """A saved plan as read: the plan, its target, and how its signature stands."""
+
+    plan: Plan
+    target: PlanTarget
+    signed: Signed
+
+
 def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, PlanTarget]:
-    """Read a saved plan; raise PlanFileError (one line) if it is unreadable, not a
-    campsync plan, of another format version, or altered after it was made, and
+    """Read a saved plan to apply it; raise PlanFileError (one line) if it is unreadable, not
+    a campsync plan, of another format version, or altered after it was made, and
     PlanSignatureError if its signature does not pass `signing` (no key: only an
     unsigned plan passes)."""
+    saved = _load(path, signing or PlanSigning(), strict=True)
+    return saved.plan, saved.target
+
+
+def read_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
+    """Read a saved plan to show it: as load_plan, except that a plan whose signature cannot
+    be checked (no key) or that is unsigned is read all the same, saying so (`signed`). A
+    signature that does not verify is still PlanSignatureError."""
+    return _load(path, signing or PlanSigning(), strict=False)
+
+
+def _load(path: Path, signing: PlanSigning, *, strict: bool) -> SavedPlan:
     where = f"plan file {escape(str(path))}"
     document = _read_json(Path(path), where)
     if not isinstance(document, dict):
@@ -176,11 +197,14 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, 
     extra = document.get("campsync")
     if isinstance(extra, dict):
         _require_layout(extra, where)
-    (signing or PlanSigning()).check(document.get("signature"), sealed, where)
+    signed = signing.verify(document.get("signature"), sealed, where)
+    if strict:
+        signing.require(signed, where)
     try:
-        return _parse(document)
+        plan, target = _parse(document)
     except _Malformed as problem:
         raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
+    return SavedPlan(plan, target, signed)
 
 
 def _require_layout(extra: dict[str, Any], where: str) -> None:
