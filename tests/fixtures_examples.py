@@ -7,8 +7,9 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from campsync.config.target import Target
 from campsync.sync.plan import Change, Plan, Refusal
-from campsync.sync.planfile import PlanTarget, save_plan
+from campsync.sync.planfile import save_plan
 from tests.fixtures_emulator import flows_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,5 +32,5 @@ def saved_plans(root: Path) -> tuple[Path, Path]:
     folders = (root / "refused", root / "within")
     for folder, plan_of in zip(folders, (replace(plan, refusal=refusal), plan), strict=True):
         folder.mkdir(parents=True)
-        save_plan(folder / "plan.json", plan_of, PlanTarget("https://platform.kore.ai", "s", "a"))
+        save_plan(folder / "plan.json", plan_of, Target("https://platform.kore.ai", "s", "a"))
     return folders

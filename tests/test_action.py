@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from campsync.cli import main
+from campsync.config.target import Target
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
 from campsync.sync.plan import Change, Plan, Refusal
-from campsync.sync.planfile import PlanTarget, save_plan
+from campsync.sync.planfile import save_plan
 from tests.fixtures_emulator import subprocess_env
 from tests.fixtures_examples import example_repository
 from tests.github_steps import (
@@ -222,7 +223,7 @@ def test_a_refused_plan_sets_refused_and_says_why_in_the_summary(tmp_path: Path)
     )
     files = github_files(tmp_path / "refused")
     plan_json, markdown = tmp_path / "plan.json", tmp_path / "plan.md"
-    save_plan(plan_json, plan, PlanTarget("https://platform.kore.ai", "st-1", "acc-1"))
+    save_plan(plan_json, plan, Target("https://platform.kore.ai", "st-1", "acc-1"))
     script = action_script()
     assert script.write_plan_outputs(["plan"], plan_json, markdown, files)
     outputs = outputs_of(Path(files["GITHUB_OUTPUT"]))
@@ -235,7 +236,7 @@ def test_a_refused_plan_sets_refused_and_says_why_in_the_summary(tmp_path: Path)
     ]
     assert markdown.read_text(encoding="utf-8") == summary
 
-    save_plan(plan_json, dataclasses.replace(plan, refusal=None), PlanTarget("h", "s", "a"))
+    save_plan(plan_json, dataclasses.replace(plan, refusal=None), Target("h", "s", "a"))
     again = github_files(tmp_path / "within")
     script.write_plan_outputs(["plan"], plan_json, markdown, again)
     assert outputs_of(Path(again["GITHUB_OUTPUT"]))["refused"] == "false"

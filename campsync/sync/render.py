@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import collections
 import json
-from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+from collections.abc import Iterable
+from typing import Any, Protocol, TextIO
 
 from campsync.sync.plan import Change, FieldDiff, Plan, Refusal
 from campsync.sync.results import ApplyResults
@@ -215,10 +215,16 @@ def md(text: Any, limit: int = REASON_LIMIT) -> str:
 
 
 def render_markdown(
-    plan: Plan, out: TextIO, *, limit: int | None = MARKDOWN_LIMIT, full_at: str = FULL_PLAN_AT
+    plan: Plan,
+    out: TextIO,
+    *,
+    color: bool = False,
+    limit: int | None = MARKDOWN_LIMIT,
+    full_at: str = FULL_PLAN_AT,
 ) -> None:
     """The plan as a pull-request comment: a heading with the summary, a table of
-    the changes, then the field diffs of each change in a fenced diff block.
+    the changes, then the field diffs of each change in a fenced diff block (never in
+    terminal colours, whatever `color` says).
 
     At most `limit` characters (None: no limit). A longer plan keeps its heading and
     loses whole campaigns from the end (each one's table row and diff block), then
@@ -329,9 +335,9 @@ def _markdown_refusal(plan: Plan) -> str:
 # --- JSON ----------------------------------------------------------------------------
 
 
-def render_json(plan: Plan, out: TextIO) -> None:
-    """Exactly the contract's plan JSON (with `summary.unmanaged`, `warnings`, and
-    `refusal` when apply would refuse the plan)."""
+def render_json(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    """Exactly the contract's plan JSON (with `summary.unmanaged`, `warnings`, and `refusal`
+    when apply would refuse the plan; never in terminal colours, whatever `color` says)."""
     write_json(plan.to_json(), out)
 
 
@@ -349,7 +355,14 @@ def write_json(document: Any, out: TextIO) -> None:
     out.write(escape(text, keep="\n") + "\n")
 
 
-RENDERERS: dict[str, Callable[..., None]] = {
+class Renderer(Protocol):
+    """A renderer of `plan --format`: the plan to `out`, in colours when `color` (only the
+    text plan has any)."""
+
+    def __call__(self, plan: Plan, out: TextIO, *, color: bool = False) -> None: ...
+
+
+RENDERERS: dict[str, Renderer] = {
     "text": render_text,
     "json": render_json,
     "markdown": render_markdown,
