@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from campsync.kore import Unreachable
 from campsync.sync.applier import UNKNOWN_OUTCOME, apply_plan
 from campsync.sync.plan import Change, Plan
 from campsync.sync.render import render_results_json
@@ -95,6 +96,23 @@ async def test_writes_abandoned_in_flight_have_an_unknown_outcome() -> None:
         ("1", "unknown", UNKNOWN_OUTCOME),
         ("2", "not sent", INTERRUPTED),
     ]
+
+
+async def test_a_write_whose_answer_was_lost_has_an_unknown_outcome() -> None:
+    """Sent, and every answer lost (the real client over a fake transport): it may have been
+    made, so it is neither applied nor failed."""
+    transport = platform_of("lost", "fine")
+    transport.script["update"] = [Unreachable("the server closed the connection")] * 6
+    plan = plan_of(update("lost"))
+    async with client_on(transport, FakeTime()) as writer:
+        result = await apply_plan(writer, plan)
+    [entry] = results_of(plan, result).to_json()["results"]
+    assert entry["outcome"] == "unknown"
+    assert entry["reason"] == (
+        "could not reach platform.example.com: the server closed the connection (6 attempts); "
+        "its answer was lost: the outcome is unknown (plan again to see)"
+    )
+    assert result.failed and not result.ok  # apply exits 1, as for a failure
 
 
 def test_nothing_written_every_change_blocked() -> None:

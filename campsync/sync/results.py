@@ -18,7 +18,7 @@ import collections
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult
+from campsync.sync.applier import ApplyResult
 from campsync.sync.plan import FORMAT_VERSION, Change, Plan
 
 Outcome = Literal["applied", "failed", "blocked", "not sent", "unknown"]
@@ -95,6 +95,7 @@ def results_of(plan: Plan, result: ApplyResult | None) -> ApplyResults:
         return ApplyResults(tuple(_unsent(change, NOT_STARTED) for change in plan.changes))
     applied = {id(change) for change in result.applied}
     failed = {id(change): reason for change, reason in result.failed}
+    unknown = {id(change) for change in result.unknown}
     created = result.created_ids
     found: list[ChangeResult] = []
     for change in plan.changes:
@@ -103,9 +104,8 @@ def results_of(plan: Plan, result: ApplyResult | None) -> ApplyResults:
             made = created.get(change.file or change.name) if change.action == "create" else None
             found.append(ChangeResult(change, "applied", created_id=made))
         elif key in failed:
-            reason = failed[key]
-            outcome: Outcome = "unknown" if reason == UNKNOWN_OUTCOME else "failed"
-            found.append(ChangeResult(change, outcome, reason))
+            outcome: Outcome = "unknown" if key in unknown else "failed"
+            found.append(ChangeResult(change, outcome, failed[key]))
         else:
             found.append(_unsent(change, INTERRUPTED if result.interrupted else NOT_REACHED))
     return ApplyResults(tuple(found), tuple(result.unsettled))
