@@ -13,7 +13,7 @@ from campsync.sync.safety import (
     files_in_scope,
     raise_if_unsafe,
     refusal_of,
-    unsafe_warnings,
+    refusal_warnings,
 )
 
 
@@ -106,7 +106,7 @@ def test_refusal_and_warning_are_one_line_each() -> None:
     assert "\n" not in message and len(caught.value.reasons) == 2
     assert "maxUpdatePercent" in message and "maxDeletePercent" in message
     assert message.endswith("apply with --force or raise the threshold (safety: in campsync.yaml)")
-    warnings = unsafe_warnings(plan, DEFAULTS)
+    warnings = refusal_warnings(refusal_of(plan, DEFAULTS))
     assert len(warnings) == 2
     assert warnings == [
         f"apply will refuse this plan without --force: {reason}" for reason in caught.value.reasons

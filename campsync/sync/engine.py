@@ -61,7 +61,7 @@ from campsync.sync.pull.puller import (
     write_pull,
     written_problems,
 )
-from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
+from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
 from campsync.sync.writer import RememberingWriter
@@ -185,8 +185,9 @@ class Sync:
         return PlanSigning.of(self.job.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
-        """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.job.guard.safety)
+        """One warning per safety threshold the plan crosses, from its refusal (what `plan`
+        and `show` tell)."""
+        return refusal_warnings(plan.refusal)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
@@ -239,7 +240,8 @@ class Sync:
         self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
         if self.skipped:
             plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
-        return plan
+        # Last, on the plan as apply takes it: whether apply refuses it without --force.
+        return replace(plan, refusal=refusal_of(plan, job.guard.safety))
 
     def _remember(self, learnt: Learnt) -> None:
         """For the next runs: the pairs found equal, and the campaign each file matched."""

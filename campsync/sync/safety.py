@@ -76,11 +76,6 @@ def raise_if_unsafe(plan: Plan, safety: Safety) -> None:
         raise UnsafePlan(reasons, EMPTY_FIX if empty and len(reasons) == 1 else REFUSAL_FIX)
 
 
-def unsafe_warnings(plan: Plan, safety: Safety) -> list[str]:
-    """What `plan` says on stderr: one line per crossed threshold."""
-    return refusal_warnings(refusal_of(plan, safety))
-
-
 def refusal_warnings(refusal: Refusal | None) -> list[str]:
     """A refusal as `plan` tells it on stderr: one line per reason."""
     if refusal is None:
