@@ -20,7 +20,7 @@ from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
 from campsync.sync.plan import Change, Plan, Refusal
 from campsync.sync.planfile import save_plan
-from tests.fixtures_emulator import subprocess_env
+from tests.fixtures_emulator import subprocess_env, wait_ready
 from tests.fixtures_examples import example_repository
 from tests.github_steps import (
     ACTION,
@@ -212,6 +212,34 @@ def test_an_environment_input_plans_that_environment(
     assert staged.outputs["changes"] == "true"
     assert staged.outputs["plan-file"].endswith("/campsync-plan-staging.md")
     assert use_action({"command": "plan"}, tmp_path / "none").code == 1  # which environment?
+
+
+def test_a_threshold_refusal_shows_in_the_outputs_and_the_job_summary(
+    cli_env: RunningEmulator, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the emulator: 2 of the 4 campaigns changed crosses maxUpdatePercent (the step
+    still succeeds: the example workflows fail their check on `refused`)."""
+    (project / "campsync.yaml").write_text(
+        (project / "campsync.yaml").read_text() + "safety:\n  minExisting: 4\n"
+    )
+    assert main(["apply", "--auto-approve"]) == 0
+    capsys.readouterr()
+    wait_ready(cli_env)
+    for name in ("q4-renewals.yaml", "webinar-followup.yaml"):
+        path = project / "campaigns" / name
+        path.write_text(path.read_text().replace("\npriority: ", "\npriority: 1 #", 1))
+    run = use_action({"command": "plan"}, tmp_path / "refused")
+    assert run.code == 0
+    assert (run.outputs["changes"], run.outputs["refused"]) == ("true", "true")
+    reason = "updates 2 of 4 campaigns (50%) \\> maxUpdatePercent 30"
+    assert run.summary.splitlines()[2:5] == [
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        f"> - {reason}",
+    ]
+    assert Path(run.outputs["plan-file"]).read_text(encoding="utf-8") == run.summary
+    log = capsys.readouterr()
+    assert "apply will refuse this plan without --force:" in log.out  # the text plan's top
 
 
 def test_a_refused_plan_sets_refused_and_says_why_in_the_summary(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_emulator import campaign_body, seed_ready
+from tests.fixtures_emulator import campaign_body, seed_ready, wait_ready
 from tests.fixtures_examples import example_repository, saved_plans
 from tests.github_steps import (
     GhStub,
@@ -431,6 +431,47 @@ def test_gitlab_ci_example_runs_against_the_emulator(
         ],
     )
     assert_final_plan_empty(capsys)
+
+
+def refusing_change(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The example campaigns applied, then a pull request changing 2 of the 4 (50%) with
+    minExisting 4: apply would refuse it (maxUpdatePercent 30)."""
+    config = project / "campsync.yaml"
+    config.write_text(config.read_text() + "safety:\n  minExisting: 4\n")
+    assert main(["apply", "--auto-approve"]) == 0
+    capsys.readouterr()
+    for name in ("q4-renewals.yaml", "webinar-followup.yaml"):
+        path = project / "campaigns" / name
+        path.write_text(path.read_text().replace("\npriority: ", "\npriority: 1 #", 1))
+
+
+def test_a_plan_apply_would_refuse_fails_the_pull_requests_check(
+    cli_env: RunningEmulator,
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """After its comment (which says why, at the top) and its artifact: the merge button
+    shows a failed check before anyone merges."""
+    doc = load_yaml(GITHUB)
+    for key, value in static_env(doc.get("env")).items():
+        monkeypatch.setenv(key, value)
+    refusing_change(project, capsys)
+    wait_ready(cli_env)
+    github = GitHubRun(tmp_path / "refused", capsys)
+    [plan] = github_jobs(doc, "pull_request")
+    failed = github.job("pull_request", plan)
+    assert failed is not None and failed.step == "Fail the check when apply would refuse the plan"
+    assert failed.log.startswith("::error title=campsync::apply will refuse this plan")
+    assert github.ran == [*PLAN_STEPS, failed.step]
+    [comment] = github.gh.calls()
+    assert comment["body"].splitlines()[2:5] == [
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        "> - updates 2 of 4 campaigns (50%) \\> maxUpdatePercent 30",
+    ]
+    assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
 
 
 def test_the_gitlab_plan_job_fails_when_apply_would_refuse_the_plan(tmp_path: Path) -> None:
