@@ -50,6 +50,7 @@ from campsync.sync.planfile import (
     check_plan_path,
     load_plan,
     planned_environment,
+    read_plan,
     save_plan,
 )
 from campsync.sync.planner import Learnt, make_plan
@@ -82,6 +83,8 @@ __all__ = [
     "check_plan_path",
     "planned_environment",
     "read_saved_plan",
+    "refusal_warnings",
+    "show_saved_plan",
     "writes_of",
 ]
 
@@ -141,6 +144,16 @@ def read_saved_plan(path: Path, credentials: Credentials) -> SavedPlan:
     """A saved plan, checked as apply checks it (checksum, layout, signature with the key of
     `credentials`, every field; sync.planfile): no request, no cache."""
     return load_plan(path, signing=PlanSigning.of(credentials))
+
+
+def show_saved_plan(path: Path, credentials: Credentials) -> tuple[SavedPlan, str]:
+    """A saved plan to show (`campsync show`), and how its signature stands, in words: checked
+    as apply checks it, except that a signature there is no key to check (no client secret),
+    or none at all, is said, not refused; one that does not verify is PlanSignatureError. No
+    request, no cache."""
+    signing = PlanSigning.of(credentials)
+    saved = read_plan(path, signing=signing)
+    return saved, signing.note(saved.signed)
 
 
 class Sync:
