@@ -62,6 +62,7 @@ from campsync.sync.pull.puller import (
     write_pull,
     written_problems,
 )
+from campsync.sync.results import results_of
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
@@ -84,6 +85,7 @@ __all__ = [
     "planned_environment",
     "read_saved_plan",
     "refusal_warnings",
+    "results_of",
     "show_saved_plan",
     "writes_of",
 ]
