@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,18 @@ def test_github_actions_example_runs_against_the_emulator(
     assert_final_plan_empty(capsys)
 
 
+@pytest.fixture
+def workflow(
+    cli_env: RunningEmulator, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> Mapping[str, Any]:
+    """examples/github-actions.yml, with its environment values that need no secret set, run
+    in the example repository against the emulator."""
+    doc: Mapping[str, Any] = load_yaml(GITHUB)
+    for key, value in static_env(doc.get("env")).items():
+        monkeypatch.setenv(key, value)
+    return doc
+
+
 PLAN_STEPS = [
     "actions/checkout@v4",
     "actions/cache@v4",
@@ -289,29 +301,27 @@ REVIEWED = {"CAMPSYNC_APPLY_REVIEWED_PLAN": "true"}
 
 
 def review_then_merge(
-    doc: Mapping[str, Any], github: GitHubRun
+    doc: Mapping[str, Any], github: GitHubRun, between: Callable[[], object] = lambda: None
 ) -> tuple[Failed | None, Failed | None]:
-    """The pull request's jobs, then the merge's (push to main), with `gh` telling the apply
-    job about the pull request's last commit and its plan run, whose artifact it downloads;
-    each one's failed step, if any."""
+    """The pull request's jobs, then (after `between`) the merge's (push to main), with `gh`
+    telling the apply job about the pull request's last commit and its plan run, whose
+    artifact it downloads; each one's failed step, if any."""
     [plan] = github_jobs(doc, "pull_request")
     [apply] = github_jobs(doc, "push")
     reviewed = github.job("pull_request", plan)
+    between()
     github.gh.head, github.gh.run = "c0ffee" * 6 + "c0ff", "4242"
     github.gh.artifact = list(github.artifacts)
     return reviewed, github.job("push", apply)
 
 
 def test_the_apply_on_merge_is_fresh_unless_the_reviewed_plan_is_asked_for(
+    workflow: Mapping[str, Any],
     cli_env: RunningEmulator,
-    project: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load_yaml(GITHUB)
-    for key, value in static_env(doc.get("env")).items():
-        monkeypatch.setenv(key, value)
+    doc = workflow
     github = GitHubRun(tmp_path / "fresh", capsys)
     assert review_then_merge(doc, github) == (None, None)
     assert github.ran[: len(PLAN_STEPS)] == PLAN_STEPS  # no refusal: the check passes
@@ -325,15 +335,12 @@ def test_the_apply_on_merge_is_fresh_unless_the_reviewed_plan_is_asked_for(
 
 
 def test_the_plan_reviewed_on_the_pull_request_is_what_runs_on_merge(
+    workflow: Mapping[str, Any],
     cli_env: RunningEmulator,
-    project: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load_yaml(GITHUB)
-    for key, value in static_env(doc.get("env")).items():
-        monkeypatch.setenv(key, value)
+    doc = workflow
     github = GitHubRun(tmp_path / "reviewed", capsys, variables=REVIEWED)
     assert review_then_merge(doc, github) == (None, None)
     assert github.ran[len(PLAN_STEPS) :] == [
@@ -361,24 +368,18 @@ def test_the_plan_reviewed_on_the_pull_request_is_what_runs_on_merge(
 
 
 def test_a_reviewed_plan_gone_stale_is_refused_on_merge_and_writes_nothing(
+    workflow: Mapping[str, Any],
     cli_env: RunningEmulator,
-    project: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load_yaml(GITHUB)
-    for key, value in static_env(doc.get("env")).items():
-        monkeypatch.setenv(key, value)
+    doc = workflow
     github = GitHubRun(tmp_path / "stale", capsys, variables=REVIEWED)
-    [plan] = github_jobs(doc, "pull_request")
-    [apply] = github_jobs(doc, "push")
-    assert github.job("pull_request", plan) is None
     # After the review, someone makes one of the planned campaigns in the web UI.
-    seed_ready(cli_env, campaign_body("Webinar Signup Follow-up"))
-    github.gh.head, github.gh.run = "c0ffee" * 6 + "c0ff", "4242"
-    github.gh.artifact = list(github.artifacts)
-    failed = github.job("push", apply)
+    reviewed, failed = review_then_merge(
+        doc, github, lambda: seed_ready(cli_env, campaign_body("Webinar Signup Follow-up"))
+    )
+    assert reviewed is None
     assert failed is not None and failed.step == "Apply the reviewed plan"
     assert (
         "campsync: error: the plan is out of date: campaign 'Webinar Signup Follow-up' was "
@@ -388,15 +389,12 @@ def test_a_reviewed_plan_gone_stale_is_refused_on_merge_and_writes_nothing(
 
 
 def test_without_a_successful_plan_of_the_pull_request_nothing_is_applied(
+    workflow: Mapping[str, Any],
     cli_env: RunningEmulator,
-    project: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load_yaml(GITHUB)
-    for key, value in static_env(doc.get("env")).items():
-        monkeypatch.setenv(key, value)
+    doc = workflow
     github = GitHubRun(tmp_path / "none", capsys, variables=REVIEWED)
     [apply] = github_jobs(doc, "push")
     github.gh.head = "c0ffee" * 6 + "c0ff"  # its plan run failed (or is gone): none listed
@@ -446,17 +444,15 @@ def refusing_change(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_plan_apply_would_refuse_fails_the_pull_requests_check(
+    workflow: Mapping[str, Any],
     cli_env: RunningEmulator,
     project: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     """After its comment (which says why, at the top) and its artifact: the merge button
     shows a failed check before anyone merges."""
-    doc = load_yaml(GITHUB)
-    for key, value in static_env(doc.get("env")).items():
-        monkeypatch.setenv(key, value)
+    doc = workflow
     refusing_change(project, capsys)
     wait_ready(cli_env)
     github = GitHubRun(tmp_path / "refused", capsys)

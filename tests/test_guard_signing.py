@@ -19,7 +19,7 @@ from campsync.errors import PlanSignatureError
 from campsync.sync.planfile import canonical, checksum_of, load_plan, read_plan, save_plan
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET
-from tests.fixtures_guard import change_files, error_line, fleet, ready_jwt, sent
+from tests.fixtures_guard import change_files, error_line, fleet, prod_environment, ready_jwt, sent
 from tests.fixtures_workspace import Workspace
 from tests.test_plan_model import sample_plan
 
@@ -149,13 +149,7 @@ def test_a_signed_plan_without_the_secret_to_check_it_is_refused(
 def test_an_environment_signs_with_its_own_secret_variable(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ws.config(
-        "environments:\n  prod:\n    credentials:\n"
-        "      clientSecret: PROD_SECRET\n      clientId: PROD_ID\n"
-    )
-    monkeypatch.setenv("PROD_ID", ws.emulator.config.client_id)
-    monkeypatch.setenv("PROD_SECRET", TEST_CLIENT_SECRET)
-    monkeypatch.setenv("KORE_CLIENT_SECRET", "the-default-secret-is-not-this-environments-one")
+    prod_environment(ws, monkeypatch)
     fleet(ws, ["Spring Renewals"])
     change_files(ws, ["Spring Renewals"])
     assert ws.cli("plan", "--env", "prod", "--out", "p.json").code == 0

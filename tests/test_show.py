@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body
-from tests.fixtures_guard import change_files, error_line, fleet, ready_jwt
+from tests.fixtures_guard import change_files, error_line, fleet, prod_environment, ready_jwt
 from tests.fixtures_workspace import Workspace
 from tests.test_guard_thresholds import TEN, UPDATE_WARNING
 
@@ -125,13 +125,7 @@ def test_an_environments_plan_is_checked_with_its_own_secret(
     changed: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = changed
-    ws.config(
-        "environments:\n  prod:\n    credentials:\n"
-        "      clientSecret: PROD_SECRET\n      clientId: PROD_ID\n"
-    )
-    monkeypatch.setenv("PROD_ID", ws.emulator.config.client_id)
-    monkeypatch.setenv("PROD_SECRET", TEST_CLIENT_SECRET)
-    monkeypatch.setenv("KORE_CLIENT_SECRET", "the-default-secret-is-not-this-environments-one")
+    prod_environment(ws, monkeypatch)
     assert ws.cli("plan", "--env", "prod", "--out", "p.json").code == 0
     shown = ws.cli("show", "p.json")  # no --env: the plan names its environment
     assert shown.code == 0
