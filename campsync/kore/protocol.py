@@ -32,6 +32,8 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 KINDS = ("list", "get", "update", "create", "delete")
+# The calls that change the platform: when one's answer is lost, so is its outcome.
+WRITE_KINDS = ("update", "create", "delete")
 _MAX_MESSAGE = 300
 DEFAULT_NAMES = CredentialNames()
 # A campaign id as the docs show them and the schema accepts in files (`cd-` + a uuid there;
@@ -61,6 +63,11 @@ class Request:
     body: bytes | None = None
     campaign: str | None = None  # what error messages name
     action: str = ""  # what error messages say was being done, when no campaign is named
+
+    @property
+    def writes(self) -> bool:
+        """Whether the call changes the platform (its outcome matters once sent)."""
+        return self.kind in WRITE_KINDS
 
     @property
     def retry_safe(self) -> bool:
