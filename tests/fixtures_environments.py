@@ -6,7 +6,6 @@ and `project`, a fresh folder to write campsync.yaml and campaign files in and v
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator, start_in_thread
-from tests.fixtures_emulator import emulator_test_config
+from tests.fixtures_emulator import emulator_test_config, wait_ready
 
 # Each account's own identity: a token of one is refused by the other.
 ACCOUNTS = {
@@ -90,11 +89,8 @@ class TwoAccounts:
 
     def wait_ready(self, timeout: float = 5.0) -> None:
         """Until no campaign of either account is Preparing (Ready after 0.2 s here)."""
-        deadline = time.monotonic() + timeout
         for running in self.by_name.values():
-            while any(r["status"] == "Preparing" for r in running.store.raw_campaigns()):
-                assert time.monotonic() < deadline, "campaigns stayed Preparing"
-                time.sleep(0.02)
+            wait_ready(running, timeout)
 
 
 @pytest.fixture

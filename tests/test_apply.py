@@ -339,9 +339,11 @@ def interrupted_apply(
     after_applied: int,
     parallelism: int,
     rate_limit: int = 100000,
+    json_output: bool = False,
 ) -> tuple[int, str, str]:
     """`campsync apply --auto-approve` in a subprocess over `count` changed campaigns,
-    sent `signum` once `after_applied` results reported 'applied'; (exit code, out, err)."""
+    sent `signum` once `after_applied` results reported 'applied' (on stdout, or with
+    `json_output`, --json, on stderr); (exit code, out, err)."""
     folder = tmp_path / "campaigns"
     folder.mkdir()
     for n in range(count):
@@ -356,6 +358,7 @@ def interrupted_apply(
             "--auto-approve",
             "--parallelism",
             f"{parallelism}",
+            *(["--json"] if json_output else []),
         ],
         cwd=tmp_path,
         env=subprocess_env(emulator, rate_limit),
@@ -366,17 +369,20 @@ def interrupted_apply(
     timer = threading.Timer(30, process.kill)  # a bound, never reached when it works
     timer.start()
     try:
-        assert process.stdout is not None
+        told = process.stderr if json_output else process.stdout
+        assert told is not None
         lines: list[str] = []
-        for line in process.stdout:
+        for line in told:
             lines.append(line)
             if sum(x.startswith("applied: ") for x in lines) == after_applied:
                 process.send_signal(signum)
                 break
-        rest, err = process.communicate()
+        out, err = process.communicate()
     finally:
         timer.cancel()
-    return process.returncode, "".join(lines) + rest, err
+    if json_output:
+        return process.returncode, out, "".join(lines) + err
+    return process.returncode, "".join(lines) + out, err
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

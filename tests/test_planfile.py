@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from campsync.config.settings import load_settings
 from campsync.config.target import Target
 from campsync.errors import PlanFileError
-from campsync.sync.plan import Change, FieldDiff, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan, Refusal
 from campsync.sync.planfile import (
     SavedPlan,
     canonical,
@@ -195,6 +195,44 @@ def test_unreadable(tmp_path: Path) -> None:
     assert load_error(tmp_path) == f"plan file {tmp_path}: is a directory"
 
 
+REFUSAL = Refusal(("updates 4 of 13 campaigns (31%) > maxUpdatePercent 30",))
+
+
+def test_a_refused_plan_keeps_its_refusal(tmp_path: Path) -> None:
+    plan = replace(sample_plan(), refusal=REFUSAL)
+    path = saved(tmp_path, plan)
+    assert json.loads(path.read_text())["refusal"] == {
+        "reasons": ["updates 4 of 13 campaigns (31%) > maxUpdatePercent 30"],
+        "override": "--force",
+    }
+    loaded = load_plan(path).plan
+    assert loaded.refusal == REFUSAL
+    assert loaded.to_json() == plan.to_json()
+    # A plan apply would not refuse has no refusal, saved or loaded.
+    assert "refusal" not in json.loads(saved(tmp_path).read_text())
+    assert load_plan(saved(tmp_path)).plan.refusal is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda d: d.update(refusal=["too many"]), "refusal: an object expected"),
+        (lambda d: d.update(refusal={"override": "--force"}), "refusal.reasons: missing"),
+        (lambda d: d.update(refusal={"reasons": [], "override": "--force"}), "refusal.reasons"),
+        (lambda d: d.update(refusal={"reasons": [""], "override": "--force"}), "refusal.reasons"),
+        (lambda d: d.update(refusal={"reasons": ["x"]}), "refusal.override: missing"),
+        (
+            lambda d: d.update(refusal={"reasons": ["x"], "override": "--yes"}),
+            "refusal.override: --force expected",
+        ),
+    ],
+)
+def test_a_malformed_refusal_is_refused(tmp_path: Path, edit: Any, reason: str) -> None:
+    path = saved(tmp_path)
+    rewrite(path, edit, fix_checksum=True)
+    assert load_error(path).startswith(f"plan file {path}: not a campsync plan ({reason}")
+
+
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
@@ -271,6 +309,7 @@ def test_property_any_plan_round_trips(
         unchanged=2,
         unmanaged=[name, text],
         warnings=[text],
+        refusal=Refusal((name or "r", text or "s")),
     )
     path = tmp_path / "p.json"
     save_plan(path, plan, Target(text, name, text))

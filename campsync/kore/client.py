@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, TypedDict
+from typing import Any, Self, TypedDict, TypeVar
 
 from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
 from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
@@ -53,6 +53,7 @@ QUEUE_PAGES = 100
 SLOW_ANSWER = 10.0
 
 Sleep = Callable[[float], Awaitable[None]]
+E = TypeVar("E", bound=ApiError)
 
 
 class _Reading(TypedDict):
@@ -79,6 +80,18 @@ class _AnswerLost(Exception):
     def __init__(self, error: ApiError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def _answer_lost(error: E, more: str = "", *, unknown: bool = True) -> E:
+    """`error`, of a write whose answer was lost, marked so (`outcome_unknown`: the platform
+    may have made the change all the same, unless `unknown` is False); `more` said after its
+    message."""
+    return type(error)(
+        f"{error.platform_message}{more}",
+        status=error.status,
+        campaign=error.campaign,
+        outcome_unknown=unknown,
+    )
 
 
 class KoreClient:
@@ -278,7 +291,12 @@ class KoreClient:
                     raise lost.error from None
                 retries += 1
                 await self._sleep(self._retry.backoff(retries))
-                existing = await self.find_campaign_by_name(name, campaign_type)
+                try:
+                    existing = await self.find_campaign_by_name(name, campaign_type)
+                except ApiError as error:
+                    more = f"; looking it up afterwards failed: {error.platform_message}"
+                    unknown = lost.error.outcome_unknown  # else that attempt was never sent
+                    raise _answer_lost(lost.error, more, unknown=unknown) from None
                 if existing is not None:
                     log.info("create of %r: the lost answer had created it", name)
                     return str(existing["_id"])
@@ -362,7 +380,8 @@ class KoreClient:
                 continue  # a 429 was not processed: the write is still unsent
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
-                    raise _AnswerLost(protocol.error_for(request, response, **self._reading(token)))
+                    refused = protocol.error_for(request, response, **self._reading(token))
+                    raise _AnswerLost(_answer_lost(refused))
                 if self._retry.may_retry(retries):
                     retries += 1
                     log.info("%s: HTTP %d; retry %d", self._what(request), response.status, retries)
@@ -449,7 +468,8 @@ class KoreClient:
         if unreachable.no_tls and is_loopback(hostname):
             plain = "http://" + self._target.host.removeprefix("https://")
             message += f"; for a local server without TLS (the emulator), use {plain}"
-        return TransportError(protocol.with_action(request, message), campaign=request.campaign)
+        error = TransportError(protocol.with_action(request, message), campaign=request.campaign)
+        return _answer_lost(error) if request.writes and unreachable.sent else error
 
     def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
         """The 429's own error, saying how long was waited and why no longer."""

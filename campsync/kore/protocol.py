@@ -32,6 +32,8 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 KINDS = ("list", "get", "update", "create", "delete")  # counted from 0 (RequestStats)
+# The calls that change the platform: when one's answer is lost, so is its outcome.
+WRITE_KINDS = ("update", "create", "delete")
 _MAX_MESSAGE = 300
 DEFAULT_NAMES = CredentialNames()
 CAMPAIGN_SCOPE = "Campaign Management"  # the API scope of every call but the queues'
@@ -67,6 +69,11 @@ class Request:
     campaign: str | None = None  # what error messages name
     action: str = ""  # what error messages say was being done, when no campaign is named
     scope: str = CAMPAIGN_SCOPE  # the app's API scope the call needs (a 401/403 names it)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the call changes the platform (its outcome matters once sent)."""
+        return self.kind in WRITE_KINDS
 
     @property
     def retry_safe(self) -> bool:

@@ -50,6 +50,7 @@ from campsync.sync.planfile import (
     check_plan_path,
     load_plan,
     planned_environment,
+    read_plan,
     save_plan,
 )
 from campsync.sync.planner import Learnt, make_plan
@@ -62,7 +63,8 @@ from campsync.sync.pull.puller import (
     written_problems,
 )
 from campsync.sync.references import NamesReader, check_references
-from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
+from campsync.sync.results import results_of
+from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
 from campsync.sync.writer import RememberingWriter
@@ -83,6 +85,9 @@ __all__ = [
     "check_plan_path",
     "planned_environment",
     "read_saved_plan",
+    "refusal_warnings",
+    "results_of",
+    "show_saved_plan",
     "writes_of",
 ]
 
@@ -148,6 +153,16 @@ def read_saved_plan(path: Path, credentials: Credentials) -> SavedPlan:
     return load_plan(path, signing=PlanSigning.of(credentials))
 
 
+def show_saved_plan(path: Path, credentials: Credentials) -> tuple[SavedPlan, str]:
+    """A saved plan to show (`campsync show`), and how its signature stands, in words: checked
+    as apply checks it, except that a signature there is no key to check (no client secret),
+    or none at all, is said, not refused; one that does not verify is PlanSignatureError. No
+    request, no cache."""
+    signing = PlanSigning.of(credentials)
+    saved = read_plan(path, signing=signing)
+    return saved, signing.note(saved.signed)
+
+
 class Sync:
     """One job (config.job.Job) against its platform target, with its local cache.
 
@@ -190,8 +205,9 @@ class Sync:
         return PlanSigning.of(self.job.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
-        """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.job.guard.safety)
+        """One warning per safety threshold the plan crosses, from its refusal (what `plan`
+        and `show` tell)."""
+        return refusal_warnings(plan.refusal)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
@@ -248,7 +264,8 @@ class Sync:
         plan = await check_references(client, plan)
         if self.skipped:
             plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
-        return plan
+        # Last, on the plan as apply takes it: whether apply refuses it without --force.
+        return replace(plan, refusal=refusal_of(plan, job.guard.safety))
 
     def _remember(self, learnt: Learnt) -> None:
         """For the next runs: the pairs found equal, and the campaign each file matched."""
