@@ -147,8 +147,12 @@ def test_on_a_terminal_only_yes_applies(
 def test_a_failed_update_does_not_stop_the_others(ws: Workspace) -> None:
     ids = ws.seed(*(campaign_body(f"Campaign {n}") for n in "ABC"))
     ws.write("a.yaml", campaign_body("Campaign A", description="A, changed."))
-    # An unknown contact list: valid for the schema, refused by the platform.
-    ws.write("b.yaml", campaign_body("Campaign B", contactLists=["No Such List"]))
+    # An unknown flow (sent with B's change): valid for the schema, and no experienceFlows to
+    # check it against (a contact list the account lacks is blocked before: sync.references).
+    ws.write(
+        "b.yaml",
+        campaign_body("Campaign B", description="B, changed.", experienceFlowName="No Such Flow"),
+    )
     ws.write("c.yaml", campaign_body("Campaign C", description="C, changed."))
     result = ws.cli("apply", "--auto-approve")
     assert result.code == 1
@@ -156,12 +160,12 @@ def test_a_failed_update_does_not_stop_the_others(ws: Workspace) -> None:
     assert 'applied: update "Campaign C"' in result.out
     failed = [line for line in result.out.splitlines() if line.startswith("failed:")]
     assert len(failed) == 1 and failed[0].startswith('failed: update "Campaign B": ')
-    assert "No Such List" in failed[0]
+    assert "No Such Flow" in failed[0]
     assert "Apply complete: 2 applied, 1 failed." in result.out
     assert 'Applied: update "Campaign A", update "Campaign C"' in result.out
     assert 'Not applied: update "Campaign B" (failed)' in result.out
     assert ws.stored(ids[0])["description"] == "A, changed."
-    assert ws.stored(ids[1])["contactLists"] == ["Q4 Renewals"]
+    assert ws.stored(ids[1])["description"] == campaign_body()["description"]
     assert ws.stored(ids[2])["description"] == "C, changed."
 
 
@@ -415,8 +419,9 @@ def test_a_signal_also_stops_writes_still_waiting_for_the_rate_limit(tmp_path: P
             signum=signal.SIGINT,
             after_applied=2,
             parallelism=5,
-            # the list, 5 reads and 2 writes fit in the window; 3 writes wait a minute
-            rate_limit=1 + count + 2,
+            # the list, 5 reads, the contact lists (no queue is named) and 2 writes fit in the
+            # window; 3 writes wait a minute
+            rate_limit=1 + count + 1 + 2,
         )
         assert code == 1, out + err
         assert "Apply interrupted: 2 applied, 3 not started." in out, out + err

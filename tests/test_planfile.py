@@ -94,8 +94,12 @@ def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
     assert document["format_version"] == 1
     assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 71
     extra = document["campsync"]
-    assert set(extra) == {"layout", "target", "environment", "created_at", "existing", "unmanaged"}
+    assert set(extra) == {
+        *("layout", "target", "environment", "created_at", "existing", "unmanaged"),
+        "references",
+    }
     assert extra["layout"] == 2
+    assert extra["references"] is None  # the sample plan's names were not checked
     assert extra["environment"] is None  # no environments in campsync.yaml
     assert extra["target"] == {
         "host": "https://platform.kore.ai",
@@ -349,3 +353,24 @@ def test_a_plan_saved_by_campsync_0_1_is_refused_with_what_to_do(tmp_path: Path)
     path.write_text(json.dumps(document))
     with pytest.raises(PlanFileError, match=r"made by an older campsync .* plan --out"):
         load_plan(path)
+
+
+def test_what_the_names_were_checked_against_is_saved_and_loaded(tmp_path: Path) -> None:
+    checked = {"contactLists": "checked", "queues": "not checked: the platform refused (403)"}
+    path = tmp_path / "plan.json"
+    save_plan(path, replace(sample_plan(), references=checked), TARGET, now=NOW)
+    assert json.loads(path.read_text())["campsync"]["references"] == checked
+    assert load_plan(path).plan.references == checked
+    # Plans saved before references were checked have none, and still load.
+    rewrite(path, lambda d: d["campsync"].pop("references"), fix_checksum=True)
+    assert load_plan(path).plan.references is None
+    rewrite(path, lambda d: d["campsync"].update(references=["checked"]), fix_checksum=True)
+    assert "campsync.references: an object expected" in load_error(path)
+    rewrite(path, lambda d: d["campsync"].update(references={"queues": 1}), fix_checksum=True)
+    assert "campsync.references: strings expected" in load_error(path)
+    # Covered by the checksum like the rest.
+    save_plan(path, replace(sample_plan(), references=checked), TARGET, now=NOW)
+    rewrite(
+        path, lambda d: d["campsync"].update(references={"queues": "checked"}), fix_checksum=False
+    )
+    assert "checksum" in load_error(path)

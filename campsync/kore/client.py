@@ -34,7 +34,7 @@ from campsync.errors import (
 )
 from campsync.kore import protocol
 from campsync.kore.auth import TokenSource, token_source
-from campsync.kore.protocol import Endpoints, Request, Response
+from campsync.kore.protocol import Endpoints, Reference, Request, Response
 from campsync.kore.ratelimit import REPORT_EVERY, RateLimiter, SlidingWindowLimiter
 from campsync.kore.retry import MAX_RATE_LIMIT_WAIT, RetryPolicy
 from campsync.kore.transport import AiohttpTransport, Timeouts, Transport, Unreachable
@@ -43,6 +43,11 @@ from campsync.progress import WaitFn
 log = logging.getLogger("campsync.kore")
 
 MAX_PAGES = 10_000
+# The queues call documents no page size: 100 is the largest any paged Contact Center call
+# documents (the status call's contacts, 1..100). An account's queues are tens, so one page;
+# more than QUEUE_PAGES pages (10,000 queues) is not an answer to walk on the account's budget.
+QUEUE_PAGE_SIZE = 100
+QUEUE_PAGES = 100
 # A request without its answer for this long is told to the progress (and again every
 # ratelimit.REPORT_EVERY seconds while it waits), so that a log says why nothing moves.
 SLOW_ANSWER = 10.0
@@ -110,6 +115,7 @@ class KoreClient:
         page_size: int = 1000,
         max_body_bytes: int = protocol.MAX_BODY_BYTES,
         max_pages: int = MAX_PAGES,
+        queue_pages: int = QUEUE_PAGES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -124,6 +130,7 @@ class KoreClient:
         self._page_size = page_size
         self._max_body = max_body_bytes
         self._max_pages = max_pages
+        self._queue_pages = queue_pages
         self._clock = clock
         self._sleep = sleep
         self._gate = asyncio.Semaphore(max(1, parallelism))
@@ -294,6 +301,46 @@ class KoreClient:
                     log.info("create of %r: the lost answer had created it", name)
                     return str(existing["_id"])
                 log.info("create of %r: not on the platform, sending again", name)
+
+    # ------------------------------------------------------------ what campaigns name
+
+    async def list_contact_lists(self) -> list[Reference]:
+        """Every contact list of the account, DNC lists among them (one request: the call
+        has no pagination)."""
+        request = self._endpoints.contact_lists()
+        return protocol.contact_lists(request, await self._call(request))
+
+    async def list_queues(self) -> list[Reference]:
+        """Every queue of the account, all pages (`queue_pages` at most). A page that brings
+        no queue earlier pages had not, while more are said to follow, ends the read at once
+        (BadResponseError), as the campaign list does: a platform that ignores `page` would
+        otherwise spend the account's budget on the same page."""
+        found: dict[str, Reference] = {}
+        limit = QUEUE_PAGE_SIZE
+        for number in range(1, self._queue_pages + 1):
+            request = self._endpoints.queues_page(page=number, limit=limit)
+            page = protocol.queue_page(request, await self._call(request), page=number, limit=limit)
+            known = len(found)
+            for item in page.results:
+                found.setdefault(item.id, item)  # a queue that moved pages counts once
+            if len(found) > protocol.MAX_REFERENCES:
+                raise BadResponseError(
+                    f"reading the queues: more than {protocol.MAX_REFERENCES:,} queues"
+                )
+            if not page.has_more:
+                return list(found.values())
+            if not page.results:
+                raise BadResponseError(
+                    "reading the queues: the platform said more pages follow but sent an "
+                    f"empty page (page {number})"
+                )
+            if len(found) == known:
+                raise BadResponseError(
+                    f"reading the queues: page {number} brought no queue that earlier pages "
+                    "had not, while the platform said more pages follow: stopped (the list "
+                    "repeats itself)"
+                )
+        raise BadResponseError(f"reading the queues: gave up after {self._queue_pages} pages")
 
     # ------------------------------------------------------------ sending
 

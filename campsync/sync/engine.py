@@ -62,6 +62,7 @@ from campsync.sync.pull.puller import (
     write_pull,
     written_problems,
 )
+from campsync.sync.references import NamesReader, check_references
 from campsync.sync.results import results_of
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
@@ -91,7 +92,11 @@ __all__ = [
 ]
 
 
-class Client(Reader, Writer, Protocol):
+class Planner(Reader, NamesReader, Protocol):
+    """What a plan reads of the platform: the campaigns, and the names they refer to."""
+
+
+class Client(Planner, Writer, Protocol):
     """What a run needs of the platform client (campsync.kore.KoreClient)."""
 
     def stop_new_writes_on(self, event: asyncio.Event) -> None: ...
@@ -222,7 +227,9 @@ class Sync:
         guard = self.job.guard
         self.scope = Scope.build(guard.only, guard.exclude, path)
         environment = self.job.environment
-        read = read_campaign_files([path], environment, memo=self.cache.files, require=True)
+        read = read_campaign_files(
+            [path], environment, flows=self.job.flows.ids, memo=self.cache.files, require=True
+        )
         if guard.prune:
             refuse_unread_folders(read.linked)
         self.skipped = read.warnings
@@ -231,10 +238,11 @@ class Sync:
             raise FilesInvalid(tuple(str(problem) for problem in read.problems))
         return list(read.files)
 
-    async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
+    async def make_plan(self, client: Planner, files: Sequence[CampaignFile]) -> Plan:
         """Compare the files with the platform through `client` (read, then decide: the
         planner); the cache answers for the bodies and pairs it knows, and is told what the
-        decision found worth remembering."""
+        decision found worth remembering. When the plan writes (a create or an update), the
+        names its bodies give are checked against the account's (sync.references)."""
         job = self.job
         decision = await make_plan(
             client,
@@ -253,6 +261,7 @@ class Sync:
         self._remember(decision.learnt)
         plan = decision.plan
         self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
+        plan = await check_references(client, plan)
         if self.skipped:
             plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
         # Last, on the plan as apply takes it: whether apply refuses it without --force.

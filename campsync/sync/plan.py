@@ -15,8 +15,8 @@ its `Refusal`, so that every form of the plan (text, Markdown, JSON, a saved pla
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Action = Literal["create", "update", "delete", "blocked"]
@@ -134,6 +134,9 @@ class Plan:
     warnings: tuple[str, ...] = ()
     existing: int = 0
     refusal: Refusal | None = None
+    # What the account's names were checked against (sync.references: kind -> "checked" or
+    # why not); None when nothing was (no create or update). Saved, not in the plan JSON.
+    references: Mapping[str, str] | None = field(default=None, hash=False)
 
     @classmethod
     def of(
@@ -145,6 +148,7 @@ class Plan:
         warnings: Iterable[str] = (),
         existing: int = 0,
         refusal: Refusal | None = None,
+        references: Mapping[str, str] | None = None,
     ) -> Plan:
         """The plan of these changes and names, each put in the plan's order."""
         return cls(
@@ -154,6 +158,7 @@ class Plan:
             tuple(warnings),
             existing,
             refusal,
+            references,
         )
 
     def __post_init__(self) -> None:

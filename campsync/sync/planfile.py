@@ -6,11 +6,13 @@ change carries a `campsync` object (its campaign type, the request body to send,
 platform's `updatedAt` as read), and a `campsync` section holds the layout of the file
 (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml it was made
 for (null without environments), when the plan was made, the names of unmanaged campaigns,
-and how many campaigns in scope existed on the platform (for the safety thresholds at
-apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all the rest lets
-`load_plan` refuse a file altered after it was made; a `signature` (sync.signing, keyed from
-the client secret) over the same JSON, one altered on purpose. A file of an older layout is
-refused, saying to make the plan again.
+how many campaigns in scope existed on the platform (for the safety thresholds at apply),
+and what the names of its creates and updates were checked against (`references`:
+`{"contactLists": "checked" | "not checked: <why>", "queues": ...}`, null when it has none;
+apply does not read them again). A `checksum` (`sha256:` + hex) over the canonical JSON of
+all the rest lets `load_plan` refuse a file altered after it was made; a `signature`
+(sync.signing, keyed from the client secret) over the same JSON, one altered on purpose. A
+file of an older layout is refused, saying to make the plan again.
 
 It holds no secret, and must not: nothing but the target (config.target.Target: host,
 stream, account) and the environment's name is written of the run (no credentials, no
@@ -112,6 +114,7 @@ def save_plan(
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
+        "references": None if plan.references is None else dict(plan.references),
     }
     sealed = canonical(document)  # both seals cover these bytes: encoded once
     signature = (signing or PlanSigning()).sign(sealed)
@@ -313,6 +316,7 @@ def _parse(document: dict[str, Any], signed: Signed) -> SavedPlan:
         warnings=warnings,
         existing=existing,
         refusal=_refusal(document["refusal"]) if "refusal" in document else None,
+        references=_references(extra),
     )
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:
@@ -329,6 +333,17 @@ def _refusal(entry: Any) -> Refusal:
     if _field(entry, "override", str, "refusal.") != FORCE:
         raise _Malformed(f"refusal.override: {FORCE} expected")
     return Refusal(tuple(reasons))
+
+
+def _references(extra: dict[str, Any]) -> dict[str, str] | None:
+    """What the plan's names were checked against (sync.references): absent or null when
+    nothing was; else each kind's word, as saved."""
+    if extra.get("references") is None:
+        return None
+    found = _field(extra, "references", dict, "campsync.")
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in found.items()):
+        raise _Malformed("campsync.references: strings expected")
+    return dict(found)
 
 
 def _change(entry: Any, index: int) -> Change:
