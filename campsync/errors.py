@@ -103,6 +103,12 @@ class BadResponseError(ApiError):
     """The platform answered something that is not the documented shape."""
 
 
+class RepeatingListError(BadResponseError):
+    """A paged list that repeats itself (a page bringing no new id while more are said to
+    follow): it ends the run, whichever list it is (contract, "Trust boundaries"), rather
+    than being one more answer out of shape."""
+
+
 class TransportError(ApiError):
     """Connection refused, dropped or timed out, after all retries."""
 

@@ -16,10 +16,11 @@ from aiohttp.test_utils import TestServer
 from campsync.config.target import Credentials, Target
 from campsync.emulator.catalog import CONTACT_LISTS, DNC_LISTS, QUEUES
 from campsync.emulator.runner import RunningEmulator, start_in_thread
-from campsync.errors import AuthError, BadResponseError
+from campsync.errors import AuthError, BadResponseError, RepeatingListError
 from campsync.kore import KoreClient, RetryPolicy, SlidingWindowLimiter
 from campsync.kore.client import QUEUE_PAGE_SIZE
 from campsync.kore.protocol import MAX_REFERENCE_NAME
+from campsync.sync.references import read_names
 from tests.fixtures_emulator import emulator_test_config
 
 FAST = RetryPolicy(base=0.001, cap=0.004, rate_limit_deadline=5.0)
@@ -201,12 +202,16 @@ async def test_a_queues_answer_that_ignores_page_stops_at_the_first_repeated_pag
     same = {"results": [queue(1), queue(2)], "page": 1, "hasMore": True}
     server = await serve(aiohttp_server, queues=answering(same))
     async with server_client(server) as client:
-        with pytest.raises(BadResponseError) as caught:
+        with pytest.raises(RepeatingListError) as caught:
             await client.list_queues()
+        # Not one more answer out of shape, which the check would skip with a warning: a
+        # list that repeats itself ends the run (contract, "Trust boundaries").
+        with pytest.raises(RepeatingListError):
+            await read_names(client)
     message = str(caught.value)
     assert message.startswith("reading the queues: page 2 brought no queue")
     assert "repeats itself" in message and "\n" not in message
-    assert client.stats.by_kind["queues"] == 2  # not 100 pages
+    assert client.stats.by_kind["queues"] == 4  # not 100 pages, twice
 
 
 async def test_an_empty_page_while_more_follow_is_refused(aiohttp_server: ServerFactory) -> None:

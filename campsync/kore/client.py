@@ -27,6 +27,7 @@ from campsync.config.target import CredentialNames, Credentials, Target, is_loop
 from campsync.errors import (
     ApiError,
     BadResponseError,
+    RepeatingListError,
     ConfigError,
     RateLimitedError,
     TransportError,
@@ -241,7 +242,7 @@ class KoreClient:
             if len(found) == known:
                 # A platform that ignores `skip` sends the same page for ever: stop at once
                 # rather than spend thousands of requests of the account's budget on it.
-                raise BadResponseError(
+                raise RepeatingListError(
                     f"listing {campaign_type} campaigns: page {number} (skip={skip}) brought "
                     "no campaign that earlier pages had not, while the platform said more "
                     "pages follow: stopped (the list repeats itself)"
@@ -335,7 +336,7 @@ class KoreClient:
                     f"empty page (page {number})"
                 )
             if len(found) == known:
-                raise BadResponseError(
+                raise RepeatingListError(
                     f"reading the queues: page {number} brought no queue that earlier pages "
                     "had not, while the platform said more pages follow: stopped (the list "
                     "repeats itself)"

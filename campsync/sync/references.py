@@ -28,7 +28,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from campsync.campaign.messages import closest_several
-from campsync.errors import ApiError, AuthError
+from campsync.errors import ApiError, AuthError, RepeatingListError
 from campsync.kore.protocol import Reference
 from campsync.sync.plan import Change, Plan
 from campsync.text import quoted
@@ -184,11 +184,15 @@ async def read_names(client: NamesReader, *, queues: bool = True) -> AccountName
     """The account's contact lists and (when `queues`) its queues, read together through the
     client (its one gate and rate limit); a read that fails is that kind not checked, with
     why (`why_not`), never an error of the run. Without `queues`, they are not read: no
-    change names one (an Agentless-only plan needs no Configuration scope)."""
+    change names one (an Agentless-only plan needs no Configuration scope). A list that
+    repeats itself is the one failure that is the run's (RepeatingListError): a platform
+    lying so ends every run, as the campaign list does (contract, "Trust boundaries")."""
 
     async def known(kind: str, read: Callable[[], Awaitable[list[Reference]]]) -> Known:
         try:
             return Known.read(item.name for item in await read())
+        except RepeatingListError:
+            raise
         except ApiError as error:
             return Known.unread(why_not(kind, error))
 
