@@ -27,9 +27,9 @@ from campsync.config.target import CredentialNames, Credentials, Target, is_loop
 from campsync.errors import (
     ApiError,
     BadResponseError,
-    RepeatingListError,
     ConfigError,
     RateLimitedError,
+    RepeatingListError,
     TransportError,
     WriteNotSent,
 )
