@@ -15,7 +15,7 @@ id or priority does not become every environment's. Only the environment's files
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,9 +23,7 @@ from campsync.campaign.discovery import display_name
 from campsync.campaign.environment import Environment
 from campsync.campaign.overrides import unmerge
 from campsync.campaign.reader import CampaignFiles, read_campaign_files
-from campsync.campaign.validation import EMPTY_FILE
-from campsync.config.environments import environment_of
-from campsync.config.settings import Settings
+from campsync.campaign.validation import EMPTY_FILE, Problem
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
 from campsync.sync.inventory import (
@@ -92,6 +90,9 @@ class PullPlan:
     # the environment's `campaigns:` globs leave out (display paths).
     machine_detect_gaps: list[str] = field(default_factory=list)
     outside_environment: list[str] = field(default_factory=list)
+    # What reading the files under the root warned of (a linked folder not entered: a
+    # campaign described only there is pulled as if no file described it).
+    warnings: list[str] = field(default_factory=list)
 
     def unmapped_flows(self) -> dict[str, list[str]]:
         """Flow id -> the pulled files (display paths) that lack experienceFlowName because
@@ -136,7 +137,8 @@ def _check_root(root: Path) -> None:
 async def prepare_pull(
     client: Reader,
     root: Path,
-    settings: Settings,
+    experience_flows: Mapping[str, str],
+    environment: Environment | None = None,
     *,
     overwrite: bool = False,
     campaign_types: Iterable[str] = (DEFAULT_TYPE,),
@@ -149,9 +151,9 @@ async def prepare_pull(
     through `fetch_full` (the engine's answers from the body cache what it holds for the
     listed updatedAt, as a plan's does, and keeps what it reads; without it, one get-one
     each, told to `progress`). `on_listed` sees every listed campaign (the cache forgets the
-    ones no longer there)."""
+    ones no longer there). With an `environment`, its files say what is described, and new
+    files leave out what its overrides supply."""
     _check_root(root)
-    environment = environment_of(settings)
     existing = read_existing(root, environment) if root.is_dir() else CampaignFiles()
     listed = await list_platform(client, campaign_types)
     if on_listed is not None:
@@ -166,10 +168,10 @@ async def prepare_pull(
     full = await fetch(wanted, whole) if wanted else {}
 
     flow_names: dict[str, str] = {}
-    for flow_name, flow_id in settings.experience_flows.items():
+    for flow_name, flow_id in experience_flows.items():
         flow_names.setdefault(flow_id, flow_name)
 
-    plan = PullPlan(already_described=len(matching.matched))
+    plan = PullPlan(already_described=len(matching.matched), warnings=existing.warnings)
     taken = taken_stems(root)
     schema_ref = schema_reference(root)  # every new file goes straight into root
     for entry in new:
@@ -232,6 +234,28 @@ def write_pull(
         if on_written is not None:
             on_written(pulled)
     return written
+
+
+def written_problems(
+    written: Sequence[PullFile], plan: PullPlan, root: Path, environment: Environment | None
+) -> list[Problem]:
+    """The problems of the files just written, but for a missing flow name (the plan tells
+    those apart, with the fix): a platform value the schema refuses, say, so that the user is
+    not surprised later. With an environment, as its files: merged with its overrides."""
+    if not written:
+        return []
+    flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
+    if environment is not None:
+        shown = {pulled.display for pulled in written}
+        checked = read_campaign_files([root], environment).problems
+        problems = [problem for problem in checked if problem.file in shown]
+    else:
+        problems = list(read_campaign_files([pulled.path for pulled in written]).problems)
+    return [
+        problem
+        for problem in problems
+        if not (problem.file in flow_files and "experienceFlowName" in str(problem))
+    ]
 
 
 def _unwritable(pulled: PullFile, error: OSError, written: int) -> PullError:
