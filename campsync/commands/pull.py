@@ -1,6 +1,7 @@
 """`campsync pull [PATH]`: write a campaign file for each platform campaign no file describes.
 
-Reads only from the platform: one list (every page) and one get-one per campaign written.
+Reads only from the platform: one list (every page) and one get-one per campaign written
+that the local cache does not hold at its listed updatedAt (what is read is kept, as a plan's).
 Prints a line per file written and a summary on stdout; warnings go to stderr.
 """
 
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
     finally:
         progress.clear()
+    print_warnings(sync.finish())  # the bodies read are kept for the next pull or plan
     print_warnings(plan.warnings)  # before any file is written: why one may be a duplicate
 
     if plan.overwrites:

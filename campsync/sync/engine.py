@@ -393,7 +393,9 @@ class Sync:
             self.cache.warnings.append(warning)
 
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
-        """What `pull` would write under `root` (reads only; write_pull writes)."""
+        """What `pull` would write under `root` (reads only; write_pull writes). The bodies
+        come through the cache as a plan's do: a campaign it holds at its listed updatedAt is
+        not read again, and what is read is kept."""
         async with self._connect() as client:
             return await prepare_pull(
                 client,
@@ -401,7 +403,8 @@ class Sync:
                 self.job.flows.ids,
                 self.job.environment,
                 overwrite=overwrite,
-                progress=self._steps("pulled"),
+                fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("pulled"))),
+                on_listed=self.cache.forget_unlisted,
             )
 
     def write_pull(
