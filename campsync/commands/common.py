@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.job import Flags, Job, load_job
+from campsync.config.job import Flags, Job, environment_names, load_job
 from campsync.errors import UsageError
 
 DEFAULT_PATH = "campaigns"
@@ -22,7 +22,17 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_env_option(parser: argparse.ArgumentParser) -> None:
+def add_env_option(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """--env NAME; with `several`, repeatable, and `--env all` for every environment."""
+    if several:
+        parser.add_argument(
+            "--env",
+            action="append",
+            metavar="NAME",
+            help="an environment of campsync.yaml (or CAMPSYNC_ENV, one name); repeatable, "
+            "'all' for every one: their accounts are read (and written) at once",
+        )
+        return
     parser.add_argument(
         "--env",
         metavar="NAME",
@@ -30,10 +40,11 @@ def add_env_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_remote_options(parser: argparse.ArgumentParser) -> None:
-    """--config, --env, --host, --stream-id, --account-id, --parallelism."""
+def add_remote_options(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """--config, --env (repeatable when `several`), --host, --stream-id, --account-id,
+    --parallelism."""
     add_config_option(parser)
-    add_env_option(parser)
+    add_env_option(parser, several=several)
     parser.add_argument(
         "--host", help="platform URL (or KORE_HOST; default https://platform.kore.ai)"
     )
@@ -106,11 +117,22 @@ def refuse_guard_options(args: argparse.Namespace) -> None:
         )
 
 
+def environments_of(args: argparse.Namespace) -> list[str]:
+    """The environments --env names (config.job.environment_names): none when it is not
+    given, one, or several (`all`: every one of campsync.yaml)."""
+    given = getattr(args, "env", None) or []
+    return environment_names(
+        [given] if isinstance(given, str) else given, getattr(args, "config", None)
+    )
+
+
 def flags_of(args: argparse.Namespace) -> Flags:
-    """What the command line says of the job (a command without an option: not given)."""
+    """What the command line says of the job (a command without an option: not given); the
+    environment, when --env names one (several: config.job.load_jobs gives each its own)."""
+    names = environments_of(args)
     return Flags(
         config=getattr(args, "config", None),
-        environment=getattr(args, "env", None),
+        environment=names[0] if len(names) == 1 else None,
         host=getattr(args, "host", None),
         stream_id=getattr(args, "stream_id", None),
         account_id=getattr(args, "account_id", None),

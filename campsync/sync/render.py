@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
 from campsync.sync.plan import Change, FieldDiff, Plan
-from campsync.text import escape, plural, redact, shorten
+from campsync.text import escape, json_document, plural, redact, shorten
 
 NAME_LIMIT = 100
 STRING_LIMIT = 80
@@ -315,11 +315,7 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
 def render_json(plan: Plan, out: TextIO, *, color: bool = False) -> None:
     """Exactly the contract's plan JSON (with `summary.unmanaged` and `warnings`; never in
     terminal colours, whatever `color` says)."""
-    text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False, default=str)
-    # JSON strings hold no raw newline, so every other non-printable character is
-    # inside a string, where a \\u escape is valid JSON (and a lone surrogate can
-    # still be written to a UTF-8 stream).
-    out.write(escape(text, keep="\n") + "\n")
+    out.write(json_document(plan.to_json()))
 
 
 class Renderer(Protocol):

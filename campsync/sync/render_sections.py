@@ -13,9 +13,9 @@ environment whose plan could not be made is left out of `environments` and named
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from campsync.sync.plan import FORMAT_VERSION, Plan
 from campsync.sync.render import (
@@ -104,13 +104,15 @@ def render_sections_markdown(
     sections: Sequence[Section],
     out: TextIO,
     *,
+    color: bool = False,
     limit: int | None = MARKDOWN_LIMIT,
     full_at: str = FULL_PLAN_AT,
 ) -> None:
     """A table of the environments, then each one's plan under its own heading, as
-    render_markdown shows it. At most `limit` characters in all (None: no limit): each plan
-    gets an equal share of what the table leaves, and what a short one leaves goes to the
-    next; a plan longer than its share is cut as render_markdown cuts one."""
+    render_markdown shows it (never in terminal colours, whatever `color` says). At most
+    `limit` characters in all (None: no limit): each plan gets an equal share of what the
+    table leaves, and what a short one leaves goes to the next; a plan longer than its share
+    is cut as render_markdown cuts one."""
     head = f"## campsync plan: {plural(len(sections), 'environment')}\n\n"
     head += "| Environment | Plan |\n|---|---|\n"
     for section in sections:
@@ -137,13 +139,22 @@ def _markdown_section(section: Section, limit: int | None, full_at: str) -> str:
 # --- JSON ------------------------------------------------------------------------------------
 
 
-def render_sections_json(sections: Sequence[Section], out: TextIO) -> None:
+def render_sections_json(sections: Sequence[Section], out: TextIO, *, color: bool = False) -> None:
     """The plan JSON of several environments (sections_json), made safe as render_json
-    makes one plan's."""
+    makes one plan's (never in terminal colours)."""
     out.write(json_document(sections_json(sections)))
 
 
-SECTION_RENDERERS: dict[str, Callable[..., None]] = {
+class SectionRenderer(Protocol):
+    """A renderer of `plan --format` for several environments: their sections to `out`, in
+    colours when `color` (only the text has any)."""
+
+    def __call__(
+        self, sections: Sequence[Section], out: TextIO, *, color: bool = False
+    ) -> None: ...
+
+
+SECTION_RENDERERS: dict[str, SectionRenderer] = {
     "text": render_sections_text,
     "json": render_sections_json,
     "markdown": render_sections_markdown,
