@@ -7,7 +7,7 @@ what differs is decided by campsync.sync.compare, from the AccountView this retu
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from campsync.campaign.environment import Environment
 from campsync.campaign.overrides import PathKey, overridden
@@ -17,6 +17,7 @@ from campsync.sync.compare import AccountView, FileView, Found
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     FetchFull,
+    Listed,
     Reader,
     campaign_type_of,
     client_fetcher,
@@ -44,14 +45,17 @@ async def read_account(
     overrides: Mapping[str, Collection[PathKey]],
     experience_flows: Mapping[str, str],
     fetch_full: FetchFull | None = None,
+    on_listed: Callable[[Sequence[Listed]], None] | None = None,
 ) -> AccountView:
     """The account of `environment` as compare sees it: each of its `files` (merged with its
     overrides, whose paths per file are `overrides`) with the campaign it matched, if any,
     and that campaign's full body; the names of the campaigns no file describes. Raises the
     client's typed errors, and planner.MatchError when files and campaigns do not match one
-    to one."""
+    to one. `on_listed` sees every listed campaign (the cache forgets the ones gone)."""
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
+    if on_listed is not None:
+        on_listed(listed)
     matching = match_files(files, listed)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry in matching.matched]
