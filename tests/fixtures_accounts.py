@@ -5,20 +5,23 @@ sets it), and the CLI run in it (issue 23: many accounts in one run, compare).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator, start_in_thread
-from tests.fixtures_emulator import campaign_body, emulator_test_config
+from tests.fixtures_emulator import EmulatorApi, campaign_body, emulator_test_config
 from tests.fixtures_environments import (
     ACCOUNTS,
     TwoAccounts,
+    desk_of_environments,
     environments_config,
     secrets_of,
 )
@@ -77,19 +80,7 @@ def accounts(
 ) -> Iterator[Accounts]:
     """Both accounts with their own rate limits, campsync.yaml with an environment each, three
     campaign files, both credentials set under their own names, and no KORE_* variable."""
-    for name in (
-        "KORE_HOST",
-        "KORE_STREAM_ID",
-        "KORE_ACCOUNT_ID",
-        "KORE_CLIENT_ID",
-        "KORE_CLIENT_SECRET",
-        "KORE_JWT",
-        "CAMPSYNC_ENV",
-        "CAMPSYNC_CACHE_DIR",
-        "GITHUB_ACTIONS",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")
+    desk_of_environments(monkeypatch)
     for environment in BOTH:
         for key, value in secrets_of(environment).items():
             monkeypatch.setenv(key, value)
@@ -115,3 +106,14 @@ def converge(accounts: Accounts) -> None:
     assert applied.code == 0, applied.out + applied.err
     TwoAccounts(**accounts.by_name).wait_ready()
     accounts.reset()
+
+
+def platform_edit(running: RunningEmulator, campaign_id: str, body: dict[str, Any]) -> None:
+    """Someone edits the campaign on the platform (its own update call, as its web UI)."""
+
+    async def put() -> tuple[int, Any]:
+        async with aiohttp.ClientSession() as session:
+            return await EmulatorApi(session, running).update(campaign_id, body)
+
+    status, answer = asyncio.run(put())
+    assert status == 200, answer

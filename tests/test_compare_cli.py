@@ -5,30 +5,15 @@ reads only, through the cache."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
-import aiohttp
-
-from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_accounts import Accounts, converge
-from tests.fixtures_emulator import EmulatorApi, campaign_body
+from tests.fixtures_accounts import Accounts, converge, platform_edit
+from tests.fixtures_emulator import campaign_body
 from tests.fixtures_environments import CALLER_IDS
 
 PRODUCTION_PRIORITY = {"production": "      Winter Wins:\n        priority: 1\n"}
 WRITES = ("update", "create", "delete")
-
-
-def platform_edit(running: RunningEmulator, campaign_id: str, body: dict[str, Any]) -> None:
-    """Someone edits the campaign on the platform (its own update call)."""
-
-    async def put() -> tuple[int, Any]:
-        async with aiohttp.ClientSession() as session:
-            return await EmulatorApi(session, running).update(campaign_id, body)
-
-    status, answer = asyncio.run(put())
-    assert status == 200, answer
 
 
 def writes(accounts: Accounts) -> list[str]:

@@ -7,22 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 
 from campsync.campaign.reader import read_campaign_files
 from campsync.cli import main
 from campsync.config.environments import environment_of
 from campsync.config.settings import load_settings
-from campsync.emulator.runner import RunningEmulator
 from campsync.kore.client import KoreClient
 from campsync.sync.account import overridden_paths, read_account
 from campsync.sync.compare import AccountComparison, AccountView, compare_accounts
 from campsync.sync.plan import FieldDiff
 from campsync.sync.planner import MatchError
-from tests.fixtures_emulator import EmulatorApi, campaign_body
+from tests.fixtures_accounts import platform_edit
+from tests.fixtures_emulator import campaign_body
 from tests.fixtures_environments import (
     CALLER_IDS,
     TwoAccounts,
@@ -69,17 +67,6 @@ async def account(environment: str) -> AccountView:
 
 async def compared() -> AccountComparison:
     return compare_accounts(await account("staging"), await account("production"))
-
-
-def platform_edit(running: RunningEmulator, campaign_id: str, body: dict[str, Any]) -> None:
-    """Someone edits the campaign on the platform (its own update call)."""
-
-    async def put() -> tuple[int, Any]:
-        async with aiohttp.ClientSession() as session:
-            return await EmulatorApi(session, running).update(campaign_id, body)
-
-    status, answer = asyncio.run(put())
-    assert status == 200, answer
 
 
 def only_id(two_accounts: TwoAccounts, environment: str, name: str) -> str:
