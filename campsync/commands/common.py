@@ -13,6 +13,35 @@ from campsync.errors import UsageError
 DEFAULT_PATH = "campaigns"
 
 
+def add_path_argument(parser: argparse.ArgumentParser) -> None:
+    """PATH: the campaign files (default: campaigns)."""
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=DEFAULT_PATH,
+        metavar="PATH",
+        help=f"a campaign file or a folder of them (default: {DEFAULT_PATH})",
+    )
+
+
+def add_format_options(parser: argparse.ArgumentParser, formats: Iterable[str]) -> None:
+    """--json and --format (text, json, markdown): see output_format."""
+    parser.add_argument(
+        "--json", action="store_true", help="print only the JSON (same as --format json)"
+    )
+    parser.add_argument("--format", choices=list(formats), help="output format (default: text)")
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format --json and --format ask for (default text); contradicting: a UsageError."""
+    chosen: str | None = args.format
+    if args.json:
+        if chosen not in (None, "json"):
+            raise UsageError(f"--json and --format {chosen} contradict each other")
+        return "json"
+    return chosen or "text"
+
+
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",

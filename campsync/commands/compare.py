@@ -15,9 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.commands.common import DEFAULT_PATH, add_config_option, add_refresh_option
+from campsync.commands.common import (
+    add_config_option,
+    add_format_options,
+    add_path_argument,
+    add_refresh_option,
+    output_format,
+)
 from campsync.commands.many import EnvironmentRun, each, finish, prepare, report_error
-from campsync.commands.plan import output_format
 from campsync.config.job import ALL_ENVIRONMENTS, environment_names
 from campsync.errors import CampsyncError, UsageError
 from campsync.sync.engine import AccountView, compare_accounts
@@ -37,19 +42,8 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("env_a", metavar="ENV_A", help="an environment of campsync.yaml")
     parser.add_argument("env_b", metavar="ENV_B", help="another environment of campsync.yaml")
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=DEFAULT_PATH,
-        metavar="PATH",
-        help=f"a campaign file or a folder of them (default: {DEFAULT_PATH})",
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print only the JSON (same as --format json)"
-    )
-    parser.add_argument(
-        "--format", choices=list(COMPARE_RENDERERS), help="output format (default: text)"
-    )
+    add_path_argument(parser)
+    add_format_options(parser, COMPARE_RENDERERS)
     add_config_option(parser)
     parser.add_argument(
         "--parallelism",

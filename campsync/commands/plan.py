@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from campsync.commands.common import (
-    DEFAULT_PATH,
+    add_format_options,
     add_guard_options,
+    add_path_argument,
     add_refresh_option,
     add_remote_options,
     environments_of,
     job_of,
+    output_format,
     print_warnings,
 )
 from campsync.commands.many import (
@@ -44,20 +46,11 @@ def register(sub: Any) -> None:
         help="show how the platform differs from the campaign files (reads only)",
         description="Read the platform and show the changes apply would make. Reads only.",
     )
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=DEFAULT_PATH,
-        metavar="PATH",
-        help=f"a campaign file or a folder of them (default: {DEFAULT_PATH})",
-    )
+    add_path_argument(parser)
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the plan for 'campsync apply FILE'"
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print only the plan JSON (same as --format json)"
-    )
-    parser.add_argument("--format", choices=list(RENDERERS), help="output format (default: text)")
+    add_format_options(parser, RENDERERS)
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -67,15 +60,6 @@ def register(sub: Any) -> None:
     add_remote_options(parser, several=True)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
-
-
-def output_format(args: argparse.Namespace) -> str:
-    chosen: str | None = args.format
-    if args.json:
-        if chosen not in (None, "json"):
-            raise UsageError(f"--json and --format {chosen} contradict each other")
-        return "json"
-    return chosen or "text"
 
 
 def run(args: argparse.Namespace) -> int:
