@@ -142,6 +142,15 @@ def test_unknown_names_and_all_without_environments_are_refused_at_once(
     assert accounts.requests("staging") == accounts.requests("production") == 0
 
 
+def test_pull_takes_one_environment(accounts: Accounts) -> None:
+    result = accounts.cli("pull", "--env", "all")
+    assert result.code == 1
+    assert result.err == (
+        "campsync: error: pull writes the files of one environment: give one --env NAME\n"
+    )
+    assert accounts.requests("staging") == accounts.requests("production") == 0
+
+
 def test_a_saved_plan_takes_at_most_one_environment(accounts: Accounts) -> None:
     assert accounts.cli("plan", "--env", "staging", "--out", "plan.json").code == 0
     result = accounts.cli("apply", "plan.json", "--env", "staging", "--env", "production")

@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.commands.common import DEFAULT_PATH, add_remote_options, job_of, print_warnings
+from campsync.commands.common import (
+    DEFAULT_PATH,
+    add_remote_options,
+    environments_of,
+    job_of,
+    print_warnings,
+)
+from campsync.errors import UsageError
 from campsync.sync.engine import PullFile, PullPlan, Sync
 from campsync.terminal import ProgressReporter
 from campsync.text import escape, quoted
@@ -48,6 +55,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
+    if len(environments_of(args)) > 1:  # `--env all` with several environments
+        raise UsageError("pull writes the files of one environment: give one --env NAME")
     job = job_of(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
