@@ -9,7 +9,6 @@ Every non-printable character is written the way JSON writes it (`\\n`, `\\u001b
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 
@@ -99,12 +98,3 @@ def size(count: int) -> str:
     if count >= MIB and count % MIB == 0:
         return f"{count // MIB} MiB"
     return f"{count} bytes"
-
-
-def json_document(document: object) -> str:
-    """A JSON document as campsync prints one (indented, one newline at the end), made safe:
-    JSON strings hold no raw newline, so every other non-printable character is inside a
-    string, where its \\u escape is valid JSON (a lone surrogate can then be written to a
-    UTF-8 stream)."""
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
-    return escape(text, keep="\n") + "\n"

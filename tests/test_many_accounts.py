@@ -67,6 +67,22 @@ def test_apply_env_all_converges_both_accounts_each_with_its_own_values(
     assert accounts.cli("plan", "--env", "all", "--detailed-exitcode").code == 0
 
 
+def test_apply_json_of_several_environments_holds_each_ones_results(
+    accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(secret_names("production")[1], "wrong-secret-0123456789abcdef01234")
+    result = accounts.cli("apply", "--env", "all", "--auto-approve", "--json")
+    assert result.code == 1
+    document = json.loads(result.out)  # stdout holds only the JSON
+    assert list(document) == ["format_version", "environments", "errors"]
+    staging = document["environments"]["staging"]
+    assert staging["summary"]["applied"] == 3 and staging["summary"]["failed"] == 0
+    assert {entry["outcome"] for entry in staging["results"]} == {"applied"}
+    assert list(document["errors"]) == ["production"]
+    assert "staging: Apply complete: 3 applied." in result.err  # the rest on stderr
+    assert accounts.cli("apply", "--env", "all", "--json").code == 1  # no question asked
+
+
 def test_the_exit_code_is_the_worst_of_the_environments(accounts: Accounts) -> None:
     converge(accounts)
     accounts.config({"production": "      Winter Wins:\n        priority: 1\n"})
@@ -181,7 +197,7 @@ def test_an_unsafe_environment_stops_every_environments_apply(accounts: Accounts
     assert "Nothing was applied in any environment: the plan of 'production' crosses a " in (
         refused.out
     )
-    assert "campsync: error: production: the plan updates 3 of 3 campaigns" in refused.err
+    assert "campsync: error: production: apply refuses this plan: updates 3 of 3" in refused.err
     assert refused.out.count("campsync will make these changes") == 2  # both plans shown
     for environment in BOTH:
         writes = [r for r in accounts.by_name[environment].store.requests() if r["kind"] != "list"]

@@ -7,8 +7,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.job import Flags, Job, environment_names, load_job
+from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
+from campsync.config.target import Credentials
 from campsync.errors import UsageError
+from campsync.sync.render import RENDERERS
 
 DEFAULT_PATH = "campaigns"
 
@@ -24,8 +26,11 @@ def add_path_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_format_options(parser: argparse.ArgumentParser, formats: Iterable[str]) -> None:
-    """--json and --format (text, json, markdown): see output_format."""
+def add_format_options(
+    parser: argparse.ArgumentParser, formats: Iterable[str] = tuple(RENDERERS)
+) -> None:
+    """--json and --format: how a plan (plan, show) or a comparison (compare, with its own
+    `formats`) is printed; see output_format."""
     parser.add_argument(
         "--json", action="store_true", help="print only the JSON (same as --format json)"
     )
@@ -178,6 +183,14 @@ def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) ->
     Applying a saved plan: its environment unless another is chosen (which is refused)."""
     flags = flags_of(args)
     return load_job(flags, saved_environment=saved_environment)
+
+
+def credentials_of(
+    args: argparse.Namespace, *, saved_environment: str | None = None
+) -> Credentials:
+    """The credentials of a command that talks to no platform (show), as job_of would give
+    them: a saved plan's environment's own."""
+    return load_credentials(flags_of(args), saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

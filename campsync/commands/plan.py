@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the plan for 'campsync apply FILE'"
     )
-    add_format_options(parser, RENDERERS)
+    add_format_options(parser)
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",

@@ -18,8 +18,9 @@ from campsync.sync.render import (
     render_value,
     show_name,
     show_text,
+    write_json,
 )
-from campsync.text import json_document, plural
+from campsync.text import plural
 
 SYMBOLS = {"different": "~", "only_in_a": "<", "only_in_b": ">"}
 ABSENT = "(absent)"
@@ -205,7 +206,7 @@ def _markdown_parts(
 
 def render_compare_json(comparison: AccountComparison, out: TextIO) -> None:
     """The compare JSON (AccountComparison.to_json), made safe as the plan JSON is."""
-    out.write(json_document(comparison.to_json()))
+    write_json(comparison.to_json(), out)
 
 
 COMPARE_RENDERERS: dict[str, Callable[..., Any]] = {

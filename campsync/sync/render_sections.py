@@ -26,8 +26,9 @@ from campsync.sync.render import (
     render_text,
     show_text,
     summary_line,
+    write_json,
 )
-from campsync.text import json_document, plural
+from campsync.text import plural
 
 _BOLD = "\x1b[1m"
 _RED = "\x1b[31m"
@@ -142,7 +143,7 @@ def _markdown_section(section: Section, limit: int | None, full_at: str) -> str:
 def render_sections_json(sections: Sequence[Section], out: TextIO, *, color: bool = False) -> None:
     """The plan JSON of several environments (sections_json), made safe as render_json
     makes one plan's (never in terminal colours)."""
-    out.write(json_document(sections_json(sections)))
+    write_json(sections_json(sections), out)
 
 
 class SectionRenderer(Protocol):
