@@ -5,12 +5,14 @@ run (a plan after a pull reads nothing), and a campaign gone from the list is fo
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from campsync.cli import main
 from campsync.config.job import Flags, load_job
+from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.sync.cache import LocalCache
 from tests.fixtures_emulator import campaign_body, flows_config, seed_ready
@@ -97,3 +99,47 @@ def test_a_campaign_gone_from_the_list_is_forgotten_by_the_cache(
     kept = cached_bodies().campaigns
     assert len(kept) == 1
     assert kept.get(spring, cli_env.store.get_campaign(spring)["updatedAt"]) is not None
+
+
+def tamper_bodies(workdir: Path, old: str, new: str) -> None:
+    """Edit every cached body's text, keeping its updatedAt (and the file's shape)."""
+    (store,) = (workdir / ".campsync" / "cache").glob("campaigns-*.json")
+    text = store.read_text()
+    assert old in text
+    store.write_text(text.replace(old, new))
+
+
+def test_a_tampered_body_cache_is_never_written_into_a_pulled_file(
+    cli_env: RunningEmulator, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The body store is signed when there is a client secret: an edited one (a cache
+    restored from another branch, say) is not used, so pull reads the bodies afresh."""
+    seed_ready(cli_env, campaign_body("Spring Renewals"))
+    pull(capsys, "one")
+    real = campaign_body("Spring Renewals")["dialingStrategy"]["callerId"]["phoneNumber"]
+    tamper_bodies(workdir, real, "+19005550199")
+    cli_env.store.reset_stats()
+
+    pull(capsys, "two")
+    assert gets(cli_env) == 1
+    pulled = (workdir / "two" / "spring-renewals.yaml").read_text()
+    assert "+19005550199" not in pulled and real in pulled
+
+
+def test_without_a_client_secret_pull_reads_every_body_afresh(
+    cli_env: RunningEmulator,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With KORE_JWT alone nothing can sign the body store: plans may still decide from it,
+    but what pull writes into files is read from the platform."""
+    seed_ready(cli_env, campaign_body("Spring Renewals"))
+    pull(capsys, "one")
+    now = int(time.time())
+    claims = {"appId": cli_env.config.client_id, "iat": now, "exp": now + 600}  # no jti
+    monkeypatch.setenv("KORE_JWT", encode_hs256(claims, cli_env.config.client_secret))
+    monkeypatch.delenv("KORE_CLIENT_SECRET")
+    cli_env.store.reset_stats()
+    pull(capsys, "two")
+    assert gets(cli_env) == 1

@@ -460,7 +460,9 @@ class Sync:
                 self.job.flows.ids,
                 self.job.environment,
                 overwrite=overwrite,
-                fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("pulled"))),
+                fetch_full=self.cache.fetcher(
+                    client_fetcher(client, self._steps("pulled")), vouched_only=True
+                ),
                 on_listed=self.cache.forget_unlisted,
             )
 
