@@ -4,9 +4,11 @@ One invocation:
 1. starts the emulator (fixed latency, no rate limit) and seeds N campaigns, with a file
    for each in a scratch workspace;
 2. runs a naive baseline (list, then one sequential GET per campaign: what a hand-written
-   script does), a cold plan, a warm plan, a fresh apply of 10 % changed files, and a
-   saved plan of another 10 % applied with `apply PLANFILE`, each through campsync's CLI
-   in-process, counting requests on the emulator;
+   script does), a cold plan, a warm plan, a fresh apply of 10 % changed files, a saved
+   plan of another 10 % applied with `apply PLANFILE`, and a cold plan (--refresh) of
+   another 10 % turned Progressive (their writes name a queue), each through campsync's
+   CLI in-process, counting requests on the emulator (a plan that writes also reads the
+   contact lists, 1 request, and, when a write names a queue, the queues' pages Q);
 3. measures the plan's work with the network excluded (file loading + validation +
    comparison, platform answers already in memory), cold and warm, and `campsync
    validate` of the whole folder (in-process, in a child), for 1,000, N and 10,000
@@ -39,6 +41,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import accounts  # bench/accounts.py, beside this script
+
 from campsync.cli import main as campsync_main
 from campsync.config.job import Flags, load_job
 from campsync.config.settings import Settings, load_settings
@@ -47,7 +51,8 @@ from campsync.emulator.config import EmulatorConfig
 from campsync.emulator.queries import ListQuery
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import Store
-from campsync.kore.client import KoreClient
+from campsync.kore.client import QUEUE_PAGE_SIZE, KoreClient
+from campsync.kore.protocol import Reference
 
 PLATFORM_RATE = 60  # requests per minute per account, the documented limit
 WORK_TARGET_S = 2.0
@@ -89,9 +94,10 @@ def body(i: int, description: str | None = None) -> dict[str, Any]:
     }
 
 
-def file_text(cid: str, data: dict[str, Any]) -> str:
-    """A campaign file as a person writes it: block-style YAML."""
-    lines = [f"id: {cid}"]
+def file_text(cid: str | None, data: dict[str, Any]) -> str:
+    """A campaign file as a person writes it: block-style YAML (matched by name without an
+    id)."""
+    lines = [f"id: {cid}"] if cid else []
 
     def emit(value: Any, indent: str, key: str) -> None:
         if isinstance(value, dict):
@@ -188,9 +194,16 @@ async def naive(settings: Settings) -> int:
     return len(items)
 
 
-def change_files(root: Path, ids: list[str], indexes: range, tag: str) -> None:
+def change_files(
+    root: Path, ids: list[str], indexes: range, tag: str, *, queue: str | None = None
+) -> None:
+    """Change the files at `indexes`; with a `queue`, each becomes a Progressive campaign of
+    that queue (a plan whose writes name a queue reads the queues too)."""
     for i in indexes:
         data = body(i, description=f"Changed by the benchmark ({tag}).")
+        if queue is not None:
+            del data["experienceFlowName"], data["enableMachineDetect"]
+            data.update(dialingMode="Progressive", queue_name=queue)
         path = root / "campaigns" / f"c{i:05d}.yaml"
         path.write_text(file_text(ids[i], data), encoding="utf-8")
 
@@ -239,24 +252,39 @@ def end_to_end(args: argparse.Namespace, root: Path) -> tuple[list[Run], int]:
         runs.append(cli_run(emulator, "cold plan", plan, pages + n, f"pages+N = {pages + n}"))
         runs.append(cli_run(emulator, "warm plan", plan, pages, f"pages = {pages}"))
 
+        # A plan with a create or an update also reads the names its writes give: the
+        # contact lists (one request) and, when a write names a queue, the queues' pages.
+        lists = 1
+        queue_pages = math.ceil(len(default_catalog().queues) / QUEUE_PAGE_SIZE)
         k = max(1, n // 10)
         change_files(root, ids, range(k), "fresh apply")
         apply = ["apply", "--auto-approve", *par]
         name = f"apply fresh, k={k} files changed"
-        runs.append(cli_run(emulator, name, apply, pages + k, f"pages+j+k = {pages + k}"))
+        target = pages + lists + k
+        runs.append(cli_run(emulator, name, apply, target, f"pages+j+1+k = {target}"))
 
         change_files(root, ids, range(k, 2 * k), "saved plan")
         saved = ["plan", "--out", "plan.json", *par]
         name = f"plan --out after the apply, k={k}"
-        runs.append(cli_run(emulator, name, saved, pages, f"pages+j = {pages}"))
+        runs.append(cli_run(emulator, name, saved, pages + lists, f"pages+j+1 = {pages + lists}"))
         apply_saved = ["apply", "plan.json", *par]
         name = f"apply saved plan, k={k}"
         runs.append(cli_run(emulator, name, apply_saved, pages + k, f"pages+k = {pages + k}"))
+
+        change_files(root, ids, range(2 * k, 3 * k), "queues", queue="Sales Queue")
+        cold = ["plan", "--json", "--refresh", *par]
+        name = f"cold plan with changes, k={k} naming a queue"
+        target = pages + n + lists + queue_pages
+        text = f"pages+N+1+Q = {target}"
+        runs.append(cli_run(emulator, name, cold, target, text))
     return runs, int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 # ---------------------------------------------------------------------------
 # work only: the plan's CPU work with the network excluded, in a child process
+
+
+CATALOG = default_catalog()
 
 
 class MemoryPlatform:
@@ -274,6 +302,13 @@ class MemoryPlatform:
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.bodies[campaign_id])
         return data
+
+    # The names campaigns refer to (read only by a plan that writes: none here).
+    async def list_contact_lists(self) -> list[Reference]:
+        return [Reference(list_id, name) for name, list_id in CATALOG.list_names.items()]
+
+    async def list_queues(self) -> list[Reference]:
+        return [Reference(queue_id, name) for name, queue_id in CATALOG.queues.items()]
 
 
 def prepare_work(root: Path, n: int) -> None:
@@ -546,6 +581,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="per request (20)")
     parser.add_argument("--parallelism", type=int, default=10, help="requests in flight (10)")
     parser.add_argument("--work-n", type=int, default=WORK_N, help="work-only size (10000)")
+    parser.add_argument("--accounts", type=int, default=3, help="many accounts: E (3; 0: none)")
+    parser.add_argument("--accounts-n", type=int, default=200, help="campaigns per account (200)")
+    parser.add_argument(
+        "--accounts-rate", type=int, default=0, help="requests/min per account (0: no limit)"
+    )
+    parser.add_argument("--accounts-only", action="store_true", help="only the many accounts")
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--work-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--validate-child", type=Path, help=argparse.SUPPRESS)
@@ -559,17 +600,45 @@ def main() -> int:
         return 0
     if args.n < 1 or args.parallelism < 1 or args.latency_ms < 0:
         parser.error("--n and --parallelism must be at least 1, --latency-ms 0 or more")
+    if args.accounts < 0 or args.accounts_n < 1 or args.accounts_rate < 0:
+        parser.error("--accounts and --accounts-rate must be 0 or more, --accounts-n at least 1")
 
     out = args.out.resolve()
     cwd = Path.cwd()
+    runs: list[Run] = []
+    works: list[Work] = []
+    many: list[accounts.AccountsRun] = []
+    rss_kb = 0
     with tempfile.TemporaryDirectory(prefix="campsync-bench-") as scratch:
         scratch_path = Path(scratch)
-        runs, rss_kb = end_to_end(args, scratch_path / "e2e")
-        os.chdir(cwd)
-        sizes = sorted({1_000, args.n, args.work_n})
-        works = [w for size in sizes for w in work_runs(size, scratch_path)]
-    text = report(args, runs, works, rss_kb / 1024)
-    print(text)
+        if not args.accounts_only:
+            runs, rss_kb = end_to_end(args, scratch_path / "e2e")
+            os.chdir(cwd)
+            sizes = sorted({1_000, args.n, args.work_n})
+            works = [w for size in sizes for w in work_runs(size, scratch_path)]
+        if args.accounts > 0:
+            many = accounts.run_accounts(
+                scratch_path / "accounts",
+                count=args.accounts,
+                n=args.accounts_n,
+                latency_ms=args.latency_ms,
+                rate_limit=args.accounts_rate,
+                parallelism=args.parallelism,
+                flows=FLOWS,
+                body=body,
+                file_text=file_text,
+                quiet=quiet,
+            )
+    texts = [report(args, runs, works, rss_kb / 1024)] if runs else []
+    if many:
+        shape = {
+            "count": args.accounts,
+            "n": args.accounts_n,
+            "latency_ms": args.latency_ms,
+            "rate_limit": args.accounts_rate,
+        }
+        texts.append(accounts.heading(**shape) + "\n\n" + table(accounts.report(many)))
+    print("\n\n".join(texts))
     document = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -578,6 +647,7 @@ def main() -> int:
             for r in runs
         ],
         "work": [{**asdict(w), "met": w.met} for w in works],
+        "accounts": [run.to_json() for run in many],
         "bench_peak_mb": rss_kb / 1024,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -585,6 +655,7 @@ def main() -> int:
     print(f"\nresults written to {out}")
     failed = [r.name for r in runs[1:] if r.target_met is False or r.exit_code not in (0, 2)]
     failed += [f"{w.phase} {w.n}" for w in works if not w.met]
+    failed += [f"many accounts: {run.name}" for run in many if not run.ok]
     return 1 if failed else 0
 
 

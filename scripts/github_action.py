@@ -11,8 +11,10 @@ plan runs with --detailed-exitcode and saves the plan (--out); from that one pla
 - the Markdown plan to the job summary (GITHUB_STEP_SUMMARY; cut only where a job summary
   would refuse it), and to RUNNER_TEMP/campsync-plan[-ENVIRONMENT].md cut to fit a
   pull-request comment or an issue, with room left for a line of one's own;
-- the outputs (GITHUB_OUTPUT): `changes` (true or false), `plan-file` (that Markdown file)
-  and `plan-json` (the saved plan: an artifact, or `campsync apply FILE` later).
+- the outputs (GITHUB_OUTPUT): `changes` (true or false), `refused` (true when apply would
+  refuse the plan without --force: the safety thresholds; the Markdown plan says why at its
+  top), `plan-file` (that Markdown file) and `plan-json` (the saved plan: an artifact, or
+  `campsync apply FILE` later).
 
 Outside GitHub (the tests) GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and RUNNER_TEMP name temporary
 files and folders. Exit code: campsync's, except that a plan with changes succeeds (0).
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from campsync.cli import build_parser
 from campsync.cli import main as campsync
+from campsync.config.job import environment_names
 from campsync.config.settings import load_settings
 from campsync.errors import CampsyncError
 from campsync.sync.engine import read_saved_plan
@@ -101,7 +104,9 @@ def write_plan_outputs(
     The saved plan is read back as `apply` would, its signature checked with the settings
     `argv` made it with."""
     args = build_parser().parse_args(argv)
-    credentials = load_settings(config_path=args.config, environment=args.env).credentials
+    names = environment_names(args.env or [], args.config)  # the action plans one environment
+    environment = names[0] if names else None
+    credentials = load_settings(config_path=args.config, environment=environment).credentials
     plan = read_saved_plan(plan_json, credentials).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)
@@ -111,6 +116,7 @@ def write_plan_outputs(
             render_markdown(plan, out, limit=SUMMARY_LIMIT, full_at="the plan artifact")
     outputs = {
         "changes": "true" if plan.has_changes else "false",
+        "refused": "true" if plan.refusal is not None else "false",
         "plan-file": str(markdown),
         "plan-json": str(plan_json),
     }

@@ -202,7 +202,13 @@ def test_commands_that_talk_to_the_platform_need_an_environment(ws: Workspace) -
     assert ws.cli("plan", "--env", "staging").code == 0
     unknown = ws.cli("plan", "--env", "prod")
     assert unknown.code == 1 and "unknown environment 'prod'" in unknown.err
-    assert ws.store.stats()["total"] == 1  # only the plan with --env staging read the list
+    # only the plan with --env staging read the platform: the list, and the contact lists
+    # that its create names (sync.references)
+    assert ws.store.stats()["by_kind"] == {
+        **dict.fromkeys(ws.store.stats()["by_kind"], 0),
+        "list": 1,
+        "contactLists": 1,
+    }
 
 
 def test_several_config_problems_are_all_listed_on_stderr(ws: Workspace) -> None:
@@ -234,6 +240,17 @@ def test_a_secret_pasted_under_credentials_is_told_apart_from_an_environment_nam
         f"{path.as_posix()}:3:15: environments.credentials.streamId: must be the app's stream "
         "id, st-... (got 'xx-123')"
     )
+
+
+def test_no_environment_may_be_named_all_which_names_every_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "environments:\n  staging: {}\n  all: {}\n")
+    with pytest.raises(ConfigInvalid) as info:
+        read_config(path)
+    assert str(info.value).startswith(
+        f"{path.as_posix()}:2:3: environments: an environment name is letters, digits, '.', "
+        "'_' or '-', and not 'all' (--env all names every environment) (got 'all')"
+    )
+    read_config(write(tmp_path, "environments:\n  All: {}\n  allx: {}\n"))  # names alike: fine
 
 
 def test_a_campsync_yaml_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:

@@ -57,12 +57,18 @@ def test_the_trigger_call_is_the_documented_one() -> None:
     assert stop.url.endswith("/campaign/trigger/cd-1?accountId=acc+1&campaignType=sms&trigger=stop")
     assert stop.campaign == "cd-1"  # named by its id when no name is given
     assert not PLAY.retry_safe and not stop.retry_safe  # a play twice is refused: look first
+    assert PLAY.writes and stop.writes  # a lost answer leaves its outcome unknown
+
+
+def test_a_trigger_is_a_write_and_the_status_call_a_read() -> None:
+    assert "trigger" in protocol.WRITE_KINDS and "status" not in protocol.WRITE_KINDS
+    assert {"trigger", "status"} <= set(protocol.KINDS)  # counted from 0 (RequestStats)
 
 
 def test_the_status_call_is_the_documented_one() -> None:
     assert STATUS.url == f"{BASE}/campaign/cd-1/status?accountId=acc+1&view=status"
     assert (STATUS.method, STATUS.kind, STATUS.body) == ("POST", "status", b"{}")
-    assert STATUS.retry_safe  # a read
+    assert STATUS.retry_safe and not STATUS.writes  # a read
 
 
 @pytest.mark.parametrize("ident", ["../x", "cd-1/../../y", "cd-1?trigger=stop", "x", "", "cd-"])
@@ -240,10 +246,11 @@ async def test_a_trigger_that_keeps_failing_gives_up_looking_each_time() -> None
     platform = Platform("Ready")
     platform.transport.script["trigger"] = [status(503)] * 6
     async with client_on(platform.transport, fake) as client:
-        with pytest.raises(ServerError, match="trouble 503"):
+        with pytest.raises(ServerError, match="trouble 503") as caught:
             await client.trigger("cd-1", "play")
     assert platform.kinds() == ["trigger", *["status", "trigger"] * 5]
     assert platform.status == "Ready"
+    assert caught.value.outcome_unknown  # a 5xx answer to a write sent: it may have been made
 
 
 async def test_a_lost_trigger_whose_status_cannot_be_read_says_its_outcome_is_unknown() -> None:
@@ -260,6 +267,21 @@ async def test_a_lost_trigger_whose_status_cannot_be_read_says_its_outcome_is_un
     assert "connection refused (6 attempts))" in message
     assert "\n" not in message
     assert platform.kinds() == ["trigger", *["status"] * 6]
+    assert caught.value.outcome_unknown  # apply --json: unknown, not failed
+
+
+async def test_a_trigger_never_sent_whose_status_cannot_be_read_simply_failed() -> None:
+    fake = FakeTime()
+    platform = Platform("Ready")
+    refused = Unreachable("cannot connect (Connection refused)", sent=False)
+    platform.transport.script["trigger"] = [refused]
+    platform.transport.script["status"] = [refused] * 6
+    async with client_on(platform.transport, fake) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.trigger("cd-1", "play", name="Spring")
+    assert not caught.value.outcome_unknown  # no connection was made: nothing was sent
+    assert "its status could not be read afterwards: " in str(caught.value)
+    assert "whether it took effect" not in str(caught.value)
 
 
 async def test_a_trigger_waiting_for_its_turn_is_never_sent_once_apply_stops() -> None:

@@ -13,8 +13,9 @@ import pytest
 
 from campsync.cli import main
 from campsync.sync.runstate import REASON_ACTIVE, REASON_PREPARING
-from tests.fixtures_emulator import campaign_body, flows_config
+from tests.fixtures_emulator import campaign_body, flows_config, progressive_body
 from tests.fixtures_workspace import Workspace
+from tests.test_references_plan import forbid_queues
 
 TRIGGERS = {"play": "start", "stop": "stop"}
 
@@ -276,16 +277,20 @@ def test_a_saved_restart_is_applied_in_order_without_the_flag(ws: Workspace) -> 
 
 
 def test_a_failed_step_holds_back_the_rest_of_its_campaign_only(ws: Workspace) -> None:
-    cid = seeded(ws, "Spring", "Stopped")
+    (cid,) = ws.seed(progressive_body("Spring"))
+    ws.store.set_status(cid, "Stopped")
     other = seeded(ws, "Autumn", "Ready")
-    # The update is refused (no such contact list): the start after it is not sent.
-    described(ws, "Spring", cid, "running", contactLists=["No Such List"])
+    # The update names a queue the account lacks; with the queues call refused, the plan can't
+    # tell (a warning), so the update is sent and refused (400): the start after it is not.
+    forbid_queues(ws.emulator)
+    spring = {"id": cid, **progressive_body("Spring", queue_name="No Such Queue")}
+    ws.write("spring.yaml", {**spring, "state": "running"})
     described(ws, "Autumn", other, "running")
 
     result = ws.cli("apply", "--auto-approve")
 
     assert result.code == 1
-    assert 'failed: update "Spring"' in result.out
+    assert 'failed: update "Spring": queue not found' in result.out
     assert 'not sent: start "Spring": the update before it failed' in result.out
     assert "1 applied, 1 failed, 1 not sent" in result.out
     # The refused update was sent (400); the start after it was not.

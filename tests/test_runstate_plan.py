@@ -17,12 +17,13 @@ import pytest
 
 from campsync.config.settings import Safety
 from campsync.config.target import Target
-from campsync.errors import ApiError, NotReady, StalePlanError, WriteNotSent
+from campsync.errors import ApiError, NotReady, StalePlanError, TransportError, WriteNotSent
 from campsync.kore.protocol import Trigger, Triggered
 from campsync.sync.applier import apply_plan, check_fresh
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.planfile import load_plan, save_plan
 from campsync.sync.render import render_json, render_markdown, render_text
+from campsync.sync.results import results_of
 from campsync.sync.runstate import run_change
 from campsync.sync.safety import check_safe
 from tests.test_apply_unit import Listing, MemoryWriter
@@ -170,7 +171,7 @@ def test_starts_and_stops_count_as_updates_once_per_campaign() -> None:
     assert check_safe(restart_plan(), safety) == []
     third = Plan.of([*restart_plan().changes, run("start", "Other", "Ready")], existing=10)
     (reason,) = check_safe(third, safety)
-    assert reason.startswith("the plan updates 3 of 10 campaigns (30%)")
+    assert reason == "updates 3 of 10 campaigns (30%) > maxUpdatePercent 20"
 
 
 # ---- saved plans ----------------------------------------------------------------------
@@ -272,14 +273,21 @@ def sent(writer: MemoryWriter) -> list[tuple[str, str | None]]:
 async def test_one_campaigns_steps_run_in_order_and_a_new_ones_start_takes_its_id() -> None:
     writer = RunWriter(statuses={"cd-new-Fresh": ["Ready"]})
     waiting = Instant(writer)
-    result = await apply_plan(writer, restart_plan(), ready=waiting)
+    plan = restart_plan()
+    result = await apply_plan(writer, plan, ready=waiting)
     assert result.ok
     spring = [s for s in sent(writer) if s[1] == "cd-Spring"]
     assert spring == [("stop", "cd-Spring"), ("update", "cd-Spring"), ("play", "cd-Spring")]
     assert sent(writer).index(("create", None)) < sent(writer).index(("play", "cd-new-Fresh"))
     assert waiting.asked == ["cd-new-Fresh"]  # only the new campaign's start waits
-    started = [c for c in result.applied if c.action == "start" and c.name == "Fresh"]
-    assert [c.id for c in started] == ["cd-new-Fresh"]
+    # The result holds the plan's own changes (apply --json tells each one's outcome), the
+    # new campaign's start with the id its create gave.
+    assert result.applied == [c for c in plan.changes if c.action != "blocked"]
+    outcomes = [r.to_json() for r in results_of(plan, result).results if r.change.name == "Fresh"]
+    assert [(r["action"], r["id"], r["outcome"]) for r in outcomes] == [
+        ("create", "cd-new-Fresh", "applied"),
+        ("start", "cd-new-Fresh", "applied"),
+    ]
 
 
 async def test_a_step_after_a_failed_one_is_not_sent_and_is_told_apart() -> None:
@@ -297,6 +305,41 @@ async def test_a_step_after_a_failed_one_is_not_sent_and_is_told_apart() -> None
     assert result.skipped == [] and not result.ok and not result.interrupted
     assert sorted(a for a, _ in seen) == ["stop", "stop"]  # the update was never tried
     assert ("update", "cd-Spring") not in sent(writer)
+
+
+class LosingWriter(RunWriter):
+    """Every trigger is sent, and its answer lost (the client could not tell its outcome)."""
+
+    async def trigger(
+        self, campaign_id: str, action: Trigger, campaign_type: str = "voice", *, name: Any = None
+    ) -> Triggered:
+        await self._write(action, campaign_id, {"name": name})
+        raise TransportError(
+            "could not reach the platform: the server closed the connection",
+            campaign=name,
+            outcome_unknown=True,
+        )
+
+
+async def test_a_trigger_whose_answer_was_lost_is_unknown_and_holds_back_its_campaign() -> None:
+    """apply --json: the stop's outcome is unknown (never re-sent blindly here: the client
+    looked, or gave up); the update and start after it are not sent, saying why."""
+    writer = LosingWriter(statuses={})
+    plan = Plan.of(c for c in restart_plan().changes if c.name == "Spring")
+    assert [c.action for c in plan.changes] == ["stop", "update", "start"]
+    result = await apply_plan(writer, plan)
+    assert sent(writer) == [("stop", "cd-Spring")]
+    assert [c.action for c in result.unknown] == ["stop"]
+    entries = results_of(plan, result).to_json()
+    assert [(r["action"], r["outcome"]) for r in entries["results"]] == [
+        ("stop", "unknown"),
+        ("update", "not sent"),
+        ("start", "not sent"),
+    ]
+    reasons = [r["reason"] for r in entries["results"]]
+    assert reasons[0].endswith("its answer was lost: the outcome is unknown (plan again to see)")
+    assert reasons[1:] == ["the stop before it had its answer lost"] * 2
+    assert entries["summary"]["unknown"] == 1 and entries["summary"]["not sent"] == 2
 
 
 async def test_a_start_whose_campaign_is_still_preparing_fails_saying_so() -> None:

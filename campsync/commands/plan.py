@@ -9,18 +9,36 @@ from pathlib import Path
 from typing import Any
 
 from campsync.commands.common import (
-    DEFAULT_PATH,
+    add_format_options,
     add_guard_options,
+    add_path_argument,
     add_refresh_option,
     add_remote_options,
     add_restart_option,
+    environments_of,
     job_of,
+    output_format,
     print_warnings,
 )
-from campsync.errors import UsageError
-from campsync.sync.engine import Sync, check_plan_path
+from campsync.commands.many import (
+    EnvironmentRun,
+    each,
+    finish,
+    prepare,
+    report_error,
+    warn,
+    worst,
+)
+from campsync.errors import CampsyncError, UsageError
+from campsync.sync.engine import Plan, Sync, check_plan_path
 from campsync.sync.render import RENDERERS
-from campsync.terminal import ProgressReporter, use_color
+from campsync.sync.render_sections import SECTION_RENDERERS, Section
+from campsync.terminal import ProgressLine, ProgressReporter, use_color
+
+OUT_WITH_SEVERAL = (
+    "--out saves one environment's plan: with several environments, run "
+    "'campsync plan --env NAME --out FILE' for each"
+)
 
 
 def register(sub: Any) -> None:
@@ -29,20 +47,11 @@ def register(sub: Any) -> None:
         help="show how the platform differs from the campaign files (reads only)",
         description="Read the platform and show the changes apply would make. Reads only.",
     )
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=DEFAULT_PATH,
-        metavar="PATH",
-        help=f"a campaign file or a folder of them (default: {DEFAULT_PATH})",
-    )
+    add_path_argument(parser)
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the plan for 'campsync apply FILE'"
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print only the plan JSON (same as --format json)"
-    )
-    parser.add_argument("--format", choices=list(RENDERERS), help="output format (default: text)")
+    add_format_options(parser)
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -50,22 +59,18 @@ def register(sub: Any) -> None:
     )
     add_guard_options(parser)
     add_restart_option(parser)
-    add_remote_options(parser)
+    add_remote_options(parser, several=True)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
 
 
-def output_format(args: argparse.Namespace) -> str:
-    chosen: str | None = args.format
-    if args.json:
-        if chosen not in (None, "json"):
-            raise UsageError(f"--json and --format {chosen} contradict each other")
-        return "json"
-    return chosen or "text"
-
-
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
+    names = environments_of(args)
+    if len(names) > 1:
+        if args.out is not None:
+            raise UsageError(OUT_WITH_SEVERAL)
+        return _run_many(args, fmt, names)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
     job = job_of(args)
@@ -95,3 +100,41 @@ def run(args: argparse.Namespace) -> int:
     if args.detailed_exitcode and plan.has_changes:
         return 2
     return 0
+
+
+def _run_many(args: argparse.Namespace, fmt: str, names: list[str]) -> int:
+    """Each environment's plan, all at once: one section each, the exit code the worst."""
+    line = ProgressLine(sys.stderr)
+    runs = prepare(args, names, Path(args.path), refresh=args.refresh, line=line)
+
+    async def plan_of(run: EnvironmentRun) -> Plan:
+        assert run.sync is not None  # each runs only environments that have their sync
+        return await run.sync.plan(run.files)
+
+    try:
+        outcomes = asyncio.run(each(runs, plan_of))
+    finally:
+        line.clear()
+    finish(runs)
+    sections: list[Section] = []
+    codes: list[int] = []
+    failed: list[tuple[str, CampsyncError]] = []
+    for env in runs:
+        outcome = env.error or outcomes[env.name]
+        if isinstance(outcome, CampsyncError):
+            sections.append(Section(env.name, error=str(outcome)))
+            failed.append((env.name, outcome))
+            codes.append(1)
+            continue
+        sections.append(Section(env.name, outcome))
+        codes.append(2 if args.detailed_exitcode and outcome.has_changes else 0)
+    out = sys.stdout
+    SECTION_RENDERERS[fmt](sections, out, color=use_color(out))
+    for env, section in zip(runs, sections, strict=True):
+        if section.plan is not None and env.sync is not None:
+            if fmt == "json":
+                warn(env.name, section.plan.warnings)  # stdout holds only the plan JSON
+            warn(env.name, env.sync.unsafe(section.plan))
+    for name, error in failed:
+        report_error(name, error)
+    return worst(codes)

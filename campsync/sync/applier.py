@@ -24,6 +24,7 @@ from campsync.sync.runstate import REACHED, STARTABLE, waits_for_ready
 WRITE_ACTIONS = ("create", "stop", "update", "start", "delete")
 UNKNOWN_OUTCOME = "interrupted while in flight: the outcome is unknown (plan again to see)"
 TRIGGERS: dict[str, Trigger] = {"start": "play", "stop": "stop"}
+LOST_ANSWER = "its answer was lost: the outcome is unknown (plan again to see)"
 
 
 class Writer(Protocol):
@@ -55,9 +56,13 @@ class Ready(Protocol):
 class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, str]] = field(default_factory=list)
+    # Of the failed, those sent whose outcome is unknown: abandoned in flight, or their
+    # answer lost (the platform may have made them all the same).
+    unknown: list[Change] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)  # blocked, or not started (stopped)
-    # Not sent because an earlier change of the same campaign failed (a start after a failed
-    # update, say), each with why: never tried, apart from the failures.
+    # Not sent because an earlier change of the same campaign failed or had its answer lost
+    # (a start after a failed update, say), each with why: never tried, apart from the
+    # failures.
     after_failure: list[tuple[Change, str]] = field(default_factory=list)
     interrupted: bool = False
     created_ids: dict[str, str] = field(default_factory=dict)  # file (or name) -> new id
@@ -129,19 +134,23 @@ async def apply_plan(
 ) -> ApplyResult:
     """Send every write of the plan (blocked changes are skipped), campaign by campaign: all
     campaigns at once, each one's changes in plan order (stop, update, start; create, then
-    start with the new id), a change not sent once an earlier one of its campaign failed
-    (`after_failure`). The client bounds the requests in flight (its parallelism) and, once
-    `stop` is set, sends none that waits for its turn (WriteNotSent: reported not started);
-    a start waiting for its campaign to be Ready (`ready`, by default for at most
-    readiness.DEFAULT_WAIT seconds) ends its wait then too. A failure of one campaign does
-    not stop the others. Once `abandon` is set (a second interrupt) the writes in flight are
-    not waited for either: they are reported failed with an unknown outcome."""
+    start with the new id), a change not sent once an earlier one of its campaign failed or
+    had its answer lost (`after_failure`). The client bounds the requests in flight (its
+    parallelism) and, once `stop` is set, sends none that waits for its turn (WriteNotSent:
+    reported not started); a start waiting for its campaign to be Ready (`ready`, by default
+    for at most readiness.DEFAULT_WAIT seconds) ends its wait then too. A failure of one
+    campaign does not stop the others. Once `abandon` is set (a second interrupt) the writes
+    in flight are not waited for either: they are reported failed with an unknown outcome
+    (`ApplyResult.unknown`), as is a write the client sent and lost the answer of (a start
+    or stop among them). The result lists the plan's own changes (a new campaign's start
+    included, though it was sent with the id its create gave)."""
     result = ApplyResult()
     stop = stop if stop is not None else asyncio.Event()
     ready = ready if ready is not None else ReadyWaiter(client, DEFAULT_WAIT, stop=stop)
 
     result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
-    writes = list(writes_of(plan))
+    planned = writes_of(plan)
+    writes = list(planned)  # as sent: a new campaign's start takes its create's id
     campaigns: dict[str, list[int]] = {}
     for index, change in enumerate(writes):
         campaigns.setdefault(change.campaign, []).append(index)
@@ -158,6 +167,11 @@ async def apply_plan(
         except WriteNotSent:  # stopped while it waited for its turn: never started
             outcomes[index] = ("skipped", None)
             return "skipped"
+        except ApiError as exc:
+            if exc.outcome_unknown:  # sent, and its answer lost: it may have been made
+                outcomes[index] = ("unknown", f"{_reason(exc)}; {LOST_ANSWER}")
+            else:
+                outcomes[index] = ("failed", _reason(exc))
         except CampsyncError as exc:
             outcomes[index] = ("failed", _reason(exc))
         except Exception as exc:  # a bug must not hide the other results
@@ -166,7 +180,7 @@ async def apply_plan(
             outcomes[index] = ("applied", new_id)
         state, detail = outcomes[index]
         if on_result is not None:
-            on_result(change, detail if state == "failed" else None)
+            on_result(change, None if state == "applied" else detail)
         return state
 
     async def run_campaign(indexes: list[int]) -> None:
@@ -175,8 +189,9 @@ async def apply_plan(
             if created is not None and writes[index].id is None:  # the start of a new one
                 writes[index] = replace(writes[index], id=created)
             state = await run(index, writes[index])
-            if state == "failed":
-                why = f"not sent: the {writes[index].action} before it failed"
+            if state in ("failed", "unknown"):
+                before = "failed" if state == "failed" else "had its answer lost"
+                why = f"not sent: the {writes[index].action} before it {before}"
                 outcomes.update(
                     (later, ("after failure", why)) for later in indexes[position + 1 :]
                 )
@@ -191,19 +206,21 @@ async def apply_plan(
     else:
         await until_set(runs, abandon)
 
-    for index, change in enumerate(writes):
+    for index, change in enumerate(planned):
         if index in outcomes:
             state, detail = outcomes[index]
         elif index in started:
-            state, detail = "failed", UNKNOWN_OUTCOME
+            state, detail = "unknown", UNKNOWN_OUTCOME
         else:
             state, detail = "skipped", None
         if state == "applied":
             result.applied.append(change)
             if change.action == "create" and detail:
                 result.created_ids[change.file or change.name] = detail
-        elif state == "failed":
+        elif state in ("failed", "unknown"):
             result.failed.append((change, detail or "failed"))
+            if state == "unknown":
+                result.unknown.append(change)
         elif state == "after failure":
             result.after_failure.append((change, detail or "not sent"))
         else:

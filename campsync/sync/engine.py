@@ -17,7 +17,8 @@ covers both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from campsync.errors import FilesInvalid
 from campsync.kore.client import KoreClient
 from campsync.kore.ratelimit import RateLimiter
 from campsync.progress import Phase, Progress, WaitFn
+from campsync.sync.account import overridden_paths, read_account
 from campsync.sync.applier import (
     UNKNOWN_OUTCOME,
     ApplyResult,
@@ -42,6 +44,7 @@ from campsync.sync.applier import (
 )
 from campsync.sync.cache import LocalCache, target_key
 from campsync.sync.cache.sent import AccountLimiters
+from campsync.sync.compare import AccountComparison, AccountView, compare_accounts
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
@@ -50,6 +53,7 @@ from campsync.sync.planfile import (
     check_plan_path,
     load_plan,
     planned_environment,
+    read_plan,
     save_plan,
 )
 from campsync.sync.planner import Learnt, make_plan
@@ -62,16 +66,21 @@ from campsync.sync.pull.puller import (
     written_problems,
 )
 from campsync.sync.readiness import ReadyWaiter
-from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
+from campsync.sync.references import NamesReader, check_references
+from campsync.sync.results import results_of
+from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
 from campsync.sync.writer import RememberingWriter
 
 __all__ = [
     "UNKNOWN_OUTCOME",
+    "AccountComparison",
     "AccountLimiters",
+    "AccountView",
     "Applied",
     "ApplyResult",
+    "CampaignFile",
     "Change",
     "Hooks",
     "Plan",
@@ -81,13 +90,21 @@ __all__ = [
     "SavedPlan",
     "Sync",
     "check_plan_path",
+    "compare_accounts",
     "planned_environment",
     "read_saved_plan",
+    "refusal_warnings",
+    "results_of",
+    "show_saved_plan",
     "writes_of",
 ]
 
 
-class Client(Reader, Writer, Protocol):
+class Planner(Reader, NamesReader, Protocol):
+    """What a plan reads of the platform: the campaigns, and the names they refer to."""
+
+
+class Client(Planner, Writer, Protocol):
     """What a run needs of the platform client (campsync.kore.KoreClient)."""
 
     def stop_new_writes_on(self, event: asyncio.Event) -> None: ...
@@ -116,13 +133,14 @@ class Hooks:
     - `on_plan`: the plan, before anything is written (a fresh plan, or a saved plan found
       fresh);
     - `approve`: asked once there is something to write; None approves at once
-      (--auto-approve, a saved plan);
+      (--auto-approve, a saved plan); it may answer later (an awaitable: the applies of
+      several environments wait for one answer given once every plan is in);
     - `on_result`: each write's outcome as soon as it is known;
     - `stop`: once set, no new write starts; `abandon`: once set, the writes in flight are
       not waited for either (see applier.apply_plan)."""
 
     on_plan: Callable[[Plan], None] | None = None
-    approve: Callable[[Plan], bool] | None = None
+    approve: Callable[[Plan], bool | Awaitable[bool]] | None = None
     on_result: ResultCallback | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     abandon: asyncio.Event = field(default_factory=asyncio.Event)
@@ -142,6 +160,21 @@ def read_saved_plan(path: Path, credentials: Credentials) -> SavedPlan:
     """A saved plan, checked as apply checks it (checksum, layout, signature with the key of
     `credentials`, every field; sync.planfile): no request, no cache."""
     return load_plan(path, signing=PlanSigning.of(credentials))
+
+
+def show_saved_plan(path: Path, credentials: Credentials) -> tuple[SavedPlan, str]:
+    """A saved plan to show (`campsync show`), and how its signature stands, in words: checked
+    as apply checks it, except that a signature there is no key to check (no client secret),
+    or none at all, is said, not refused; one that does not verify is PlanSignatureError. No
+    request, no cache."""
+    signing = PlanSigning.of(credentials)
+    saved = read_plan(path, signing=signing)
+    return saved, signing.note(saved.signed)
+
+
+async def _answer(answer: bool | Awaitable[bool]) -> bool:
+    """An approval, given now or awaited."""
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 class Sync:
@@ -178,6 +211,7 @@ class Sync:
         )
         self.scope = Scope()  # read_files makes the job's, relative to the files' folder
         self.skipped: list[str] = []  # warnings for the folders read_files did not read
+        self.own_names: Mapping[str, str] = {}  # the name each file read gives itself
         self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
@@ -186,8 +220,9 @@ class Sync:
         return PlanSigning.of(self.job.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
-        """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.job.guard.safety)
+        """One warning per safety threshold the plan crosses, from its refusal (what `plan`
+        and `show` tell)."""
+        return refusal_warnings(plan.refusal)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
@@ -207,19 +242,23 @@ class Sync:
         guard = self.job.guard
         self.scope = Scope.build(guard.only, guard.exclude, path)
         environment = self.job.environment
-        read = read_campaign_files([path], environment, memo=self.cache.files, require=True)
+        read = read_campaign_files(
+            [path], environment, flows=self.job.flows.ids, memo=self.cache.files, require=True
+        )
         if guard.prune:
             refuse_unread_folders(read.linked)
         self.skipped = read.warnings
+        self.own_names = read.own_names
         self.cache.save_files()  # the valid files need no parsing next time, even if others fail
         if read.problems:
             raise FilesInvalid(tuple(str(problem) for problem in read.problems))
         return list(read.files)
 
-    async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
+    async def make_plan(self, client: Planner, files: Sequence[CampaignFile]) -> Plan:
         """Compare the files with the platform through `client` (read, then decide: the
         planner); the cache answers for the bodies and pairs it knows, and is told what the
-        decision found worth remembering."""
+        decision found worth remembering. When the plan writes (a create or an update), the
+        names its bodies give are checked against the account's (sync.references)."""
         job = self.job
         decision = await make_plan(
             client,
@@ -239,9 +278,11 @@ class Sync:
         self._remember(decision.learnt)
         plan = decision.plan
         self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
+        plan = await check_references(client, plan)
         if self.skipped:
             plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
-        return plan
+        # Last, on the plan as apply takes it: whether apply refuses it without --force.
+        return replace(plan, refusal=refusal_of(plan, job.guard.safety))
 
     def _remember(self, learnt: Learnt) -> None:
         """For the next runs: the pairs found equal, and the campaign each file matched."""
@@ -347,7 +388,7 @@ class Sync:
             if not writes_of(plan):
                 return Applied(plan)
             self.check_safe(plan)
-            if hooks.approve is not None and not hooks.approve(plan):
+            if hooks.approve is not None and not await _answer(hooks.approve(plan)):
                 return Applied(plan, declined=True)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
@@ -403,8 +444,26 @@ class Sync:
         if warning:
             self.cache.warnings.append(warning)
 
+    async def account(self, files: Sequence[CampaignFile]) -> AccountView:
+        """What `compare` needs of this job's account (sync.account): each of `files` (as
+        read_files read them) with the campaign it matches there and that campaign's full
+        body, through the cache as a plan's bodies; the paths its overrides set. Reads only."""
+        job = self.job
+        async with self._connect() as client:
+            return await read_account(
+                client,
+                job.environment_name or "",
+                files,
+                overrides=overridden_paths(job.environment, self.own_names),
+                experience_flows=job.flows.ids,
+                fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
+                on_listed=self.cache.forget_unlisted,
+            )
+
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
-        """What `pull` would write under `root` (reads only; write_pull writes)."""
+        """What `pull` would write under `root` (reads only; write_pull writes). The bodies
+        come through the cache as a plan's do: a campaign it holds at its listed updatedAt is
+        not read again, and what is read is kept."""
         async with self._connect() as client:
             return await prepare_pull(
                 client,
@@ -412,7 +471,10 @@ class Sync:
                 self.job.flows.ids,
                 self.job.environment,
                 overwrite=overwrite,
-                progress=self._steps("pulled"),
+                fetch_full=self.cache.fetcher(
+                    client_fetcher(client, self._steps("pulled")), vouched_only=True
+                ),
+                on_listed=self.cache.forget_unlisted,
             )
 
     def write_pull(

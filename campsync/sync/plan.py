@@ -10,13 +10,16 @@ case-insensitively, then by file), which lists one campaign's changes in the ord
 takes them, sorted once when it is made (`Plan.of`); it counts them and serialises itself
 to the contract's plan JSON. A step that adds to a plan makes a new one
 (`dataclasses.replace`, `Plan.of`).
+
+A plan that apply would refuse without `--force` (the safety thresholds, sync.safety) carries
+its `Refusal`, so that every form of the plan (text, Markdown, JSON, a saved plan) says so.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Action = Literal["create", "stop", "update", "start", "delete", "blocked"]
@@ -28,6 +31,7 @@ ACTIONS: tuple[str, ...] = get_args(Action)
 ACTION_ORDER = {"create": 0, "stop": 1, "update": 2, "start": 3, "blocked": 4, "delete": 5}
 RUN_ACTIONS = frozenset({"start", "stop"})  # the trigger call: they change the run state
 FORMAT_VERSION = 1
+FORCE = "--force"  # what makes apply go ahead despite a refusal
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,25 @@ class Change:
         return entry
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why apply would refuse the plan unless given `override`: one short reason per crossed
+    threshold, as the contract words them (`updates 4 of 13 campaigns (31%) >
+    maxUpdatePercent 30`)."""
+
+    reasons: tuple[str, ...]
+    override: str = FORCE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reasons, tuple):
+            object.__setattr__(self, "reasons", tuple(self.reasons))
+        if not self.reasons:
+            raise ValueError("a refusal needs a reason")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reasons": list(self.reasons), "override": self.override}
+
+
 def _name_order(name: str) -> tuple[str, str]:
     return (name.casefold(), name)
 
@@ -111,7 +134,8 @@ class Plan:
     """Changes in a stable order, the count of campaigns that need nothing, the
     names of platform campaigns no file describes (never touched, in name order), and
     warnings. `existing`: the campaigns in scope on the platform when planned (what the
-    safety thresholds measure against; not in the plan JSON).
+    safety thresholds measure against; not in the plan JSON). `refusal`: why apply would
+    refuse it without --force (None: it would not).
 
     Made by `Plan.of`, which puts the changes and names in order; the constructor takes
     them in that order already (ValueError otherwise), so that `replace` keeps it."""
@@ -121,6 +145,10 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     existing: int = 0
+    refusal: Refusal | None = None
+    # What the account's names were checked against (sync.references: kind -> "checked" or
+    # why not); None when nothing was (no create or update). Saved, not in the plan JSON.
+    references: Mapping[str, str] | None = field(default=None, hash=False)
 
     @classmethod
     def of(
@@ -131,6 +159,8 @@ class Plan:
         unmanaged: Iterable[str] = (),
         warnings: Iterable[str] = (),
         existing: int = 0,
+        refusal: Refusal | None = None,
+        references: Mapping[str, str] | None = None,
     ) -> Plan:
         """The plan of these changes and names, each put in the plan's order."""
         return cls(
@@ -139,6 +169,8 @@ class Plan:
             tuple(sorted(unmanaged, key=_name_order)),
             tuple(warnings),
             existing,
+            refusal,
+            references,
         )
 
     def __post_init__(self) -> None:
@@ -175,10 +207,13 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The contract's plan JSON (`--json`), plus `summary.unmanaged` and the
-        top-level `warnings` list."""
-        return {
+        top-level `warnings` list; `refusal` only when apply would refuse the plan."""
+        document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "changes": [change.to_json() for change in self.changes],
             "summary": self.summary,
-            "warnings": list(self.warnings),
         }
+        if self.refusal is not None:
+            document["refusal"] = self.refusal.to_json()
+        document["warnings"] = list(self.warnings)
+        return document

@@ -200,14 +200,17 @@ def waits_for_ready(change: Change) -> bool:
 
 def block_edit(changes: Sequence[Change], edit: Change, reason: str) -> list[Change]:
     """`changes` with the create or update `edit` blocked for `reason` (a check made after
-    deciding, such as a missing reference): its start goes with it, and so does the stop of
-    a restart (stopping only to edit, the campaign would be left stopped); a stop that the
-    file asks for (`state: stopped`) stays, as every other campaign's changes."""
+    deciding, such as a missing reference): nothing of it is written (a create also loses
+    its creation diff, which would bury the reason; an update keeps its diff and
+    `updatedAt`); its start goes with it, and so does the stop of a restart (stopping only
+    to edit, the campaign would be left stopped); a stop that the file asks for (`state:
+    stopped`) stays, as every other campaign's changes."""
     if edit.action not in ("create", "update"):
         raise ValueError(f"only a create or an update is blocked this way, not a {edit.action}")
     own = {change.action for change in changes if change.campaign == edit.campaign}
     dropped = {"start", "stop"} if {"stop", "update", "start"} <= own else {"start"}
-    blocked = replace(edit, action="blocked", reason=reason, body=None)
+    diff = () if edit.action == "create" else edit.diff
+    blocked = replace(edit, action="blocked", reason=reason, body=None, diff=diff)
     return [
         blocked if change == edit else change
         for change in changes

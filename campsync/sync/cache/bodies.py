@@ -44,9 +44,10 @@ class CampaignCache(JsonStore):
 
     file_name = "campaigns-{target}.json"
     entries_key = "campaigns"
+    signed_when_keyed = True  # a pull writes these bodies into campaign files
 
-    def __init__(self, folder: Path, target: str) -> None:
-        super().__init__(folder, target)
+    def __init__(self, folder: Path, target: str, *, key: bytes | None = None) -> None:
+        super().__init__(folder, target, key=key)
         self._entries: dict[str, tuple[str, str | dict[str, Any]]] = {}
         self._loaded = False  # read on first use: a plan that needs no body never reads it
         self._dirty = False
