@@ -7,12 +7,13 @@ from pathlib import Path
 from campsync.sync.cache.store import JsonStore, source_fingerprint
 
 
-def compare_fingerprint() -> str:
-    """A hash of the code that decides whether a file and a campaign are equal."""
+def compare_fingerprint(extra: bytes = b"") -> str:
+    """A hash of the code that decides whether a file and a campaign are equal (and of
+    `extra`, what else a store's entries depend on)."""
     from campsync.campaign import model
     from campsync.sync import diffing
 
-    return source_fingerprint((diffing, model))
+    return source_fingerprint((diffing, model), extra)
 
 
 class SameCache(JsonStore):
