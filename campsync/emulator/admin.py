@@ -4,6 +4,7 @@ test or a user's pipeline test needs to set the platform up and to look at it.
 - GET stats, POST stats/reset, GET requests[?limit=N]: the counters and the request log;
 - GET campaigns (raw), POST campaigns: seed campaigns (and lists and queues: seeding.py),
   bypassing the create rules (names must resolve), for odd platform states on purpose;
+- POST campaigns/{id} `{field: value, ...}`: an edit as someone in the web UI makes it;
 - POST campaigns/{id}/status `{"status": ...}`: any documented status;
 - POST contactLists, POST queues: add lists and queues (a list of names or objects, or
   `{"contactLists": [...]}` / `{"queues": [...]}`); GET catalog: every name and its id;
@@ -58,6 +59,14 @@ async def admin_status(request: web.Request) -> web.StreamResponse:
     status = body.get("status") if isinstance(body, Mapping) else None
     record = emulator_of(request).store.set_status(request.match_info["campaignId"], status)
     return json_response(record)
+
+
+async def admin_edit(request: web.Request) -> web.StreamResponse:
+    """An edit as someone in the web UI makes it: `{field: value, ...}` (store.edit_campaign)."""
+    body = await json_body(request)
+    return json_response(
+        emulator_of(request).store.edit_campaign(request.match_info["campaignId"], body)
+    )
 
 
 async def admin_contact_lists(request: web.Request) -> web.StreamResponse:
@@ -116,6 +125,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "requests", admin_requests),
     ("GET", "campaigns", admin_campaigns),
     ("POST", "campaigns", admin_seed),
+    ("POST", "campaigns/{campaignId}", admin_edit),
     ("POST", "campaigns/{campaignId}/status", admin_status),
     ("POST", "contactLists", admin_contact_lists),
     ("POST", "queues", admin_queues),
