@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from campsync.sync.cache.agreed import AgreedCache
-from campsync.sync.cache.store import FolderCheck, target_key
+from campsync.sync.cache.store import FolderCheck, compact_json, target_key
 from campsync.sync.origin import Agreed
 
 TARGET = target_key("https://platform.kore.ai", "st-1", "acct-1")
@@ -29,6 +29,20 @@ def test_a_record_is_kept_across_runs(tmp_path: Path) -> None:
     assert second.seen_at("cd-1") == "t1"
     assert second.recall("cd-2") is None and second.seen_at("cd-2") is None
     assert second.load_warning is None
+
+
+def test_a_form_may_come_as_its_json_text(tmp_path: Path) -> None:
+    """As the planner hands it over (made while the campaign's body was at hand)."""
+    cache = store(tmp_path)
+    cache.remember("cd-1", "t1", compact_json(FORM))
+    assert cache.recall("cd-1") == Agreed("t1", FORM)
+    cache.save()
+    path = tmp_path / f"agreed-{TARGET}.json"
+    assert json.loads(path.read_text())["campaigns"] == {"cd-1": ["t1", FORM]}
+    os.utime(path, (1, 1))
+    again = store(tmp_path)
+    again.remember("cd-1", "t1", compact_json(FORM))  # the same, read back as data
+    assert again.save() is None and path.stat().st_mtime == 1
 
 
 def test_a_new_record_replaces_the_old_one_and_forget_drops_it(tmp_path: Path) -> None:

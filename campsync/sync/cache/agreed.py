@@ -3,12 +3,13 @@ record that tells where a later difference came from (sync.origin)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from campsync.sync.cache.same import compare_fingerprint
-from campsync.sync.cache.store import JsonStore
+from campsync.sync.cache.store import JsonStore, compact_json
 from campsync.sync.origin import Agreed
 
 # Bumped when what a record holds changes meaning (beside the comparison code's fingerprint).
@@ -32,7 +33,9 @@ class AgreedCache(JsonStore):
 
     def __init__(self, folder: Path, target: str) -> None:
         super().__init__(folder, target)
-        self._entries: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        # A form recorded in this run is held as the compact JSON text it is saved as (the
+        # planner makes it as the campaign's body goes by, and a cold plan records them all).
+        self._entries: dict[str, tuple[str | None, dict[str, Any] | str]] = {}
         self._loaded = False
         self._dirty = False
         self._keep: set[str] | None = None
@@ -70,19 +73,26 @@ class AgreedCache(JsonStore):
         """The record of this campaign, or None."""
         self._ensure_loaded()
         entry = self._entries.get(campaign_id)
-        return None if entry is None else Agreed(entry[0], entry[1])
+        if entry is None:
+            return None
+        stamp, form = entry
+        return Agreed(stamp, json.loads(form) if isinstance(form, str) else form)
 
     def seen_at(self, campaign_id: str) -> str | None:
         """The updatedAt of this campaign's record (None: no record, or none was given)."""
         agreed = self.recall(campaign_id)
         return None if agreed is None else agreed.updated_at
 
-    def remember(self, campaign_id: str, updated_at: str | None, form: Mapping[str, Any]) -> None:
-        """Record the campaign as now agreed (replacing any earlier record)."""
+    def remember(
+        self, campaign_id: str, updated_at: str | None, form: Mapping[str, Any] | str
+    ) -> None:
+        """Record the campaign as now agreed (replacing any earlier record): `form` as
+        diffing.agreed_form made it, or its compact JSON text (store.compact_json)."""
         self._ensure_loaded()
-        entry = (updated_at, dict(form))
-        if self._entries.get(campaign_id) != entry:
-            self._entries[campaign_id] = entry
+        text = form if isinstance(form, str) else compact_json(form)
+        known = self._entries.get(campaign_id)
+        if known is None or known[0] != updated_at or _text_of(known[1]) != text:
+            self._entries[campaign_id] = (updated_at, text)
             self._dirty = True
 
     def forget(self, campaign_id: str) -> None:
@@ -111,7 +121,14 @@ class AgreedCache(JsonStore):
             self._prune()
         if not self._dirty:
             return None
-        entries = {cid: [stamp, form] for cid, (stamp, form) in self._entries.items()}
-        warning = self._write_entries(entries)
+        entries = (
+            (cid, f"[{compact_json(stamp)},{_text_of(form)}]")
+            for cid, (stamp, form) in self._entries.items()
+        )
+        warning = self._write_texts(entries)
         self._dirty = warning is not None
         return warning
+
+
+def _text_of(form: dict[str, Any] | str) -> str:
+    return form if isinstance(form, str) else compact_json(form)
