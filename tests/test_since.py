@@ -11,7 +11,14 @@ import pytest
 
 from campsync.campaign.validation import CampaignFile
 from campsync.sync.inventory import Listed
-from campsync.sync.since import EVERYTHING, NOTHING, ConfigTouch, config_touch, in_full
+from campsync.sync.since import (
+    EVERYTHING,
+    NOTHING,
+    ConfigTouch,
+    config_then,
+    config_touch,
+    in_full,
+)
 from tests.test_model import SAMPLE_REQUEST, platform_form_of
 
 CONFIG: dict[str, Any] = {
@@ -52,6 +59,16 @@ def edited(*path: Any, to: Any) -> dict[str, Any]:
 
 def touch(now: dict[str, Any] | None, env: str | None = "staging") -> ConfigTouch:
     return config_touch(CONFIG, now, env)
+
+
+def test_campsync_yaml_as_it_was() -> None:
+    assert config_then(False, None) == {}  # none then: as none now
+    assert config_then(True, None) is None  # git could not give it plainly
+    assert config_then(True, "") == {} and config_then(True, "# only a comment\n") == {}
+    assert config_then(True, "experienceFlows: {A: cf-1}\n") == {"experienceFlows": {"A": "cf-1"}}
+    assert config_then(True, "- a list\n") is None
+    assert config_then(True, "key: [unclosed\n") is None
+    assert config_touch(config_then(True, "key: [unclosed\n"), {}, None) == EVERYTHING
 
 
 def test_no_change_reaches_nothing() -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from campsync.campaign.overrides import EVERY
 from campsync.campaign.validation import CampaignFile
+from campsync.campaign.yamlio import YamlLoadError, load_yaml_text
 from campsync.sync.diffing import listed_differs
 from campsync.sync.inventory import Listed
 
@@ -77,6 +78,23 @@ def config_touch(
         names=frozenset(key.casefold() for key in overrides),
         flows=frozenset(key.casefold() for key in flows),
     )
+
+
+def config_then(exists: bool, text: str | None) -> Mapping[str, Any] | None:
+    """campsync.yaml's data as REF had it, for config_touch: {} when there was none (as
+    when there is none now), None when it cannot be told (`text` None: git could not give
+    it plainly; not YAML; not a mapping)."""
+    if not exists:
+        return {}
+    if text is None:
+        return None
+    try:
+        document = load_yaml_text(text)
+    except YamlLoadError:
+        return None
+    if document is None:
+        return {}
+    return document.data if isinstance(document.data, dict) else None
 
 
 Settings = tuple[Mapping[str, Any], Mapping[str, Any]]  # (top level, environment's entry)
