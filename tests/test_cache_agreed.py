@@ -20,6 +20,15 @@ def store(folder: Path, target: str = TARGET) -> AgreedCache:
     return AgreedCache(folder, target)
 
 
+def saved(folder: Path, *ids: str) -> Path:
+    """A store holding FORM at t1 for each id, saved; its file."""
+    cache = store(folder)
+    for cid in ids:
+        cache.remember(cid, "t1", FORM)
+    assert cache.save() is None
+    return folder / f"agreed-{TARGET}.json"
+
+
 def test_a_record_is_kept_across_runs(tmp_path: Path) -> None:
     first = store(tmp_path)
     first.remember("cd-1", "t1", FORM)
@@ -73,10 +82,7 @@ def test_the_file_is_read_only_when_used_and_written_only_when_changed(tmp_path:
 
 
 def test_an_unchanged_store_is_not_rewritten(tmp_path: Path) -> None:
-    cache = store(tmp_path)
-    cache.remember("cd-1", "t1", FORM)
-    cache.save()
-    path = tmp_path / f"agreed-{TARGET}.json"
+    path = saved(tmp_path, "cd-1")
     os.utime(path, (1, 1))
     again = store(tmp_path)
     again.remember("cd-1", "t1", dict(FORM))
@@ -85,27 +91,18 @@ def test_an_unchanged_store_is_not_rewritten(tmp_path: Path) -> None:
 
 
 def test_campaigns_no_longer_listed_are_forgotten(tmp_path: Path) -> None:
-    cache = store(tmp_path)
-    cache.remember("cd-1", "t1", FORM)
-    cache.remember("cd-2", "t1", FORM)
-    cache.save()
+    path = saved(tmp_path, "cd-1", "cd-2")
     later = store(tmp_path)
     later.retain(["cd-2"])  # before the file is read: applied when it is
     assert later.recall("cd-1") is None
     later.save()
-    assert set(json.loads((tmp_path / f"agreed-{TARGET}.json").read_text())["campaigns"]) == {
-        "cd-2"
-    }
+    assert set(json.loads(path.read_text())["campaigns"]) == {"cd-2"}
 
 
 def test_a_record_of_another_target_is_not_used(tmp_path: Path) -> None:
-    cache = store(tmp_path)
-    cache.remember("cd-1", "t1", FORM)
-    cache.save()
+    path = saved(tmp_path, "cd-1")
     other = target_key("https://platform.kore.ai", "st-1", "acct-2")
-    (tmp_path / f"agreed-{other}.json").write_bytes(
-        (tmp_path / f"agreed-{TARGET}.json").read_bytes()
-    )
+    (tmp_path / f"agreed-{other}.json").write_bytes(path.read_bytes())
     os.chmod(tmp_path / f"agreed-{other}.json", 0o600)
     foreign = store(tmp_path, other)
     assert foreign.recall("cd-1") is None
@@ -113,10 +110,7 @@ def test_a_record_of_another_target_is_not_used(tmp_path: Path) -> None:
 
 
 def test_records_of_other_comparison_code_are_not_used(tmp_path: Path) -> None:
-    cache = store(tmp_path)
-    cache.remember("cd-1", "t1", FORM)
-    cache.save()
-    path = tmp_path / f"agreed-{TARGET}.json"
+    path = saved(tmp_path, "cd-1")
     document = json.loads(path.read_text())
     document["code"] = "another campsync"
     path.write_text(json.dumps(document))
@@ -151,9 +145,7 @@ def test_entries_of_another_shape_are_dropped(tmp_path: Path) -> None:
 
 
 def test_a_folder_not_trusted_is_neither_read_nor_written(tmp_path: Path) -> None:
-    cache = store(tmp_path)
-    cache.remember("cd-1", "t1", FORM)
-    cache.save()
+    saved(tmp_path, "cd-1")
     untrusted = store(tmp_path)
     untrusted.trust(FolderCheck(read=False, write=False))
     assert untrusted.recall("cd-1") is None
@@ -163,8 +155,4 @@ def test_a_folder_not_trusted_is_neither_read_nor_written(tmp_path: Path) -> Non
 
 
 def test_the_file_is_owner_only(tmp_path: Path) -> None:
-    cache = store(tmp_path / "cache")
-    cache.remember("cd-1", "t1", FORM)
-    cache.save()
-    mode = (tmp_path / "cache" / f"agreed-{TARGET}.json").stat().st_mode & 0o777
-    assert mode == 0o600
+    assert saved(tmp_path / "cache", "cd-1").stat().st_mode & 0o777 == 0o600

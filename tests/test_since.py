@@ -20,6 +20,7 @@ from campsync.sync.since import (
     in_full,
 )
 from tests.test_model import SAMPLE_REQUEST, platform_form_of
+from tests.test_origin import changed
 
 CONFIG: dict[str, Any] = {
     "host": "https://platform.kore.ai",
@@ -45,16 +46,7 @@ CONFIG: dict[str, Any] = {
 
 def edited(*path: Any, to: Any) -> dict[str, Any]:
     """CONFIG with the value at `path` set to `to` (None: removed)."""
-    data = copy.deepcopy(CONFIG)
-    *parents, last = path
-    holder = data
-    for key in parents:
-        holder = holder[key]
-    if to is None:
-        del holder[last]
-    else:
-        holder[last] = to
-    return data
+    return changed(CONFIG, *path, to=to)
 
 
 def touch(now: dict[str, Any] | None, env: str | None = "staging") -> ConfigTouch:

@@ -340,20 +340,16 @@ def _canonical(value: Any) -> str | None:
 # ---------------------------------------------------------------------------
 # what the list shows, and what campsync saw agree
 
-# The fields the platform's list gives of a campaign (see api/: no dialingStrategy, no
-# maxSkips, no flow), as a file names them: `queue_name` is the list's `connection`,
-# `campaignType` the type listed under.
-LISTED_FIELDS = frozenset(
-    {
-        "name",
-        "description",
-        "contactLists",
-        "dncLists",
-        "priority",
-        "dialingMode",
-        "schedule",
-        "queue_name",
-        "campaignType",
+# The fields the platform's list gives of a campaign, as a file names them: all but
+# dialingStrategy, maxSkips and the flow (see api/); `queue_name` is the list's
+# `connection`, `campaignType` the type listed under.
+LISTED_FIELDS = (
+    frozenset(TOP_LEVEL_ORDER)
+    - NOT_COMPARED
+    - {
+        "dialingStrategy",
+        "maxSkips",
+        "experienceFlowName",
     }
 )
 # What a record of agreement holds of a campaign body: every field a file may set and
