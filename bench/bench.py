@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cli import main as campsync_main
+from campsync.config.job import Flags, load_job
 from campsync.config.settings import Settings, load_settings
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.config import EmulatorConfig
@@ -283,8 +284,8 @@ def prepare_work(root: Path, n: int) -> None:
     write_workspace(root, ids, bodies)
     listing = store.list_campaigns(ListQuery("voice", limit=n + 1))["results"]
     (root / "items.json").write_text(json.dumps(listing), encoding="utf-8")
-    bodies = {cid: json.dumps(store.get_campaign(cid)) for cid in ids}
-    (root / "bodies.json").write_text(json.dumps(bodies), encoding="utf-8")
+    answers = {cid: json.dumps(store.get_campaign(cid)) for cid in ids}
+    (root / "bodies.json").write_text(json.dumps(answers), encoding="utf-8")
 
 
 def own_peak_mb() -> float:
@@ -309,7 +310,8 @@ def work_child(root: Path, previous: bool) -> None:
     """Run in a child: one plan's work as `campsync plan` does it, minus HTTP; prints JSON.
     `previous`: the files validated v0.1's way (careful path, jsonschema, one process)."""
     from campsync.campaign.reader import read_campaign_files
-    from campsync.sync.engine import Sync, fewer_gc_pauses
+    from campsync.cli import fewer_gc_pauses
+    from campsync.sync.engine import Sync
 
     fewer_gc_pauses()  # as `campsync plan` does
     os.chdir(root)
@@ -317,18 +319,19 @@ def work_child(root: Path, previous: bool) -> None:
         json.loads(Path("items.json").read_text(encoding="utf-8")),
         json.loads(Path("bodies.json").read_text(encoding="utf-8")),
     )
-    settings = load_settings(
+    run = load_job(
+        Flags(),
         env={
             "KORE_STREAM_ID": STREAM_ID,
             "KORE_ACCOUNT_ID": ACCOUNT_ID,
             # as `campsync plan` has them (the cache's file data is tagged with a key from it)
             "KORE_CLIENT_ID": CLIENT_ID,
             "KORE_CLIENT_SECRET": CLIENT_SECRET,
-        }
+        },
     )
 
     started = time.perf_counter()
-    sync = Sync(settings)
+    sync = Sync(run)
     cache = sync.cache
     loaded = time.perf_counter()
     if previous:
@@ -364,7 +367,7 @@ def validate_child(root: Path, previous: bool) -> None:
     """Run in a child: `campsync validate campaigns`, in-process (its output discarded);
     `previous`: what v0.1's validate did (careful path, jsonschema, one process)."""
     from campsync.campaign.reader import read_campaign_files
-    from campsync.commands.validate import report_text, summary
+    from campsync.campaign.report import report_text, summary
 
     os.chdir(root)
     started = time.perf_counter()

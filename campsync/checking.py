@@ -6,7 +6,8 @@ defines. One walk of the paths serves them all. Returns data; the command prints
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from campsync.config.environments import (
     every_environment,
 )
 from campsync.config.file import CONFIG_NAME, ConfigFile, check_config, read_config
-from campsync.config.settings import load_settings
+from campsync.config.settings import chosen_environment, load_settings
 from campsync.errors import ConfigError, ConfigInvalid
 from campsync.text import quoted
 
@@ -49,13 +50,19 @@ class Checked:
 
 
 def check_all(
-    paths: Sequence[Path], *, config_path: Path | None = None, environment: str | None = None
+    paths: Sequence[Path],
+    *,
+    config_path: Path | None = None,
+    environment: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Checked:
     """campsync.yaml, then the campaign files under `paths` as the settings say, every problem
-    at once. Raises UsageError when a path is missing or a folder holds no campaign file,
-    UnreadablePath when a folder or file under `paths` cannot be read (both before
-    campsync.yaml is read), ConfigError when campsync.yaml cannot be read at all or
-    `environment` is not defined."""
+    at once: under `environment` (--env; else CAMPSYNC_ENV of `env`, default os.environ),
+    else under every environment campsync.yaml defines. Raises UsageError when a path is
+    missing or a folder holds no campaign file, UnreadablePath when a folder or file under
+    `paths` cannot be read (both before campsync.yaml is read), ConfigError when
+    campsync.yaml cannot be read at all or the environment is not defined."""
+    environment = chosen_environment(environment, os.environ if env is None else env)
     found = find_campaign_files(paths, require=True)
     checked = _check_all(found, config_path, environment)
     return replace(checked, linked=list(found.linked))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from campsync.text import quoted
+
 
 class CampsyncError(Exception):
     """A failure the user can act on. str(error) is the one-line reason."""
@@ -101,6 +103,15 @@ class WriteNotSent(CampsyncError):
 
 class PlanFileError(CampsyncError):
     """A saved plan is unreadable, altered or of another format version."""
+
+    @classmethod
+    def other_environment(cls, planned: str, chosen: str | None) -> PlanFileError:
+        """A plan made for the environment `planned`, to be applied to `chosen` (or to none):
+        a plan is applied to its own environment only."""
+        now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
+        return cls(
+            f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
+        )
 
 
 class StalePlanError(CampsyncError):

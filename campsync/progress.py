@@ -1,7 +1,7 @@
 """What a long run tells its caller as it goes: how far each phase is, and when it waits.
 
 The core never prints. The engine reports each phase's steps and the platform client's rate
-limiter reports its waits through this small protocol; the CLI layer (commands/output.py)
+limiter reports its waits through this small protocol; the CLI layer (terminal.py)
 turns them into a progress line. At 60 requests a minute a first plan of 1,000 campaigns
 takes about 17 minutes: without these a CI log shows nothing for all of it.
 """

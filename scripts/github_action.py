@@ -31,11 +31,10 @@ from pathlib import Path
 
 from campsync.cli import build_parser
 from campsync.cli import main as campsync
-from campsync.commands.common import settings_from_args
+from campsync.config.settings import load_settings
 from campsync.errors import CampsyncError
-from campsync.sync.planfile import load_plan
+from campsync.sync.engine import read_saved_plan
 from campsync.sync.render import MARKDOWN_LIMIT, render_markdown
-from campsync.sync.signing import PlanSigning
 
 COMMANDS = ("validate", "plan", "apply")
 # A comment or an issue holds 65,536 characters: leave room for a line of one's own.
@@ -101,8 +100,9 @@ def write_plan_outputs(
     """The Markdown plan (file and job summary) and the outputs; True when it has changes.
     The saved plan is read back as `apply` would, its signature checked with the settings
     `argv` made it with."""
-    signing = PlanSigning.from_settings(settings_from_args(build_parser().parse_args(argv)))
-    plan, _ = load_plan(plan_json, signing=signing)
+    args = build_parser().parse_args(argv)
+    credentials = load_settings(config_path=args.config, environment=args.env).credentials
+    plan = read_saved_plan(plan_json, credentials).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)
     summary = environ.get("GITHUB_STEP_SUMMARY")

@@ -21,8 +21,10 @@ import base64
 import copy
 import hashlib
 import hmac
+import json
 import os
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -57,6 +59,10 @@ class EmulatorLike(Protocol):
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+# A target and client id for a test that sends no request (a Job needs them).
+REMOTE = {"KORE_STREAM_ID": "st-1", "KORE_ACCOUNT_ID": "acc-1", "KORE_CLIENT_ID": "cs-1"}
 
 
 def emulator_test_config(**overrides: Any) -> EmulatorConfig:
@@ -335,6 +341,21 @@ class EmulatorApi:
         url = f"{self.queues_url}?{urlencode(params)}" if params else self.queues_url
         async with self.session.get(url, headers=emulator_headers(self.running)) as response:
             return response.status, await response.json(content_type=None)
+
+
+def settled_stats(running: RunningEmulator, timeout: float = 10.0) -> dict[str, Any]:
+    """The emulator's counters once it has answered every request it received (none under
+    way), asked through its admin route: the emulator reads that request after any a client
+    sent before it, so a write a killed client left inside the emulator's latency is counted,
+    not missed. `timeout` bounds the wait; it is never reached when the emulator works."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"{running.url}/_emulator/stats", timeout=timeout) as answer:
+            stats: dict[str, Any] = json.loads(answer.read())
+        if stats["in_flight"] == 0:
+            return stats
+        assert time.monotonic() < deadline, stats
+        time.sleep(0.02)
 
 
 def seed_ready(running: RunningEmulator, *bodies: dict[str, Any]) -> list[str]:

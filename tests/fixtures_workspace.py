@@ -3,6 +3,7 @@ and the emulator it talks to (from fixtures_emulator). Shared by the end-to-end 
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -17,6 +18,14 @@ from campsync.emulator.runner import RunningEmulator
 from tests.fixtures_emulator import seed_ready
 
 WRITE_KINDS = ("update", "create", "delete")
+
+
+class TerminalInput(io.StringIO):
+    """A stdin that is a terminal (apply asks its question only there); set it with
+    monkeypatch, and what the user types with a monkeypatched `input`."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pytest
 
 from campsync.campaign.reader import read_campaign_files
+from campsync.config.target import Target
 from campsync.sync.cache import CampaignCache, FileCache, target_key
 from campsync.sync.inventory import Keep, Listed, whole
 from tests.fixtures_emulator import campaign_body
@@ -31,7 +32,7 @@ def listed(cid: str, updated_at: str | None) -> Listed:
 
 
 def campaigns_cache(folder: Path, account: str = "acct-1") -> CampaignCache:
-    return CampaignCache.for_target(folder, HOST, "st-1", account)
+    return CampaignCache(folder, target_key(Target(HOST, "st-1", account)))
 
 
 class Recorder:
@@ -163,13 +164,15 @@ def test_a_store_that_cannot_be_written_whole_leaves_the_old_file(tmp_path: Path
 
 def test_target_key_differs_by_host_stream_and_account() -> None:
     keys = {
-        target_key(HOST, "st-1", "a"),
-        target_key("https://other.example", "st-1", "a"),
-        target_key(HOST, "st-2", "a"),
-        target_key(HOST, "st-1", "b"),
+        target_key(Target(HOST, "st-1", "a")),
+        target_key(Target("https://other.example", "st-1", "a")),
+        target_key(Target(HOST, "st-2", "a")),
+        target_key(Target(HOST, "st-1", "b")),
     }
     assert len(keys) == 4
-    assert target_key(HOST + "/", "st-1", "a") == target_key(HOST, "st-1", "a")
+    assert target_key(Target(HOST + "/", "st-1", "a")) == target_key(Target(HOST, "st-1", "a"))
+    # the name campsync 0.2 gave the same target's stores: a cache made before stays in use
+    assert target_key(Target(HOST, "st-1", "a")) == "40c9e7a534883fb7d9ded9047471f75e"
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from campsync.sync.cache import sent as sent_module
 from campsync.sync.cache.sent import SentRecord, account_key, shared_limiter
 from campsync.sync.cache.store import FolderCheck, target_key
 from tests.fixtures_emulator import REPO
-from tests.test_kore_ratelimit import FakeTime
+from tests.test_kore_ratelimit import FakeTime, take_place
 
 TARGET = Target("https://platform.kore.ai", "st-1111", "acct-1")
 WALL = 1_700_000_000  # the wall clock when the monotonic one reads 0
@@ -89,7 +89,7 @@ def test_streams_and_environments_on_one_account_share_the_record() -> None:
     assert account_key(Target(TARGET.host, "st-1111", "acct-2")) != account_key(TARGET)
     assert account_key(Target("https://other.kore.ai", "st-1111", "acct-1")) != account_key(TARGET)
     # and no target's own stores (keyed by host, stream and account) share its file name
-    assert account_key(TARGET) != target_key(TARGET.host, TARGET.stream_id, TARGET.account_id)
+    assert account_key(TARGET) != target_key(TARGET)
 
 
 def test_the_file_stays_small_however_many_requests(tmp_path: Path, clocks: Clocks) -> None:
@@ -316,12 +316,12 @@ async def test_a_run_right_after_another_waits_for_the_places_it_still_holds(
     with shared_limiter(tmp_path, FolderCheck(), TARGET, 3, warnings.append, wall=paced.wall) as a:
         for moment in (0.0, 1.0, 2.0):
             paced.now = moment
-            await a.acquire()
+            await take_place(a)
     paced.now = 3.0
     sent = []
     with shared_limiter(tmp_path, FolderCheck(), TARGET, 3, warnings.append, wall=paced.wall) as b:
         for _ in range(4):
-            await b.acquire()
+            await take_place(b)
             sent.append(paced.now)
     assert sent == [10.0, 11.0, 12.0, 20.0]  # as if one run had sent all seven
     assert warnings == []
@@ -331,10 +331,10 @@ async def test_a_run_records_what_it_sent_as_soon_as_it_must_wait(
     tmp_path: Path, paced: Clocks, warnings: list[str]
 ) -> None:
     with shared_limiter(tmp_path, FolderCheck(), TARGET, 2, warnings.append, wall=paced.wall) as a:
-        await a.acquire()
-        await a.acquire()
+        await take_place(a)
+        await take_place(a)
         assert not record(tmp_path, paced).path.exists()  # no file I/O per request
-        await a.acquire()  # waits a window: the two before are recorded first
+        await take_place(a)  # waits a window: the two before are recorded first
         assert recorded(tmp_path) == {ms(WALL): 2}
     # at the end, the third (the first two are free by then, and gone from the file)
     assert recorded(tmp_path) == {ms(WALL + 10): 1}
@@ -346,7 +346,7 @@ async def test_a_hostile_record_costs_one_window_at_most_and_a_refused_folder_no
     paced.now = 100.0
     write_entries(tmp_path, {ms(paced.wall() + 4.5): 2**31, ms(paced.wall() + 999): 9})
     with shared_limiter(tmp_path, FolderCheck(), TARGET, 3, warnings.append, wall=paced.wall) as a:
-        await a.acquire()
+        await take_place(a)
     assert paced.now == 110.0
     assert len(warnings) == 1 and "1 time ignored" in warnings[0]
 
@@ -354,5 +354,5 @@ async def test_a_hostile_record_costs_one_window_at_most_and_a_refused_folder_no
     paced.now = 111.0
     with shared_limiter(tmp_path, refused, TARGET, 3, warnings.append, wall=paced.wall) as b:
         for _ in range(3):
-            await b.acquire()
+            await take_place(b)
     assert paced.now == 111.0  # the record (3 places held until 120) was not read

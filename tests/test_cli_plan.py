@@ -340,7 +340,7 @@ def test_markdown_output(ws: Workspace) -> None:
 def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from campsync.commands import output
+    from campsync import terminal
 
     ws.seed(campaign_body("One"), campaign_body("Two"))
     ws.write("one.yaml", campaign_body("One", description="Changed."))
@@ -348,7 +348,7 @@ def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
     plain = ws.cli("plan")
     assert "\x1b[" not in plain.out and plain.err == ""
 
-    monkeypatch.setattr(output, "is_tty", lambda stream: True)
+    monkeypatch.setattr(terminal, "is_tty", lambda stream: True)
     tty = ws.cli("plan", "--refresh")  # the first plan cached both: read them again
     assert tty.code == 0
     assert "read 2/2 campaigns" in tty.err and "2/2 campaigns" not in tty.out
@@ -360,12 +360,12 @@ def test_on_a_terminal_progress_goes_to_stderr_and_colour_to_stdout(
 def test_a_dumb_terminal_gets_no_escape_sequences(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from campsync.commands import output
+    from campsync import terminal
 
     ws.seed(*(campaign_body(f"Campaign {i}") for i in range(70)))
     for i in range(70):
         ws.write(f"c{i}.yaml", campaign_body(f"Campaign {i}", description="Changed."))
-    monkeypatch.setattr(output, "is_tty", lambda stream: True)
+    monkeypatch.setattr(terminal, "is_tty", lambda stream: True)
     monkeypatch.setenv("TERM", "dumb")
     dumb = ws.cli("plan", "--refresh")
     assert dumb.code == 0

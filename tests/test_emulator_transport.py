@@ -188,3 +188,32 @@ async def test_a_client_that_sends_nothing_after_its_head_gets_the_408(
     ) as response:
         assert response.status == 408
         platform_error(await response.json(), 408)
+
+
+# ---- requests under way ------------------------------------------------------------------
+
+
+async def test_stats_count_a_request_under_way_until_it_is_answered(
+    emulator: RunningEmulator, session: aiohttp.ClientSession
+) -> None:
+    # What a test waits on before counting the writes of a client it killed: every request
+    # the emulator received is answered (or counted as not answered).
+    async def stats() -> Any:
+        async with session.get(f"{emulator.url}/_emulator/stats") as response:
+            return await response.json()
+
+    head = list_request(emulator, "Content-Length: 17\r\nExpect: 100-continue\r\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
+    try:
+        writer.write(head)
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+        assert interim.startswith(b"HTTP/1.1 100 Continue")  # in the handler, waiting
+        waiting = await stats()
+        assert (waiting["in_flight"], waiting["total"]) == (1, 0)
+        writer.write(LIST_BODY)
+        head_back = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+        assert head_back.startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()
+    answered = await stats()
+    assert (answered["in_flight"], answered["total"]) == (0, 1)

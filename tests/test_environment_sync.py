@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from campsync.config.file import ConfigFile
+from campsync.config.job import Job
 from campsync.config.settings import load_settings
 from campsync.errors import FilesInvalid
 from campsync.sync.cache import EnvironmentFileCache
 from campsync.sync.engine import Sync
-from tests.fixtures_emulator import campaign_body
+from tests.fixtures_emulator import REMOTE, campaign_body
 
 SECRET = "a test secret for the files store"
 EVERY = {"dialingStrategy": {"callerId": {"phoneNumber": "+14845550100"}}}
@@ -39,8 +40,8 @@ def sync_for(
 ) -> Sync:
     """A run under environment `name` of a campsync.yaml that gives it `overrides`."""
     config = ConfigFile("campsync.yaml", {"environments": {name: {"overrides": overrides}}})
-    env = {"KORE_CLIENT_SECRET": SECRET, "CAMPSYNC_CACHE_DIR": str(cache)}
-    return Sync(load_settings(config=config, environment=name, env=env), refresh=refresh)
+    env = {**REMOTE, "KORE_CLIENT_SECRET": SECRET, "CAMPSYNC_CACHE_DIR": str(cache)}
+    return Sync(Job.of(load_settings(config=config, environment=name, env=env)), refresh=refresh)
 
 
 def test_a_warm_read_recalls_every_file_and_other_overrides_recall_none(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from campsync.config.settings import load_settings
+from campsync.config.target import Target
 from campsync.errors import PlanSignatureError
-from campsync.sync.planfile import PlanTarget, canonical, checksum_of, load_plan, save_plan
+from campsync.sync.planfile import canonical, checksum_of, load_plan, save_plan
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET
 from tests.fixtures_guard import change_files, error_line, fleet, ready_jwt, sent
@@ -171,12 +172,12 @@ def test_an_environment_signs_with_its_own_secret_variable(
 
 
 def test_signing_unit(tmp_path: Path) -> None:
-    target = PlanTarget("https://platform.kore.ai", "st-1", "acc-1")
+    target = Target("https://platform.kore.ai", "st-1", "acc-1")
     signing = PlanSigning(derive_key("s3cret-value"))
     assert "s3cret" not in repr(signing) and repr(signing).startswith("PlanSigning(signs=True")
     path = tmp_path / "plan.json"
     save_plan(path, sample_plan(), target, signing=signing)
-    plan, _ = load_plan(path, signing=signing)
+    plan = load_plan(path, signing=signing).plan
     assert plan.to_json() == sample_plan().to_json()
     with pytest.raises(PlanSignatureError, match="cannot be checked"):
         load_plan(path)
@@ -200,10 +201,10 @@ def test_no_secret_nor_key_in_a_signed_file(tmp_path: Path) -> None:
         },
         config_path=tmp_path / "campsync.yaml",
     )
-    signing = PlanSigning.from_settings(settings)
+    signing = PlanSigning.of(settings.credentials)
     assert signing.key is not None and signing.unsigned_note() is None
     path = tmp_path / "plan.json"
-    save_plan(path, sample_plan(), PlanTarget.from_settings(settings), signing=signing)
+    save_plan(path, sample_plan(), settings.target(), signing=signing)
     text = path.read_text()
     assert secret not in text and derive_key(secret).hex() not in text
     assert "cs-client" not in text

@@ -6,11 +6,12 @@ emulator's log."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
 from tests.fixtures_guard import change_files, error_line, fleet, sent
-from tests.fixtures_workspace import Workspace
+from tests.fixtures_workspace import TerminalInput, Workspace
 
 TEN = [f"Campaign {n:02d}" for n in range(10)]
 UPDATE_REFUSAL = (
@@ -73,10 +74,8 @@ def test_a_fresh_apply_shows_the_plan_then_refuses_without_writing(
 def test_on_a_terminal_the_refusal_comes_before_the_question(
     four_of_ten: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from campsync.commands import apply as apply_command
-
     asked: list[str] = []
-    monkeypatch.setattr(apply_command, "is_tty", lambda stream: True)
+    monkeypatch.setattr(sys, "stdin", TerminalInput())
     monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "yes")
     result = four_of_ten.cli("apply")
     assert result.code == 1 and asked == []

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from campsync.campaign.validation import CampaignFile
-from campsync.config.settings import Settings
 from campsync.sync.cache import HistoryCache
 from campsync.sync.inventory import Listed
 from campsync.sync.planner import make_plan
@@ -93,7 +92,7 @@ async def test_no_hint_when_the_old_campaign_is_described_or_gone(tmp_path: Path
     history = HistoryCache(tmp_path, "target")
     for file, cid in {"a.yaml": "cd-1", "b.yaml": "cd-2", "d.yaml": "cd-9"}.items():
         history.remember_match(file, cid)
-    decision = await make_plan(platform, files, Settings(), history=history)
+    decision = await make_plan(platform, files, history=history)
     assert [w.split(" was ")[0] for w in decision.plan.warnings] == ["a.yaml"]
     # this run's match, for the next one (the engine hands it to the history)
     assert decision.learnt.matches == (("c.yaml", "cd-2"),)

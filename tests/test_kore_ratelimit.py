@@ -23,6 +23,12 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
+async def take_place(limiter: SlidingWindowLimiter) -> None:
+    """A request that ends as soon as it has its place (which frees a window later)."""
+    async with limiter.reserve():
+        pass
+
+
 def under_way_until(limiter: SlidingWindowLimiter, gate: asyncio.Event) -> asyncio.Task[None]:
     """A request under way, holding its place, until `gate` is set."""
 
@@ -43,7 +49,7 @@ async def test_places_free_a_window_after_use() -> None:
     limiter = SlidingWindowLimiter(5, 10.0, clock=fake.clock, sleep=fake.sleep)
     times = []
     for _ in range(12):
-        await limiter.acquire()
+        await take_place(limiter)
         times.append(fake.now)
     assert times == [0.0] * 5 + [10.0] * 5 + [20.0] * 2
 
@@ -54,7 +60,7 @@ async def test_concurrent_acquirers_share_one_budget() -> None:
     times: list[float] = []
 
     async def one() -> None:
-        await limiter.acquire()
+        await take_place(limiter)
         times.append(fake.now)
 
     await asyncio.gather(*(one() for _ in range(10)))
@@ -76,7 +82,7 @@ async def test_a_place_is_held_while_the_request_is_under_way() -> None:
     a = asyncio.create_task(held("a", release_a))
     b = asyncio.create_task(held("b", hold_b))
     await asyncio.sleep(0.01)
-    waiter = asyncio.create_task(limiter.acquire())
+    waiter = asyncio.create_task(take_place(limiter))
     await asyncio.sleep(0.01)
     assert entered == ["a", "b"] and not waiter.done()  # both places in flight
     fake.now = 5.0
@@ -93,19 +99,19 @@ async def test_a_failed_request_still_uses_its_place() -> None:
     with pytest.raises(RuntimeError):
         async with limiter.reserve():
             raise RuntimeError("dropped")
-    await limiter.acquire()
+    await take_place(limiter)
     assert fake.now == 10.0
 
 
 async def test_pause_holds_everyone() -> None:
     fake = FakeTime()
     limiter = SlidingWindowLimiter(100, 60.0, clock=fake.clock, sleep=fake.sleep)
-    await limiter.acquire()
+    await take_place(limiter)
     limiter.pause(30.0)
     limiter.pause(5.0)  # a shorter pause does not cut a longer one
-    await limiter.acquire()
+    await take_place(limiter)
     assert fake.now == 30.0
-    await limiter.acquire()
+    await take_place(limiter)
     assert fake.now == 30.0
 
 
@@ -129,14 +135,14 @@ async def test_cancelled_waiters_leave_no_trace() -> None:
     gate = asyncio.Event()
     holder = under_way_until(limiter, gate)
     await asyncio.sleep(0.01)
-    waiter = asyncio.create_task(limiter.acquire())
+    waiter = asyncio.create_task(take_place(limiter))
     await asyncio.sleep(0.01)
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
     gate.set()
     await holder
-    await limiter.acquire()
+    await take_place(limiter)
     assert fake.now == 10.0
 
 
@@ -166,19 +172,19 @@ async def test_a_listener_hears_each_wait_and_its_reason_every_few_seconds() -> 
     limiter = SlidingWindowLimiter(2, 12.0, clock=fake.clock, sleep=fake.sleep, report_every=5.0)
     limiter.report_waits_to(lambda seconds, why: heard.append((fake.now, seconds, why)))
     for _ in range(3):
-        await limiter.acquire()
+        await take_place(limiter)
     assert fake.now == 12.0  # the same wait as without a listener, told in pieces
     assert heard == [(0.0, 12.0, "limit"), (5.0, 7.0, "limit"), (10.0, 2.0, "limit")]
 
     heard.clear()
     limiter.pause(7.0)  # a 429's Retry-After
-    await limiter.acquire()
+    await take_place(limiter)
     assert fake.now == 19.0
     assert heard == [(12.0, 7.0, "429"), (17.0, 2.0, "429")]
 
     limiter.report_waits_to(None)
     heard.clear()
-    await limiter.acquire()
+    await take_place(limiter)
     assert heard == []
 
 
@@ -203,7 +209,7 @@ async def test_places_held_by_earlier_runs_free_a_window_after_they_ended() -> N
     limiter.hold([2.0, 5.0])  # two requests of an earlier run ended 2 s and 5 s ago
     times = []
     for _ in range(4):
-        await limiter.acquire()
+        await take_place(limiter)
         times.append(fake.now)
     assert times == [0.0, 5.0, 8.0, 10.0]
 
@@ -223,7 +229,7 @@ async def test_earlier_places_never_cost_more_than_one_window(
     fake = FakeTime()
     limiter = SlidingWindowLimiter(2, 10.0, clock=fake.clock, sleep=fake.sleep)
     limiter.hold(ages)
-    await limiter.acquire()
+    await take_place(limiter)
     assert fake.now == first
 
 
@@ -231,12 +237,12 @@ async def test_take_ended_tells_this_limiters_ended_requests_once() -> None:
     fake = FakeTime()
     limiter = SlidingWindowLimiter(10, 10.0, clock=fake.clock, sleep=fake.sleep)
     limiter.hold([1.0])  # an earlier run's: not this limiter's to tell
-    await limiter.acquire()
+    await take_place(limiter)
     fake.now = 4.0
     gate = asyncio.Event()
     task = under_way_until(limiter, gate)
     await asyncio.sleep(0.01)
-    await limiter.acquire()
+    await take_place(limiter)
     fake.now = 6.0
     assert limiter.take_ended() == [6.0, 2.0]  # the one under way is not told yet
     assert limiter.take_ended() == []
@@ -244,7 +250,7 @@ async def test_take_ended_tells_this_limiters_ended_requests_once() -> None:
     await task
     fake.now = 7.0
     assert limiter.take_ended() == [1.0]
-    await limiter.acquire()
+    await take_place(limiter)
     fake.now = 30.0  # its place is free again by now: nothing to tell
     assert limiter.take_ended() == []
 
@@ -254,7 +260,7 @@ async def test_ended_requests_beyond_the_window_are_not_kept_without_end() -> No
     limiter = SlidingWindowLimiter(1_000_000, 1.0, clock=fake.clock, sleep=fake.sleep)
     for n in range(5000):
         fake.now = n * 0.01
-        await limiter.acquire()
+        await take_place(limiter)
     ages = limiter.take_ended()
     assert len(ages) == 100  # the last second's requests only
     assert max(ages) < 1.0
@@ -265,12 +271,12 @@ async def test_when_full_hears_each_wait_for_a_place_before_it() -> None:
     limiter = SlidingWindowLimiter(2, 10.0, clock=fake.clock, sleep=fake.sleep)
     heard: list[float] = []
     limiter.when_full(lambda: heard.append(fake.now))
-    await limiter.acquire()
-    await limiter.acquire()
+    await take_place(limiter)
+    await take_place(limiter)
     assert heard == []  # no wait yet
-    await limiter.acquire()
+    await take_place(limiter)
     assert heard == [0.0] and fake.now == 10.0
     limiter.when_full(None)
-    await limiter.acquire()
-    await limiter.acquire()
+    await take_place(limiter)
+    await take_place(limiter)
     assert heard == [0.0] and fake.now == 20.0

@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campsync.config.settings import load_settings
+from campsync.config.target import Target
 from campsync.errors import PlanFileError
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.sync.planfile import (
-    PlanTarget,
+    SavedPlan,
     canonical,
     checksum_of,
     load_plan,
@@ -27,7 +28,7 @@ from campsync.sync.planfile import (
 )
 from tests.test_plan_model import sample_plan
 
-TARGET = PlanTarget("https://platform.kore.ai", "st-1234", "acc-5678")
+TARGET = Target("https://platform.kore.ai", "st-1234", "acc-5678")
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
@@ -55,7 +56,8 @@ def load_error(path: Path) -> str:
 
 def test_round_trip(tmp_path: Path) -> None:
     plan = sample_plan()
-    loaded, target = load_plan(saved(tmp_path, plan))
+    saved_plan = load_plan(saved(tmp_path, plan))
+    loaded, target = saved_plan.plan, saved_plan.target
     assert target == TARGET
     assert loaded.to_json() == plan.to_json()
     assert loaded.changes == plan.changes  # bodies, updated_at, campaign_type included
@@ -66,15 +68,14 @@ def test_round_trip(tmp_path: Path) -> None:
 
 def test_the_plan_names_its_environment(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
-    target = PlanTarget("https://platform.kore.ai", "st-1234", "acc-5678", "production")
-    save_plan(path, sample_plan(), target, now=NOW)
+    save_plan(path, sample_plan(), TARGET, "production", now=NOW)
     assert json.loads(path.read_text())["campsync"]["environment"] == "production"
-    assert load_plan(path)[1] == target
+    assert load_plan(path).environment == "production" and load_plan(path).target == TARGET
     assert planned_environment(path) == "production"
     assert planned_environment(tmp_path / "missing.json") is None
     # Plans saved before environments existed have none, and still load.
     rewrite(path, lambda d: d["campsync"].pop("environment"), fix_checksum=True)
-    assert load_plan(path)[1].environment is None
+    assert load_plan(path).environment is None
     rewrite(path, lambda d: d["campsync"].update(environment=7), fix_checksum=True)
     assert "campsync.environment: a string expected" in load_error(path)
 
@@ -113,7 +114,7 @@ def test_written_owner_only_and_atomically(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["plan.json"]  # no temp file left behind
     save_plan(path, Plan.of([], unchanged=1), TARGET)  # replaces an existing plan
-    assert load_plan(path)[0].summary["unchanged"] == 1
+    assert load_plan(path).plan.summary["unchanged"] == 1
 
 
 def test_no_secret_in_the_file(tmp_path: Path) -> None:
@@ -130,8 +131,8 @@ def test_no_secret_in_the_file(tmp_path: Path) -> None:
         },
         config_path=config,
     )
-    target = PlanTarget.from_settings(settings)
-    assert target == PlanTarget(settings.host, "st-9", "acc-9")
+    target = settings.target()
+    assert target == Target(settings.host, "st-9", "acc-9")
     path = tmp_path / "plan.json"
     save_plan(path, sample_plan(), target)
     text = path.read_text()
@@ -154,7 +155,7 @@ def test_reformatting_is_not_an_alteration(tmp_path: Path) -> None:
     path = saved(tmp_path)
     document = json.loads(path.read_text())
     path.write_text(json.dumps(dict(reversed(list(document.items())))))  # other order, no indent
-    assert load_plan(path)[0].to_json() == sample_plan().to_json()
+    assert load_plan(path).plan.to_json() == sample_plan().to_json()
 
 
 def test_other_format_version(tmp_path: Path) -> None:
@@ -224,8 +225,9 @@ def test_hostile_path_in_the_message(tmp_path: Path) -> None:
 
 
 def test_target_differences() -> None:
-    assert TARGET.differences(PlanTarget("https://platform.kore.ai/", "st-1234", "acc-5678")) == []
-    assert TARGET.differences(PlanTarget("https://platform.kore.ai", "st-1234", "acc-0")) == [
+    saved = SavedPlan(sample_plan(), TARGET)
+    assert saved.differences(Target("https://platform.kore.ai/", "st-1234", "acc-5678")) == []
+    assert saved.differences(Target("https://platform.kore.ai", "st-1234", "acc-0")) == [
         "account_id 'acc-5678' (now 'acc-0')"
     ]
 
@@ -266,11 +268,12 @@ def test_property_any_plan_round_trips(
         warnings=[text],
     )
     path = tmp_path / "p.json"
-    save_plan(path, plan, PlanTarget(text, name, text))
-    loaded, target = load_plan(path)
+    save_plan(path, plan, Target(text, name, text))
+    saved_plan = load_plan(path)
+    loaded, target = saved_plan.plan, saved_plan.target
     assert loaded.to_json() == plan.to_json()
     assert loaded.changes == plan.changes
-    assert target == PlanTarget(text, name, text)
+    assert target == Target(text, name, text)
 
 
 def as_campsync_0_2_saved_it(document: dict[str, Any]) -> None:

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 import pytest
 
 from campsync.campaign.validation import CampaignFile
-from campsync.config.settings import Settings
+from campsync.config.job import Job
+from campsync.config.target import Target
 from campsync.sync.cache import HistoryCache, SameCache
 from campsync.sync.engine import Sync
 from campsync.sync.inventory import Keep, Listed, client_fetcher
@@ -130,7 +131,7 @@ async def test_full_read_is_pluggable_and_only_for_described_campaigns() -> None
         return await plain(wanted, keep)
 
     files = [cfile("a.yaml", "Alpha", description="d")]
-    plan = (await make_plan(platform, files, Settings(), fetch_full=fetch)).plan
+    plan = (await make_plan(platform, files, fetch_full=fetch)).plan
     assert asked == [[("cd-1", "2025-01-01T00:00:00.000Z")]]
     assert platform.gets == ["cd-1"]
     assert plan.changes == () and plan.unchanged == 1 and plan.unmanaged == ("Beta",)
@@ -149,7 +150,7 @@ async def test_each_body_is_compared_as_it_is_read_and_not_kept() -> None:
         return got
 
     files = [cfile("a.yaml", "Alpha", description="d"), cfile("b.yaml", "Beta", description="x")]
-    plan = (await make_plan(platform, files, Settings(), fetch_full=fetch)).plan
+    plan = (await make_plan(platform, files, fetch_full=fetch)).plan
     assert [type(k) for k in kept] == [Read, Read]
     assert [k.updated_at for k in kept] == ["2025-01-01T00:00:00.000Z"] * 2
     assert plan.unchanged == 1 and [(c.name, c.action) for c in plan.changes] == [
@@ -162,7 +163,7 @@ async def test_progress_counts_the_full_reads() -> None:
     seen: list[tuple[int, int]] = []
     files = [cfile(f"{i}.yaml", f"C{i}", description="d") for i in range(3)]
     counting = client_fetcher(platform, lambda d, t: seen.append((d, t)))
-    await make_plan(platform, files, Settings(), fetch_full=counting)
+    await make_plan(platform, files, fetch_full=counting)
     assert seen[0] == (0, 3) and seen[-1] == (3, 3) and len(seen) == 4
 
 
@@ -174,7 +175,7 @@ async def test_active_campaign_that_differs_is_blocked_one_that_matches_is_uncha
         cfile("a.yaml", "Alpha", description="changed"),
         cfile("b.yaml", "Beta", description="d"),
     ]
-    plan = (await make_plan(platform, files, Settings())).plan
+    plan = (await make_plan(platform, files)).plan
     assert [(c.action, c.name, c.reason) for c in plan.changes] == [
         ("blocked", "Alpha", REASON_ACTIVE)
     ]
@@ -191,7 +192,7 @@ async def test_the_lists_status_wins_and_a_body_read_now_stands_in_when_it_has_n
         return {e.id: keep(e, {**stale[e.id], "status": "Preparing"}) for e in wanted}
 
     files = [cfile("a.yaml", "Alpha", description="x"), cfile("b.yaml", "Beta", description="x")]
-    plan = (await make_plan(platform, files, Settings(), fetch_full=bodies_read_earlier)).plan
+    plan = (await make_plan(platform, files, fetch_full=bodies_read_earlier)).plan
     assert [(c.name, c.action, c.reason) for c in plan.changes] == [
         ("Alpha", "update", None),
         ("Beta", "blocked", REASON_ACTIVE),
@@ -202,7 +203,7 @@ async def test_the_lists_status_wins_and_a_body_read_now_stands_in_when_it_has_n
             items = await super().list_campaigns(campaign_type)
             return [{k: v for k, v in item.items() if k != "status"} for item in items]
 
-    plan = (await make_plan(Unlisted(stale), files, Settings())).plan
+    plan = (await make_plan(Unlisted(stale), files)).plan
     assert [(c.name, c.action) for c in plan.changes] == [("Alpha", "update"), ("Beta", "blocked")]
 
 
@@ -216,7 +217,7 @@ async def test_deciding_writes_nothing_and_says_what_to_remember(tmp_path: Path)
         CampaignFile("b.yaml", {"name": "Beta", "description": "x"}, "digest-b"),
     ]
     same, history = SameCache(tmp_path, "target"), HistoryCache(tmp_path, "target")
-    decision = await make_plan(platform, files, Settings(), same=same, history=history)
+    decision = await make_plan(platform, files, same=same, history=history)
     assert [(c.name, c.action) for c in decision.plan.changes] == [("Beta", "update")]
     # Alpha was found equal, both files matched: told, not written.
     ((key, warnings),) = decision.learnt.equal
@@ -226,7 +227,9 @@ async def test_deciding_writes_nothing_and_says_what_to_remember(tmp_path: Path)
     assert same.save() is None and history.save() is None
     assert list(tmp_path.iterdir()) == []  # neither store had anything new to write
 
-    sync = Sync(Settings(cache_dir=tmp_path / "cache"))
+    sync = Sync(
+        Job(Target("https://platform.kore.ai", "st-1", "acc-1"), cache_dir=tmp_path / "cache")
+    )
     await sync.make_plan(MemoryPlatform(platform.campaigns), files)
     assert sync.cache.history.last_match("b.yaml") == "cd-2"  # the engine tells the cache
     sync.finish()

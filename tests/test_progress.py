@@ -1,4 +1,4 @@
-"""Progress on long runs (commands.output.ProgressReporter): what a CI log and a terminal show,
+"""Progress on long runs (terminal.ProgressReporter): what a CI log and a terminal show,
 on a fake clock (no sleeping), fed as the engine and the rate limiter feed it."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import shutil
 
 import pytest
 
-from campsync.commands.output import ProgressReporter, duration
 from campsync.kore.ratelimit import SlidingWindowLimiter
-from tests.test_kore_ratelimit import FakeTime
+from campsync.terminal import ProgressReporter, duration
+from tests.test_kore_ratelimit import FakeTime, take_place
 
 
 class TimedStream(io.StringIO):
@@ -45,7 +45,7 @@ async def test_a_1000_campaign_read_at_60_a_minute_shows_a_line_at_least_every_3
 
     reporter.step(0, 1000, "read")
     for done in range(1, 1001):
-        await limiter.acquire()
+        await take_place(limiter)
         reporter.step(done, 1000, "read")
 
     lines = log.lines()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from campsync import terminal
 from campsync.cli import main
-from campsync.commands import output
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.kore import client as client_module
 from campsync.kore.ratelimit import SlidingWindowLimiter
@@ -69,7 +69,7 @@ def test_a_100_campaign_plan_at_60_a_minute_logs_progress_and_json_stays_clean(
     # The client's limiter (60 a minute) and the progress share one fake clock, so that the
     # run takes minutes on it and well under a second on the wall.
     fake = FakeTime()
-    monkeypatch.setattr(output, "monotonic", fake.clock)
+    monkeypatch.setattr(terminal, "monotonic", fake.clock)
     monkeypatch.setattr(
         sent_module,
         "SlidingWindowLimiter",

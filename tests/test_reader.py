@@ -15,9 +15,10 @@ import pytest
 
 from campsync.cli import main
 from campsync.config.file import ConfigFile
+from campsync.config.job import Job
 from campsync.config.settings import load_settings
 from campsync.sync.engine import Sync
-from tests.fixtures_emulator import campaign_body
+from tests.fixtures_emulator import REMOTE, campaign_body
 
 CONFIG = """\
 environments:
@@ -67,8 +68,12 @@ def test_reading_the_files_of_a_plan_lists_each_folder_once(
     monkeypatch.chdir(tmp_path)
     folder = write_files(tmp_path)
     config = ConfigFile("campsync.yaml", {"environments": {"staging": {}}} if environment else {})
-    env = {"KORE_CLIENT_SECRET": "a secret", "CAMPSYNC_CACHE_DIR": str(tmp_path / "cache")}
-    sync = Sync(load_settings(config=config, environment=environment, env=env))
+    env = {
+        **REMOTE,
+        "KORE_CLIENT_SECRET": "a secret",
+        "CAMPSYNC_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    sync = Sync(Job.of(load_settings(config=config, environment=environment, env=env)))
     expected = folders(folder)
     listings.clear()
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from campsync.config.job import Job
 from campsync.config.settings import load_settings
 from campsync.kore.client import KoreClient
 from campsync.sync.engine import Sync
@@ -165,10 +166,10 @@ def test_the_list_is_read_with_pages_of_1000(ws: Workspace) -> None:
 def test_several_pages_cold_and_warm(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """With pages of 10, 25 campaigns take 3 list pages: cold 3 + 25, warm 3."""
     setup_campaigns(ws)
-    settings = load_settings()
+    run = Job.of(load_settings())
 
     async def plan_once() -> None:
-        sync = Sync(settings, connect=functools.partial(KoreClient, page_size=10))
+        sync = Sync(run, connect=functools.partial(KoreClient, page_size=10))
         plan = await sync.plan(sync.read_files(Path("campaigns")))
         sync.finish()
         assert plan.unchanged == N and not plan.changes

@@ -11,7 +11,7 @@ import pytest
 
 from campsync.config.settings import load_settings
 from campsync.config.target import Credentials, Target, check_host
-from campsync.errors import ConfigError
+from campsync.errors import ConfigError, PlanFileError
 from campsync.fsutil import write_atomic
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
@@ -215,3 +215,19 @@ def test_a_target_is_built_once_with_the_one_normalisation(tmp_path: Path) -> No
     assert settings.target() == Target("https://h.io", "st-9", "acc-9")
     with pytest.raises(ConfigError, match="streamId"):
         load_settings(env={}, config_path=write_config(tmp_path, "{}\n")).target()
+
+
+def test_the_environment_is_resolved_in_one_place(tmp_path: Path) -> None:
+    """--env, else CAMPSYNC_ENV, else the saved plan's; another than the plan's is refused
+    before campsync.yaml is read (here: there is none to read)."""
+    config = write_config(tmp_path, "environments:\n  prod: {}\n  test: {}\n")
+    chosen = {"CAMPSYNC_ENV": "test"}
+    assert load_settings(config_path=config, env={}).environment is None
+    assert load_settings(config_path=config, env=chosen).environment == "test"
+    assert load_settings(config_path=config, env=chosen, environment="prod").environment == "prod"
+    saved = load_settings(config_path=config, env={}, saved_environment="prod")
+    assert saved.environment == "prod"
+    missing = tmp_path / "nowhere.yaml"
+    for env, flag in ((chosen, None), ({}, "test")):
+        with pytest.raises(PlanFileError, match="made for environment 'prod', not for 'test'"):
+            load_settings(config_path=missing, env=env, environment=flag, saved_environment="prod")

@@ -5,11 +5,15 @@ alike, campsync's by giving the limiter the engine builds a shorter one); HTTP i
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
 
 import pytest
 
+from campsync.config.job import Job
+from campsync.config.settings import load_settings
+from campsync.sync.engine import AccountLimiters, Plan, Sync
 from tests.fixtures_emulator import campaign_body, flows_config
 from tests.fixtures_workspace import Workspace
 from tests.test_faults import pace_campsync, workspace
@@ -48,3 +52,37 @@ def test_a_pull_then_a_plan_then_an_apply_never_exceed_the_limit_together(
     assert statuses == {200: len(log)}  # the platform never had to refuse one (429)
     assert most_in_any_window([entry["time"] for entry in log], WINDOW) <= LIMIT
     assert "warning" not in pulled.err + planned.err + applied.err
+
+
+@pytest.mark.parametrize("workspace", [{"rate_limit": LIMIT, "rate_window": WINDOW}], indirect=True)
+def test_two_syncs_on_one_account_at_once_share_one_limiter(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many accounts in one run: a Sync per environment, run together in one event loop. Two
+    on one account take their places from one limiter (AccountLimiters), so that together
+    they stay within the account's limit; each with its own, they would each spend it whole
+    and meet the platform's 429."""
+    ws = workspace
+    pace_campsync(monkeypatch, LIMIT, WINDOW)
+    ws.config(flows_config())
+    names = [f"Shared {n}" for n in range(3)]
+    ws.seed(*(campaign_body(name) for name in names))
+    for n, name in enumerate(names):
+        ws.write(f"shared{n}.yaml", campaign_body(name))
+    jobs = [Job.of(load_settings(cache_dir=ws.root / folder)) for folder in ("a", "b")]
+    limiters = AccountLimiters()
+
+    async def both() -> list[Plan]:
+        syncs = [Sync(job, limiters=limiters) for job in jobs]
+        files = [sync.read_files(ws.campaigns) for sync in syncs]
+        plans = await asyncio.gather(*(sync.plan(f) for sync, f in zip(syncs, files, strict=True)))
+        assert [sync.finish() for sync in syncs] == [[], []]
+        return list(plans)
+
+    plans = asyncio.run(both())
+
+    assert [plan.unchanged for plan in plans] == [3, 3]
+    log = ws.store.requests()
+    assert len(log) == 2 * (1 + 3)  # each: the list, then the three campaigns (cold caches)
+    assert collections.Counter(entry["status"] for entry in log) == {200: len(log)}
+    assert most_in_any_window([entry["time"] for entry in log], WINDOW) <= LIMIT

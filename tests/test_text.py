@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from campsync.commands.output import Redacting
 from campsync.emulator.auth import encode_hs256
+from campsync.terminal import Redacting
 from campsync.text import clip, redact, shorten
 
 TOKEN = encode_hs256({"sub": "someone", "iat": 1700000000}, "another-secret-0123456789abcdef")

@@ -185,6 +185,34 @@ def test_a_cache_folder_of_another_user_is_not_used(
     assert ws.store.stats()["by_kind"].get("get") == 2  # nothing was kept between the plans
 
 
+def test_applying_a_saved_plan_leaves_a_cache_folder_of_another_user_alone(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The mark of an apply under way (sync.journal) is a store of that folder like the others.
+    (one,) = ws.seed(campaign_body("One"))
+    ws.write("one.yaml", campaign_body("One", description="Changed."))
+    assert ws.cli("plan", "--out", "plan.json").code == 0
+    if os.geteuid() == 0:  # root owns everything it makes: hand the folder to nobody
+        folder = tmp_path / "theirs"
+        folder.mkdir(mode=0o755)
+        os.chown(folder, NOBODY, NOBODY)
+    else:
+        folder = Path("/")  # root's, never written: refused before
+    owner = folder.stat().st_uid
+    monkeypatch.setenv("CAMPSYNC_CACHE_DIR", str(folder))
+    before = sorted(os.listdir(folder))
+
+    result = ws.cli("apply", "plan.json")
+
+    assert result.code == 0, result.out + result.err
+    assert warnings_of(result.err) == [
+        f"campsync: warning: cache folder {folder} belongs to another user (uid {owner}): "
+        "not used; remove it, or set cacheDir (CAMPSYNC_CACHE_DIR) to a folder of yours"
+    ]
+    assert sorted(os.listdir(folder)) == before
+    assert ws.stored(one)["description"] == "Changed."
+
+
 def test_cache_files_others_may_write_or_that_are_no_regular_files_are_ignored(
     ws: Workspace,
 ) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from campsync.campaign.report import github_annotation
 from campsync.campaign.validation import Problem
 from campsync.cli import main
-from campsync.commands.validate import github_annotation
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

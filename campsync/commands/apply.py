@@ -16,19 +16,25 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
-    chosen_environment,
+    job_of,
     print_warnings,
     refuse_guard_options,
-    remote_settings,
-    scope_from_args,
 )
-from campsync.commands.output import ProgressReporter, confirm, is_tty, use_color
 from campsync.errors import UsageError
-from campsync.sync.applier import UNKNOWN_OUTCOME, ApplyResult, ResultCallback, writes_of
-from campsync.sync.engine import Applied, Hooks, Sync, fewer_gc_pauses
-from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import load_plan, planned_environment, require_environment
+from campsync.sync.engine import (
+    UNKNOWN_OUTCOME,
+    Applied,
+    ApplyResult,
+    Change,
+    Hooks,
+    Plan,
+    ResultCallback,
+    Sync,
+    planned_environment,
+    writes_of,
+)
 from campsync.sync.render import render_text, show_name
+from campsync.terminal import ProgressReporter, confirm, is_tty, use_color
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
 CAMPAIGN_SUFFIXES = (".yaml", ".yml")
@@ -74,17 +80,9 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if is_plan_file(target):
         return _run_saved(target, args)
-    settings = remote_settings(args)
-    fewer_gc_pauses()
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(
-        settings,
-        refresh=args.refresh,
-        progress=progress,
-        scope=scope_from_args(args, target),
-        prune=args.prune,
-        force=args.force,
-    )
+    job = job_of(args)
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, refresh=args.refresh, progress=progress)
     files = sync.read_files(target)  # a missing PATH or a bad file first
     # Asked only when there is something to write: with nothing to change, no terminal is
     # needed (exit 0).
@@ -134,21 +132,17 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     # The plan names its environment: `apply plan.json` needs no --env, and another one is
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
-    planned = planned_environment(path)
-    chosen = chosen_environment(args)
-    require_environment(planned, chosen or planned)
-    args.env = chosen or planned
-    settings = remote_settings(args)
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(settings, read_files=False, force=args.force, progress=progress)
-    plan, saved_target = load_plan(path, signing=sync.signing)  # before any request
+    job = job_of(args, saved_environment=planned_environment(path))
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, read_files=False, progress=progress)
+    saved = sync.load_plan(path)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")
 
     hooks = Hooks(on_plan=announce, on_result=results_under(progress))
     try:
-        applied = asyncio.run(_with_signals(sync.apply_saved(plan, saved_target, hooks), hooks))
+        applied = asyncio.run(_with_signals(sync.apply_saved(saved, hooks), hooks))
     finally:
         progress.clear()
     print_warnings(sync.finish())

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.settings import Settings, load_settings
+from campsync.config.job import Flags, Job, load_job
 from campsync.errors import UsageError
-from campsync.sync.scope import Scope
 
 DEFAULT_PATH = "campaigns"
 
@@ -30,12 +28,6 @@ def add_env_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the environment of campsync.yaml to use (or CAMPSYNC_ENV)",
     )
-
-
-def chosen_environment(args: argparse.Namespace) -> str | None:
-    """The environment --env names, else CAMPSYNC_ENV; None when neither does."""
-    chosen: str | None = args.env or os.environ.get("CAMPSYNC_ENV") or None
-    return chosen
 
 
 def add_remote_options(parser: argparse.ArgumentParser) -> None:
@@ -96,10 +88,6 @@ def add_guard_options(parser: argparse.ArgumentParser, *, force: bool = False) -
         )
 
 
-def scope_from_args(args: argparse.Namespace, root: Path) -> Scope:
-    return Scope.build(args.only, args.exclude, root)
-
-
 def refuse_guard_options(args: argparse.Namespace) -> None:
     """A saved plan is applied exactly as reviewed: what would change it is refused."""
     given = [
@@ -118,22 +106,27 @@ def refuse_guard_options(args: argparse.Namespace) -> None:
         )
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    return load_settings(
-        config_path=getattr(args, "config", None),
+def flags_of(args: argparse.Namespace) -> Flags:
+    """What the command line says of the job (a command without an option: not given)."""
+    return Flags(
+        config=getattr(args, "config", None),
+        environment=getattr(args, "env", None),
         host=getattr(args, "host", None),
         stream_id=getattr(args, "stream_id", None),
         account_id=getattr(args, "account_id", None),
         parallelism=getattr(args, "parallelism", None),
-        environment=getattr(args, "env", None),
+        only=tuple(getattr(args, "only", ())),
+        exclude=tuple(getattr(args, "exclude", ())),
+        prune=getattr(args, "prune", None),
+        force=getattr(args, "force", False),
     )
 
 
-def remote_settings(args: argparse.Namespace) -> Settings:
-    """Settings for a command that talks to the platform; a one-line ConfigError if incomplete."""
-    settings = settings_from_args(args)
-    settings.require_remote()
-    return settings
+def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Job:
+    """The job of a command that talks to the platform; a one-line ConfigError if incomplete.
+    Applying a saved plan: its environment unless another is chosen (which is refused)."""
+    flags = flags_of(args)
+    return load_job(flags, saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

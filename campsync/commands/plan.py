@@ -13,17 +13,13 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    job_of,
     print_warnings,
-    remote_settings,
-    scope_from_args,
 )
-from campsync.commands.output import ProgressReporter, use_color
 from campsync.errors import UsageError
-from campsync.sync.engine import Sync, fewer_gc_pauses
-from campsync.sync.planfile import check_plan_path, save_plan
-from campsync.sync.render import render_json, render_markdown, render_text
-
-FORMATS = ("text", "json", "markdown")
+from campsync.sync.engine import Sync, check_plan_path
+from campsync.sync.render import RENDERERS
+from campsync.terminal import ProgressReporter, use_color
 
 
 def register(sub: Any) -> None:
@@ -45,7 +41,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print only the plan JSON (same as --format json)"
     )
-    parser.add_argument("--format", choices=FORMATS, help="output format (default: text)")
+    parser.add_argument("--format", choices=list(RENDERERS), help="output format (default: text)")
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -70,11 +66,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
-    settings = remote_settings(args)
-    fewer_gc_pauses()
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    scope = scope_from_args(args, Path(args.path))
-    sync = Sync(settings, refresh=args.refresh, progress=progress, scope=scope, prune=args.prune)
+    job = job_of(args)
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, refresh=args.refresh, progress=progress)
     files = sync.read_files(Path(args.path))
     try:
         plan = asyncio.run(sync.plan(files))
@@ -82,18 +76,12 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
     print_warnings(sync.finish())
     if args.out is not None:
-        save_plan(args.out, plan, sync.target, signing=sync.signing)
-        note = sync.signing.unsigned_note()
-        print_warnings([note] if note else [])
+        print_warnings(sync.save_plan(args.out, plan))
 
     out = sys.stdout
+    RENDERERS[fmt](plan, out, color=use_color(out))
     if fmt == "json":
-        render_json(plan, out)
-        print_warnings(plan.warnings)
-    elif fmt == "markdown":
-        render_markdown(plan, out)
-    else:
-        render_text(plan, out, color=use_color(out))
+        print_warnings(plan.warnings)  # stdout holds only the plan JSON
 
     if args.out is not None:
         note = (

@@ -12,13 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.campaign.environment import Environment
-from campsync.campaign.reader import read_campaign_files
-from campsync.campaign.validation import Problem
-from campsync.commands.common import DEFAULT_PATH, add_remote_options, remote_settings
-from campsync.commands.output import ProgressReporter
-from campsync.sync.engine import Sync
-from campsync.sync.pull.puller import PullFile, PullPlan, write_pull
+from campsync.commands.common import DEFAULT_PATH, add_remote_options, job_of, print_warnings
+from campsync.sync.engine import PullFile, PullPlan, Sync
+from campsync.terminal import ProgressReporter
 from campsync.text import escape, quoted
 
 
@@ -51,9 +47,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
-    settings = remote_settings(args)
-    progress = ProgressReporter(sys.stderr, rate_limit=settings.rate_limit)
-    sync = Sync(settings, read_files=False, progress=progress)
+    job = job_of(args)
+    progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
+    sync = Sync(job, read_files=False, progress=progress)
     try:
         plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
     finally:
@@ -68,15 +64,14 @@ def run(args: argparse.Namespace) -> int:
         verb = "rewrote" if pulled.overwrite else "wrote"
         print(f"{verb} {pulled.display} ({escape(pulled.campaign.name)})", flush=True)
 
-    written = write_pull(plan, root, on_written=report)
+    invalid = sync.write_pull(plan, root, on_written=report)
     print(summary(plan, root))
     warn_unmapped_flows(plan)
-    environment = sync.environment
-    if environment is None:
-        warn_invalid(written, plan)
-        return 0
-    warn_environment(plan, environment.name)
-    warn_invalid(written, plan, environment, root)
+    if job.environment is not None:
+        warn_environment(plan, job.environment.name)
+    # A written file that does not validate for another reason than a missing flow name (a
+    # platform value the schema refuses, say): said now, so that the user is not surprised.
+    print_warnings(invalid)
     return 0
 
 
@@ -132,28 +127,3 @@ def warn_unmapped_flows(plan: PullPlan) -> None:
     for flow_id, files in flows.items():
         shown = ", ".join(files)
         print(f"  {flow_id}: {shown}", file=sys.stderr)
-
-
-def warn_invalid(
-    written: list[PullFile],
-    plan: PullPlan,
-    environment: Environment | None = None,
-    root: Path | None = None,
-) -> None:
-    """Say which written files do not validate for another reason than a missing flow name
-    (e.g. a platform value the schema refuses), so that the user is not surprised later.
-    With an environment, as its files: merged with its overrides."""
-    if not written:
-        return
-    flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
-    problems: list[Problem]
-    if environment is not None and root is not None:
-        shown = {pulled.display for pulled in written}
-        checked = read_campaign_files([root], environment).problems
-        problems = [problem for problem in checked if problem.file in shown]
-    else:
-        problems = read_campaign_files([pulled.path for pulled in written]).problems
-    for problem in problems:
-        if problem.file in flow_files and "experienceFlowName" in str(problem):
-            continue
-        print(f"campsync: warning: {problem}", file=sys.stderr)

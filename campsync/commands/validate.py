@@ -10,20 +10,17 @@ one-line summary goes to stderr. `--format json` prints only the JSON list on st
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from campsync.campaign.validation import Problem, ValidationResult
+from campsync.campaign.report import REPORTERS, summary
 from campsync.checking import Checked, check_all
 from campsync.commands.common import (
     DEFAULT_PATH,
     add_config_option,
     add_env_option,
-    chosen_environment,
     print_warnings,
 )
 from campsync.text import escape, plural, quoted
@@ -57,10 +54,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
-    environment = chosen_environment(args)
-    checked = check_all(paths, config_path=args.config, environment=environment)
+    checked = check_all(paths, config_path=args.config, environment=args.env)
     result = checked.result
-    REPORTERS[args.format](result, sys.stdout)
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    REPORTERS[args.format](result, sys.stdout, annotate=annotate)
     for note in notes(checked):
         print(f"campsync: note: {note}", file=sys.stderr)
     print_warnings(checked.warnings)
@@ -97,59 +94,3 @@ def environments_checked(checked: Checked) -> str:
         return ""
     word = "environment" if len(names) == 1 else "environments"
     return f" ({word} {', '.join(quoted(name) for name in names)})"
-
-
-def report_text(result: ValidationResult, out: TextIO) -> None:
-    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
-    for problem in result.problems:
-        print(problem, file=out)
-        if annotate:
-            print(github_annotation(problem), file=out)
-
-
-def report_json(result: ValidationResult, out: TextIO) -> None:
-    items = [
-        {"file": p.file, "line": p.line, "column": p.column, "path": p.path, "message": p.message}
-        for p in result.problems
-    ]
-    json.dump(items, out, indent=2)
-    out.write("\n")
-
-
-REPORTERS: dict[str, Callable[[ValidationResult, TextIO], None]] = {
-    "text": report_text,
-    "json": report_json,
-}
-
-
-def github_annotation(problem: Problem) -> str:
-    return (
-        f"::error file={_escape_property(problem.file)},line={problem.line},"
-        f"col={problem.column}::{_escape_data(problem.detail)}"
-    )
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def summary(result: ValidationResult, config: str | None = None) -> str:
-    """`4 files valid`, `3 problems in 2 of 5 files`; problems of campsync.yaml (`config`)
-    are counted apart: `3 problems: 2 in campsync.yaml, 1 in 1 of 5 files`."""
-    in_config = [p for p in result.problems if config is not None and p.file == config]
-    total = result.file_count - (1 if in_config else 0)
-    files = plural(total, "file")
-    if result.ok:
-        return f"{files} valid" if total else "no campaign files found"
-    bad = len(result.files_with_problems) - (1 if in_config else 0)
-    in_files = len(result.problems) - len(in_config)
-    if not in_config:
-        return f"{plural(in_files, 'problem')} in {bad} of {files}"
-    head = f"{plural(len(result.problems), 'problem')}"
-    if not in_files:
-        return f"{head} in {config}"
-    return f"{head}: {len(in_config)} in {config}, {in_files} in {bad} of {files}"

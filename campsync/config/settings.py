@@ -13,7 +13,7 @@ from typing import Any
 
 from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
 from campsync.config.target import CredentialNames, Credentials, Target, check_host, check_id
-from campsync.errors import ConfigError
+from campsync.errors import ConfigError, PlanFileError
 from campsync.text import quoted
 
 DEFAULT_HOST = "https://platform.kore.ai"
@@ -63,17 +63,6 @@ class Settings:
         default_factory=lambda: ConfigFile(CONFIG_NAME), compare=False, repr=False
     )
 
-    def flow_entry(self, name: str) -> str:
-        """Where campsync.yaml maps the flow `name`, to point a user at it:
-        `campsync.yaml:7:5 experienceFlows` (or the environment's own mapping)."""
-        path: tuple[str, ...] = ("experienceFlows", name)
-        if self.environment is not None:
-            own = self.config.environments.get(self.environment, {}).get("experienceFlows")
-            if isinstance(own, Mapping) and name in own:
-                path = ("environments", self.environment, "experienceFlows", name)
-        line, column = self.config.locate(path)
-        return f"{self.config.shown}:{line}:{column} {'.'.join(path[:-1])}"
-
     def require_environment(self) -> None:
         """With environments defined, a command that talks to the platform needs one."""
         if self.environments and self.environment is None:
@@ -105,6 +94,19 @@ class Settings:
         self.credentials.require()
 
 
+def chosen_environment(
+    flag: str | None, env: Mapping[str, str], *, saved: str | None = None
+) -> str | None:
+    """The environment of a run, resolved here only: `flag` (--env), else CAMPSYNC_ENV of
+    `env`, else, applying a saved plan, the one it was made for (`saved`); None when none
+    is. Another one than the saved plan's is refused at once (before campsync.yaml, or the
+    secret that checks the plan's signature, is read)."""
+    chosen = flag or env.get("CAMPSYNC_ENV") or None
+    if saved is not None and chosen not in (None, saved):
+        raise PlanFileError.other_environment(saved, chosen)
+    return chosen or saved
+
+
 def _positive_int(name: str, raw: str | int) -> int:
     try:
         value = int(raw)
@@ -126,13 +128,16 @@ def load_settings(
     cache_dir: Path | None = None,
     environment: str | None = None,
     config: ConfigFile | None = None,
+    saved_environment: str | None = None,
 ) -> Settings:
     """Merge settings: keyword arguments (flags) > environment variables > the chosen
     environment of campsync.yaml > its top level > defaults. `environment` (--env) or
-    CAMPSYNC_ENV chooses the environment; `config`, when given, is campsync.yaml already read."""
+    CAMPSYNC_ENV chooses the environment, else the one a saved plan to apply was made for
+    (`saved_environment`: see chosen_environment); `config`, when given, is campsync.yaml
+    already read."""
     env = os.environ if env is None else env
+    name = chosen_environment(environment, env, saved=saved_environment)
     conf = config if config is not None else read_config(config_path)
-    name = environment or env.get("CAMPSYNC_ENV") or None
     layered = _layered(conf, name)
 
     def pick(flag: Any, env_key: str | None, conf_key: str | None) -> Any:

@@ -60,6 +60,7 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await _api(request, handler, emulator, kind)
 
     response: web.StreamResponse | None = None
+    emulator.store.begin_request()
     try:
         response = await answer(request, platform)
         return response

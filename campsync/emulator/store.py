@@ -93,6 +93,7 @@ class Store:
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=log_size)
         self._by_kind: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._by_status: dict[str, int] = {}
+        self._in_flight = 0  # requests received and not yet counted (answered or not)
 
     # ---- the campaign calls ---------------------------------------------------------
 
@@ -314,6 +315,11 @@ class Store:
 
     # ---- counters -------------------------------------------------------------------
 
+    def begin_request(self) -> None:
+        """A request has come in: under way until `count_request` counts it."""
+        with self._lock:
+            self._in_flight += 1
+
     def count_request(
         self,
         method: str,
@@ -325,10 +331,10 @@ class Store:
         campaign_id: str | None = None,
         query: Mapping[str, str] | None = None,
     ) -> None:
-        """Count one API request. status None: no answer, and `outcome` says why
-        ("dropped" by the emulator's faults, or "client-closed" by the client mid-request):
-        counted under that label, never as an error status. The log entry keeps the
-        campaign id and the query too, so that a test can tell a start from a stop."""
+        """Count one API request, no longer under way. status None: no answer, and `outcome`
+        says why ("dropped" by the emulator's faults, or "client-closed" by the client
+        mid-request): counted under that label, never as an error status. The log entry keeps
+        the campaign id and the query too, so that a test can tell a start from a stop."""
         label = outcome if status is None else str(status)
         entry: dict[str, Any] = {
             "method": method,
@@ -345,6 +351,7 @@ class Store:
         with self._lock:
             self._by_kind[kind] = self._by_kind.get(kind, 0) + 1
             self._by_status[label] = self._by_status.get(label, 0) + 1
+            self._in_flight = max(0, self._in_flight - 1)
             self._log.append(entry)
 
     def stats(self) -> dict[str, Any]:
@@ -353,6 +360,7 @@ class Store:
                 "total": sum(self._by_status.values()),
                 "by_kind": dict(self._by_kind),
                 "by_status": dict(self._by_status),
+                "in_flight": self._in_flight,
             }
 
     def reset_stats(self) -> None:

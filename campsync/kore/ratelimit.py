@@ -118,11 +118,6 @@ class SlidingWindowLimiter:
     def pause(self, seconds: float) -> None:
         self._hold_until = max(self._hold_until, self._clock() + max(0.0, seconds))
 
-    async def acquire(self) -> None:
-        """Take a place for an instantaneous event (the place frees `window` s from now)."""
-        await self._take()
-        self._finish()
-
     @asynccontextmanager
     async def _reservation(self) -> AsyncIterator[None]:
         await self._take()

@@ -1,35 +1,38 @@
-"""The sync, in one place: read the files, read the platform, plan, check the plan, apply it.
+"""The sync, in one place, and the one door of the commands into it: read the files, read the
+platform, plan, check the plan, apply it (fresh or saved), save and load plans, pull.
 
-Orchestration only (octoDNS's `Manager.sync` is the model): every decision is made by the
-modules it calls (campaign.reader, sync.planner, sync.applier, sync.planfile), every
-byte on the wire goes through the client it is given. It never prints: it returns plans,
-results and one-line warnings, and tells its caller what happens through `Hooks` (and how
-far a long run is through a `Progress`), so that the commands only parse arguments and print.
+Orchestration only (octoDNS's `Manager` is the model): every decision is made by the modules
+it calls (campaign.reader, sync.planner, sync.applier, sync.planfile, sync.pull), every byte
+on the wire goes through the client it is given. It never prints: it returns plans, results
+and one-line warnings, and tells its caller what happens through `Hooks` (and how far a long
+run is through a `Progress`), so that the commands only parse arguments and print. What the
+commands need of the sync's values comes from here too (`__all__`).
 
-One run (`Sync`) belongs to one platform target and keeps that target's local cache. A
-fresh apply plans and writes with one client, so that one rate limit covers both.
+One `Sync` belongs to one job (config.job.Job: one platform target) and keeps that target's
+local cache; nothing here is process-wide, so that several run at once in one event loop
+(one per environment). A fresh apply plans and writes with one client, so that one rate limit
+covers both.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from campsync.campaign.reader import read_campaign_files
 from campsync.campaign.validation import CampaignFile
-from campsync.config.environments import environment_of
-from campsync.config.settings import Settings
+from campsync.config.job import Job
 from campsync.config.target import Credentials, Target
-from campsync.errors import FilesInvalid, PlanFileError
+from campsync.errors import FilesInvalid
 from campsync.kore.client import KoreClient
 from campsync.kore.ratelimit import RateLimiter
 from campsync.progress import Phase, Progress, WaitFn
 from campsync.sync.applier import (
+    UNKNOWN_OUTCOME,
     ApplyResult,
     ResultCallback,
     Writer,
@@ -37,27 +40,50 @@ from campsync.sync.applier import (
     check_fresh,
     writes_of,
 )
-from campsync.sync.cache import CampaignCache, HistoryCache, LocalCache, target_key
-from campsync.sync.cache.sent import shared_limiter
-from campsync.sync.diffing import flow_id_of, wrong_flow_entry
+from campsync.sync.cache import LocalCache, target_key
+from campsync.sync.cache.sent import AccountLimiters
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import PlanTarget, require_environment
+from campsync.sync.planfile import (
+    SavedPlan,
+    check_plan_path,
+    load_plan,
+    planned_environment,
+    save_plan,
+)
 from campsync.sync.planner import Learnt, make_plan
 from campsync.sync.prune import refuse_unread_folders
-from campsync.sync.pull.puller import PullPlan, prepare_pull
+from campsync.sync.pull.puller import (
+    PullFile,
+    PullPlan,
+    prepare_pull,
+    write_pull,
+    written_problems,
+)
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
+from campsync.sync.writer import RememberingWriter
 
-
-def fewer_gc_pauses() -> None:
-    """For the process that runs a sync (the commands call it first). A plan holds many small
-    objects that live for the whole run (thousands of campaigns): collect the young generation
-    less often, as mypy does, which saves about a third of the plan's CPU work at 10,000
-    campaigns. Memory is unaffected: nothing here is garbage."""
-    gc.set_threshold(100_000, 50, 100)
+__all__ = [
+    "UNKNOWN_OUTCOME",
+    "AccountLimiters",
+    "Applied",
+    "ApplyResult",
+    "Change",
+    "Hooks",
+    "Plan",
+    "PullFile",
+    "PullPlan",
+    "ResultCallback",
+    "SavedPlan",
+    "Sync",
+    "check_plan_path",
+    "planned_environment",
+    "read_saved_plan",
+    "writes_of",
+]
 
 
 class Client(Reader, Writer, Protocol):
@@ -111,53 +137,61 @@ class Applied:
     declined: bool = False
 
 
-class Sync:
-    """One run against the target of `settings`, with its local cache.
+def read_saved_plan(path: Path, credentials: Credentials) -> SavedPlan:
+    """A saved plan, checked as apply checks it (checksum, layout, signature with the key of
+    `credentials`, every field; sync.planfile): no request, no cache."""
+    return load_plan(path, signing=PlanSigning.of(credentials))
 
-    Guard rails: only what is in `scope` is planned; `prune` (None: settings.prune) turns the
-    unmanaged campaigns in scope into deletes; an apply that crosses a safety threshold
-    (settings.safety) writes nothing and raises UnsafePlan unless `force`."""
+
+class Sync:
+    """One job (config.job.Job) against its platform target, with its local cache.
+
+    Guard rails (`job.guard`): only what is in the scope (--only, --exclude, relative to the
+    files' folder) is planned; `prune` turns the unmanaged campaigns in scope into deletes;
+    an apply that crosses a safety threshold writes nothing and raises UnsafePlan unless
+    `force`. Syncs run at once on one account share their rate limiter through the
+    `limiters` they are given (one AccountLimiters for them all); by default a sync has its
+    own."""
 
     def __init__(
         self,
-        settings: Settings,
+        job: Job,
         *,
         refresh: bool = False,
         progress: Progress | None = None,
         connect: Connect = KoreClient,
         read_files: bool = True,
-        scope: Scope | None = None,
-        prune: bool | None = None,
-        force: bool = False,
+        limiters: AccountLimiters | None = None,
     ) -> None:
-        self.settings = settings
+        self.job = job
         self.progress = progress
         self.connect = connect
-        self.environment = environment_of(settings)
-        self.cache = LocalCache(settings, refresh=refresh, files=read_files)
-        self.scope = scope or Scope()
-        self.prune = settings.prune if prune is None else prune
-        self.force = force
+        self.limiters = limiters or AccountLimiters()
+        self.cache = LocalCache(
+            job.cache_dir,
+            job.target,
+            job.credentials,
+            environment=job.environment_name,
+            refresh=refresh,
+            files=read_files,
+        )
+        self.scope = Scope()  # read_files makes the job's, relative to the files' folder
         self.skipped: list[str] = []  # warnings for the folders read_files did not read
         self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
-    def target(self) -> PlanTarget:
-        return PlanTarget.from_settings(self.settings)
-
-    @property
     def signing(self) -> PlanSigning:
         """How saved plans are signed and checked (keyed from the client secret)."""
-        return PlanSigning.from_settings(self.settings)
+        return PlanSigning.of(self.job.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
         """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.settings.safety)
+        return unsafe_warnings(plan, self.job.guard.safety)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
-        if not self.force:
-            raise_if_unsafe(plan, self.settings.safety)
+        if not self.job.guard.force:
+            raise_if_unsafe(plan, self.job.guard.safety)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -167,9 +201,13 @@ class Sync:
         none, and UnreadablePath when a folder or file under it cannot be read. Files whose
         text passed before are not parsed again. With an environment: its files, merged with
         its overrides. A folder that is a symbolic link is not read: a warning of the plan,
-        and pruning is refused (its campaigns would look unmanaged)."""
-        read = read_campaign_files([path], self.environment, memo=self.cache.files, require=True)
-        if self.prune:
+        and pruning is refused (its campaigns would look unmanaged). The job's scope is made
+        first (a bad pattern is refused before any file is read)."""
+        guard = self.job.guard
+        self.scope = Scope.build(guard.only, guard.exclude, path)
+        environment = self.job.environment
+        read = read_campaign_files([path], environment, memo=self.cache.files, require=True)
+        if guard.prune:
             refuse_unread_folders(read.linked)
         self.skipped = read.warnings
         self.cache.save_files()  # the valid files need no parsing next time, even if others fail
@@ -181,16 +219,20 @@ class Sync:
         """Compare the files with the platform through `client` (read, then decide: the
         planner); the cache answers for the bodies and pairs it knows, and is told what the
         decision found worth remembering."""
+        job = self.job
         decision = await make_plan(
             client,
             files,
-            self.settings,
+            job.flows,
             fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
             history=self.cache.history,
             scope=self.scope,
-            prune=self.prune,
+            prune=job.guard.prune,
+            keep=job.guard.keep,
+            environment=job.environment_name,
+            config=job.config,
         )
         self._remember(decision.learnt)
         plan = decision.plan
@@ -208,15 +250,11 @@ class Sync:
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against
-        the flow mapping), each create's id in the history (its file's campaign now)."""
+        the flow mapping: sync.writer), each create's id in the history (its file's campaign
+        now)."""
         client.stop_new_writes_on(hooks.stop)
-        writer = RememberingWriter(
-            client,
-            self.cache.campaigns,
-            self.cache.history,
-            self.settings.experience_flows,
-            self.settings.flow_entry,
-        )
+        cache = self.cache
+        writer = RememberingWriter(client, cache.campaigns, cache.history, self.job.flows)
         result = await apply_plan(
             writer,
             plan,
@@ -228,7 +266,7 @@ class Sync:
         for change in result.applied:
             created = result.created_ids.get(change.file or "")
             if change.action == "create" and change.file and created:
-                self.cache.history.remember_match(change.file, created)
+                cache.history.remember_match(change.file, created)
         return result
 
     def _steps(self, what: Phase) -> ProgressFn | None:
@@ -258,15 +296,16 @@ class Sync:
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
-        """A client for this run's target; its rate-limit waits go to the progress. Its
-        limiter starts with the places earlier runs on this account still hold, and records
-        this run's (sync.cache.sent)."""
-        settings = self.settings
-        target = settings.target()
-        folder, check = settings.cache_dir, self.cache.folder
-        with shared_limiter(folder, check, target, settings.rate_limit, self._warn) as limiter:
+        """A client for this job's target; its rate-limit waits go to the progress. Its
+        limiter is the account's (shared with the syncs on it at once), which starts with
+        the places earlier runs on this account still hold and records this run's
+        (sync.cache.sent)."""
+        job = self.job
+        folder, check = job.cache_dir, self.cache.folder
+        account = self.limiters.limiter(folder, check, job.target, job.rate_limit, self._warn)
+        with account as limiter:
             connection = self.connect(
-                target, settings.credentials, parallelism=settings.parallelism, limiter=limiter
+                job.target, job.credentials, parallelism=job.parallelism, limiter=limiter
             )
             async with connection as client:
                 if self.progress is not None:
@@ -301,18 +340,25 @@ class Sync:
                 return Applied(plan, declined=True)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
-    async def apply_saved(self, plan: Plan, target: PlanTarget, hooks: Hooks) -> Applied:
+    def save_plan(self, path: Path, plan: Plan) -> list[str]:
+        """Save the plan for `apply PATH` (sync.planfile: this job's target and environment,
+        signed with its key); a warning when it cannot be signed (no client secret)."""
+        job = self.job
+        save_plan(path, plan, job.target, job.environment_name, signing=self.signing)
+        note = self.signing.unsigned_note()
+        return [note] if note else []
+
+    def load_plan(self, path: Path) -> SavedPlan:
+        """A saved plan, checked as apply takes it (read_saved_plan): no request."""
+        return read_saved_plan(path, self.job.credentials)
+
+    async def apply_saved(self, saved: SavedPlan, hooks: Hooks) -> Applied:
         """Apply exactly a saved plan, or nothing: refused when it was made for another
         environment or target, when it crosses a safety threshold (from its own counts, before
         any request), or when a campaign it touches changed on the platform since (no write is
         sent)."""
-        require_environment(target.environment, self.settings.environment)
-        differences = target.differences(self.target)
-        if differences:
-            raise PlanFileError(
-                f"the plan was made for another platform target: {'; '.join(differences)}; "
-                "nothing was applied"
-            )
+        saved.require_for(self.job.target, self.job.environment_name)
+        plan = saved.plan
         self.check_safe(plan)
         if not plan.changes:
             return Applied(plan)
@@ -322,7 +368,7 @@ class Sync:
                 client,
                 plan,
                 memory=self.cache,
-                experience_flows=self.settings.experience_flows,
+                experience_flows=self.job.flows.ids,
                 interrupted=journal.begun(key),
             )
             if hooks.on_plan is not None:
@@ -335,9 +381,10 @@ class Sync:
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
     def _journal(self) -> ApplyJournal:
-        settings = self.settings
-        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
-        journal = ApplyJournal(settings.cache_dir, target)
+        """The marks of saved plans being applied: a store of the cache folder, trusted as far
+        as the folder is (check_folder), as every other store of it."""
+        journal = ApplyJournal(self.job.cache_dir, target_key(self.job.target))
+        journal.trust(self.cache.folder)
         self._warn(journal.load())
         return journal
 
@@ -346,61 +393,23 @@ class Sync:
             self.cache.warnings.append(warning)
 
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
-        """What `pull` would write under `root` (reads only; pull.puller.write_pull writes)."""
+        """What `pull` would write under `root` (reads only; write_pull writes)."""
         async with self._connect() as client:
             return await prepare_pull(
-                client, root, self.settings, overwrite=overwrite, progress=self._steps("pulled")
+                client,
+                root,
+                self.job.flows.ids,
+                self.job.environment,
+                overwrite=overwrite,
+                progress=self._steps("pulled"),
             )
 
-
-class RememberingWriter:
-    """The client's writes, each update's answer kept in the cache (it is the campaign as
-    now stored, under its new updatedAt), so that the plan after an apply is free.
-
-    The answer also tells which flow id the platform set for the `experienceFlowName` sent:
-    when the experienceFlows mapping gives that name another id, the comparison can never
-    agree (the same change would show after every apply). That collects in `wrong_flows`,
-    one line each naming the entry to fix, and is kept in the history for later plans."""
-
-    def __init__(
-        self,
-        client: Writer,
-        cache: CampaignCache,
-        history: HistoryCache,
-        experience_flows: Mapping[str, str],
-        flow_entry: Callable[[str], str],
-    ) -> None:
-        self._client = client
-        self._cache = cache
-        self._history = history
-        self._flows = experience_flows
-        self._flow_entry = flow_entry
-        self.wrong_flows: list[str] = []
-
-    async def update_campaign(
-        self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
-    ) -> dict[str, Any]:
-        data = await self._client.update_campaign(campaign_id, body, campaign_type)
-        self._cache.remember_answer(campaign_id, data)
-        self._check_flow(campaign_id, body, data)
-        return data
-
-    def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
-        name = body.get("experienceFlowName")
-        set_id = flow_id_of(answer)
-        warning = wrong_flow_entry(name, set_id, self._flows, self._flow_entry) if set_id else None
-        stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
-        if warning is not None and isinstance(stamp, str) and isinstance(name, str):
-            self._history.remember_flow(campaign_id, stamp, name, str(set_id))
-        else:
-            self._history.forget_flow(campaign_id)
-        if warning is not None:
-            self.wrong_flows.append(f"campaign {body.get('name')!r}: {warning}")
-
-    async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
-        return await self._client.create_campaign(body, campaign_type)
-
-    async def delete_campaign(
-        self, campaign_id: str, campaign_type: str = "voice"
-    ) -> dict[str, Any]:
-        return await self._client.delete_campaign(campaign_id, campaign_type)
+    def write_pull(
+        self, pulled: PullPlan, root: Path, on_written: Callable[[PullFile], None] | None = None
+    ) -> list[str]:
+        """Write the files `pull` prepared (each atomically, `on_written` told of each); a
+        warning for each problem of a written file but a missing flow name (which `pulled`
+        tells apart), as the job's files: with an environment, merged with its overrides."""
+        written = write_pull(pulled, root, on_written)
+        problems = written_problems(written, pulled, root, self.job.environment)
+        return [str(problem) for problem in problems]

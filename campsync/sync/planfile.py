@@ -11,9 +11,9 @@ the rest lets `load_plan` refuse a file altered after it was made; a `signature`
 (sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
 A file of an older layout is refused, saying to make the plan again.
 
-It holds no secret, and must not: nothing from Settings other than the three
-target fields and the environment's name is written (no credentials, no token, no
-settings object, no key).
+It holds no secret, and must not: nothing but the target (config.target.Target: host,
+stream, account) and the environment's name is written of the run (no credentials, no
+token, no key).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campsync.config.settings import Settings
+from campsync.config.target import Target
 from campsync.errors import PlanFileError
 from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
 from campsync.kore.protocol import is_campaign_id
 from campsync.sync.plan import ACTIONS, FORMAT_VERSION, Change, FieldDiff, Plan
 from campsync.sync.signing import PlanSigning
-from campsync.text import escape, quoted
+from campsync.text import escape
 
 CHECKSUM_PREFIX = "sha256:"
 # A plan of 10,000 creates of campaigns like the reference sample is about 48 MB; a larger
@@ -45,35 +45,34 @@ OLDER = "make the plan again with 'campsync plan --out'"
 
 
 @dataclass(frozen=True)
-class PlanTarget:
-    """Where a plan applies: the platform host, the app (stream) and the account; and the
-    environment of campsync.yaml that names them (None without environments), which a saved
-    plan is applied to only."""
+class SavedPlan:
+    """A saved plan as loaded: the plan, the platform target it was made for, and the
+    environment of campsync.yaml that names that target (None without environments), which
+    it is applied to only."""
 
-    host: str
-    stream_id: str
-    account_id: str
+    plan: Plan
+    target: Target
     environment: str | None = None
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PlanTarget:
-        """The target of `settings` (only these fields: never credentials)."""
-        return cls(
-            settings.host,
-            settings.stream_id or "",
-            settings.account_id or "",
-            settings.environment,
-        )
+    def require_for(self, target: Target, environment: str | None) -> None:
+        """PlanFileError (one line) unless the plan was made for `environment` and `target`:
+        it is applied there only."""
+        if self.environment is not None and self.environment != environment:
+            raise PlanFileError.other_environment(self.environment, environment)
+        differences = self.differences(target)
+        if differences:
+            raise PlanFileError(
+                f"the plan was made for another platform target: {'; '.join(differences)}; "
+                "nothing was applied"
+            )
 
-    def to_json(self) -> dict[str, str]:
-        return {"host": self.host, "stream_id": self.stream_id, "account_id": self.account_id}
-
-    def differences(self, other: PlanTarget) -> list[str]:
-        """What differs from `other`, e.g. ["account_id 'a1' (now 'a2')"]; empty
-        when both are the same target (hosts compared without a trailing slash)."""
+    def differences(self, target: Target) -> list[str]:
+        """What differs between the plan's target and `target`, e.g.
+        ["account_id 'a1' (now 'a2')"]; empty when both are the same target (hosts compared
+        without a trailing slash)."""
         found: list[str] = []
-        now = other.to_json()
-        for key, mine in self.to_json().items():
+        now = _target_json(target)
+        for key, mine in _target_json(self.target).items():
             theirs = now[key]
             same = mine.rstrip("/") == theirs.rstrip("/") if key == "host" else mine == theirs
             if not same:
@@ -81,16 +80,21 @@ class PlanTarget:
         return found
 
 
+def _target_json(target: Target) -> dict[str, str]:
+    return {"host": target.host, "stream_id": target.stream_id, "account_id": target.account_id}
+
+
 def save_plan(
     path: Path,
     plan: Plan,
-    target: PlanTarget,
+    target: Target,
+    environment: str | None = None,
     *,
     signing: PlanSigning | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Write the plan to `path` atomically, owner-only (0600); signed when `signing` has a
-    key."""
+    """Write the plan for `target` (and `environment`) to `path` atomically, owner-only
+    (0600); signed when `signing` has a key."""
     document = plan.to_json()
     for entry, change in zip(document["changes"], plan.changes, strict=True):
         entry["campsync"] = {
@@ -100,8 +104,8 @@ def save_plan(
         }
     document["campsync"] = {
         "layout": LAYOUT,
-        "target": target.to_json(),
-        "environment": target.environment,
+        "target": _target_json(target),
+        "environment": environment,
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
@@ -147,7 +151,7 @@ def checksum_of(sealed: bytes) -> str:
     return CHECKSUM_PREFIX + hashlib.sha256(sealed).hexdigest()
 
 
-def load_plan(path: Path, *, signing: PlanSigning | None = None) -> tuple[Plan, PlanTarget]:
+def load_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
     """Read a saved plan; raise PlanFileError (one line) if it is unreadable, not a
     campsync plan, of another format version, or altered after it was made, and
     PlanSignatureError if its signature does not pass `signing` (no key: only an
@@ -209,16 +213,6 @@ def planned_environment(path: Path) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def require_environment(planned: str | None, chosen: str | None) -> None:
-    """A plan made for an environment is applied to that environment only."""
-    if planned is None or planned == chosen:
-        return
-    now = f"not for {quoted(chosen)}" if chosen else "and no environment is chosen"
-    raise PlanFileError(
-        f"the plan was made for environment {quoted(planned)}, {now}; nothing was applied"
-    )
-
-
 def _read_json(path: Path, where: str) -> Any:
     try:
         text = read_bounded(path, MAX_PLAN_BYTES).decode("utf-8")
@@ -265,20 +259,22 @@ def _kind_name(kind: type) -> str:
     return names.get(kind, "another type")
 
 
-def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
+def _parse(document: dict[str, Any]) -> SavedPlan:
     changes = _field(document, "changes", list, "")
     summary = _field(document, "summary", dict, "")
     warnings = _field(document, "warnings", list, "")
     extra = _field(document, "campsync", dict, "")
     target_data = _field(extra, "target", dict, "campsync.")
-    target = PlanTarget(
+    target = Target(
         host=_field(target_data, "host", str, "campsync.target."),
         stream_id=_field(target_data, "stream_id", str, "campsync.target."),
         account_id=_field(target_data, "account_id", str, "campsync.target."),
-        # Plans saved before environments existed have none.
-        environment=_field(extra, "environment", str, "campsync.", optional=True)
+    )
+    # Plans saved before environments existed have none.
+    environment = (
+        _field(extra, "environment", str, "campsync.", optional=True)
         if "environment" in extra
-        else None,
+        else None
     )
     _field(extra, "created_at", str, "campsync.")
     existing = _field(extra, "existing", int, "campsync.")
@@ -297,7 +293,7 @@ def _parse(document: dict[str, Any]) -> tuple[Plan, PlanTarget]:
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:
             raise _Malformed(f"summary.{key}: does not match the changes")
-    return plan, target
+    return SavedPlan(plan, target, environment)
 
 
 def _change(entry: Any, index: int) -> Change:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from campsync.campaign.model import request_body
 from campsync.campaign.validation import CampaignFile
 from campsync.config.file import CONFIG_NAME
-from campsync.config.settings import Settings
+from campsync.config.job import Flows
 from campsync.errors import BadResponseError, CampsyncError
 from campsync.sync.diffing import Comparison, compare, creation_diff, wrong_flow_entry
 from campsync.sync.inventory import (
@@ -230,7 +230,7 @@ class Read:
 async def make_plan(
     client: Reader,
     files: Sequence[CampaignFile],
-    settings: Settings,
+    flows: Flows | None = None,
     *,
     fetch_full: FetchFull | None = None,
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
@@ -238,6 +238,9 @@ async def make_plan(
     history: History | None = None,
     scope: Scope | None = None,
     prune: bool = False,
+    keep: Sequence[str] = (),
+    environment: str | None = None,
+    config: str = CONFIG_NAME,
 ) -> Decision:
     """Compare the files with the platform: read (the list, then the full bodies of the
     pairs not known to be equal), then decide (pure). Reads only; raises the client's typed
@@ -248,28 +251,31 @@ async def make_plan(
     comparing the campaign again. With `history`, a file that matched another campaign last
     time, or a wrong flow mapping seen at the last write, is told in the plan's warnings.
     Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in scope are
-    deleted (settings.keep aside). Nothing is remembered here: the Decision says what to."""
+    deleted (names matching `keep` aside). `flows` is the experienceFlows mapping (and where
+    each entry is written), `environment` (of the settings file `config`) the environment
+    whose overrides a fix may name. Nothing is remembered here: the Decision says what to."""
+    flows = flows or Flows()
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
     if on_listed is not None:
         on_listed(listed)
     scope = scope or Scope()
     matching = narrow(match_files(files, listed), scope)
-    pending = recall_known(matching.matched, flows_key(settings.experience_flows), same)
+    pending = recall_known(matching.matched, flows_key(flows.ids), same)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry, _ in pending.compare]
-    reads = await fetch(wanted, _reader(pending, settings.experience_flows)) if wanted else {}
+    reads = await fetch(wanted, _reader(pending, flows.ids)) if wanted else {}
     return decide(
         matching,
         pending,
         reads,
-        settings.experience_flows,
+        flows.ids,
         history,
-        keep=settings.keep,
+        keep=keep,
         prune=prune,
-        flow_entry=settings.flow_entry,
-        environment=settings.environment,
-        config=settings.config.shown,
+        flow_entry=flows.entry,
+        environment=environment,
+        config=config,
         notes=scope.unmatched(files, [entry.name for entry in listed]),
     )
 

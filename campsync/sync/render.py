@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import collections
 import json
-from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+from collections.abc import Iterable
+from typing import Any, Protocol, TextIO
 
 from campsync.sync.plan import Change, FieldDiff, Plan
 from campsync.text import escape, plural, redact, shorten
@@ -202,10 +202,16 @@ def md(text: Any, limit: int = REASON_LIMIT) -> str:
 
 
 def render_markdown(
-    plan: Plan, out: TextIO, *, limit: int | None = MARKDOWN_LIMIT, full_at: str = FULL_PLAN_AT
+    plan: Plan,
+    out: TextIO,
+    *,
+    color: bool = False,
+    limit: int | None = MARKDOWN_LIMIT,
+    full_at: str = FULL_PLAN_AT,
 ) -> None:
     """The plan as a pull-request comment: a heading with the summary, a table of
-    the changes, then the field diffs of each change in a fenced diff block.
+    the changes, then the field diffs of each change in a fenced diff block (never in
+    terminal colours, whatever `color` says).
 
     At most `limit` characters (None: no limit). A longer plan keeps its heading and
     loses whole campaigns from the end (each one's table row and diff block), then
@@ -306,8 +312,9 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
 # --- JSON ----------------------------------------------------------------------------
 
 
-def render_json(plan: Plan, out: TextIO) -> None:
-    """Exactly the contract's plan JSON (with `summary.unmanaged` and `warnings`)."""
+def render_json(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    """Exactly the contract's plan JSON (with `summary.unmanaged` and `warnings`; never in
+    terminal colours, whatever `color` says)."""
     text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False, default=str)
     # JSON strings hold no raw newline, so every other non-printable character is
     # inside a string, where a \\u escape is valid JSON (and a lone surrogate can
@@ -315,7 +322,14 @@ def render_json(plan: Plan, out: TextIO) -> None:
     out.write(escape(text, keep="\n") + "\n")
 
 
-RENDERERS: dict[str, Callable[..., None]] = {
+class Renderer(Protocol):
+    """A renderer of `plan --format`: the plan to `out`, in colours when `color` (only the
+    text plan has any)."""
+
+    def __call__(self, plan: Plan, out: TextIO, *, color: bool = False) -> None: ...
+
+
+RENDERERS: dict[str, Renderer] = {
     "text": render_text,
     "json": render_json,
     "markdown": render_markdown,

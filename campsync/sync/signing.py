@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from campsync.config.settings import Settings
+from campsync.config.target import Credentials
 from campsync.errors import PlanSignatureError
 
 SIGNATURE_PREFIX = "hmac-sha256:"
@@ -29,10 +29,10 @@ def derive_key(client_secret: str, label: bytes = KEY_LABEL) -> bytes:
     return hmac.new(client_secret.encode("utf-8"), label, hashlib.sha256).digest()
 
 
-def cache_key(settings: Settings) -> bytes | None:
+def cache_key(credentials: Credentials) -> bytes | None:
     """The key the local cache signs its stores of file data with (None without a client
     secret: no file data is then recalled from the cache)."""
-    secret = settings.credentials.client_secret
+    secret = credentials.client_secret
     return derive_key(secret, CACHE_KEY_LABEL) if secret else None
 
 
@@ -48,8 +48,7 @@ class PlanSigning:
         return f"PlanSigning(signs={self.key is not None}, secret_name={self.secret_name!r})"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PlanSigning:
-        credentials = settings.credentials
+    def of(cls, credentials: Credentials) -> PlanSigning:
         secret = credentials.client_secret
         return cls(derive_key(secret) if secret else None, credentials.names.client_secret)
 

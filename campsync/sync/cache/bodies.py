@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from campsync.sync.cache.store import JsonStore, compact_json, target_key
+from campsync.sync.cache.store import JsonStore, compact_json
 from campsync.sync.inventory import FetchFull, Keep, Listed
 
 T = TypeVar("T")
@@ -54,10 +54,6 @@ class CampaignCache(JsonStore):
         self.load_warning: str | None = None
         self.hits = 0
         self.misses = 0
-
-    @classmethod
-    def for_target(cls, folder: Path, host: str, stream_id: str, account_id: str) -> CampaignCache:
-        return cls(folder, target_key(host, stream_id, account_id))
 
     def __len__(self) -> int:
         self._ensure_loaded()

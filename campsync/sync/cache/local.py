@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from campsync.config.settings import Settings
+from campsync.config.target import Credentials, Target
 from campsync.sync.cache.bodies import CampaignCache
 from campsync.sync.cache.files import EnvironmentFileCache, FileCache, VerdictStore
 from campsync.sync.cache.history import HistoryCache
@@ -21,24 +22,32 @@ class LocalCache:
 
     Implements applier.Memory."""
 
-    def __init__(self, settings: Settings, *, refresh: bool = False, files: bool = True) -> None:
-        """Load the stores (on `refresh` only the history, which copies nothing of the
-        platform: each use of it is checked against the list; the files store only when
-        `files`: the plain files' or, with an environment, that environment's; platform
-        bodies only when first needed), once the folder is found trustworthy
-        (store.check_folder). File data is signed with `key`, derived from the client secret
-        (without one, no file data is recalled)."""
-        folder = settings.cache_dir
-        target = target_key(settings.host, settings.stream_id or "", settings.account_id or "")
-        key = cache_key(settings)
+    def __init__(
+        self,
+        folder: Path,
+        target: Target,
+        credentials: Credentials,
+        *,
+        environment: str | None = None,
+        refresh: bool = False,
+        files: bool = True,
+    ) -> None:
+        """Load the stores of `target` in `folder` (on `refresh` only the history, which
+        copies nothing of the platform: each use of it is checked against the list; the files
+        store only when `files`: the plain files' or, with an `environment`, that
+        environment's; platform bodies only when first needed), once the folder is found
+        trustworthy (store.check_folder). File data is signed with a key derived from the
+        client secret of `credentials` (without one, no file data is recalled)."""
+        key = cache_key(credentials)
         self.files: VerdictStore = (
             FileCache(folder, key=key)
-            if settings.environment is None
-            else EnvironmentFileCache(folder, settings.environment, key=key)
+            if environment is None
+            else EnvironmentFileCache(folder, environment, key=key)
         )
-        self.campaigns = CampaignCache(folder, target)
-        self.same = SameCache(folder, target)
-        self.history = HistoryCache(folder, target)
+        stored = target_key(target)
+        self.campaigns = CampaignCache(folder, stored)
+        self.same = SameCache(folder, stored)
+        self.history = HistoryCache(folder, stored)
         self.refresh = refresh
         self.keeps_files = files
         self.warnings: list[str] = []

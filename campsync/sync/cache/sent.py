@@ -20,7 +20,9 @@ place (the budget is spent: that is when the next run needs to know) and when it
 Two runs at once are not paced together live: each starts from what the other had recorded
 by then (the record is never corrupted or lost). Pacing them exactly would need a claim
 under the lock before every request, file I/O per request that high rate limits cannot
-afford; the platform's 429 is waited out if they overlap.
+afford; the platform's 429 is waited out if they overlap. Syncs at once in one process (two
+environments of one account in one run) are paced together: they share one limiter
+(`AccountLimiters`).
 
 The record is untrusted input (a cache restored from another branch, or written by someone
 else): besides the store's own checks (a link, a FIFO, a file of another user or one others
@@ -40,6 +42,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +74,7 @@ _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os
 def account_key(target: Target) -> str:
     """The account's key: its host and account id, as the key of a target of no stream (no
     stream id is ever empty, so no target's key is an account's)."""
-    return target_key(target.host, "", target.account_id)
+    return target_key(Target(target.host, "", target.account_id))
 
 
 class SentRecord(JsonStore):
@@ -240,3 +243,50 @@ def shared_limiter(
     finally:
         limiter.when_full(None)
         keep()
+
+
+class AccountLimiters:
+    """The rate limiters of the syncs one process runs at once, one per account: the syncs
+    of two environments on one account (many accounts in one `campsync` run) take their
+    places from one limiter, as the platform counts one budget per account. The first to
+    begin builds it (shared_limiter: from its cache folder's record, told to its warnings),
+    the last to end records what it sent. Without one shared, each sync has its own (a run
+    of one environment), which is all the record could pace anyway: runs one after another.
+    No awaiting inside: the syncs of one event loop never race for it."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, _Held] = {}  # account key -> its limiter, while in use
+
+    @contextlib.contextmanager
+    def limiter(
+        self,
+        folder: Path,
+        check: FolderCheck,
+        target: Target,
+        limit: int,
+        warn: Callable[[str], None],
+    ) -> Iterator[SlidingWindowLimiter]:
+        """The limiter of `target`'s account, shared while more than one sync holds it."""
+        key = account_key(target)
+        held = self._held.get(key)
+        if held is None:
+            stack = contextlib.ExitStack()
+            limiter = stack.enter_context(shared_limiter(folder, check, target, limit, warn))
+            held = self._held[key] = _Held(limiter, stack)
+        held.users += 1
+        try:
+            yield held.limiter
+        finally:
+            held.users -= 1
+            if not held.users:
+                del self._held[key]
+                held.ending.close()
+
+
+@dataclass
+class _Held:
+    """An account's limiter in use: how to end it (record what it sent), and by how many."""
+
+    limiter: SlidingWindowLimiter
+    ending: contextlib.ExitStack
+    users: int = 0

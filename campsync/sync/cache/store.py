@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from campsync.config.target import Target
 from campsync.fsutil import write_atomic, write_atomic_parts
 from campsync.text import clip, size
 
@@ -23,9 +24,10 @@ FORMAT = 1
 GITIGNORE = "*\n"
 
 
-def target_key(host: str, stream_id: str, account_id: str) -> str:
-    """A stable, non-reversible name for one platform target."""
-    raw = "\0".join((host.rstrip("/").lower(), stream_id, account_id)).encode("utf-8")
+def target_key(target: Target) -> str:
+    """A stable, non-reversible name for one platform target (the same as campsync 0.2's)."""
+    parts = (target.host.rstrip("/").lower(), target.stream_id, target.account_id)
+    raw = "\0".join(parts).encode("utf-8")
     return hashlib.sha256(raw).hexdigest()[:32]
 
 

@@ -15,7 +15,7 @@ id or priority does not become every environment's. Only the environment's files
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,9 +23,7 @@ from campsync.campaign.discovery import display_name
 from campsync.campaign.environment import Environment
 from campsync.campaign.overrides import unmerge
 from campsync.campaign.reader import CampaignFiles, read_campaign_files
-from campsync.campaign.validation import EMPTY_FILE
-from campsync.config.environments import environment_of
-from campsync.config.settings import Settings
+from campsync.campaign.validation import EMPTY_FILE, Problem
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
 from campsync.sync.inventory import (
@@ -134,7 +132,8 @@ def _check_root(root: Path) -> None:
 async def prepare_pull(
     client: Reader,
     root: Path,
-    settings: Settings,
+    experience_flows: Mapping[str, str],
+    environment: Environment | None = None,
     *,
     overwrite: bool = False,
     campaign_types: Iterable[str] = (DEFAULT_TYPE,),
@@ -142,9 +141,9 @@ async def prepare_pull(
 ) -> PullPlan:
     """Read the platform and the files under `root`; decide what to write. Reads only:
     one list (every page) per campaign type and one get-one per campaign to write (each
-    told to `progress`)."""
+    told to `progress`). With an `environment`, its files say what is described, and new
+    files leave out what its overrides supply."""
     _check_root(root)
-    environment = environment_of(settings)
     existing = read_existing(root, environment) if root.is_dir() else CampaignFiles()
     listed = await list_platform(client, campaign_types)
     matching = match_files(existing.files, listed)
@@ -156,7 +155,7 @@ async def prepare_pull(
     full = await client_fetcher(client, progress)(wanted, whole)
 
     flow_names: dict[str, str] = {}
-    for flow_name, flow_id in settings.experience_flows.items():
+    for flow_name, flow_id in experience_flows.items():
         flow_names.setdefault(flow_id, flow_name)
 
     plan = PullPlan(already_described=len(matching.matched))
@@ -222,6 +221,28 @@ def write_pull(
         if on_written is not None:
             on_written(pulled)
     return written
+
+
+def written_problems(
+    written: Sequence[PullFile], plan: PullPlan, root: Path, environment: Environment | None
+) -> list[Problem]:
+    """The problems of the files just written, but for a missing flow name (the plan tells
+    those apart, with the fix): a platform value the schema refuses, say, so that the user is
+    not surprised later. With an environment, as its files: merged with its overrides."""
+    if not written:
+        return []
+    flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
+    if environment is not None:
+        shown = {pulled.display for pulled in written}
+        checked = read_campaign_files([root], environment).problems
+        problems = [problem for problem in checked if problem.file in shown]
+    else:
+        problems = list(read_campaign_files([pulled.path for pulled in written]).problems)
+    return [
+        problem
+        for problem in problems
+        if not (problem.file in flow_files and "experienceFlowName" in str(problem))
+    ]
 
 
 def _unwritable(pulled: PullFile, error: OSError, written: int) -> PullError:

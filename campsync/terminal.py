@@ -1,5 +1,5 @@
-"""Terminal helpers for the CLI layer: the output streams (tokens redacted), colour choice,
-progress lines, the confirmation prompt."""
+"""The terminal, for the CLI layer (cli.py and the commands): the output streams (tokens
+redacted), colour choice, progress lines, the confirmation prompt."""
 
 from __future__ import annotations
 

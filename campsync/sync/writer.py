@@ -1,0 +1,61 @@
+"""The writes of an apply as the engine sends them: through the client, each update's answer
+kept in the cache (it is the campaign as now stored, under its new updatedAt), so that the
+plan after an apply is free.
+
+The answer also tells which flow id the platform set for the `experienceFlowName` sent: when
+the experienceFlows mapping gives that name another id, the comparison can never agree (the
+same change would show after every apply). That collects in `wrong_flows`, one line each
+naming the entry to fix, and is kept in the history for later plans. No printing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from campsync.config.job import Flows
+from campsync.sync.applier import Writer
+from campsync.sync.cache import CampaignCache, HistoryCache
+from campsync.sync.diffing import flow_id_of, wrong_flow_entry
+
+
+class RememberingWriter:
+    """The client's writes (applier.Writer), each update's answer remembered (see above)."""
+
+    def __init__(
+        self, client: Writer, cache: CampaignCache, history: HistoryCache, flows: Flows
+    ) -> None:
+        self._client = client
+        self._cache = cache
+        self._history = history
+        self._flows = flows
+        self.wrong_flows: list[str] = []
+
+    async def update_campaign(
+        self, campaign_id: str, body: dict[str, Any], campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        data = await self._client.update_campaign(campaign_id, body, campaign_type)
+        self._cache.remember_answer(campaign_id, data)
+        self._check_flow(campaign_id, body, data)
+        return data
+
+    def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
+        name = body.get("experienceFlowName")
+        set_id = flow_id_of(answer)
+        flows = self._flows
+        warning = wrong_flow_entry(name, set_id, flows.ids, flows.entry) if set_id else None
+        stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
+        if warning is not None and isinstance(stamp, str) and isinstance(name, str):
+            self._history.remember_flow(campaign_id, stamp, name, str(set_id))
+        else:
+            self._history.forget_flow(campaign_id)
+        if warning is not None:
+            self.wrong_flows.append(f"campaign {body.get('name')!r}: {warning}")
+
+    async def create_campaign(self, body: dict[str, Any], campaign_type: str = "voice") -> str:
+        return await self._client.create_campaign(body, campaign_type)
+
+    async def delete_campaign(
+        self, campaign_id: str, campaign_type: str = "voice"
+    ) -> dict[str, Any]:
+        return await self._client.delete_campaign(campaign_id, campaign_type)
