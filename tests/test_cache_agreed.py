@@ -8,11 +8,12 @@ import json
 import os
 from pathlib import Path
 
+from campsync.config.target import Target
 from campsync.sync.cache.agreed import AgreedCache
 from campsync.sync.cache.store import FolderCheck, compact_json, target_key
 from campsync.sync.origin import Agreed
 
-TARGET = target_key("https://platform.kore.ai", "st-1", "acct-1")
+TARGET = target_key(Target("https://platform.kore.ai", "st-1", "acct-1"))
 FORM = {"priority": "5", "dialingStrategy": {"maxRingTime": 30}}
 
 
@@ -101,7 +102,7 @@ def test_campaigns_no_longer_listed_are_forgotten(tmp_path: Path) -> None:
 
 def test_a_record_of_another_target_is_not_used(tmp_path: Path) -> None:
     path = saved(tmp_path, "cd-1")
-    other = target_key("https://platform.kore.ai", "st-1", "acct-2")
+    other = target_key(Target("https://platform.kore.ai", "st-1", "acct-2"))
     (tmp_path / f"agreed-{other}.json").write_bytes(path.read_bytes())
     os.chmod(tmp_path / f"agreed-{other}.json", 0o600)
     foreign = store(tmp_path, other)
