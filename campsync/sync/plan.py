@@ -35,9 +35,13 @@ class FieldDiff:
     path: str
     before: Any
     after: Any
+    origin: str | None = None  # where it came from (sync.origin), when told
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "before": self.before, "after": self.after}
+        entry = {"path": self.path, "before": self.before, "after": self.after}
+        if self.origin is not None:
+            entry["origin"] = self.origin
+        return entry
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Change:
     campaign_type: str = "voice"
     body: dict[str, Any] | None = None
     updated_at: str | None = None
+    origin: str | None = None  # of an update's difference (sync.origin): files, platform, ...
 
     def __post_init__(self) -> None:
         if self.action not in ACTION_ORDER:
@@ -83,7 +88,43 @@ class Change:
         }
         if self.action == "blocked":
             entry["reason"] = self.reason
+        if self.origin is not None:
+            entry["origin"] = self.origin
         return entry
+
+
+# Why `plan --since` compares a campaign in full: its file changed, an entry of campsync.yaml
+# that reaches it changed, its list entry differs from its file, or the platform changed it
+# since the cache saw it (sync.since).
+Reason = Literal["file", "config", "list", "platform"]
+REASONS: tuple[str, ...] = get_args(Reason)
+
+
+@dataclass(frozen=True)
+class InFull:
+    """A campaign that `plan --since` compared in full, and why (sync.since.Reason: `file`,
+    `config`, `list` or `platform`)."""
+
+    name: str
+    file: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "file": self.file, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Since:
+    """How `plan --since REF` narrowed a plan: the revision as given, the campaigns it
+    compared in full (in name order), and how many it compared on what the list returns."""
+
+    ref: str
+    in_full: tuple[InFull, ...] = ()
+    on_list: int = 0
+
+
+def _in_full_order(each: InFull) -> tuple[str, str, str]:
+    return (*_name_order(each.name), each.file or "")
 
 
 def _name_order(name: str) -> tuple[str, str]:
@@ -109,6 +150,7 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     existing: int = 0
+    since: Since | None = None  # plan --since: what was compared in full
 
     @classmethod
     def of(
@@ -119,14 +161,19 @@ class Plan:
         unmanaged: Iterable[str] = (),
         warnings: Iterable[str] = (),
         existing: int = 0,
+        since: Since | None = None,
     ) -> Plan:
         """The plan of these changes and names, each put in the plan's order."""
+        if since is not None:
+            ordered = sorted(since.in_full, key=_in_full_order)
+            since = Since(since.ref, tuple(ordered), since.on_list)
         return cls(
             tuple(sorted(changes, key=lambda change: change.sort_key)),
             unchanged,
             tuple(sorted(unmanaged, key=_name_order)),
             tuple(warnings),
             existing,
+            since,
         )
 
     def __post_init__(self) -> None:
@@ -151,11 +198,16 @@ class Plan:
         return bool(self.changes)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's plan JSON (`--json`), plus `summary.unmanaged` and the
-        top-level `warnings` list."""
-        return {
+        """The contract's plan JSON (`--json`), plus `summary.unmanaged`, the top-level
+        `warnings` list and, for `plan --since`, `since` (the revision) and
+        `compared_in_full` (each campaign compared in full: name, file, reason)."""
+        document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "changes": [change.to_json() for change in self.changes],
             "summary": self.summary,
             "warnings": list(self.warnings),
         }
+        if self.since is not None:
+            document["since"] = self.since.ref
+            document["compared_in_full"] = [each.to_json() for each in self.since.in_full]
+        return document

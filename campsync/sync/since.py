@@ -12,19 +12,15 @@ everything is compared in full.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 from campsync.campaign.overrides import EVERY
 from campsync.campaign.validation import CampaignFile
 from campsync.campaign.yamlio import YamlLoadError, load_yaml_text
 from campsync.sync.diffing import listed_differs
 from campsync.sync.inventory import Listed
-
-# Why a campaign is compared in full: its file changed, an entry of campsync.yaml that
-# reaches it changed, its list entry differs from its file, or the platform changed it since
-# the cache saw it.
-Reason = Literal["file", "config", "list", "platform"]
+from campsync.sync.plan import Reason
 
 # Settings of campsync.yaml (top level or an environment's) that change nothing a comparison
 # of a file with its campaign sees; any other change, outside `experienceFlows` and
@@ -141,6 +137,30 @@ def _changed_keys(first: Any, second: Any) -> set[str] | None:
 
 
 _ABSENT: Any = object()
+
+
+@dataclass(frozen=True)
+class ChangedSince:
+    """What changed since a revision, as a plan chooses by it (in_full): the revision as
+    given, which files changed (`file_changed`, by CampaignFile.file), what campsync.yaml's
+    change reaches, the updatedAt the cache last saw of each campaign, and each file's own
+    name (with an environment)."""
+
+    ref: str
+    file_changed: Callable[[str], bool]
+    touch: ConfigTouch = NOTHING
+    seen_at: Callable[[str], str | None] = lambda campaign_id: None
+    own_names: Mapping[str, str] = field(default_factory=dict)
+
+    def choose(self, matched: Sequence[tuple[CampaignFile, Listed]]) -> dict[str, Reason]:
+        """The matched campaigns to compare in full, by id, each with why (in_full)."""
+        return in_full(
+            matched,
+            file_changed=self.file_changed,
+            touch=self.touch,
+            seen_at=self.seen_at,
+            own_names=self.own_names,
+        )
 
 
 def in_full(
