@@ -2,7 +2,8 @@
 
 For N campaigns listed in P pages, of which k changed in the files and j changed on the
 platform (in a field the files leave out, so no write is due for them):
-cold plan = P + N, warm plan = P + j, apply of a fresh plan = P + j + k,
+cold plan = P + N, a cold `plan --since` of a pull request changing k files = P + k, warm
+plan = P + j, apply of a fresh plan = P + j + k,
 apply of a saved plan = P + k, --refresh = P + N. Counts come from the emulator's own
 request counter, so a request the client sends and does not count still shows.
 """
@@ -23,6 +24,7 @@ from campsync.kore.client import KoreClient
 from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
+from tests.test_gitchanges import GIT_ENV, git
 
 N = 25
 
@@ -67,6 +69,25 @@ def test_cold_plan_lists_once_and_reads_each_campaign_once(ws: Workspace) -> Non
     document = plan_ok(ws)
     assert document["summary"]["unchanged"] == N
     assert counts(ws) == {"list": 1, "get": N, "total": 1 + N}
+
+
+def test_cold_plan_since_a_revision_reads_only_the_campaigns_changed_since(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A pull request's plan (`--since`), on a fresh runner (no cache): the list pages and
+    the k campaigns its files changed, not N."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    ids = setup_campaigns(ws)
+    git(ws.root, "init", "-q", "-b", "main")
+    git(ws.root, "add", "campaigns")
+    git(ws.root, "commit", "-q", "-m", "base")
+    change_files(ws, ids, range(3))
+    document = plan_ok(ws, "--since", "main")
+    assert document["summary"] == {**document["summary"], "update": 3, "unchanged": N - 3}
+    assert len(document["compared_in_full"]) == 3
+    assert counts(ws) == {"list": 1, "get": 3, "total": 1 + 3}
 
 
 def test_warm_plan_costs_only_the_list(ws: Workspace) -> None:
