@@ -18,6 +18,7 @@ import pytest
 from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
 from tests.fixtures_examples import example_repository
+from tests.git_repos import as_pull_request
 from tests.github_steps import (
     GhStub,
     expand,
@@ -60,6 +61,7 @@ GITHUB_VALUES = {
     "github.server_url": "https://github.example",
     "github.repository": "acme/campaigns",
     "github.run_id": "42",
+    "github.base_ref": "main",
 }
 
 
@@ -94,7 +96,8 @@ class GitHubRun:
                 self.artifacts.extend(Path(path) for path in paths)
 
     def _action(self, pipeline: str, step: Mapping[str, Any], number: int) -> None:
-        run = use_action(step.get("with"), self.scratch / f"{pipeline}-{number}")
+        inputs = {k: expand(str(v), self.values()) for k, v in (step.get("with") or {}).items()}
+        run = use_action(inputs, self.scratch / f"{pipeline}-{number}")
         log = self.capsys.readouterr().out
         command = step["with"]["command"]
         assert run.code == 0, f"the campsync action ({command}) failed:\n{log}"
@@ -157,8 +160,10 @@ def static_env(env: Mapping[str, Any] | None) -> dict[str, str]:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A campaigns repository: a copy of the example campaigns and a campsync.yaml that maps
-    the emulator's experience flows, as the working directory."""
+    the emulator's experience flows, as the working directory, checked out as a pull request
+    (its base branch fetched as origin/main)."""
     example_repository(tmp_path)
+    as_pull_request(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -224,6 +229,8 @@ def test_github_actions_example_runs_against_the_emulator(
             assert comment["args"][:4] == ["pr", "comment", "7", "--body-file"]
             assert comment["args"][5:] == ["--edit-last", "--create-if-none"]
             assert comment["body"].startswith("### campsync plan: 4 to create")
+            # a pull request's plan: --since the base branch (creates need no read)
+            assert "Compared in full since 'origin/main': 0 of 0 campaigns" in comment["body"]
             assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
             assert all(p.is_file() for p in github.artifacts)
 

@@ -5,7 +5,6 @@ revision has it), a file's text at the revision, and the revision as untrusted i
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,26 +17,7 @@ from campsync.sync.gitchanges import (
     changes_since,
     text_then,
 )
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **GIT_ENV, "HOME": str(repo.parent)},
-    )
-    return done.stdout.strip()
+from tests.git_repos import GIT_ENV, git
 
 
 @pytest.fixture
@@ -246,3 +226,19 @@ def test_nothing_is_written_to_the_repository(repo: Path) -> None:
     # and contents are compared, not file times: b.yaml is as it was
     assert changes.changed(repo / "campaigns" / "a.yaml")
     assert not changes.changed(repo / "campaigns" / "b.yaml")
+
+
+def test_a_shallow_clone_with_the_base_branch_fetched_alone(repo: Path, tmp_path: Path) -> None:
+    """As README's pipeline note has it: a depth-1 checkout of the pull request, then
+    `git fetch --no-tags --depth=1 origin main` and `--since FETCH_HEAD`. Before the fetch,
+    the base branch is not there: one line saying to fetch it."""
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "campaigns" / "b.yaml").write_text("name: b2\n")
+    git(repo, "commit", "-q", "-am", "the pull request")
+    clone = tmp_path / "clone"
+    url = f"file://{repo}"
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "feature", url, str(clone))
+    with pytest.raises(GitError, match="fetch"):
+        changes_since("origin/main", clone / "campaigns")
+    git(clone, "fetch", "-q", "--no-tags", "--depth=1", "origin", "main")
+    assert changed(clone, "FETCH_HEAD") == {"campaigns/b.yaml"}

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
-from tests.test_gitchanges import GIT_ENV, git
+from tests.git_repos import GIT_ENV, git
 from tests.test_origin_plan import ring_time, web_ui_edit
 
 N = 6

@@ -24,7 +24,7 @@ from campsync.kore.client import KoreClient
 from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
-from tests.test_gitchanges import GIT_ENV, git
+from tests.git_repos import GIT_ENV, git
 
 N = 25
 
