@@ -199,8 +199,9 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The contract's plan JSON (`--json`), plus `summary.unmanaged`, the top-level
-        `warnings` list and, for `plan --since`, `since` (the revision) and
-        `compared_in_full` (each campaign compared in full: name, file, reason)."""
+        `warnings` list and, for `plan --since`, `since` (the revision),
+        `compared_in_full` (each campaign compared in full: name, file, reason) and
+        `compared_on_list` (how many were compared on what the list returns)."""
         document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "changes": [change.to_json() for change in self.changes],
@@ -210,4 +211,5 @@ class Plan:
         if self.since is not None:
             document["since"] = self.since.ref
             document["compared_in_full"] = [each.to_json() for each in self.since.in_full]
+            document["compared_on_list"] = self.since.on_list
         return document

@@ -369,4 +369,7 @@ def _since(document: dict[str, Any]) -> Since | None:
             raise _Malformed(f"{where}reason: one of {', '.join(REASONS)} expected")
         name = _field(item, "name", str, where)
         in_full.append(InFull(name, _field(item, "file", str, where, optional=True), reason))
-    return Since(ref, tuple(in_full))
+    on_list = _field(document, "compared_on_list", int, "")
+    if on_list < 0:
+        raise _Malformed("compared_on_list: a count (0 or more) expected")
+    return Since(ref, tuple(in_full), on_list)
