@@ -181,7 +181,7 @@ def test_a_diffs_before_is_the_recorded_forms_value_at_its_path() -> None:
     file["contactLists"] = ["Winback"]
     live, item = platform_form_of(SAMPLE_REQUEST)
     diffs = compare(file, live, item, experience_flows=FLOWS, listed_type="voice").diffs
-    form = agreed_form(live, queue=None, campaign_type="voice", experience_flows=FLOWS)
+    form = agreed_form(live, queue=None, campaign_type="voice")
     assert len(diffs) == 8, diffs
     for diff in diffs:
         assert value_at(form, path_parts(diff.path)) == diff.before, diff

@@ -37,10 +37,7 @@ def changed(data: dict[str, Any], *path: str, to: Any) -> dict[str, Any]:
 def record(platform: dict[str, Any], flows: dict[str, str] = FLOWS) -> Agreed:
     """What campsync records of a campaign holding `platform`'s data, found equal at THEN."""
     live, item = platform_form_of(platform, flows)
-    form = agreed_form(
-        live, queue=listed_queue(item), campaign_type="voice", experience_flows=flows
-    )
-    return Agreed(THEN, form)
+    return Agreed(THEN, agreed_form(live, queue=listed_queue(item), campaign_type="voice"))
 
 
 def diffs_of(
@@ -177,7 +174,7 @@ def test_a_queue_changed_on_the_platform() -> None:
 
 def test_the_recorded_form_holds_what_a_file_may_set_in_comparable_form() -> None:
     live, item = platform_form_of(progressive_body(priority=2))
-    form = agreed_form(live, queue=listed_queue(item), campaign_type="voice", experience_flows={})
+    form = agreed_form(live, queue=listed_queue(item), campaign_type="voice")
     assert set(form) <= set(progressive_body()) | {"maxSkips"}
     assert "enableMachineDetect" not in form and "_id" not in form and "status" not in form
     assert form["priority"] == "2"

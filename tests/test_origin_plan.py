@@ -120,8 +120,8 @@ def test_a_tampered_record_changes_the_origin_shown_never_what_is_sent(ws: Works
     at = web_ui_edit(ws, cid, dialingStrategy=ring_time(45), description="Edited in the UI")
     record = next(Path(".campsync/cache").glob("agreed-*.json"))
     document = json.loads(record.read_text())
-    _, form = document["campaigns"][cid]
-    document["campaigns"][cid] = [at, {**form, "priority": "999"}]  # "not moved since"
+    _, body, queue, kind = document["campaigns"][cid]
+    document["campaigns"][cid] = [at, {**body, "priority": "999"}, queue, kind]  # "not moved"
     record.write_text(json.dumps(document))
     assert only_change(ws)["origin"] == "files"  # the lie, shown
     assert ws.cli("apply", "--auto-approve").code == 0

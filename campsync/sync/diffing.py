@@ -376,27 +376,20 @@ def listed_differs(
     return canonical is None or canonical != _canonical(have)
 
 
-def agreed_form(
-    live: Mapping[str, Any],
-    *,
-    queue: Any,
-    campaign_type: str,
-    experience_flows: Mapping[str, str],
-) -> dict[str, Any]:
-    """A campaign as campsync records it when it found the campaign and its file agree (or
-    wrote the file's body): the platform body in comparable form, every field a file may
-    set (not only the ones this file sets, so that a field a file starts to manage can be
-    told apart later), with the queue (`queue`: the list's, or the body sent) and the type
-    it has, and the flow as its id (`flow_identity`: a mapping edited since still names
-    the same flow)."""
+def agreed_form(live: Mapping[str, Any], *, queue: Any, campaign_type: Any) -> dict[str, Any]:
+    """A campaign as it was when campsync found it and its file agree (or wrote the file's
+    body), in comparable form: the platform body's every field a file may set (not only the
+    ones this file sets, so that a field a file starts to manage can be told apart later),
+    with the queue (`queue`: the list's, or the body sent) and the type it had, and the flow
+    as the platform gave it (its id; `same_value` compares flows by id)."""
     form = {key: _plain(live[key]) for key in _RECORDED_FIELDS if key in live}
     _comparable(form)
     if queue is not None:
         form["queue_name"] = _plain(queue)
     form["campaignType"] = campaign_type
-    flow = flow_id_of(live) or flow_identity(live.get("experienceFlowName"), experience_flows)
+    flow = flow_id_of(live) or live.get("experienceFlowName")
     if flow is not None:
-        form["experienceFlowName"] = flow
+        form["experienceFlowName"] = _plain(flow)
     return form
 
 

@@ -271,8 +271,16 @@ class Sync:
             self.cache.same.remember(key, warnings)
         for file, campaign_id in learnt.matches:
             self.cache.history.remember_match(file, campaign_id)
-        for campaign_id, updated_at, form in learnt.agreed:
-            self.cache.agreed.remember(campaign_id, updated_at, form)
+        for agreed in learnt.agreed:
+            body = self.cache.campaigns.held(agreed.campaign_id, agreed.updated_at)
+            if body is not None:  # the body compared: read in this run, or from the cache
+                self.cache.agreed.remember(
+                    agreed.campaign_id,
+                    agreed.updated_at,
+                    body,
+                    queue=agreed.queue,
+                    campaign_type=agreed.campaign_type,
+                )
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against

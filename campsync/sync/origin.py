@@ -18,7 +18,6 @@ shown, never what is sent.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -37,11 +36,6 @@ class Agreed:
 
     updated_at: str | None
     form: Mapping[str, Any]
-
-
-def form_text(form: Mapping[str, Any]) -> str:
-    """A recorded form as the compact JSON text the cache keeps (as its store.compact_json)."""
-    return json.dumps(form, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from campsync.config.job import Flows
 from campsync.errors import BadResponseError, CampsyncError
 from campsync.sync.diffing import (
     Comparison,
-    agreed_form,
     compare,
     creation_diff,
     listed_queue,
@@ -38,7 +37,7 @@ from campsync.sync.inventory import (
     client_fetcher,
     list_platform,
 )
-from campsync.sync.origin import Agreed, form_text, origins_of
+from campsync.sync.origin import Agreed, origins_of
 from campsync.sync.plan import Change, FieldDiff, InFull, Plan, Since
 from campsync.sync.prune import prune_unmanaged
 from campsync.sync.rules import require_create_fields
@@ -79,16 +78,26 @@ class Agreements(Protocol):
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """A campaign found equal to its file: its id, updatedAt, listed queue and type (what
+    AgreedCache records, with the body the bodies' store holds for that updatedAt)."""
+
+    campaign_id: str
+    updated_at: str | None
+    queue: Any
+    campaign_type: str
+
+
+@dataclass(frozen=True)
 class Learnt:
     """What deciding found that later runs use, for the engine to hand to the cache: the pairs
     found equal (memo key, that comparison's warnings: SameCache.remember), the campaign
     each file matched in this run (file, campaign id: HistoryCache.remember_match), and the
-    campaigns found equal to their files, as agreed (campaign id, updatedAt, the form's JSON
-    text: AgreedCache.remember)."""
+    campaigns found equal to their files (AgreedCache.remember)."""
 
     equal: tuple[tuple[str, tuple[str, ...]], ...] = ()
     matches: tuple[tuple[str, str], ...] = ()
-    agreed: tuple[tuple[str, str | None, str], ...] = ()
+    agreed: tuple[Agreement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,28 +241,21 @@ def recall_known(
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """What a plan keeps of a campaign's full body: its comparison with the file, the body's
-    own status and updatedAt (what an update stands on when the list gives none), and, when
-    the two agree, the campaign as agreed (diffing.agreed_form, as JSON text: what a later
-    plan tells the origin of a difference by; made now, while the body is at hand)."""
+    """What a plan keeps of a campaign's full body: its comparison with the file, and the
+    body's own status and updatedAt (what an update stands on when the list gives none)."""
 
     comparison: Comparison
     status: Any
     updated_at: Any
-    agreed: str | None = None
 
     @classmethod
     def of(
         cls, cf: CampaignFile, entry: Listed, live: Mapping[str, Any], flows: Mapping[str, str]
     ) -> Read:
-        kind = entry.campaign_type
-        comparison = compare(cf.data, live, entry.item, experience_flows=flows, listed_type=kind)
-        agreed = None
-        if not comparison.diffs:
-            queue = listed_queue(entry.item)
-            form = agreed_form(live, queue=queue, campaign_type=kind, experience_flows=flows)
-            agreed = form_text(form)
-        return cls(comparison, live.get("status"), live.get("updatedAt"), agreed)
+        comparison = compare(
+            cf.data, live, entry.item, experience_flows=flows, listed_type=entry.campaign_type
+        )
+        return cls(comparison, live.get("status"), live.get("updatedAt"))
 
 
 async def make_plan(
@@ -363,7 +365,7 @@ def decide(
         warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
     matches = tuple((cf.file, entry.id) for cf, entry in matching.matched)
     equal: list[tuple[str, tuple[str, ...]]] = []
-    agreements: list[tuple[str, str | None, str]] = []
+    agreements: list[Agreement] = []
     unchanged = pending.unchanged
     for cf, entry, key in pending.compare:
         read = reads.get(entry.id)
@@ -375,8 +377,8 @@ def decide(
             unchanged += 1
             if key is not None:
                 equal.append((key, comparison.warnings))
-            if read.agreed is not None:
-                agreements.append((entry.id, _stamp(entry, read), read.agreed))
+            queue, kind = listed_queue(entry.item), entry.campaign_type
+            agreements.append(Agreement(entry.id, _stamp(entry, read), queue, kind))
             continue
         record = agreed.recall(entry.id) if agreed is not None else None
         changes.append(_update(cf, entry, read, comparison.diffs, record, experience_flows))

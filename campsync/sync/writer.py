@@ -20,7 +20,7 @@ from typing import Any
 from campsync.config.job import Flows
 from campsync.sync.applier import Writer
 from campsync.sync.cache import AgreedCache, CampaignCache, HistoryCache
-from campsync.sync.diffing import agreed_form, flow_id_of, wrong_flow_entry
+from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 
 
 class RememberingWriter:
@@ -53,18 +53,18 @@ class RememberingWriter:
     def _record(
         self, campaign_id: str, body: Mapping[str, Any], campaign_type: str, answer: Any
     ) -> None:
-        """The answer as agreed, when it is that campaign with a stamp (else no record: the
-        one before this write no longer stands for the campaign). The queue is the one sent
-        (an answer does not show it, the list does)."""
+        """The answer as agreed (as the bodies' store keeps it), when it is that campaign with
+        a stamp (else no record: the one before this write no longer stands for the
+        campaign). The queue is the one sent (an answer does not show it, the list does)."""
         if self._agreed is None:
             return
         stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
-        if not isinstance(stamp, str) or answer.get("_id", answer.get("id")) != campaign_id:
+        kept = self._cache.held(campaign_id, stamp) if isinstance(stamp, str) else None
+        if kept is None:
             self._agreed.forget(campaign_id)
             return
-        queue, flows = body.get("queue_name"), self._flows.ids
-        form = agreed_form(answer, queue=queue, campaign_type=campaign_type, experience_flows=flows)
-        self._agreed.remember(campaign_id, stamp, form)
+        queue = body.get("queue_name")
+        self._agreed.remember(campaign_id, stamp, kept, queue=queue, campaign_type=campaign_type)
 
     def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
         name = body.get("experienceFlowName")

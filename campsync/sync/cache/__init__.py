@@ -24,8 +24,9 @@ Five stores, each one JSON file under the cache folder (`settings.cache_dir`, de
   comparison code. A warm plan of unchanged campaigns neither reads their bodies (the
   `CampaignCache` file is opened only when some campaign must be compared) nor compares.
 - `AgreedCache`: per target, each campaign as campsync last saw it agree with its file (a
-  plan that found them equal, an apply's answer), in comparable form with its updatedAt:
-  what tells a later plan where a difference came from (sync.origin). Read on first use.
+  plan that found them equal, an apply's answer): its body then (the text `CampaignCache`
+  holds, shared), updatedAt, queue and type: what tells a later plan where a difference came
+  from (sync.origin). Read on first use.
 
 Only response bodies and file data are stored, never a header, token or secret. Files are
 written atomically and owner-only (folders 0700). A missing, corrupt or unreadable cache is

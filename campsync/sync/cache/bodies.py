@@ -57,7 +57,7 @@ class CampaignCache(StampedStore):
 
     def load(self) -> str | None:
         warning = super().load()
-        for _, body in self._entries.values():
+        for _, body, _ in self._entries.values():
             if isinstance(body, dict):
                 body.pop("status", None)  # written by an older campsync
         return warning
@@ -68,6 +68,12 @@ class CampaignCache(StampedStore):
             return None
         entry = self._entry(campaign_id)
         return entry[1] if entry is not None and entry[0] == updated_at else None
+
+    def held(self, campaign_id: str, updated_at: str | None) -> Held | None:
+        """The body seen for exactly this updatedAt as held (its JSON text when read or
+        answered in this run, else parsed), without parsing it: what a record of agreement
+        shares (cache.AgreedCache), or None."""
+        return None if updated_at is None else self._held(campaign_id, updated_at)
 
     def put(self, campaign_id: str, updated_at: str, data: dict[str, Any]) -> None:
         """Keep a body for this updatedAt, without its status (the caller's body, read in
