@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.config.target import Target
-from campsync.sync.cache.agreed import AgreedCache
+from campsync.sync.cache.agreed import RECORD_VERSION, AgreedCache
 from campsync.sync.cache.stamped import text_of
 from campsync.sync.cache.store import FolderCheck, compact_json, target_key
 from campsync.sync.diffing import agreed_form
@@ -114,10 +114,11 @@ def test_a_record_of_another_target_is_not_used(tmp_path: Path) -> None:
     assert foreign.load_warning is not None and "target" in foreign.load_warning
 
 
-def test_records_of_other_comparison_code_are_not_used(tmp_path: Path) -> None:
+def test_records_of_another_version_are_not_used(tmp_path: Path) -> None:
     path = saved(tmp_path, "cd-1")
-    document = json.loads(path.read_text())
-    document["code"] = "another campsync"
+    assert json.loads(path.read_text())["code"] == RECORD_VERSION  # not the comparison code's:
+    document = json.loads(path.read_text())  # a record is a body, compared by today's code
+    document["code"] = "agreed 0"
     path.write_text(json.dumps(document))
     again = store(tmp_path)
     assert again.recall("cd-1") is None

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from campsync.sync.cache.same import compare_fingerprint
 from campsync.sync.cache.stamped import Held, StampedStore
 from campsync.sync.diffing import agreed_form
 from campsync.sync.origin import Agreed
 
-# Bumped when what a record holds changes meaning (beside the comparison code's fingerprint).
-_RECORD_VERSION = b"agreed 1"
+# Bumped when what a record holds changes meaning. (A record holds the platform's body, not
+# a form of the comparison code's: it is put in comparable form by the code that recalls it.)
+RECORD_VERSION = "agreed 1"
 
 
 class AgreedCache(StampedStore):
@@ -24,8 +24,9 @@ class AgreedCache(StampedStore):
     a cold plan finds equal costs next to nothing; a record is put in comparable form
     (diffing.agreed_form) only when recalled, for an update. Read on first use, as the
     bodies are: a plan that has no update and learns nothing new never opens the file (a
-    warm plan of unchanged campaigns neither reads nor writes it). Written under a
-    fingerprint of the comparison code.
+    warm plan of unchanged campaigns neither reads nor writes it). A record stays good across
+    versions of campsync (it is the platform's body, compared by the code that recalls it)
+    unless RECORD_VERSION changes.
 
     Untrusted, as the whole cache is, and not signed: a record only ever chooses which origin
     a plan shows, never what is sent; an entry of another shape is dropped, and one that
@@ -36,13 +37,10 @@ class AgreedCache(StampedStore):
     file_name = "agreed-{target}.json"
     entries_key = "campaigns"
     extra = 2  # the queue and the type
-    _fingerprint: str | None = None
 
     @property
     def code(self) -> str:
-        if self._fingerprint is None:
-            self._fingerprint = compare_fingerprint(_RECORD_VERSION)
-        return self._fingerprint
+        return RECORD_VERSION
 
     def accept(self, stamp: Any, value: Any, extra: tuple[Any, ...]) -> bool:
         return (stamp is None or isinstance(stamp, str)) and isinstance(value, dict)

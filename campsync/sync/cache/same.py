@@ -7,13 +7,12 @@ from pathlib import Path
 from campsync.sync.cache.store import JsonStore, source_fingerprint
 
 
-def compare_fingerprint(extra: bytes = b"") -> str:
-    """A hash of the code that decides whether a file and a campaign are equal (and of
-    `extra`, what else a store's entries depend on)."""
+def compare_fingerprint() -> str:
+    """A hash of the code that decides whether a file and a campaign are equal."""
     from campsync.campaign import model
     from campsync.sync import diffing
 
-    return source_fingerprint((diffing, model), extra)
+    return source_fingerprint((diffing, model))
 
 
 class SameCache(JsonStore):
