@@ -15,6 +15,7 @@ test or a user's pipeline test needs to set the platform up and to look at it.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -61,12 +62,25 @@ async def admin_status(request: web.Request) -> web.StreamResponse:
     return json_response(record)
 
 
+@cache
+def editable() -> tuple[str, ...]:
+    """The fields an edit may set: the request body's (openapi.json's CampaignRequest), but
+    the type, which a campaign keeps."""
+    fields = json.loads(openapi_text())["components"]["schemas"]["CampaignRequest"]["properties"]
+    return tuple(name for name in fields if name != "campaignType")
+
+
 async def admin_edit(request: web.Request) -> web.StreamResponse:
     """An edit as someone in the web UI makes it: `{field: value, ...}` (store.edit_campaign)."""
-    body = await json_body(request)
-    return json_response(
-        emulator_of(request).store.edit_campaign(request.match_info["campaignId"], body)
-    )
+    fields = await json_body(request)
+    if not isinstance(fields, Mapping) or not fields:
+        raise Refusal(400, "an edit is an object of the campaign fields to set")
+    allowed = editable()
+    others = sorted(str(key) for key in fields if key not in allowed)
+    if others:
+        raise Refusal(400, f"not editable: {', '.join(others)} (editable: {', '.join(allowed)})")
+    store = emulator_of(request).store
+    return json_response(store.edit_campaign(request.match_info["campaignId"], fields))
 
 
 async def admin_contact_lists(request: web.Request) -> web.StreamResponse:
