@@ -5,9 +5,11 @@ One invocation:
    for each in a scratch workspace;
 2. runs a naive baseline (list, then one sequential GET per campaign: what a hand-written
    script does), a cold `plan --since` of a pull request changing 3 files (the workspace is
-   a git repository), a cold plan, a warm plan, a fresh apply of 10 % changed files, and a
-   saved plan of another 10 % applied with `apply PLANFILE`, each through campsync's CLI
-   in-process, counting requests on the emulator;
+   a git repository), a cold plan, a warm plan, a fresh apply of 10 % changed files, a
+   saved plan of another 10 % applied with `apply PLANFILE`, and a cold plan (--refresh)
+   of another 10 % turned Progressive (their writes name a queue), each through campsync's
+   CLI in-process, counting requests on the emulator (a plan that writes also reads the
+   contact lists, 1 request, and, when a write names a queue, the queues' pages Q);
 3. measures the plan's work with the network excluded (file loading + validation +
    comparison, platform answers already in memory), cold and warm, and `campsync
    validate` of the whole folder (in-process, in a child), for 1,000, N and 10,000
@@ -48,7 +50,8 @@ from campsync.emulator.config import EmulatorConfig
 from campsync.emulator.queries import ListQuery
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from campsync.emulator.store import Store
-from campsync.kore.client import KoreClient
+from campsync.kore.client import QUEUE_PAGE_SIZE, KoreClient
+from campsync.kore.protocol import Reference
 
 PLATFORM_RATE = 60  # requests per minute per account, the documented limit
 WORK_TARGET_S = 2.0
@@ -204,9 +207,16 @@ def git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
-def change_files(root: Path, ids: list[str], indexes: range, tag: str) -> None:
+def change_files(
+    root: Path, ids: list[str], indexes: range, tag: str, *, queue: str | None = None
+) -> None:
+    """Change the files at `indexes`; with a `queue`, each becomes a Progressive campaign of
+    that queue (a plan whose writes name a queue reads the queues too)."""
     for i in indexes:
         data = body(i, description=f"Changed by the benchmark ({tag}).")
+        if queue is not None:
+            del data["experienceFlowName"], data["enableMachineDetect"]
+            data.update(dialingMode="Progressive", queue_name=queue)
         path = root / "campaigns" / f"c{i:05d}.yaml"
         path.write_text(file_text(ids[i], data), encoding="utf-8")
 
@@ -260,7 +270,8 @@ def end_to_end(args: argparse.Namespace, root: Path) -> tuple[list[Run], int]:
         change_files(root, ids, range(n - k, n), "pull request")
         since = ["plan", "--json", "--since", "main", *par]
         name = f"cold plan --since, k={k} files changed"
-        runs.append(cli_run(emulator, name, since, pages + k, f"pages+k = {pages + k}"))
+        want = pages + k + 1  # and the contact lists, which its updates name (see below)
+        runs.append(cli_run(emulator, name, since, want, f"pages+k+1 = {want}"))
         git(root, "checkout", "-q", "--", "campaigns")
         shutil.rmtree(root / ".campsync", ignore_errors=True)
 
@@ -268,24 +279,39 @@ def end_to_end(args: argparse.Namespace, root: Path) -> tuple[list[Run], int]:
         runs.append(cli_run(emulator, "cold plan", plan, pages + n, f"pages+N = {pages + n}"))
         runs.append(cli_run(emulator, "warm plan", plan, pages, f"pages = {pages}"))
 
+        # A plan with a create or an update also reads the names its writes give: the
+        # contact lists (one request) and, when a write names a queue, the queues' pages.
+        lists = 1
+        queue_pages = math.ceil(len(default_catalog().queues) / QUEUE_PAGE_SIZE)
         k = max(1, n // 10)
         change_files(root, ids, range(k), "fresh apply")
         apply = ["apply", "--auto-approve", *par]
         name = f"apply fresh, k={k} files changed"
-        runs.append(cli_run(emulator, name, apply, pages + k, f"pages+j+k = {pages + k}"))
+        target = pages + lists + k
+        runs.append(cli_run(emulator, name, apply, target, f"pages+j+1+k = {target}"))
 
         change_files(root, ids, range(k, 2 * k), "saved plan")
         saved = ["plan", "--out", "plan.json", *par]
         name = f"plan --out after the apply, k={k}"
-        runs.append(cli_run(emulator, name, saved, pages, f"pages+j = {pages}"))
+        runs.append(cli_run(emulator, name, saved, pages + lists, f"pages+j+1 = {pages + lists}"))
         apply_saved = ["apply", "plan.json", *par]
         name = f"apply saved plan, k={k}"
         runs.append(cli_run(emulator, name, apply_saved, pages + k, f"pages+k = {pages + k}"))
+
+        change_files(root, ids, range(2 * k, 3 * k), "queues", queue="Sales Queue")
+        cold = ["plan", "--json", "--refresh", *par]
+        name = f"cold plan with changes, k={k} naming a queue"
+        target = pages + n + lists + queue_pages
+        text = f"pages+N+1+Q = {target}"
+        runs.append(cli_run(emulator, name, cold, target, text))
     return runs, int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 # ---------------------------------------------------------------------------
 # work only: the plan's CPU work with the network excluded, in a child process
+
+
+CATALOG = default_catalog()
 
 
 class MemoryPlatform:
@@ -303,6 +329,13 @@ class MemoryPlatform:
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.bodies[campaign_id])
         return data
+
+    # The names campaigns refer to (read only by a plan that writes: none here).
+    async def list_contact_lists(self) -> list[Reference]:
+        return [Reference(list_id, name) for name, list_id in CATALOG.list_names.items()]
+
+    async def list_queues(self) -> list[Reference]:
+        return [Reference(queue_id, name) for name, queue_id in CATALOG.queues.items()]
 
 
 def prepare_work(root: Path, n: int) -> None:

@@ -7,7 +7,7 @@ defines. One walk of the paths serves them all. Returns data; the command prints
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from campsync.config.environments import (
     environment_from_entry,
     environment_of,
     every_environment,
+    flow_names,
 )
 from campsync.config.file import CONFIG_NAME, ConfigFile, check_config, read_config
 from campsync.config.settings import chosen_environment, load_settings
@@ -75,13 +76,14 @@ def _check_all(found: Found, config_path: Path | None, environment: str | None) 
     except ConfigInvalid as invalid:
         problems = [p for p in invalid.located if isinstance(p, Problem)]
         return _despite(found, config_path, environment, problems)
+    flows = flow_names(config.data)  # the top level's, for files read without environment
     if environment is not None or config.environments:
         if environment is not None:
             chosen = _environment(config, environment)
             return Checked(read_found(found, chosen), shown, [chosen.name])
-        every = check_every_environment(found, every_environment(config))
+        every = check_every_environment(found, every_environment(config), flows=flows)
         return Checked(every.result, shown, every.environments, every.in_none)
-    return Checked(read_found(found), shown)
+    return Checked(read_found(found, flows=flows), shown)
 
 
 def _environment(config: ConfigFile, name: str) -> Environment:
@@ -105,7 +107,7 @@ def _despite(
     shown = config.shown
     declared = config.data.get("environments")
     if declared is None or declared == {}:
-        plain = read_found(found)
+        plain = read_found(found, flows=flow_names(config.data))
         return Checked(ValidationResult(plain.files, sorted({*plain.problems, *problems})), shown)
     entries = config.environments  # {} when `environments` is not a mapping
     if environment is not None and entries and environment not in entries:
@@ -125,6 +127,7 @@ def _despite(
         found,
         [environment_from_entry(name, entries[name], config) for name in usable],
         some_unchecked=bool(unchecked) or not entries,
+        flows=flow_names(config.data),
     )
     result = every.result
     return Checked(
@@ -166,13 +169,18 @@ class EveryEnvironment:
 
 
 def check_every_environment(
-    found: Found, environments: Sequence[Environment], *, some_unchecked: bool = False
+    found: Found,
+    environments: Sequence[Environment],
+    *,
+    some_unchecked: bool = False,
+    flows: Collection[str] = (),
 ) -> EveryEnvironment:
     """Each environment's check; a problem located in a campaign file that every environment
     including the file has is reported once as it is, one that only some have names them.
-    Files that no environment includes are checked as plain files (no overrides); when some
-    environments could not be checked (`some_unchecked`), only as YAML (whether they load):
-    they may be those environments' files."""
+    Files that no environment includes are checked as plain files (no overrides; their flow
+    names against `flows`, the top level's); when some environments could not be checked
+    (`some_unchecked`), only as YAML (whether they load): they may be those environments'
+    files."""
     checked = [(environment.name, read_found(found, environment)) for environment in environments]
     members: dict[str, set[str]] = {}  # file -> environments that include it
     for name, env_files in checked:
@@ -200,7 +208,7 @@ def check_every_environment(
         problems.add(Problem(problem.file, problem.line, problem.column, problem.path, message))
     rest = sorted((f for f in found.files if f.shown not in members), key=lambda f: f.shown)
     if rest:  # in no environment
-        plain = read_found(Found(rest))
+        plain = read_found(Found(rest), flows=flows)
         unloadable = set(plain.unloadable)
         problems.update(p for p in plain.problems if not some_unchecked or p.file in unloadable)
         if not some_unchecked:

@@ -62,11 +62,21 @@ class UnreadablePath(CampsyncError):
 
 
 class ApiError(CampsyncError):
-    """The platform refused or failed a call (after any retries)."""
+    """The platform refused or failed a call (after any retries). `outcome_unknown`: a write
+    was sent and its answer lost (a dropped connection, a timeout; for a create, also a 5xx),
+    so the platform may have made the change all the same."""
 
-    def __init__(self, message: str, *, status: int | None = None, campaign: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        campaign: str | None = None,
+        outcome_unknown: bool = False,
+    ):
         self.status = status
         self.campaign = campaign
+        self.outcome_unknown = outcome_unknown
         self.platform_message = message
         where = f"campaign {campaign!r}: " if campaign else ""
         code = f" (HTTP {status})" if status is not None else ""
@@ -91,6 +101,12 @@ class ServerError(ApiError):
 
 class BadResponseError(ApiError):
     """The platform answered something that is not the documented shape."""
+
+
+class RepeatingListError(BadResponseError):
+    """A paged list that repeats itself (a page bringing no new id while more are said to
+    follow): it ends the run, whichever list it is (contract, "Trust boundaries"), rather
+    than being one more answer out of shape."""
 
 
 class TransportError(ApiError):
@@ -128,8 +144,8 @@ class PlanSignatureError(PlanFileError):
 
 class UnsafePlan(CampsyncError):
     """A plan crosses a safety threshold (campsync.yaml `safety:`) and --force was not given:
-    nothing was written. `reasons` holds one sentence per crossed threshold."""
+    nothing was written. `reasons` holds one short reason per crossed threshold."""
 
     def __init__(self, reasons: Sequence[str], fix: str) -> None:
         self.reasons = tuple(reasons)
-        super().__init__("; ".join(self.reasons) + f"; {fix}")
+        super().__init__("apply refuses this plan: " + "; ".join(self.reasons) + f"; {fix}")

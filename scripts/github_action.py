@@ -11,8 +11,10 @@ plan runs with --detailed-exitcode and saves the plan (--out); from that one pla
 - the Markdown plan to the job summary (GITHUB_STEP_SUMMARY; cut only where a job summary
   would refuse it), and to RUNNER_TEMP/campsync-plan[-ENVIRONMENT].md cut to fit a
   pull-request comment or an issue, with room left for a line of one's own;
-- the outputs (GITHUB_OUTPUT): `changes` (true or false), `plan-file` (that Markdown file)
-  and `plan-json` (the saved plan: an artifact, or `campsync apply FILE` later).
+- the outputs (GITHUB_OUTPUT): `changes` (true or false), `refused` (true when apply would
+  refuse the plan without --force: the safety thresholds; the Markdown plan says why at its
+  top), `plan-file` (that Markdown file) and `plan-json` (the saved plan: an artifact, or
+  `campsync apply FILE` later).
 
 Outside GitHub (the tests) GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and RUNNER_TEMP name temporary
 files and folders. Exit code: campsync's, except that a plan with changes succeeds (0).
@@ -111,6 +113,7 @@ def write_plan_outputs(
             render_markdown(plan, out, limit=SUMMARY_LIMIT, full_at="the plan artifact")
     outputs = {
         "changes": "true" if plan.has_changes else "false",
+        "refused": "true" if plan.refusal is not None else "false",
         "plan-file": str(markdown),
         "plan-json": str(plan_json),
     }

@@ -457,3 +457,12 @@ def running_pair(
 def two_emulators() -> Iterator[TwoEmulators]:
     with running_pair() as pair:
         yield pair
+
+
+def wait_ready(running: RunningEmulator, timeout: float = 5.0) -> None:
+    """Poll until no campaign of the emulator is Preparing (ready_after is 0.2 s in the
+    tests)."""
+    deadline = time.monotonic() + timeout
+    while any(r["status"] == "Preparing" for r in running.store.raw_campaigns()):
+        assert time.monotonic() < deadline, "campaigns stayed Preparing"
+        time.sleep(0.02)

@@ -1,19 +1,22 @@
 """pytest plugin: two emulators (two accounts with their own credentials, streams and ids) as
 the environments `staging` and `production` of one campsync.yaml, and the process environment
-a user would have (each environment's credentials under its own variable names, no KORE_*)."""
+a user would have (each environment's credentials under its own variable names, no KORE_*);
+and `project`, a fresh folder to write campsync.yaml and campaign files in and validate."""
 
 from __future__ import annotations
 
-import time
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from campsync.cli import main
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator, start_in_thread
-from tests.fixtures_emulator import emulator_test_config
+from tests.fixtures_emulator import emulator_test_config, wait_ready
 
 # Each account's own identity: a token of one is refused by the other.
 ACCOUNTS = {
@@ -86,11 +89,8 @@ class TwoAccounts:
 
     def wait_ready(self, timeout: float = 5.0) -> None:
         """Until no campaign of either account is Preparing (Ready after 0.2 s here)."""
-        deadline = time.monotonic() + timeout
         for running in self.by_name.values():
-            while any(r["status"] == "Preparing" for r in running.store.raw_campaigns()):
-                assert time.monotonic() < deadline, "campaigns stayed Preparing"
-                time.sleep(0.02)
+            wait_ready(running, timeout)
 
 
 @pytest.fixture
@@ -116,3 +116,38 @@ def two_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tw
         start_in_thread(emulator_test_config(**ACCOUNTS["production"])) as production,
     ):
         yield TwoAccounts(staging, production)
+
+
+class Project:
+    """A fresh working folder: campsync.yaml, campaign files, and `campsync validate` in it."""
+
+    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.root = root
+        self.capsys = capsys
+
+    def config(self, text: str) -> None:
+        (self.root / "campsync.yaml").write_text(text, encoding="utf-8")
+
+    def campaign(self, relative: str, body: dict[str, Any] | str) -> Path:
+        """A campaign file under campaigns/: `body` as JSON, or a text as it is."""
+        path = self.root / "campaigns" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = body if isinstance(body, str) else json.dumps(body, indent=2) + "\n"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def validate(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main(["validate", *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Project:
+    monkeypatch.chdir(tmp_path)
+    for name in ("CAMPSYNC_ENV", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return Project(tmp_path, capsys)

@@ -7,6 +7,8 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from campsync.emulator.auth import encode_hs256
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_workspace import Workspace
@@ -56,3 +58,15 @@ def ready_jwt(ws: Workspace) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {"appId": config.client_id, "iat": now, "exp": now + 600}
     return encode_hs256(claims, config.client_secret)
+
+
+def prod_environment(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """campsync.yaml with one environment, `prod`, whose credentials are PROD_ID and
+    PROD_SECRET (the emulator's), while KORE_CLIENT_SECRET holds another secret."""
+    ws.config(
+        "environments:\n  prod:\n    credentials:\n"
+        "      clientSecret: PROD_SECRET\n      clientId: PROD_ID\n"
+    )
+    monkeypatch.setenv("PROD_ID", ws.emulator.config.client_id)
+    monkeypatch.setenv("PROD_SECRET", ws.emulator.config.client_secret)
+    monkeypatch.setenv("KORE_CLIENT_SECRET", "the-default-secret-is-not-this-environments-one")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_emulator import seed_ready
+from tests.fixtures_emulator import seed_ready, wait_ready
 
 WRITE_KINDS = ("update", "create", "delete")
 
@@ -95,10 +94,7 @@ class Workspace:
 
     def wait_ready(self, timeout: float = 5.0) -> None:
         """Poll until no campaign is Preparing (ready_after is 0.2 s in the tests)."""
-        deadline = time.monotonic() + timeout
-        while any(r["status"] == "Preparing" for r in self.store.raw_campaigns()):
-            assert time.monotonic() < deadline, "campaigns stayed Preparing"
-            time.sleep(0.02)
+        wait_ready(self.emulator, timeout)
 
 
 @pytest.fixture

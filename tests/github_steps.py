@@ -51,6 +51,24 @@ def expand(text: str, values: Mapping[str, str]) -> str:
     return _EXPRESSION.sub(one, text)
 
 
+_CONDITION = re.compile(r"^\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*$")
+
+
+def condition(expression: str, values: Mapping[str, str]) -> bool:
+    """A step's `if:` as GitHub evaluates the forms the examples use: `A == 'x'` and `A != 'x'`,
+    joined by `&&`; a `vars.NAME` the mapping lacks is unset (empty). Any other form fails the
+    test (it would need GitHub itself)."""
+    verdict = True
+    for part in expression.split("&&"):
+        match = _CONDITION.match(part)
+        assert match, f"an `if:` these tests cannot evaluate: {expression!r}"
+        name, operator, literal = match.groups()
+        assert name in values or name.startswith("vars."), f"no value for {name} in {expression!r}"
+        equal = values.get(name, "") == literal
+        verdict = verdict and (equal if operator == "==" else not equal)
+    return verdict
+
+
 def outputs_of(path: Path) -> dict[str, str]:
     """GITHUB_OUTPUT's `name=value` lines."""
     if not path.exists():
@@ -136,7 +154,9 @@ def github_files(scratch: Path) -> dict[str, str]:
 
 class GhStub:
     """A stand-in `gh` on PATH that records each call (its arguments, and the text of its
-    --body-file) and answers `gh issue list` with the open issue it is told of."""
+    --body-file) and answers what it is told: `gh issue list` the open issue, `gh api` the
+    pull request's head commit, `gh run list` a run id; `gh run download ... --dir DIR`
+    copies the artifact's files into DIR."""
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -144,10 +164,13 @@ class GhStub:
         self.bin.mkdir(exist_ok=True)
         self.log = folder / "gh-calls.jsonl"
         self.open_issue = ""
+        self.head = ""  # `gh api .../pulls --jq ...`: the pull request's last commit
+        self.run = ""  # `gh run list ... --jq ...`: the plan run's id
+        self.artifact: list[Path] = []  # `gh run download`: the files it brings
         script = self.bin / "gh"
         script.write_text(
             f"#!{sys.executable}\n"
-            "import json, os, sys\n"
+            "import json, os, shutil, sys\n"
             "args = sys.argv[1:]\n"
             "body = None\n"
             "if '--body-file' in args:\n"
@@ -156,6 +179,15 @@ class GhStub:
             "    log.write(json.dumps({'args': args, 'body': body}) + '\\n')\n"
             "if args[:2] == ['issue', 'list']:\n"
             "    print(os.environ.get('GH_STUB_OPEN_ISSUE', ''))\n"
+            "elif args[:1] == ['api']:\n"
+            "    print(os.environ.get('GH_STUB_HEAD', ''))\n"
+            "elif args[:2] == ['run', 'list']:\n"
+            "    print(os.environ.get('GH_STUB_RUN', ''))\n"
+            "elif args[:2] == ['run', 'download']:\n"
+            "    folder = args[args.index('--dir') + 1]\n"
+            "    os.makedirs(folder, exist_ok=True)\n"
+            "    for path in filter(None, os.environ['GH_STUB_ARTIFACT'].split(os.pathsep)):\n"
+            "        shutil.copy(path, folder)\n"
         )
         script.chmod(0o755)
 
@@ -164,6 +196,9 @@ class GhStub:
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
             "GH_STUB_LOG": str(self.log),
             "GH_STUB_OPEN_ISSUE": self.open_issue,
+            "GH_STUB_HEAD": self.head,
+            "GH_STUB_RUN": self.run,
+            "GH_STUB_ARTIFACT": os.pathsep.join(str(path) for path in self.artifact),
         }
 
     def calls(self) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ checkout, never by name), and its steps run outside GitHub: the install step wit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -14,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from campsync.cli import main
+from campsync.config.target import Target
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_emulator import subprocess_env
+from campsync.sync.plan import Change, Plan, Refusal
+from campsync.sync.planfile import save_plan
+from tests.fixtures_emulator import subprocess_env, wait_ready
 from tests.fixtures_examples import example_repository
 from tests.github_steps import (
     ACTION,
@@ -51,7 +55,7 @@ def test_the_interface() -> None:
     assert doc["inputs"]["command"]["required"] is True
     assert doc["inputs"]["path"]["default"] == "campaigns"
     assert doc["inputs"]["environment"]["default"] == ""
-    assert set(doc["outputs"]) == {"changes", "plan-file", "plan-json"}
+    assert set(doc["outputs"]) == {"changes", "refused", "plan-file", "plan-json"}
     for name, output in doc["outputs"].items():
         assert output["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
     assert doc["runs"]["using"] == "composite"
@@ -208,3 +212,60 @@ def test_an_environment_input_plans_that_environment(
     assert staged.outputs["changes"] == "true"
     assert staged.outputs["plan-file"].endswith("/campsync-plan-staging.md")
     assert use_action({"command": "plan"}, tmp_path / "none").code == 1  # which environment?
+
+
+def test_a_threshold_refusal_shows_in_the_outputs_and_the_job_summary(
+    cli_env: RunningEmulator, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the emulator: 2 of the 4 campaigns changed crosses maxUpdatePercent (the step
+    still succeeds: the example workflows fail their check on `refused`)."""
+    (project / "campsync.yaml").write_text(
+        (project / "campsync.yaml").read_text() + "safety:\n  minExisting: 4\n"
+    )
+    assert main(["apply", "--auto-approve"]) == 0
+    capsys.readouterr()
+    wait_ready(cli_env)
+    for name in ("q4-renewals.yaml", "webinar-followup.yaml"):
+        path = project / "campaigns" / name
+        path.write_text(path.read_text().replace("\npriority: ", "\npriority: 1 #", 1))
+    run = use_action({"command": "plan"}, tmp_path / "refused")
+    assert run.code == 0
+    assert (run.outputs["changes"], run.outputs["refused"]) == ("true", "true")
+    reason = "updates 2 of 4 campaigns (50%) \\> maxUpdatePercent 30"
+    assert run.summary.splitlines()[2:5] == [
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        f"> - {reason}",
+    ]
+    assert Path(run.outputs["plan-file"]).read_text(encoding="utf-8") == run.summary
+    log = capsys.readouterr()
+    assert "apply will refuse this plan without --force:" in log.out  # the text plan's top
+
+
+def test_a_refused_plan_sets_refused_and_says_why_in_the_summary(tmp_path: Path) -> None:
+    """From the saved plan alone: its refusal (test_examples.py: made by `plan` against the
+    emulator, and failing the example's check)."""
+    plan = dataclasses.replace(
+        Plan.of([Change("update", "Q4", "cd-1", "q4.yaml", body={})], existing=1),
+        refusal=Refusal(("updates 1 of 1 campaign (100%) > maxUpdatePercent 30",)),
+    )
+    files = github_files(tmp_path / "refused")
+    plan_json, markdown = tmp_path / "plan.json", tmp_path / "plan.md"
+    save_plan(plan_json, plan, Target("https://platform.kore.ai", "st-1", "acc-1"))
+    script = action_script()
+    assert script.write_plan_outputs(["plan"], plan_json, markdown, files)
+    outputs = outputs_of(Path(files["GITHUB_OUTPUT"]))
+    assert (outputs["changes"], outputs["refused"]) == ("true", "true")
+    summary = Path(files["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.splitlines()[2:5] == [
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        "> - updates 1 of 1 campaign (100%) \\> maxUpdatePercent 30",
+    ]
+    assert markdown.read_text(encoding="utf-8") == summary
+
+    save_plan(plan_json, dataclasses.replace(plan, refusal=None), Target("h", "s", "a"))
+    again = github_files(tmp_path / "within")
+    script.write_plan_outputs(["plan"], plan_json, markdown, again)
+    assert outputs_of(Path(again["GITHUB_OUTPUT"]))["refused"] == "false"
+    assert "CAUTION" not in Path(again["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")

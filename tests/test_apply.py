@@ -147,8 +147,12 @@ def test_on_a_terminal_only_yes_applies(
 def test_a_failed_update_does_not_stop_the_others(ws: Workspace) -> None:
     ids = ws.seed(*(campaign_body(f"Campaign {n}") for n in "ABC"))
     ws.write("a.yaml", campaign_body("Campaign A", description="A, changed."))
-    # An unknown contact list: valid for the schema, refused by the platform.
-    ws.write("b.yaml", campaign_body("Campaign B", contactLists=["No Such List"]))
+    # An unknown flow (sent with B's change): valid for the schema, and no experienceFlows to
+    # check it against (a contact list the account lacks is blocked before: sync.references).
+    ws.write(
+        "b.yaml",
+        campaign_body("Campaign B", description="B, changed.", experienceFlowName="No Such Flow"),
+    )
     ws.write("c.yaml", campaign_body("Campaign C", description="C, changed."))
     result = ws.cli("apply", "--auto-approve")
     assert result.code == 1
@@ -156,12 +160,12 @@ def test_a_failed_update_does_not_stop_the_others(ws: Workspace) -> None:
     assert 'applied: update "Campaign C"' in result.out
     failed = [line for line in result.out.splitlines() if line.startswith("failed:")]
     assert len(failed) == 1 and failed[0].startswith('failed: update "Campaign B": ')
-    assert "No Such List" in failed[0]
+    assert "No Such Flow" in failed[0]
     assert "Apply complete: 2 applied, 1 failed." in result.out
     assert 'Applied: update "Campaign A", update "Campaign C"' in result.out
     assert 'Not applied: update "Campaign B" (failed)' in result.out
     assert ws.stored(ids[0])["description"] == "A, changed."
-    assert ws.stored(ids[1])["contactLists"] == ["Q4 Renewals"]
+    assert ws.stored(ids[1])["description"] == campaign_body()["description"]
     assert ws.stored(ids[2])["description"] == "C, changed."
 
 
@@ -335,9 +339,11 @@ def interrupted_apply(
     after_applied: int,
     parallelism: int,
     rate_limit: int = 100000,
+    json_output: bool = False,
 ) -> tuple[int, str, str]:
     """`campsync apply --auto-approve` in a subprocess over `count` changed campaigns,
-    sent `signum` once `after_applied` results reported 'applied'; (exit code, out, err)."""
+    sent `signum` once `after_applied` results reported 'applied' (on stdout, or with
+    `json_output`, --json, on stderr); (exit code, out, err)."""
     folder = tmp_path / "campaigns"
     folder.mkdir()
     for n in range(count):
@@ -352,6 +358,7 @@ def interrupted_apply(
             "--auto-approve",
             "--parallelism",
             f"{parallelism}",
+            *(["--json"] if json_output else []),
         ],
         cwd=tmp_path,
         env=subprocess_env(emulator, rate_limit),
@@ -362,17 +369,20 @@ def interrupted_apply(
     timer = threading.Timer(30, process.kill)  # a bound, never reached when it works
     timer.start()
     try:
-        assert process.stdout is not None
+        told = process.stderr if json_output else process.stdout
+        assert told is not None
         lines: list[str] = []
-        for line in process.stdout:
+        for line in told:
             lines.append(line)
             if sum(x.startswith("applied: ") for x in lines) == after_applied:
                 process.send_signal(signum)
                 break
-        rest, err = process.communicate()
+        out, err = process.communicate()
     finally:
         timer.cancel()
-    return process.returncode, "".join(lines) + rest, err
+    if json_output:
+        return process.returncode, out, "".join(lines) + err
+    return process.returncode, "".join(lines) + out, err
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -409,8 +419,9 @@ def test_a_signal_also_stops_writes_still_waiting_for_the_rate_limit(tmp_path: P
             signum=signal.SIGINT,
             after_applied=2,
             parallelism=5,
-            # the list, 5 reads and 2 writes fit in the window; 3 writes wait a minute
-            rate_limit=1 + count + 2,
+            # the list, 5 reads, the contact lists (no queue is named) and 2 writes fit in the
+            # window; 3 writes wait a minute
+            rate_limit=1 + count + 1 + 2,
         )
         assert code == 1, out + err
         assert "Apply interrupted: 2 applied, 3 not started." in out, out + err

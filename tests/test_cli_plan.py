@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 from typing import Any
 
 import pytest
@@ -529,6 +530,38 @@ def test_out_onto_anything_but_a_regular_file_is_refused_before_reading(
     assert ws.store.stats()["total"] == 0  # refused before the first request
     assert target.read_text() == "not to be touched\n"
     assert out.is_symlink() if kind == "symlink" else not out.is_file()
+
+
+@pytest.mark.parametrize("name", ["plan.yaml", "campaigns/plan.yml", "PLAN.YAML"])
+def test_out_with_a_campaign_file_name_is_refused_before_reading(ws: Workspace, name: str) -> None:
+    """A saved plan named .yaml or .yml would be read as a campaign file (under the campaign
+    folder, the next plan fails on it), and `apply` takes such a name for campaign files."""
+    ws.write("new.yaml", campaign_body("Brand New"))
+    ws.store.reset_stats()
+    result = ws.cli("plan", "--out", name)
+    assert result.code == 1 and result.out == ""
+    suffix = name.rsplit(".", 1)[1]
+    assert result.err == (
+        f"campsync: error: {name}: a saved plan is JSON, and a .{suffix} file is read as a "
+        "campaign file; name it .json\n"
+    )
+    assert ws.store.stats()["total"] == 0  # refused before the first request
+    assert not (ws.root / name).exists()
+
+
+def test_a_saved_plan_given_to_validate_is_named_in_one_line(ws: Workspace) -> None:
+    """Not a schema error for each of its fields: the file is a saved plan, and what to do."""
+    ws.write("new.yaml", campaign_body("Brand New"))
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    shutil.copy(ws.root / "p.json", ws.root / "campaigns" / "kept.yaml")
+    for path, shown in (("p.json", "p.json"), ("campaigns", "campaigns/kept.yaml")):
+        result = ws.cli("validate", path)
+        assert result.code == 1
+        assert result.out == (
+            f"{shown}:1:1: a saved plan ('campsync plan --out'), not a campaign file: show it "
+            "with 'campsync show FILE', apply it with 'campsync apply FILE', and keep it out of "
+            "the campaign folder\n"
+        )
 
 
 def test_out_onto_a_regular_file_replaces_it(ws: Workspace) -> None:

@@ -193,7 +193,13 @@ def test_commands_that_talk_to_the_platform_need_an_environment(ws: Workspace) -
     assert ws.cli("plan", "--env", "staging").code == 0
     unknown = ws.cli("plan", "--env", "prod")
     assert unknown.code == 1 and "unknown environment 'prod'" in unknown.err
-    assert ws.store.stats()["total"] == 1  # only the plan with --env staging read the list
+    # only the plan with --env staging read the platform: the list, and the contact lists
+    # that its create names (sync.references)
+    assert ws.store.stats()["by_kind"] == {
+        **dict.fromkeys(ws.store.stats()["by_kind"], 0),
+        "list": 1,
+        "contactLists": 1,
+    }
 
 
 def test_several_config_problems_are_all_listed_on_stderr(ws: Workspace) -> None:

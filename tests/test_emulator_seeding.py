@@ -113,6 +113,18 @@ def test_every_problem_of_the_campaign_is_named(tmp_path: Path) -> None:
     assert "dialingStrategy is required" in problems
 
 
+@pytest.mark.parametrize("version", ["1.1", "1.3"])
+def test_a_seed_file_is_read_as_yaml_1_2_only(tmp_path: Path, version: str) -> None:
+    """%YAML 1.1 would read `010` as 8 (as campaign files, the directive is refused);
+    %YAML 1.3 failed inside the YAML reader (an internal error)."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(f"%YAML {version}\n---\n[]\n")
+    message = f"{seed}:1:1: a seed file is read as YAML 1.2: no directives (%YAML, %TAG)"
+    with pytest.raises(ConfigError) as caught:
+        start_in_thread(emulator_test_config(seed_file=seed))
+    assert str(caught.value) == message
+
+
 async def test_a_valid_seed_file_loads_sms_and_preparing_campaigns_too(
     tmp_path: Path,
 ) -> None:

@@ -6,13 +6,12 @@ choose an environment's files; without --env every environment is checked."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from campsync.cli import main
 from tests.fixtures_emulator import campaign_body, progressive_body
+from tests.fixtures_environments import Project
 
 CONFIG = """\
 environments:
@@ -27,37 +26,6 @@ environments:
       "*":
         dialingStrategy: {callerId: {phoneNumber: "+14845550199"}}
 """
-
-
-class Project:
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.root = root
-        self.capsys = capsys
-
-    def config(self, text: str) -> None:
-        (self.root / "campsync.yaml").write_text(text, encoding="utf-8")
-
-    def campaign(self, relative: str, body: dict[str, Any]) -> Path:
-        path = self.root / "campaigns" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-        return path
-
-    def validate(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["validate", *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-
-@pytest.fixture
-def project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Project:
-    monkeypatch.chdir(tmp_path)
-    for name in ("CAMPSYNC_ENV", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
-    return Project(tmp_path, capsys)
 
 
 def without_caller_id(body: dict[str, Any]) -> dict[str, Any]:

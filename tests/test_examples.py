@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ import pytest
 
 from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
-from tests.fixtures_examples import example_repository
+from tests.fixtures_emulator import campaign_body, seed_ready, wait_ready
+from tests.fixtures_examples import example_repository, saved_plans
 from tests.git_repos import as_pull_request
 from tests.github_steps import (
     GhStub,
+    condition,
     expand,
     is_campsync_action,
     load_yaml,
@@ -62,57 +65,92 @@ GITHUB_VALUES = {
     "github.repository": "acme/campaigns",
     "github.run_id": "42",
     "github.base_ref": "main",
+    "github.sha": "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
+    "github.workflow": "campaigns",
 }
 
 
-class GitHubRun:
-    """Runs a workflow's jobs step by step, as a runner would after checkout: the campsync
-    action through its script, `run:` lines that start campsync in this process, other `run:`
-    blocks in bash with the stand-in gh; other actions (checkout, cache) are GitHub's."""
+@dataclass
+class Failed:
+    """The step that failed a job, and what it said."""
 
-    def __init__(self, scratch: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    step: str
+    log: str
+
+
+class GitHubRun:
+    """Runs a workflow's jobs step by step, as a runner would after checkout: a step whose
+    `if:` is false is skipped, and the first step that fails ends the job; the campsync action
+    through its script, `run:` lines that start campsync in this process, other `run:` blocks
+    in bash with the stand-in gh; other actions (checkout, cache) are GitHub's.
+    `variables`: the repository's variables (`vars.NAME`)."""
+
+    def __init__(
+        self,
+        scratch: Path,
+        capsys: pytest.CaptureFixture[str],
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
         self.scratch = scratch
         self.capsys = capsys
+        self.variables = dict(variables or {})
         self.gh = GhStub(scratch / "gh")
         self.results: list[tuple[str, str, int, str]] = []  # (pipeline, command, code, log)
         self.outputs: dict[str, dict[str, str]] = {}  # step id -> its outputs
         self.artifacts: list[Path] = []
+        self.ran: list[str] = []  # the steps run (skipped ones left out), by name
 
     def values(self) -> dict[str, str]:
         values = dict(GITHUB_VALUES)
+        values.update({f"vars.{name}": value for name, value in self.variables.items()})
         for step_id, outputs in self.outputs.items():
             values.update({f"steps.{step_id}.outputs.{k}": v for k, v in outputs.items()})
         return values
 
-    def job(self, pipeline: str, job: Mapping[str, Any]) -> None:
+    def job(self, pipeline: str, job: Mapping[str, Any]) -> Failed | None:
+        """Run the job; the step that failed it, if one did."""
         self.outputs = {}
         for number, step in enumerate(job["steps"]):
+            if "if" in step and not condition(step["if"], self.values()):
+                continue
+            self.ran.append(str(step.get("name", step.get("uses", number))))
+            failed: Failed | None = None
             if is_campsync_action(step):
-                self._action(pipeline, step, number)
+                failed = self._action(pipeline, step, number)
             elif "run" in step:
-                self._run(pipeline, step)
+                failed = self._run(pipeline, step)
             elif str(step.get("uses", "")).startswith("actions/upload-artifact@"):
                 paths = expand(step["with"]["path"], self.values()).split()
                 self.artifacts.extend(Path(path) for path in paths)
+            if failed is not None:
+                return failed
+        return None
 
-    def _action(self, pipeline: str, step: Mapping[str, Any], number: int) -> None:
+    def _action(self, pipeline: str, step: Mapping[str, Any], number: int) -> Failed | None:
         inputs = {k: expand(str(v), self.values()) for k, v in (step.get("with") or {}).items()}
         run = use_action(inputs, self.scratch / f"{pipeline}-{number}")
-        log = self.capsys.readouterr().out
+        log = self.capsys.readouterr()
         command = step["with"]["command"]
-        assert run.code == 0, f"the campsync action ({command}) failed:\n{log}"
+        if run.code != 0:
+            return Failed(step["name"], log.out + log.err)
         code = 2 if run.outputs.get("changes") == "true" else run.code
-        self.results.append((pipeline, command, code, log))
+        self.results.append((pipeline, command, code, log.out))
         if "id" in step:
             self.outputs[step["id"]] = run.outputs
+        return None
 
-    def _run(self, pipeline: str, step: Mapping[str, Any]) -> None:
+    def _run(self, pipeline: str, step: Mapping[str, Any]) -> Failed | None:
         commands = list(campsync_argv(step["run"]))
         if commands:
             self.results.extend(run_commands([(pipeline, commands)], self.capsys))
-            return
+            return None
         env = {k: expand(str(v), self.values()) for k, v in step.get("env", {}).items()}
-        run_shell(step["run"], {**os.environ, **self.gh.env(), **env}, Path.cwd())
+        done = run_shell(
+            step["run"], {**os.environ, **self.gh.env(), **env}, Path.cwd(), check=False
+        )
+        if done.returncode != 0:
+            return Failed(step["name"], done.stdout + done.stderr)
+        return None
 
 
 def github_jobs(doc: Mapping[str, Any], event: str) -> list[Mapping[str, Any]]:
@@ -223,7 +261,7 @@ def test_github_actions_example_runs_against_the_emulator(
 
     for event in ("pull_request", "push"):
         for job in github_jobs(doc, event):
-            github.job(event, job)
+            assert github.job(event, job) is None
         if event == "pull_request":
             [comment] = github.gh.calls()  # the plan, as the pull request's comment
             assert comment["args"][:4] == ["pr", "comment", "7", "--body-file"]
@@ -244,6 +282,135 @@ def test_github_actions_example_runs_against_the_emulator(
         ],
     )
     assert_final_plan_empty(capsys)
+
+
+@pytest.fixture
+def workflow(
+    cli_env: RunningEmulator, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> Mapping[str, Any]:
+    """examples/github-actions.yml, with its environment values that need no secret set, run
+    in the example repository against the emulator."""
+    doc: Mapping[str, Any] = load_yaml(GITHUB)
+    for key, value in static_env(doc.get("env")).items():
+        monkeypatch.setenv(key, value)
+    return doc
+
+
+PLAN_STEPS = [
+    "actions/checkout@v4",
+    "actions/cache@v4",
+    "Validate the campaign files",
+    "Plan",
+    "Comment the plan on the pull request",
+    "Keep the plan",
+]
+REVIEWED = {"CAMPSYNC_APPLY_REVIEWED_PLAN": "true"}
+
+
+def review_then_merge(
+    doc: Mapping[str, Any], github: GitHubRun, between: Callable[[], object] = lambda: None
+) -> tuple[Failed | None, Failed | None]:
+    """The pull request's jobs, then (after `between`) the merge's (push to main), with `gh`
+    telling the apply job about the pull request's last commit and its plan run, whose
+    artifact it downloads; each one's failed step, if any."""
+    [plan] = github_jobs(doc, "pull_request")
+    [apply] = github_jobs(doc, "push")
+    reviewed = github.job("pull_request", plan)
+    between()
+    github.gh.head, github.gh.run = "c0ffee" * 6 + "c0ff", "4242"
+    github.gh.artifact = list(github.artifacts)
+    return reviewed, github.job("push", apply)
+
+
+def test_the_apply_on_merge_is_fresh_unless_the_reviewed_plan_is_asked_for(
+    workflow: Mapping[str, Any],
+    cli_env: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    doc = workflow
+    github = GitHubRun(tmp_path / "fresh", capsys)
+    assert review_then_merge(doc, github) == (None, None)
+    assert github.ran[: len(PLAN_STEPS)] == PLAN_STEPS  # no refusal: the check passes
+    assert github.ran[len(PLAN_STEPS) :] == [
+        "actions/checkout@v4",
+        "actions/cache@v4",
+        "Apply",
+        "Check that nothing is left to change",
+    ]
+    assert [c["args"][:2] for c in github.gh.calls()] == [["pr", "comment"]]
+
+
+def test_the_plan_reviewed_on_the_pull_request_is_what_runs_on_merge(
+    workflow: Mapping[str, Any],
+    cli_env: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    doc = workflow
+    github = GitHubRun(tmp_path / "reviewed", capsys, variables=REVIEWED)
+    assert review_then_merge(doc, github) == (None, None)
+    assert github.ran[len(PLAN_STEPS) :] == [
+        "actions/checkout@v4",
+        "actions/cache@v4",
+        "Download the plan reviewed on the pull request",
+        "Apply the reviewed plan",
+        "Check that nothing is left to change",
+    ]
+    calls = [c["args"] for c in github.gh.calls()][1:]  # after the plan's comment
+    head = github.gh.head
+    assert calls == [
+        ["api", f"repos/acme/campaigns/commits/{GITHUB_VALUES['github.sha']}/pulls",
+         "--jq", ".[0].head.sha // empty"],
+        ["run", "list", "--workflow", "campaigns", "--event", "pull_request", "--commit", head,
+         "--status", "success", "--limit", "1", "--json", "databaseId",
+         "--jq", ".[0].databaseId // empty"],
+        ["run", "download", "4242", "--name", "campsync-plan", "--dir", "reviewed-plan"],
+    ]  # fmt: skip
+    [(_, _, code, log)] = [r for r in github.results if r[:2] == ("push", "apply")]
+    assert code == 0
+    assert "Applying the saved plan reviewed-plan/campsync-plan.json: 4 change(s)." in log
+    assert len(cli_env.store.raw_campaigns()) == 4
+    assert [r[2] for r in github.results if r[:2] == ("push", "plan")] == [0]  # nothing left
+
+
+def test_a_reviewed_plan_gone_stale_is_refused_on_merge_and_writes_nothing(
+    workflow: Mapping[str, Any],
+    cli_env: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    doc = workflow
+    github = GitHubRun(tmp_path / "stale", capsys, variables=REVIEWED)
+    # After the review, someone makes one of the planned campaigns in the web UI.
+    reviewed, failed = review_then_merge(
+        doc, github, lambda: seed_ready(cli_env, campaign_body("Webinar Signup Follow-up"))
+    )
+    assert reviewed is None
+    assert failed is not None and failed.step == "Apply the reviewed plan"
+    assert (
+        "campsync: error: the plan is out of date: campaign 'Webinar Signup Follow-up' was "
+        "created on the platform after the plan was made; nothing was applied, plan again"
+    ) in failed.log.splitlines()
+    assert [r["name"] for r in cli_env.store.raw_campaigns()] == ["Webinar Signup Follow-up"]
+
+
+def test_without_a_successful_plan_of_the_pull_request_nothing_is_applied(
+    workflow: Mapping[str, Any],
+    cli_env: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    doc = workflow
+    github = GitHubRun(tmp_path / "none", capsys, variables=REVIEWED)
+    [apply] = github_jobs(doc, "push")
+    github.gh.head = "c0ffee" * 6 + "c0ff"  # its plan run failed (or is gone): none listed
+    failed = github.job("push", apply)
+    assert failed is not None and failed.step == "Download the plan reviewed on the pull request"
+    assert "::error title=campsync::no successful plan of the pull request's last commit" in (
+        failed.log
+    )
+    assert cli_env.store.raw_campaigns() == []
 
 
 def test_gitlab_ci_example_runs_against_the_emulator(
@@ -269,6 +436,59 @@ def test_gitlab_ci_example_runs_against_the_emulator(
         ],
     )
     assert_final_plan_empty(capsys)
+
+
+def refusing_change(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The example campaigns applied, then a pull request changing 2 of the 4 (50%) with
+    minExisting 4: apply would refuse it (maxUpdatePercent 30)."""
+    config = project / "campsync.yaml"
+    config.write_text(config.read_text() + "safety:\n  minExisting: 4\n")
+    assert main(["apply", "--auto-approve"]) == 0
+    capsys.readouterr()
+    for name in ("q4-renewals.yaml", "webinar-followup.yaml"):
+        path = project / "campaigns" / name
+        path.write_text(path.read_text().replace("\npriority: ", "\npriority: 1 #", 1))
+
+
+def test_a_plan_apply_would_refuse_fails_the_pull_requests_check(
+    workflow: Mapping[str, Any],
+    cli_env: RunningEmulator,
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """After its comment (which says why, at the top) and its artifact: the merge button
+    shows a failed check before anyone merges."""
+    doc = workflow
+    refusing_change(project, capsys)
+    wait_ready(cli_env)
+    github = GitHubRun(tmp_path / "refused", capsys)
+    [plan] = github_jobs(doc, "pull_request")
+    failed = github.job("pull_request", plan)
+    assert failed is not None and failed.step == "Fail the check when apply would refuse the plan"
+    assert failed.log.startswith("::error title=campsync::apply will refuse this plan")
+    assert github.ran == [*PLAN_STEPS, failed.step]
+    [comment] = github.gh.calls()
+    assert comment["body"].splitlines()[2:5] == [
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        "> - updates 2 of 4 campaigns (50%) \\> maxUpdatePercent 30",
+    ]
+    assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
+
+
+def test_the_gitlab_plan_job_fails_when_apply_would_refuse_the_plan(tmp_path: Path) -> None:
+    """Its line that reads the saved plan, run in bash."""
+    doc = load_yaml(GITLAB)
+    [line] = [line for line in doc["plan"]["script"] if '"refusal"' in line]
+    refused, within = saved_plans(tmp_path)
+    failed = run_shell(line, dict(os.environ), refused, check=False)
+    assert failed.returncode == 1
+    assert (
+        failed.stdout
+        == "campsync: apply will refuse this plan without --force (the plan says why)\n"
+    )
+    assert run_shell(line, dict(os.environ), within, check=False).returncode == 0
 
 
 def test_examples_take_credentials_from_the_secret_store_and_cache_the_cache_dir() -> None:
@@ -314,7 +534,7 @@ def test_the_drift_workflow_opens_updates_and_closes_one_issue(
 
     def drift_run(open_issue: str) -> list[dict[str, Any]]:
         github.gh.open_issue = open_issue
-        github.job("schedule", job)
+        assert github.job("schedule", job) is None
         return github.gh.calls()
 
     # The platform lacks the campaigns of main: drift. No issue is open: one is opened.

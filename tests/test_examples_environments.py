@@ -4,6 +4,7 @@ GitHub environment, as GitHub would give them."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,9 +21,9 @@ from tests.fixtures_environments import (
     secret_names,
     secrets_of,
 )
-from tests.fixtures_examples import example_repository
+from tests.fixtures_examples import example_repository, saved_plans
 from tests.git_repos import as_pull_request
-from tests.github_steps import load_yaml
+from tests.github_steps import load_yaml, run_shell
 from tests.test_examples import campsync_argv, static_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,3 +145,24 @@ def test_each_job_gets_only_its_github_environments_secrets() -> None:
         assert f"{name}: ${{{{ secrets.{name} }}}}" in text
     assert f"git+https://github.com/<your-org>/campsync@v{__version__}" in text
     assert not re.search(r"pip install campsync\b", text)  # never a bare name from PyPI
+
+
+def test_a_plan_apply_would_refuse_fails_its_check(tmp_path: Path) -> None:
+    """The plan job's step that reads the saved plan, run in bash for each environment."""
+    [step] = [
+        step
+        for step in load_yaml(WORKFLOW)["jobs"]["plan"]["steps"]
+        if step.get("name") == "Fail the check when apply would refuse the plan"
+    ]
+    assert "if" not in step  # always: after the comment, whatever the plan
+    refused, within = saved_plans(tmp_path)
+    for environment in ("staging", "production"):
+        script = resolve(step["run"], {"environment": environment}, {})
+        assert script is not None
+        failed = run_shell(script, dict(os.environ), refused, check=False)
+        assert failed.returncode == 1
+        assert failed.stdout == (
+            f"::error title=campsync {environment}::apply will refuse this plan without "
+            "--force: a safety threshold is crossed (the plan says which)\n"
+        )
+        assert run_shell(script, dict(os.environ), within, check=False).returncode == 0

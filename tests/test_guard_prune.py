@@ -121,8 +121,8 @@ def test_deletes_count_against_the_delete_threshold(ws: Workspace) -> None:
     plan = ws.cli("plan", "--prune")
     assert plan.code == 0
     assert (
-        "campsync: warning: the plan deletes 4 of 10 campaigns (40%), more than "
-        "safety.maxDeletePercent (30%): apply will refuse it without --force"
+        "campsync: warning: apply will refuse this plan without --force: "
+        "deletes 4 of 10 campaigns (40%) > maxDeletePercent 30"
     ) in plan.err.splitlines()
     refused = ws.cli("apply", "--auto-approve", "--prune")
     assert refused.code == 1
@@ -160,9 +160,10 @@ def test_no_file_in_scope_is_stopped_below_min_existing_too(ws: Workspace) -> No
     refused = ws.cli("apply", "--auto-approve", *every_file_out)
     assert refused.code == 1
     assert error_line(refused.err) == (
-        "campsync: error: the plan deletes 3 campaigns and no campaign file is in scope (an "
-        "empty or mistyped folder, or --only/--exclude leaving out every file?); nothing was "
-        "applied; check PATH, --only and --exclude, then apply with --force if that is meant"
+        "campsync: error: apply refuses this plan: deletes 3 campaigns and no campaign file is "
+        "in scope (an empty or mistyped folder, or --only/--exclude leaving out every file?); "
+        "nothing was applied; check PATH, --only and --exclude, then apply with --force if that "
+        "is meant"
     )
     assert sent(ws) == {}
     forced = ws.cli("apply", "--auto-approve", "--force", *every_file_out)

@@ -8,7 +8,13 @@ import pytest
 from campsync.config.settings import Safety
 from campsync.errors import UnsafePlan
 from campsync.sync.plan import Change, Plan
-from campsync.sync.safety import check_safe, files_in_scope, raise_if_unsafe, unsafe_warnings
+from campsync.sync.safety import (
+    check_safe,
+    files_in_scope,
+    raise_if_unsafe,
+    refusal_of,
+    refusal_warnings,
+)
 
 
 def change(action: str, n: int, *, file: bool = True) -> Change:
@@ -57,17 +63,16 @@ def test_update_threshold(existing: int, updates: int, crossed: bool) -> None:
 
 def test_the_message_names_the_threshold_the_numbers_and_the_setting() -> None:
     (reason,) = check_safe(plan_of(20, update=12, unchanged=8), DEFAULTS)
-    assert reason == (
-        "the plan updates 12 of 20 campaigns (60%), more than safety.maxUpdatePercent (30%)"
-    )
+    assert reason == "updates 12 of 20 campaigns (60%) > maxUpdatePercent 30"
     (reason,) = check_safe(plan_of(1000, delete=301, unchanged=699), DEFAULTS)
-    assert reason == (
-        "the plan deletes 301 of 1000 campaigns (30.1%), more than safety.maxDeletePercent (30%)"
-    )
+    assert reason == "deletes 301 of 1000 campaigns (30.1%) > maxDeletePercent 30"
     (reason,) = check_safe(plan_of(3, update=1, unchanged=2), Safety(min_existing=0))
     assert "(33%)" in reason
     (reason,) = check_safe(plan_of(10, update=3, unchanged=7), Safety(max_update_percent=29.5))
-    assert "(30%), more than safety.maxUpdatePercent (29.5%)" in reason
+    assert reason == "updates 3 of 10 campaigns (30%) > maxUpdatePercent 29.5"
+    # the contract's own example
+    (reason,) = check_safe(plan_of(13, update=4, unchanged=9), DEFAULTS)
+    assert reason == "updates 4 of 13 campaigns (31%) > maxUpdatePercent 30"
 
 
 def test_creates_and_blocked_changes_do_not_count() -> None:
@@ -85,7 +90,7 @@ def test_deleting_with_no_file_in_scope_is_unsafe_at_any_size() -> None:
     lone = plan_of(2, delete=2)
     assert files_in_scope(lone) == 0
     (reason,) = check_safe(lone, DEFAULTS)
-    assert reason.startswith("the plan deletes 2 campaigns and no campaign file is in scope")
+    assert reason.startswith("deletes 2 campaigns and no campaign file is in scope")
     with pytest.raises(UnsafePlan) as caught:
         raise_if_unsafe(lone, DEFAULTS)
     assert str(caught.value).endswith("then apply with --force if that is meant")
@@ -101,7 +106,25 @@ def test_refusal_and_warning_are_one_line_each() -> None:
     assert "\n" not in message and len(caught.value.reasons) == 2
     assert "maxUpdatePercent" in message and "maxDeletePercent" in message
     assert message.endswith("apply with --force or raise the threshold (safety: in campsync.yaml)")
-    warnings = unsafe_warnings(plan, DEFAULTS)
+    warnings = refusal_warnings(refusal_of(plan, DEFAULTS))
     assert len(warnings) == 2
-    assert all(w.endswith(": apply will refuse it without --force") for w in warnings)
+    assert warnings == [
+        f"apply will refuse this plan without --force: {reason}" for reason in caught.value.reasons
+    ]
     raise_if_unsafe(plan_of(10, update=3, unchanged=7), DEFAULTS)  # within: no error
+
+
+def test_the_refusal_is_the_reasons_and_the_flag() -> None:
+    plan = plan_of(10, update=5, delete=5)
+    refusal = refusal_of(plan, DEFAULTS)
+    assert refusal is not None
+    assert refusal.reasons == tuple(check_safe(plan, DEFAULTS))
+    assert refusal.to_json() == {
+        "reasons": [
+            "updates 5 of 10 campaigns (50%) > maxUpdatePercent 30",
+            "deletes 5 of 10 campaigns (50%) > maxDeletePercent 30",
+        ],
+        "override": "--force",
+    }
+    assert refusal_of(plan_of(10, update=3, unchanged=7), DEFAULTS) is None
+    assert refusal_of(plan_of(9, update=9), DEFAULTS) is None  # below minExisting

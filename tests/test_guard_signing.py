@@ -16,10 +16,10 @@ import pytest
 from campsync.config.settings import load_settings
 from campsync.config.target import Target
 from campsync.errors import PlanSignatureError
-from campsync.sync.planfile import canonical, checksum_of, load_plan, save_plan
+from campsync.sync.planfile import canonical, checksum_of, load_plan, read_plan, save_plan
 from campsync.sync.signing import PlanSigning, derive_key
 from tests.fixtures_emulator import TEST_CLIENT_SECRET
-from tests.fixtures_guard import change_files, error_line, fleet, ready_jwt, sent
+from tests.fixtures_guard import change_files, error_line, fleet, prod_environment, ready_jwt, sent
 from tests.fixtures_workspace import Workspace
 from tests.test_plan_model import sample_plan
 
@@ -149,13 +149,7 @@ def test_a_signed_plan_without_the_secret_to_check_it_is_refused(
 def test_an_environment_signs_with_its_own_secret_variable(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ws.config(
-        "environments:\n  prod:\n    credentials:\n"
-        "      clientSecret: PROD_SECRET\n      clientId: PROD_ID\n"
-    )
-    monkeypatch.setenv("PROD_ID", ws.emulator.config.client_id)
-    monkeypatch.setenv("PROD_SECRET", TEST_CLIENT_SECRET)
-    monkeypatch.setenv("KORE_CLIENT_SECRET", "the-default-secret-is-not-this-environments-one")
+    prod_environment(ws, monkeypatch)
     fleet(ws, ["Spring Renewals"])
     change_files(ws, ["Spring Renewals"])
     assert ws.cli("plan", "--env", "prod", "--out", "p.json").code == 0
@@ -187,6 +181,41 @@ def test_signing_unit(tmp_path: Path) -> None:
     # The key is bound to its label: it is not the secret's plain HMAC-SHA256 of the plan.
     assert derive_key("s3cret-value") != derive_key("s3cret-value ")
     assert len(derive_key("x")) == 32
+
+
+def test_a_plan_read_to_be_shown_says_how_its_signature_stands(tmp_path: Path) -> None:
+    """What `show` reads: a plan it cannot check, or an unsigned one, is read all the same
+    and said so; one whose signature does not verify is refused as for apply."""
+    target = Target("https://platform.kore.ai", "st-1", "acc-1")
+    signing = PlanSigning(derive_key("s3cret-value"), "KORE_STAGING_CLIENT_SECRET")
+    signed, unsigned = tmp_path / "signed.json", tmp_path / "unsigned.json"
+    save_plan(signed, sample_plan(), target, signing=signing)
+    save_plan(unsigned, sample_plan(), target)
+    no_key = PlanSigning()
+
+    read = read_plan(signed, signing=signing)
+    assert (read.signed, read.target) == ("verified", target)
+    assert read.plan.to_json() == sample_plan().to_json()
+    assert signing.note("verified") == (
+        "the plan's signature verifies with KORE_STAGING_CLIENT_SECRET"
+    )
+    assert read_plan(signed, signing=no_key).signed == "unchecked"
+    assert no_key.note("unchecked") == (
+        "the plan is signed; without KORE_CLIENT_SECRET its signature was not checked"
+    )
+    assert read_plan(unsigned, signing=no_key).signed == "unsigned"
+    assert read_plan(unsigned, signing=signing).signed == "unsigned"
+    assert no_key.note("unsigned") == "the plan is not signed (it was made without a client secret)"
+    assert signing.note("unsigned").endswith(
+        "; apply refuses it while KORE_STAGING_CLIENT_SECRET is set"
+    )
+    with pytest.raises(PlanSignatureError, match="does not verify"):
+        read_plan(signed, signing=PlanSigning(derive_key("another")))
+    # apply, from the same files: only what it may apply
+    with pytest.raises(PlanSignatureError, match="not signed"):
+        load_plan(unsigned, signing=signing)
+    with pytest.raises(PlanSignatureError, match="cannot be checked"):
+        load_plan(signed, signing=no_key)
 
 
 def test_no_secret_nor_key_in_a_signed_file(tmp_path: Path) -> None:

@@ -14,15 +14,12 @@ from tests.fixtures_guard import change_files, error_line, fleet, sent
 from tests.fixtures_workspace import TerminalInput, Workspace
 
 TEN = [f"Campaign {n:02d}" for n in range(10)]
+UPDATE_REASON = "updates 4 of 10 campaigns (40%) > maxUpdatePercent 30"
 UPDATE_REFUSAL = (
-    "campsync: error: the plan updates 4 of 10 campaigns (40%), more than "
-    "safety.maxUpdatePercent (30%); nothing was applied; check the plan, then apply with "
-    "--force or raise the threshold (safety: in campsync.yaml)"
+    f"campsync: error: apply refuses this plan: {UPDATE_REASON}; nothing was applied; check "
+    "the plan, then apply with --force or raise the threshold (safety: in campsync.yaml)"
 )
-UPDATE_WARNING = (
-    "campsync: warning: the plan updates 4 of 10 campaigns (40%), more than "
-    "safety.maxUpdatePercent (30%): apply will refuse it without --force"
-)
+UPDATE_WARNING = f"campsync: warning: apply will refuse this plan without --force: {UPDATE_REASON}"
 
 
 @pytest.fixture
@@ -34,16 +31,42 @@ def four_of_ten(ws: Workspace) -> Workspace:
     return ws
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
-def test_plan_warns_on_stderr_and_stdout_stays_the_plan(four_of_ten: Workspace, fmt: str) -> None:
+def test_the_plan_says_apply_will_refuse_it_in_every_form(four_of_ten: Workspace) -> None:
+    """At the top of the text and Markdown plans, as `refusal` in the plan JSON, and on
+    stderr; the plan is the plan all the same (exit 0, nothing sent)."""
     ws = four_of_ten
-    result = ws.cli("plan", "--format", fmt)
-    assert result.code == 0
-    assert UPDATE_WARNING in result.err.splitlines()
-    assert "safety" not in result.out
-    if fmt == "json":
-        assert json.loads(result.out)["summary"]["update"] == 4
+    text = ws.cli("plan")
+    assert text.code == 0 and UPDATE_WARNING in text.err.splitlines()
+    assert text.out.splitlines()[:3] == [
+        "apply will refuse this plan without --force:",
+        f"  - {UPDATE_REASON}",
+        "",
+    ]
+    assert "Plan: 4 to update, 6 unchanged." in text.out
+    markdown = ws.cli("plan", "--format", "markdown")
+    assert markdown.out.splitlines()[:5] == [
+        "### campsync plan: 4 to update, 6 unchanged.",
+        "",
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        "> - updates 4 of 10 campaigns (40%) \\> maxUpdatePercent 30",
+    ]
+    plan = ws.cli("plan", "--json")
+    assert UPDATE_WARNING in plan.err.splitlines()
+    document = json.loads(plan.out)  # stdout holds only the plan JSON
+    assert document["refusal"] == {"reasons": [UPDATE_REASON], "override": "--force"}
+    assert document["summary"]["update"] == 4
     assert sum(sent(ws).values()) == 0
+
+
+def test_a_saved_plan_keeps_the_refusal_it_was_made_with(four_of_ten: Workspace) -> None:
+    ws = four_of_ten
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    saved = json.loads((ws.root / "p.json").read_text())
+    assert saved["refusal"] == {"reasons": [UPDATE_REASON], "override": "--force"}
+    forced = ws.cli("apply", "p.json", "--force")  # the flag it names
+    assert forced.code == 0, forced.err
+    assert sent(ws) == {"update": 4}
 
 
 def test_within_the_threshold_plan_says_nothing(ws: Workspace) -> None:
@@ -51,7 +74,8 @@ def test_within_the_threshold_plan_says_nothing(ws: Workspace) -> None:
     change_files(ws, TEN[:3])  # exactly 30%: not more than
     result = ws.cli("plan")
     assert result.code == 0 and "3 to update" in result.out
-    assert "safety" not in result.err
+    assert "refuse" not in result.err and "refuse" not in result.out
+    assert "refusal" not in ws.plan_json()
 
 
 def test_a_fresh_apply_shows_the_plan_then_refuses_without_writing(
@@ -103,7 +127,7 @@ def test_raising_the_threshold_is_the_other_way(four_of_ten: Workspace) -> None:
     ws = four_of_ten
     assert ws.cli("plan", "--out", "p.json").code == 0
     ws.config("safety:\n  maxUpdatePercent: 40\n")
-    assert "safety" not in ws.cli("plan").err
+    assert "refuse" not in ws.cli("plan").err
     ws.store.reset_stats()
     result = ws.cli("apply", "p.json")  # the apply's settings judge the saved counts
     assert result.code == 0, result.err
@@ -116,10 +140,10 @@ def test_an_environment_has_its_own_thresholds(four_of_ten: Workspace) -> None:
         "safety:\n  maxUpdatePercent: 50\n"
         "environments:\n  strict:\n    safety:\n      maxUpdatePercent: 10\n  loose: {}\n"
     )
-    assert "safety" not in ws.cli("plan", "--env", "loose").err
+    assert "refuse" not in ws.cli("plan", "--env", "loose").err
     strict = ws.cli("apply", "--auto-approve", "--env", "strict")
     assert strict.code == 1
-    assert "more than safety.maxUpdatePercent (10%)" in error_line(strict.err)
+    assert "(40%) > maxUpdatePercent 10;" in error_line(strict.err)
     assert sent(ws) == {}
 
 
@@ -129,7 +153,7 @@ def test_min_existing_boundary(ws: Workspace) -> None:
     change_files(ws, nine)  # every one of them: 100%, but fewer than minExisting (10)
     ws.store.reset_stats()
     plan = ws.cli("plan")
-    assert plan.code == 0 and "safety" not in plan.err
+    assert plan.code == 0 and "refuse" not in plan.err
 
     ws.config("safety:\n  minExisting: 9\n")
     refused = ws.cli("apply", "--auto-approve")

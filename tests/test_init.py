@@ -124,7 +124,7 @@ def test_the_files_point_at_what_ships_with_this_campsync() -> None:
         for step in job["steps"]
         if is_campsync_action(step)
     ]
-    assert uses == [f"<your-org>/campsync@v{__version__}"] * 3
+    assert uses == [f"<your-org>/campsync@v{__version__}"] * 4
 
     [repo] = load_yaml(REPO / "campsync" / "templates" / "pre-commit-config.yaml")["repos"]
     assert repo["rev"] == f"v{__version__}"

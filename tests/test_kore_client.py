@@ -611,6 +611,24 @@ async def test_dropped_connections_give_up_naming_the_host(
     assert "6 attempts" in message
 
 
+async def test_an_update_whose_every_answer_is_lost_has_an_unknown_outcome(
+    platform: FakePlatform, server: TestServer
+) -> None:
+    """Each attempt is applied, then its connection closed: the write gives up, and says that
+    the platform may hold it all the same (it does)."""
+    platform.seed(1)
+    platform.faults["update"] = ["apply-then-drop"] * 6
+    platform.faults["get"] = ["drop"] * 6
+    async with client_for(server) as client:
+        with pytest.raises(TransportError, match="6 attempts") as caught:
+            await client.update_campaign("cd-0000", {"name": "Renamed"})
+        with pytest.raises(TransportError) as read:
+            await client.get_campaign("cd-0000")
+    assert caught.value.outcome_unknown
+    assert platform.campaigns["cd-0000"]["name"] == "Renamed"
+    assert not read.value.outcome_unknown  # a read has no outcome to lose
+
+
 async def test_timeouts_are_retried_then_reported(
     platform: FakePlatform, server: TestServer
 ) -> None:
@@ -641,6 +659,10 @@ async def test_no_server_at_all(unused_tcp_port: int) -> None:
             await client.get_campaign("cd-1")
     assert client.stats.total == 6
     assert SECRET not in str(caught.value)
+    async with KoreClient(settings.target(), settings.credentials, retry=FAST) as client:
+        with pytest.raises(TransportError, match="cannot connect") as unsent:
+            await client.update_campaign("cd-1", {"name": "x"})
+    assert not unsent.value.outcome_unknown  # never sent: it failed
 
 
 # ---------------------------------------------------------------- create, never twice
@@ -681,6 +703,8 @@ async def test_a_create_that_keeps_failing_gives_up(
     assert len(platform.of_kind("create")) == 6
     assert len(platform.of_kind("list")) == 5
     assert platform.campaigns == {}
+    # Its last answer lost, and never looked up after: whether it was made is unknown.
+    assert caught.value.outcome_unknown
 
 
 async def test_a_create_that_is_rate_limited_is_simply_sent_again(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from campsync.config.target import Credentials, Target
-from campsync.errors import RateLimitedError, ServerError, TransportError
+from campsync.errors import ApiError, RateLimitedError, ServerError, TransportError
 from campsync.kore import KoreClient, RetryPolicy, SlidingWindowLimiter, Unreachable
 from campsync.kore.protocol import Request, Response
 from tests.test_kore_ratelimit import FakeTime
@@ -197,3 +197,71 @@ async def test_a_write_waiting_for_its_turn_is_never_sent_once_stopped() -> None
         with pytest.raises(Exception, match="not sent \\(apply was stopped\\)"):
             await second
     assert transport.kinds() == ["update"]
+
+
+# --- a write whose answer was lost: its outcome is unknown ---------------------------------
+
+LOST = Unreachable("the server closed the connection")
+NO_CONNECTION = Unreachable("cannot connect (Connection refused)", sent=False)
+
+
+async def test_a_write_whose_every_answer_was_lost_has_an_unknown_outcome() -> None:
+    transport = seeded(2)
+    transport.script["update"] = [LOST] * 6
+    transport.script["delete"] = [LOST] * 6
+    transport.script["get"] = [LOST] * 6
+    async with client_on(transport, FakeTime()) as client:
+        with pytest.raises(TransportError, match="closed the connection \\(6 attempts\\)") as lost:
+            await client.update_campaign("cd-0", {"name": "x"})
+        assert lost.value.outcome_unknown
+        with pytest.raises(TransportError) as deleted:
+            await client.delete_campaign("cd-1")
+        assert deleted.value.outcome_unknown
+        with pytest.raises(TransportError) as read:  # a read changes nothing: no outcome
+            await client.get_campaign("cd-0")
+        assert not read.value.outcome_unknown
+
+
+async def test_a_write_never_sent_or_answered_with_an_error_has_failed() -> None:
+    transport = seeded(1)
+    transport.script["update"] = [NO_CONNECTION] * 6 + [status(503)] * 6 + [status(400)]
+    async with client_on(transport, FakeTime()) as client:
+        with pytest.raises(TransportError, match="cannot connect") as unsent:
+            await client.update_campaign("cd-0", {"name": "x"})
+        with pytest.raises(ServerError) as failed:
+            await client.update_campaign("cd-0", {"name": "x"})
+        with pytest.raises(ApiError) as refused:
+            await client.update_campaign("cd-0", {"name": "x"})
+    assert not unsent.value.outcome_unknown
+    assert not failed.value.outcome_unknown
+    assert not refused.value.outcome_unknown
+
+
+async def test_a_create_whose_answer_was_lost_and_could_not_be_looked_up_is_unknown() -> None:
+    transport = FakeTransport()
+    transport.script["create"] = [LOST]
+    transport.script["list"] = [LOST] * 6
+    async with client_on(transport, FakeTime()) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.create_campaign({"name": "Spring"})
+    assert caught.value.outcome_unknown
+    assert str(caught.value).startswith("campaign 'Spring': could not reach")
+    more = "; looking it up afterwards failed: listing voice campaigns: could not reach"
+    assert more in str(caught.value)
+    assert transport.kinds() == ["create"] + ["list"] * 6
+
+
+async def test_a_create_lost_on_its_last_try_is_unknown_and_one_never_sent_failed() -> None:
+    transport = FakeTransport()
+    transport.script["create"] = [status(502)] * 6  # each one may have made it
+    async with client_on(transport, FakeTime()) as client:
+        with pytest.raises(ServerError) as lost:
+            await client.create_campaign({"name": "Spring"})
+        # looked up after each of the first five: absent, so sent again
+        assert transport.kinds() == ["create", "list"] * 5 + ["create"]
+        assert lost.value.outcome_unknown
+        transport.script["create"] = [NO_CONNECTION]
+        transport.script["list"] = [LOST] * 6
+        with pytest.raises(TransportError, match="looking it up afterwards failed") as unsent:
+            await client.create_campaign({"name": "Autumn"})
+        assert not unsent.value.outcome_unknown  # the one try was never sent

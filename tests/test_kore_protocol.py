@@ -255,3 +255,63 @@ def test_a_request_without_campaign_says_what_was_done() -> None:
         "(HTTP 502)"
     )
     assert protocol.oversized(request, 200, 20 * 1024 * 1024).platform_message.endswith("20 MiB")
+
+
+# ---------------------------------------------------------------- what campaigns name
+
+
+def test_the_reference_reads_are_the_documented_urls() -> None:
+    lists = API.contact_lists()
+    assert (lists.kind, lists.method, lists.body) == ("contactLists", "POST", b"{}")
+    assert lists.url == (
+        "https://platform.example.com/campaign/api/v2/public/st-1/campaign/contactList/"
+        "getAllListDetails?accountId=acc+1&type=call"
+    )
+    queues = API.queues_page(page=3, limit=100)
+    assert (queues.kind, queues.method, queues.body) == ("queues", "GET", None)
+    assert queues.url == (
+        "https://platform.example.com/agentassist/api/v1/public/st-1/queues?page=3&limit=100"
+    )
+    assert lists.retry_safe and queues.retry_safe  # reads: a lost answer is asked again
+    odd = Endpoints("https://platform.example.com", "st-1/../x?y", "acc")
+    assert "/public/st-1%2F..%2Fx%3Fy/queues?" in odd.queues_page(page=1, limit=1).url
+
+
+def test_a_refused_queues_call_names_the_scope_it_needs() -> None:
+    body = {"errors": [{"msg": "Forbidden", "code": 403}]}
+    with pytest.raises(AuthError) as caught:
+        protocol.parse_envelope(API.queues_page(page=1, limit=100), answer(403, body))
+    assert str(caught.value) == (
+        "reading the queues: the platform refused access (Forbidden): check KORE_CLIENT_ID "
+        "and KORE_CLIENT_SECRET (or KORE_JWT) and that the app has the Configuration API "
+        "scope (HTTP 403)"
+    )
+
+
+def test_reference_pages_say_whether_more_follow() -> None:
+    request = API.queues_page(page=2, limit=10)
+    item = {"_id": "qu-1", "name": "Sales Queue"}
+
+    def more(envelope: dict[str, Any]) -> bool:
+        return protocol.queue_page(request, envelope, page=2, limit=10).has_more
+
+    assert more({"results": [item], "hasMore": True, "totalPages": 2})  # hasMore first
+    assert not more({"results": [item], "hasMore": False, "totalPages": 9})
+    assert more({"results": [item], "totalPages": 3})
+    assert not more({"results": [item], "totalPages": 2})
+    assert not more({"results": [item], "totalPages": True, "totalResults": 11})  # 10 + 1
+    assert more({"results": [item], "totalResults": 12})
+    page = protocol.queue_page(request, {"results": [item], "hasMore": False}, page=2, limit=10)
+    assert page.results == [protocol.Reference("qu-1", "Sales Queue")]
+
+
+def test_reference_answers_are_bounded() -> None:
+    request = API.contact_lists()
+    many = [{"_id": f"cl-{n}", "name": f"L{n}"} for n in range(protocol.MAX_REFERENCES + 1)]
+    with pytest.raises(BadResponseError, match="more than 100,000 contact lists"):
+        protocol.contact_lists(request, {"data": many})
+    odd = [{"_id": "cl-1", "name": "line\nbreak\u202e" + "x" * protocol.MAX_REFERENCE_NAME}]
+    with pytest.raises(BadResponseError) as caught:
+        protocol.contact_lists(request, {"data": odd})
+    assert "\n" not in str(caught.value) and "\u202e" not in str(caught.value)
+    assert len(str(caught.value)) < 200

@@ -102,6 +102,7 @@ async def test_a_dropped_connection_is_never_sent_again_by_aiohttp(
         await transport.close()
     assert caught.value.reason == "the server closed the connection"
     assert not caught.value.final
+    assert caught.value.sent  # it arrived: whatever it did, its answer is lost
     assert arrivals == ["cd-ok", "cd-drop"]  # once, not twice
 
 
@@ -113,5 +114,19 @@ async def test_https_to_plain_http_is_a_failed_handshake(aiohttp_server: ServerF
             await transport.send(endpoints(server, "https").get("cd-1"), HEADERS)
     finally:
         await transport.close()
-    assert caught.value.final and caught.value.no_tls
+    assert caught.value.final and caught.value.no_tls and not caught.value.sent
     assert caught.value.reason == "TLS handshake failed (does the server speak TLS?)"
+
+
+async def test_no_connection_means_the_request_was_not_sent(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(web.Application())
+    api = endpoints(server)
+    await server.close()  # nothing listens on its port any more
+    transport = AiohttpTransport(Timeouts(), max_body=1024)
+    try:
+        with pytest.raises(Unreachable) as caught:
+            await transport.send(api.update("cd-1", {}, "voice", None), HEADERS)
+    finally:
+        await transport.close()
+    assert caught.value.reason.startswith("cannot connect")
+    assert not caught.value.sent and not caught.value.final

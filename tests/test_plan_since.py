@@ -63,7 +63,7 @@ def test_a_cold_pull_request_plan_reads_only_the_changed_campaigns(
     edit_file(ws, repo, 4, description="Changed in the pull request")
     git(ws.root, "commit", "-q", "-am", "the pull request")
     document = since_plan(ws)
-    assert counts(ws) == {"list": 1, "get": 2}
+    assert counts(ws) == {"list": 1, "get": 2, "contactLists": 1}  # its updates' names too
     assert document["since"] == "base"
     assert in_full(document) == {"Campaign 1": "file", "Campaign 4": "file"}
     assert sorted(change["name"] for change in document["changes"]) == ["Campaign 1", "Campaign 4"]
@@ -83,7 +83,7 @@ def test_uncommitted_and_new_files_count(ws: Workspace, repo: list[str]) -> None
     Path("campaigns/c0.yaml").unlink()  # ... that replaces its first
     document = since_plan(ws)
     assert in_full(document) == {"Campaign 0": "file", "Campaign 2": "file"}
-    assert counts(ws) == {"list": 1, "get": 2}
+    assert counts(ws) == {"list": 1, "get": 2, "contactLists": 1}
 
 
 def test_an_edit_the_list_shows_is_compared_in_full(ws: Workspace, repo: list[str]) -> None:
@@ -93,7 +93,7 @@ def test_an_edit_the_list_shows_is_compared_in_full(ws: Workspace, repo: list[st
     assert in_full(document) == {"Campaign 3": "list"}
     (change,) = document["changes"]
     assert change["name"] == "Campaign 3" and change["origin"] == "unknown"  # no cache yet
-    assert counts(ws) == {"list": 1, "get": 1}
+    assert counts(ws) == {"list": 1, "get": 1, "contactLists": 1}
 
 
 def test_an_edit_the_list_does_not_show_is_found_through_updated_at(
@@ -108,7 +108,7 @@ def test_an_edit_the_list_does_not_show_is_found_through_updated_at(
     assert in_full(document) == {"Campaign 5": "platform"}
     (change,) = document["changes"]
     assert change["origin"] == "platform"
-    assert counts(ws) == {"list": 1, "get": 1}
+    assert counts(ws) == {"list": 1, "get": 1, "contactLists": 1}
     for cache in Path(".campsync/cache").glob("*.json"):
         cache.unlink()
     document = since_plan(ws)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from campsync.config.settings import load_settings
 from campsync.config.target import Target
 from campsync.errors import PlanFileError
-from campsync.sync.plan import Change, FieldDiff, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan, Refusal
 from campsync.sync.planfile import (
     SavedPlan,
     canonical,
@@ -93,8 +94,12 @@ def test_file_holds_the_plan_json_and_what_apply_needs(tmp_path: Path) -> None:
     assert document["format_version"] == 1
     assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 71
     extra = document["campsync"]
-    assert set(extra) == {"layout", "target", "environment", "created_at", "existing", "unmanaged"}
+    assert set(extra) == {
+        *("layout", "target", "environment", "created_at", "existing", "unmanaged"),
+        "references",
+    }
     assert extra["layout"] == 2
+    assert extra["references"] is None  # the sample plan's names were not checked
     assert extra["environment"] is None  # no environments in campsync.yaml
     assert extra["target"] == {
         "host": "https://platform.kore.ai",
@@ -190,6 +195,44 @@ def test_unreadable(tmp_path: Path) -> None:
     assert load_error(tmp_path) == f"plan file {tmp_path}: is a directory"
 
 
+REFUSAL = Refusal(("updates 4 of 13 campaigns (31%) > maxUpdatePercent 30",))
+
+
+def test_a_refused_plan_keeps_its_refusal(tmp_path: Path) -> None:
+    plan = replace(sample_plan(), refusal=REFUSAL)
+    path = saved(tmp_path, plan)
+    assert json.loads(path.read_text())["refusal"] == {
+        "reasons": ["updates 4 of 13 campaigns (31%) > maxUpdatePercent 30"],
+        "override": "--force",
+    }
+    loaded = load_plan(path).plan
+    assert loaded.refusal == REFUSAL
+    assert loaded.to_json() == plan.to_json()
+    # A plan apply would not refuse has no refusal, saved or loaded.
+    assert "refusal" not in json.loads(saved(tmp_path).read_text())
+    assert load_plan(saved(tmp_path)).plan.refusal is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda d: d.update(refusal=["too many"]), "refusal: an object expected"),
+        (lambda d: d.update(refusal={"override": "--force"}), "refusal.reasons: missing"),
+        (lambda d: d.update(refusal={"reasons": [], "override": "--force"}), "refusal.reasons"),
+        (lambda d: d.update(refusal={"reasons": [""], "override": "--force"}), "refusal.reasons"),
+        (lambda d: d.update(refusal={"reasons": ["x"]}), "refusal.override: missing"),
+        (
+            lambda d: d.update(refusal={"reasons": ["x"], "override": "--yes"}),
+            "refusal.override: --force expected",
+        ),
+    ],
+)
+def test_a_malformed_refusal_is_refused(tmp_path: Path, edit: Any, reason: str) -> None:
+    path = saved(tmp_path)
+    rewrite(path, edit, fix_checksum=True)
+    assert load_error(path).startswith(f"plan file {path}: not a campsync plan ({reason}")
+
+
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
@@ -266,6 +309,7 @@ def test_property_any_plan_round_trips(
         unchanged=2,
         unmanaged=[name, text],
         warnings=[text],
+        refusal=Refusal((name or "r", text or "s")),
     )
     path = tmp_path / "p.json"
     save_plan(path, plan, Target(text, name, text))
@@ -309,3 +353,24 @@ def test_a_plan_saved_by_campsync_0_1_is_refused_with_what_to_do(tmp_path: Path)
     path.write_text(json.dumps(document))
     with pytest.raises(PlanFileError, match=r"made by an older campsync .* plan --out"):
         load_plan(path)
+
+
+def test_what_the_names_were_checked_against_is_saved_and_loaded(tmp_path: Path) -> None:
+    checked = {"contactLists": "checked", "queues": "not checked: the platform refused (403)"}
+    path = tmp_path / "plan.json"
+    save_plan(path, replace(sample_plan(), references=checked), TARGET, now=NOW)
+    assert json.loads(path.read_text())["campsync"]["references"] == checked
+    assert load_plan(path).plan.references == checked
+    # Plans saved before references were checked have none, and still load.
+    rewrite(path, lambda d: d["campsync"].pop("references"), fix_checksum=True)
+    assert load_plan(path).plan.references is None
+    rewrite(path, lambda d: d["campsync"].update(references=["checked"]), fix_checksum=True)
+    assert "campsync.references: an object expected" in load_error(path)
+    rewrite(path, lambda d: d["campsync"].update(references={"queues": 1}), fix_checksum=True)
+    assert "campsync.references: strings expected" in load_error(path)
+    # Covered by the checksum like the rest.
+    save_plan(path, replace(sample_plan(), references=checked), TARGET, now=NOW)
+    rewrite(
+        path, lambda d: d["campsync"].update(references={"queues": "checked"}), fix_checksum=False
+    )
+    assert "checksum" in load_error(path)

@@ -18,6 +18,8 @@ import pytest
 from campsync.campaign.validation import CampaignFile
 from campsync.config.job import Job
 from campsync.config.target import Target
+from campsync.emulator.catalog import default_catalog
+from campsync.kore.protocol import Reference
 from campsync.sync.cache import HistoryCache, SameCache
 from campsync.sync.engine import Sync
 from campsync.sync.inventory import Keep, Listed, client_fetcher
@@ -92,6 +94,9 @@ def test_name_match_prefers_the_files_own_type() -> None:
     assert [e.id for _, e in m.matched] == ["cd-s"]
 
 
+CATALOG = default_catalog()
+
+
 class MemoryPlatform:
     """Answers list and get-one from memory, counting get-one calls."""
 
@@ -108,6 +113,12 @@ class MemoryPlatform:
     async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
         self.gets.append(campaign_id)
         return dict(self.campaigns[campaign_id])
+
+    async def list_contact_lists(self) -> list[Reference]:
+        return [Reference(list_id, name) for name, list_id in CATALOG.list_names.items()]
+
+    async def list_queues(self) -> list[Reference]:
+        return [Reference(queue_id, name) for name, queue_id in CATALOG.queues.items()]
 
 
 def live(cid: str, name: str, status: str = "Ready") -> dict[str, Any]:

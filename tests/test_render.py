@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import unicodedata
@@ -10,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campsync.sync.plan import Change, FieldDiff, Plan
+from campsync.sync.plan import Change, FieldDiff, Plan, Refusal
 from campsync.sync.render import (
     RENDERERS,
     escape,
@@ -464,3 +465,74 @@ def test_a_cut_drops_unmanaged_names_and_warnings_only_after_every_change_fits()
         f"… {3000 - listed} unmanaged campaigns and 2 warnings ("
     )
     assert text.endswith(" characters) not shown: see the plan artifact.\n")
+
+
+# --- a plan apply would refuse -------------------------------------------------------------
+
+REFUSAL = Refusal(
+    (
+        "updates 4 of 13 campaigns (31%) > maxUpdatePercent 30",
+        "deletes 4 of 13 campaigns (31%) > maxDeletePercent 30",
+    )
+)
+
+
+def refused_plan() -> Plan:
+    return dataclasses.replace(sample_plan(), refusal=REFUSAL)
+
+
+def test_text_says_first_that_apply_will_refuse_and_why() -> None:
+    lines = text_of(refused_plan()).splitlines()
+    assert lines[:4] == [
+        "apply will refuse this plan without --force:",
+        "  - updates 4 of 13 campaigns (31%) > maxUpdatePercent 30",
+        "  - deletes 4 of 13 campaigns (31%) > maxDeletePercent 30",
+        "",
+    ]
+    assert lines[4] == "campsync will make these changes:"
+    assert "refuse" not in text_of(sample_plan())
+    coloured = text_of(refused_plan(), color=True)
+    assert coloured.startswith("\x1b[1m\x1b[31mapply will refuse this plan without --force:")
+
+
+def test_markdown_says_it_under_the_heading_as_a_caution() -> None:
+    lines = markdown_of(refused_plan()).splitlines()
+    assert lines[0].startswith("### campsync plan: 1 to create, 2 to update")
+    assert lines[1:7] == [
+        "",
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+        "> - updates 4 of 13 campaigns (31%) \\> maxUpdatePercent 30",
+        "> - deletes 4 of 13 campaigns (31%) \\> maxDeletePercent 30",
+        "",
+    ]
+    assert lines[7].startswith("| | Action |")
+    assert "CAUTION" not in markdown_of(sample_plan())
+
+
+def test_a_cut_markdown_plan_keeps_its_refusal() -> None:
+    plan = dataclasses.replace(big_plan(1000, unmanaged=0, warnings=0), refusal=REFUSAL)
+    text = markdown_of(plan)
+    assert "not shown" in text.splitlines()[-1]
+    assert text.splitlines()[2:4] == [
+        "> [!CAUTION]",
+        "> **apply will refuse this plan without --force:**",
+    ]
+
+
+def test_json_carries_the_refusal_only_when_apply_would_refuse() -> None:
+    data = json.loads(json_of(refused_plan()))
+    assert data["refusal"] == {"reasons": list(REFUSAL.reasons), "override": "--force"}
+    assert list(data) == ["format_version", "changes", "summary", "refusal", "warnings"]
+    assert "refusal" not in json.loads(json_of(sample_plan()))
+
+
+def test_hostile_reasons_are_escaped_in_every_form() -> None:
+    for name in HOSTILE_NAMES:
+        plan = dataclasses.replace(hostile_plan(name), refusal=Refusal((name,)))
+        assert raw_controls(text_of(plan)) == [], name
+        markdown = markdown_of(plan)
+        assert raw_controls(markdown) == [], name
+        caution = markdown.splitlines()[2:5]
+        assert caution[0] == "> [!CAUTION]" and caution[2].startswith("> - "), name
+        assert json.loads(json_of(plan))["refusal"]["reasons"] == [name]

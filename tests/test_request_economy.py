@@ -2,10 +2,14 @@
 
 For N campaigns listed in P pages, of which k changed in the files and j changed on the
 platform (in a field the files leave out, so no write is due for them):
-cold plan = P + N, a cold `plan --since` of a pull request changing k files = P + k, warm
-plan = P + j, apply of a fresh plan = P + j + k,
-apply of a saved plan = P + k, --refresh = P + N. Counts come from the emulator's own
-request counter, so a request the client sends and does not count still shows.
+cold plan = P + N, warm plan = P + j, apply of a fresh plan = P + j + k,
+apply of a saved plan = P + k, --refresh = P + N, and a cold `plan --since` of a pull
+request changing k files = P + k (+ R + Q). A plan with a create or an update also
+reads the names its bodies give (issue 21): the contact lists (R = 1 request) and, when one
+of them names a queue, the queues' Q pages; a plan without one reads neither, and apply of a
+saved plan never reads them again: cold plan with changes = P + N + R + Q, apply of a fresh
+plan = P + j + R + Q + k. Counts come from the emulator's own request counter, so a request
+the client sends and does not count still shows.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from campsync.config.job import Job
 from campsync.config.settings import load_settings
 from campsync.kore.client import KoreClient
 from campsync.sync.engine import Sync
-from tests.fixtures_emulator import campaign_body
+from tests.fixtures_emulator import campaign_body, progressive_body
 from tests.fixtures_workspace import Workspace
 from tests.git_repos import GIT_ENV, git
 
@@ -87,7 +91,8 @@ def test_cold_plan_since_a_revision_reads_only_the_campaigns_changed_since(
     document = plan_ok(ws, "--since", "main")
     assert document["summary"] == {**document["summary"], "update": 3, "unchanged": N - 3}
     assert len(document["compared_in_full"]) == 3
-    assert counts(ws) == {"list": 1, "get": 3, "total": 1 + 3}
+    # and the contact lists its updates name (R = 1; no queue named: Q = 0)
+    assert counts(ws) == {"list": 1, "get": 3, "contactLists": 1, "total": 1 + 3 + 1}
 
 
 def test_warm_plan_costs_only_the_list(ws: Workspace) -> None:
@@ -106,7 +111,7 @@ def test_warm_plan_reads_only_the_campaigns_changed_on_the_platform(ws: Workspac
     ws.store.update_campaign(ids[5], campaign_body("Campaign 005", description="Drifted."))
     counts(ws)
     document = plan_ok(ws)
-    assert counts(ws) == {"list": 1, "get": 4, "total": 5}
+    assert counts(ws) == {"list": 1, "get": 4, "contactLists": 1, "total": 6}
     # the drifted one is seen (its fresh body was read, not the cached one)
     assert [c["id"] for c in document["changes"]] == [ids[5]]
     assert document["summary"]["unchanged"] == N - 1
@@ -119,7 +124,7 @@ def test_files_changed_alone_need_no_read(ws: Workspace) -> None:
     counts(ws)
     document = plan_ok(ws)
     assert document["summary"]["update"] == 4
-    assert counts(ws) == {"list": 1, "total": 1}
+    assert counts(ws) == {"list": 1, "contactLists": 1, "total": 2}
 
 
 def test_refresh_reads_every_campaign_again_and_rewrites_the_cache(ws: Workspace) -> None:
@@ -140,7 +145,7 @@ def test_apply_of_a_fresh_plan_costs_pages_plus_j_reads_plus_k_writes(ws: Worksp
     counts(ws)
     result = ws.cli("apply", "--auto-approve")
     assert result.code == 0, result.err
-    assert counts(ws) == {"list": 1, "get": 3, "update": 4, "total": 8}
+    assert counts(ws) == {"list": 1, "get": 3, "contactLists": 1, "update": 4, "total": 9}
     assert all(ws.stored(ids[i])["description"] == f"Changed in the file ({i})." for i in range(4))
     # each update's answer was kept: the plan after the apply reads nothing in full
     document = plan_ok(ws)
@@ -152,10 +157,11 @@ def test_apply_of_a_saved_plan_costs_pages_plus_k_writes(ws: Workspace) -> None:
     ids = setup_campaigns(ws)
     change_files(ws, ids, range(4))
     assert ws.cli("plan", "--out", "plan.json").code == 0
-    assert counts(ws) == {"list": 1, "get": N, "total": 1 + N}
+    assert counts(ws) == {"list": 1, "get": N, "contactLists": 1, "total": 2 + N}
     result = ws.cli("apply", "plan.json")
     assert result.code == 0, result.err
-    # staleness is checked from the list's updatedAt: no campaign is read again
+    # staleness is checked from the list's updatedAt: no campaign is read again, and the
+    # names were checked when the plan was made (it says so): not read again either
     assert counts(ws) == {"list": 1, "update": 4, "total": 5}
     document = plan_ok(ws)
     assert document["summary"]["unchanged"] == N
@@ -181,7 +187,7 @@ def test_the_list_is_read_with_pages_of_1000(ws: Workspace) -> None:
     ws.store.reset_stats()
     document = plan_ok(ws)
     assert document["summary"]["unmanaged"] == 1001
-    assert counts(ws) == {"list": 2, "total": 2}
+    assert counts(ws) == {"list": 2, "contactLists": 1, "total": 3}
 
 
 def test_several_pages_cold_and_warm(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,4 +222,44 @@ def test_a_campaign_deleted_on_the_platform_is_pruned_from_the_cache(ws: Workspa
     plan_ok(ws)
     assert set(json.loads(cache_file.read_text())["campaigns"]) == set(ids[1:])
     # ... and that read cost no get: the changed file's campaign came from the cache.
-    assert counts(ws) == {"list": 1, "total": 1}
+    assert counts(ws) == {"list": 1, "contactLists": 1, "total": 2}
+
+
+# --- the names a plan's writes give (issue 21) ----------------------------------------------
+
+
+def test_an_unchanged_plan_sends_no_reference_read(ws: Workspace) -> None:
+    setup_campaigns(ws)
+    plan_ok(ws)  # cold
+    plan_ok(ws)  # warm
+    kinds = [logged["kind"] for logged in ws.store.requests()]
+    assert kinds == ["list", *["get"] * N, "list"]  # no contactLists, no queues
+
+
+def test_a_cold_plan_with_changes_costs_pages_n_and_the_names_it_gives(ws: Workspace) -> None:
+    """P + N + R + Q: two of the files are Progressive (a queue each): the queues are read,
+    one page of 100 for the emulator's three."""
+    ids = setup_campaigns(ws)
+    for i in range(2):
+        body = progressive_body(f"Campaign {i:03d}", description=f"Progressive now ({i}).")
+        ws.write(f"c{i:03d}.yaml", {"id": ids[i], **body})
+    document = plan_ok(ws)
+    assert document["summary"]["update"] == 2
+    assert counts(ws) == {"list": 1, "get": N, "contactLists": 1, "queues": 1, "total": 3 + N}
+
+
+def test_the_queues_are_read_page_by_page(ws: Workspace, more_queues: list[str]) -> None:
+    """With 103 queues, Q = 2 pages of 100."""
+    ws.write("new.yaml", progressive_body("Brand New", queue_name=more_queues[-1]))
+    document = plan_ok(ws)
+    assert document["summary"]["create"] == 1
+    assert counts(ws) == {"list": 1, "contactLists": 1, "queues": 2, "total": 4}
+
+
+@pytest.fixture
+def more_queues(ws: Workspace) -> list[str]:
+    """100 more queues on the emulator (103 in all)."""
+    names = [f"Queue {number:03d}" for number in range(100)]
+    ws.store.add_references(queues=names)
+    ws.store.reset_stats()
+    return names

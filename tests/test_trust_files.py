@@ -235,6 +235,8 @@ def test_a_linked_folder_is_named_in_a_warning_and_never_pruned(ws: Workspace) -
     assert ws.cli("apply", "--auto-approve").code == 1
     assert ws.cli("plan", "--no-prune").code == 0
     assert sent(ws) == {} and "Shared Campaign" in names_on_platform(ws)
+    # pull cannot tell that the linked folder describes the campaign: it says why.
+    assert f"campsync: warning: {warning}" in ws.cli("pull").err.splitlines()
 
 
 def test_a_file_linked_to_outside_path_is_refused_unread(

@@ -30,7 +30,7 @@ def cross_file_problems(
     return [
         *in_files,
         *_override_entries(environment, checks),
-        *_named(environment.name, [*in_config, *in_entries]),
+        *in_config_problems(environment.name, [*in_config, *in_entries]),
     ]
 
 
@@ -161,7 +161,7 @@ def _override_entries(environment: Environment, checks: Sequence[FileCheck]) -> 
     return problems
 
 
-def _named(environment: str, found: Iterable[InConfig]) -> list[Problem]:
+def in_config_problems(environment: str, found: Iterable[InConfig]) -> list[Problem]:
     """The problems in campsync.yaml, each naming the environment and its campaigns: a "*"
     value at fault in many campaigns is reported once."""
     campaigns: dict[Problem, list[str]] = {}

@@ -40,12 +40,14 @@ class Unwritten:
 @dataclass(frozen=True)
 class Environment:
     """One environment: its name, its files' globs (none: every file), its overrides by
-    campaign name ("*": every campaign), and campsync.yaml as written."""
+    campaign name ("*": every campaign), campsync.yaml as written, and the flow names its
+    `experienceFlows` maps (with the top level's; none: flow names are not checked)."""
 
     name: str
     globs: tuple[str, ...] = ()
     overrides: Mapping[str, Any] = field(default_factory=dict)
     config: ConfigText = field(default_factory=Unwritten)
+    flows: frozenset[str] = frozenset()
 
     @cached_property
     def digest(self) -> str:

@@ -185,12 +185,25 @@ def closest(word: str, choices: Sequence[str], *, cutoff: float, longest: int) -
     """The choice `word` was probably meant to be: one that differs only in case, else
     difflib's closest above `cutoff`; None when none is, or when `word` is longer than
     `longest` (difflib is slow on long text)."""
-    if len(word) > longest:
-        return None
-    folded = word.casefold()
-    by_case = [choice for choice in choices if choice.casefold() == folded]
-    close = by_case or difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    close = closest_several(word, choices, count=1, cutoff=cutoff, longest=longest)
     return close[0] if close else None
+
+
+def closest_several(
+    word: str, choices: Sequence[str], *, count: int, cutoff: float, longest: int
+) -> list[str]:
+    """The `count` choices `word` was most probably meant to be, likeliest first: those that
+    differ only in case, then difflib's closest above `cutoff`; none when `word` is longer
+    than `longest` (difflib is slow on long text)."""
+    if len(word) > longest:
+        return []
+    folded = word.casefold()
+    close = [choice for choice in choices if choice.casefold() == folded][:count]
+    if len(close) < count:
+        for choice in difflib.get_close_matches(word, choices, n=count, cutoff=cutoff):
+            if choice not in close:
+                close.append(choice)
+    return close[:count]
 
 
 def _unknown_field(key: str, known: Sequence[str]) -> str:

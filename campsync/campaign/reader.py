@@ -13,18 +13,20 @@ apart from reading the files; no printing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from campsync.campaign.crossfile import cross_file_problems
+from campsync.campaign.crossfile import cross_file_problems, in_config_problems
 from campsync.campaign.discovery import Found, FoundFile, find_campaign_files, not_followed
 from campsync.campaign.environment import Environment
+from campsync.campaign.flows import flow_problems
 from campsync.campaign.merged import check_merged, merged_digest
 from campsync.campaign.parallel import WorkerPool, usable_cores
 from campsync.campaign.validation import (
     FileCheck,
+    Problem,
     ValidationResult,
     check_chunk,
     refused,
@@ -76,6 +78,7 @@ def read_campaign_files(
     paths: Sequence[Path],
     environment: Environment | None = None,
     *,
+    flows: Collection[str] = (),
     memo: CheckMemo | None = None,
     quick: bool = True,
     workers: int | None = None,
@@ -84,29 +87,34 @@ def read_campaign_files(
     """The campaign files under `paths`, checked (under `environment`, when given): one walk
     (`require`: a given folder without campaign files is a UsageError), then read_found."""
     found = find_campaign_files(paths, require=require)
-    return read_found(found, environment, memo=memo, quick=quick, workers=workers)
+    return read_found(found, environment, flows=flows, memo=memo, quick=quick, workers=workers)
 
 
 def read_found(
     found: Found,
     environment: Environment | None = None,
     *,
+    flows: Collection[str] = (),
     memo: CheckMemo | None = None,
     quick: bool = True,
     workers: int | None = None,
 ) -> CampaignFiles:
     """The files the walk `found`, checked: each file (with a `memo`, a file whose text was
-    checked before is not parsed again), then the rules across them (always). `quick=False`
-    takes the careful path for every file (v0.1's way, for comparison); `workers`: processes
-    to check plain files in (default: every core when at least PARALLEL_MIN_FILES files need
-    checking, else none; 1: none); an environment's files are checked in this process. The
-    outcome is the same whatever the path and the processes."""
+    checked before is not parsed again), then the rules across them and the flow names
+    (always: they depend on more than a file). `flows`: the flow names campsync.yaml maps,
+    for files read without an environment (an environment brings its own); none: flow names
+    are not checked. `quick=False` takes the careful path for every file (v0.1's way, for
+    comparison); `workers`: processes to check plain files in (default: every core when at
+    least PARALLEL_MIN_FILES files need checking, else none; 1: none); an environment's files
+    are checked in this process. The outcome is the same whatever the path and the
+    processes."""
     read = found.files
     if environment is not None:
         read = [file for file in read if environment.includes(file.relative)]
     checks = _check_files(read, environment, memo, quick, workers)
     problems = [problem for check in checks for problem in check.problems]
     problems.extend(cross_file_problems(checks, environment))
+    problems.extend(_flow_problems(checks, read, environment, flows))
     files = sorted((c.campaign for c in checks if c.campaign is not None), key=lambda c: c.file)
     own_names = {
         check.campaign.file: check.name
@@ -114,6 +122,19 @@ def read_found(
         if environment is not None and check.campaign is not None and check.name is not None
     }
     return CampaignFiles(files, sorted(set(problems)), read, list(found.linked), own_names)
+
+
+def _flow_problems(
+    checks: Sequence[FileCheck],
+    read: Sequence[FoundFile],
+    environment: Environment | None,
+    flows: Collection[str],
+) -> list[Problem]:
+    paths = {file.shown: file.path for file in read}
+    if environment is None:
+        return flow_problems(checks, paths, flows)[0]
+    in_files, in_config = flow_problems(checks, paths, environment.flows, environment)
+    return [*in_files, *in_config_problems(environment.name, in_config)]
 
 
 def default_workers(files: int) -> int:

@@ -34,6 +34,11 @@ BEYOND_SCHEMA: tuple[BeyondSchema, ...] = (
     BeyondSchema("unique-names", "campaign names are unique across the files, ignoring case"),
     BeyondSchema("unique-ids", "campaign ids are unique across the files"),
     BeyondSchema(
+        "flow-names",
+        "experienceFlowName is a name of experienceFlows in campsync.yaml (the environment's "
+        "or the top level's), when that mapping is not empty: no call lists flows",
+    ),
+    BeyondSchema(
         "utf16-lengths",
         "the lengths of name and description are counted in UTF-16 code units, as editors "
         "count them (an emoji counts 2)",

@@ -23,6 +23,12 @@ from campsync.campaign.yamlio import Document, YamlLoadError, load_plain, load_y
 from campsync.text import clip
 
 EMPTY_FILE = "file is empty; expected a campaign"
+# A file `campsync plan --out` wrote, given to validate (or kept under the campaign folder):
+# one line, instead of a schema error for each of its keys.
+SAVED_PLAN = (
+    "a saved plan ('campsync plan --out'), not a campaign file: show it with 'campsync show "
+    "FILE', apply it with 'campsync apply FILE', and keep it out of the campaign folder"
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -142,10 +148,18 @@ def check_text(text: str, file: str, digest: str = "", *, quick: bool = True) ->
         )
         return refused(file, *document.locate([]), message)
     data: dict[str, Any] = document.data
+    if is_saved_plan(data):
+        return refused(file, *document.locate([]), SAVED_PLAN)
     problems = [] if quick and passes_quickly(data) else check_document(file, document)
     name_at = document.locate(["name"]) if isinstance(data.get("name"), str) else None
     id_at = document.locate(["id"]) if isinstance(data.get("id"), str) else None
     return FileCheck(CampaignFile(file, data, digest), problems, name_at, id_at, own_name(data))
+
+
+def is_saved_plan(data: dict[str, Any]) -> bool:
+    """The top level of a saved plan (the plan JSON and its seals): a campaign file holds none
+    of these fields, so nothing valid is ever taken for one."""
+    return {"format_version", "changes", "checksum"} <= data.keys()
 
 
 def own_name(data: dict[str, Any]) -> str | None:

@@ -1,5 +1,6 @@
 """`campsync apply [PATH | PLANFILE]`: make the platform match the files (after a yes), or apply
-exactly a saved plan (never prompts, refuses when it is out of date)."""
+exactly a saved plan (never prompts, refuses when it is out of date). With --json, stdout holds
+only the result JSON (each change's outcome) and everything else goes to stderr."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from campsync.commands.common import (
     DEFAULT_PATH,
@@ -31,9 +32,10 @@ from campsync.sync.engine import (
     ResultCallback,
     Sync,
     planned_environment,
+    results_of,
     writes_of,
 )
-from campsync.sync.render import render_text, show_name
+from campsync.sync.render import render_results_json, render_text, show_name
 from campsync.terminal import ProgressReporter, confirm, is_tty, use_color
 
 PROMPT = "Apply these changes? Only 'yes' is accepted: "
@@ -60,6 +62,12 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--auto-approve", action="store_true", help="apply a fresh plan without asking"
     )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print only the result JSON on stdout (each change's outcome); the plan, "
+        "progress and messages go to stderr. A fresh apply needs --auto-approve with it",
+    )
     add_guard_options(parser, force=True)
     add_remote_options(parser)
     add_refresh_option(parser)
@@ -80,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if is_plan_file(target):
         return _run_saved(target, args)
+    if args.json and not args.auto_approve:
+        # As Terraform's -json: no question can be asked, and none is answered for the user.
+        raise UsageError(
+            "--json asks no question: add --auto-approve, or apply a saved plan ('campsync "
+            "plan --out FILE', then 'campsync apply FILE --json'); nothing was changed"
+        )
+    out = _human_output(args)
     job = job_of(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, refresh=args.refresh, progress=progress)
@@ -91,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     def show(plan: Plan) -> None:
         progress.clear()
         print_warnings(sync.cache.take_warnings())
-        render_text(plan, sys.stdout, color=use_color(sys.stdout))
+        render_text(plan, out, color=use_color(out))
 
     def approve(plan: Plan) -> bool:
         if not terminal:
@@ -103,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     hooks = Hooks(
         on_plan=show,
         approve=None if args.auto_approve else approve,
-        on_result=results_under(progress),
+        on_result=results_under(progress, out),
     )
     try:
         applied = asyncio.run(_with_signals(sync.apply(files, hooks), hooks))
@@ -115,16 +130,10 @@ def run(args: argparse.Namespace) -> int:
             "no terminal to confirm on: use --auto-approve, or apply a saved plan "
             "('campsync plan --out FILE' then 'campsync apply FILE'); nothing was changed"
         )
-    if applied.result is not None:
-        return _finish(applied.result)
     if applied.declined:
-        print("Apply cancelled: nothing was changed.")
+        print("Apply cancelled: nothing was changed.", file=out)
         return 1
-    if not applied.plan.has_changes:
-        print("Nothing to apply: the platform matches the campaign files.")
-        return 0
-    print("Nothing can be applied: every change is blocked.")
-    return _finish(ApplyResult(skipped=list(applied.plan.changes)))
+    return _report(applied, args, out, nothing="the platform matches the campaign files")
 
 
 def _run_saved(path: Path, args: argparse.Namespace) -> int:
@@ -133,23 +142,44 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
     job = job_of(args, saved_environment=planned_environment(path))
+    out = _human_output(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
     saved = sync.load_plan(path)  # before any request
 
     def announce(plan: Plan) -> None:
-        print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).")
+        print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).", file=out)
 
-    hooks = Hooks(on_plan=announce, on_result=results_under(progress))
+    hooks = Hooks(on_plan=announce, on_result=results_under(progress, out))
     try:
         applied = asyncio.run(_with_signals(sync.apply_saved(saved, hooks), hooks))
     finally:
         progress.clear()
     print_warnings(sync.finish())
-    if applied.result is None:
-        print(f"Nothing to apply: the saved plan {path} has no changes.")
-        return 0
-    return _finish(applied.result)
+    return _report(applied, args, out, nothing=f"the saved plan {path} has no changes")
+
+
+def _human_output(args: argparse.Namespace) -> TextIO:
+    """Where the plan, results and summary go: stdout, or stderr when stdout holds the result
+    JSON (--json)."""
+    return sys.stderr if args.json else sys.stdout
+
+
+def _report(applied: Applied, args: argparse.Namespace, out: TextIO, *, nothing: str) -> int:
+    """What apply did, for a reader (`out`) and, with --json, as the result JSON on stdout;
+    exit 1 unless every change was applied."""
+    result = applied.result
+    if result is not None:
+        code = _finish(result, out)
+    elif not applied.plan.has_changes:
+        print(f"Nothing to apply: {nothing}.", file=out)
+        code = 0
+    else:
+        print("Nothing can be applied: every change is blocked.", file=out)
+        code = _finish(ApplyResult(skipped=list(applied.plan.changes)), out)
+    if args.json:
+        render_results_json(results_of(applied.plan, result), sys.stdout)
+    return code
 
 
 async def _with_signals(run: Awaitable[Applied], hooks: Hooks) -> Applied:
@@ -193,35 +223,35 @@ def _label(change: Change) -> str:
     return f"{change.action} {show_name(change.name)}"
 
 
-def results_under(progress: ProgressReporter) -> ResultCallback:
-    """print_result, with the terminal's progress line taken away first (it is drawn again
-    below the result)."""
+def results_under(progress: ProgressReporter, out: TextIO) -> ResultCallback:
+    """print_result to `out`, with the terminal's progress line taken away first (it is drawn
+    again below the result)."""
 
     def show(change: Change, error: str | None) -> None:
         progress.clear()
-        print_result(change, error)
+        print_result(change, error, out)
 
     return show
 
 
-def print_result(change: Change, error: str | None) -> None:
+def print_result(change: Change, error: str | None, out: TextIO) -> None:
     if error is None:
-        print(f"applied: {_label(change)}", flush=True)
+        print(f"applied: {_label(change)}", file=out, flush=True)
     else:
-        print(f"failed: {_label(change)}: {error}", flush=True)
+        print(f"failed: {_label(change)}: {error}", file=out, flush=True)
 
 
-def _finish(result: ApplyResult) -> int:
-    """Print the summary; exit 1 unless every change was applied."""
+def _finish(result: ApplyResult, out: TextIO) -> int:
+    """Print the summary to `out`; exit 1 unless every change was applied."""
     blocked = [c for c in result.skipped if c.action == "blocked"]
     not_started = [c for c in result.skipped if c.action != "blocked"]
     for change, reason in result.failed:
         if reason == UNKNOWN_OUTCOME:  # abandoned in flight: not reported as it happened
-            print(f"failed: {_label(change)}: {reason}")
+            print(f"failed: {_label(change)}: {reason}", file=out)
     for change in blocked:
-        print(f"blocked: {show_name(change.name)}: {change.reason}")  # never empty (Change)
+        print(f"blocked: {show_name(change.name)}: {change.reason}", file=out)  # never empty
     if result.interrupted and not_started:
-        print(f"interrupted: {len(not_started)} change(s) not started")
+        print(f"interrupted: {len(not_started)} change(s) not started", file=out)
 
     parts = [f"{len(result.applied)} applied"]
     if result.failed:
@@ -231,17 +261,17 @@ def _finish(result: ApplyResult) -> int:
     if not_started:
         parts.append(f"{len(not_started)} not started")
     head = "Apply interrupted" if result.interrupted else "Apply complete"
-    print(f"{head}: {', '.join(parts)}.")
+    print(f"{head}: {', '.join(parts)}.", file=out)
     not_applied = [
         *(f"{_label(c)} (failed)" for c, _ in result.failed),
         *(f"{show_name(c.name)} (blocked)" for c in blocked),
         *(f"{_label(c)} (not started)" for c in not_started),
     ]
     if result.applied and (not_applied or result.interrupted):
-        print("Applied: " + ", ".join(_label(c) for c in result.applied))
+        print("Applied: " + ", ".join(_label(c) for c in result.applied), file=out)
     print_warnings(result.unsettled)
     if not_applied:
-        print("Not applied: " + ", ".join(not_applied))
+        print("Not applied: " + ", ".join(not_applied), file=out)
         print(f"campsync: error: {len(not_applied)} change(s) not applied", file=sys.stderr)
         return 1
     if result.interrupted:

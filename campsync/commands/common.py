@@ -7,8 +7,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.job import Flags, Job, load_job
+from campsync.config.job import Flags, Job, load_credentials, load_job
+from campsync.config.target import Credentials
 from campsync.errors import UsageError
+from campsync.sync.render import RENDERERS
 
 DEFAULT_PATH = "campaigns"
 
@@ -45,6 +47,24 @@ def add_remote_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="requests in flight at once (default 10), always inside CAMPSYNC_RATE_LIMIT",
     )
+
+
+def add_format_options(parser: argparse.ArgumentParser) -> None:
+    """--json and --format: how a plan is printed (plan, show)."""
+    parser.add_argument(
+        "--json", action="store_true", help="print only the plan JSON (same as --format json)"
+    )
+    parser.add_argument("--format", choices=list(RENDERERS), help="output format (default: text)")
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format --json and --format ask for (text when neither is given)."""
+    chosen: str | None = args.format
+    if args.json:
+        if chosen not in (None, "json"):
+            raise UsageError(f"--json and --format {chosen} contradict each other")
+        return "json"
+    return chosen or "text"
 
 
 def add_refresh_option(parser: argparse.ArgumentParser) -> None:
@@ -127,6 +147,14 @@ def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) ->
     Applying a saved plan: its environment unless another is chosen (which is refused)."""
     flags = flags_of(args)
     return load_job(flags, saved_environment=saved_environment)
+
+
+def credentials_of(
+    args: argparse.Namespace, *, saved_environment: str | None = None
+) -> Credentials:
+    """The credentials of a command that talks to no platform (show), as job_of would give
+    them: a saved plan's environment's own."""
+    return load_credentials(flags_of(args), saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

@@ -10,13 +10,14 @@ from typing import Any
 
 from campsync.commands.common import (
     DEFAULT_PATH,
+    add_format_options,
     add_guard_options,
     add_refresh_option,
     add_remote_options,
     job_of,
+    output_format,
     print_warnings,
 )
-from campsync.errors import UsageError
 from campsync.sync.engine import Sync, check_plan_path
 from campsync.sync.render import RENDERERS
 from campsync.terminal import ProgressReporter, use_color
@@ -38,10 +39,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the plan for 'campsync apply FILE'"
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print only the plan JSON (same as --format json)"
-    )
-    parser.add_argument("--format", choices=list(RENDERERS), help="output format (default: text)")
+    add_format_options(parser)
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -58,15 +56,6 @@ def register(sub: Any) -> None:
     add_remote_options(parser)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
-
-
-def output_format(args: argparse.Namespace) -> str:
-    chosen: str | None = args.format
-    if args.json:
-        if chosen not in (None, "json"):
-            raise UsageError(f"--json and --format {chosen} contradict each other")
-        return "json"
-    return chosen or "text"
 
 
 def run(args: argparse.Namespace) -> int:

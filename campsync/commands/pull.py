@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
     finally:
         progress.clear()
+    print_warnings(plan.warnings)  # before any file is written: why one may be a duplicate
 
     if plan.overwrites:
         print(f"Overwriting {len(plan.overwrites)} file(s) that describe platform campaigns:")

@@ -23,6 +23,7 @@ def environment_of(settings: Settings) -> Environment | None:
         tuple(settings.campaign_globs),
         dict(settings.overrides),
         settings.config,
+        frozenset(settings.experience_flows),
     )
 
 
@@ -30,8 +31,28 @@ def environment_from_entry(name: str, entry: Mapping[str, Any], config: ConfigFi
     """The environment as its own entry of campsync.yaml describes its files, when the rest of
     the file is not usable (validate still checks the files under it)."""
     return Environment(
-        name, tuple(entry.get("campaigns") or ()), dict(entry.get("overrides") or {}), config
+        name,
+        tuple(entry.get("campaigns") or ()),
+        dict(entry.get("overrides") or {}),
+        config,
+        flow_names(config.data, entry),
     )
+
+
+def flow_names(*holders: Mapping[str, Any]) -> frozenset[str]:
+    """The flow names the `experienceFlows` of the holders map together (campsync.yaml's top
+    level, an environment's entry), as campaign.flows checks files against them; none when
+    one of them is not a mapping (a problem of campsync.yaml of its own: checked against
+    the rest, a flow name could look unmapped that is not)."""
+    names: set[str] = set()
+    for holder in holders:
+        flows = holder.get("experienceFlows")
+        if flows is None:
+            continue
+        if not isinstance(flows, Mapping):
+            return frozenset()
+        names.update(name for name in flows if isinstance(name, str))
+    return frozenset(names)
 
 
 def every_environment(config: ConfigFile) -> list[Environment]:

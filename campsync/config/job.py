@@ -149,3 +149,18 @@ def load_job(
         saved_environment=saved_environment,
     )
     return Job.of(settings, flags)
+
+
+def load_credentials(
+    flags: Flags, *, env: Mapping[str, str] | None = None, saved_environment: str | None = None
+) -> Credentials:
+    """The credentials the flags' settings give, for a command that talks to no platform
+    (`show`: the key that checks a saved plan's signature): nothing else need be set. The
+    environment as for load_job (a saved plan's own unless another is chosen: refused)."""
+    settings = load_settings(
+        config_path=flags.config,
+        env=env,
+        environment=flags.environment,
+        saved_environment=saved_environment,
+    )
+    return settings.credentials

@@ -68,6 +68,12 @@ def load_seed_file(path: Path) -> Seed:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the seed file ({exc.__class__.__name__})") from None
+    directive = next((n for n, line in enumerate(text.splitlines(), 1) if line[:1] == "%"), 0)
+    if directive:
+        # ruamel would switch to YAML 1.1 (`010` is 8) or fail inside on %YAML 1.3.
+        raise ConfigError(
+            f"{path}:{directive}:1: a seed file is read as YAML 1.2: no directives (%YAML, %TAG)"
+        )
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:

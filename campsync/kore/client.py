@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, TypedDict
+from typing import Any, Self, TypedDict, TypeVar
 
 from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
 from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
@@ -29,12 +29,13 @@ from campsync.errors import (
     BadResponseError,
     ConfigError,
     RateLimitedError,
+    RepeatingListError,
     TransportError,
     WriteNotSent,
 )
 from campsync.kore import protocol
 from campsync.kore.auth import TokenSource, token_source
-from campsync.kore.protocol import Endpoints, Request, Response
+from campsync.kore.protocol import Endpoints, Reference, Request, Response
 from campsync.kore.ratelimit import REPORT_EVERY, RateLimiter, SlidingWindowLimiter
 from campsync.kore.retry import MAX_RATE_LIMIT_WAIT, RetryPolicy
 from campsync.kore.transport import AiohttpTransport, Timeouts, Transport, Unreachable
@@ -43,11 +44,17 @@ from campsync.progress import WaitFn
 log = logging.getLogger("campsync.kore")
 
 MAX_PAGES = 10_000
+# The queues call documents no page size: 100 is the largest any paged Contact Center call
+# documents (the status call's contacts, 1..100). An account's queues are tens, so one page;
+# more than QUEUE_PAGES pages (10,000 queues) is not an answer to walk on the account's budget.
+QUEUE_PAGE_SIZE = 100
+QUEUE_PAGES = 100
 # A request without its answer for this long is told to the progress (and again every
 # ratelimit.REPORT_EVERY seconds while it waits), so that a log says why nothing moves.
 SLOW_ANSWER = 10.0
 
 Sleep = Callable[[float], Awaitable[None]]
+E = TypeVar("E", bound=ApiError)
 
 
 class _Reading(TypedDict):
@@ -76,6 +83,18 @@ class _AnswerLost(Exception):
         self.error = error
 
 
+def _answer_lost(error: E, more: str = "", *, unknown: bool = True) -> E:
+    """`error`, of a write whose answer was lost, marked so (`outcome_unknown`: the platform
+    may have made the change all the same, unless `unknown` is False); `more` said after its
+    message."""
+    return type(error)(
+        f"{error.platform_message}{more}",
+        status=error.status,
+        campaign=error.campaign,
+        outcome_unknown=unknown,
+    )
+
+
 class KoreClient:
     """The platform's campaign API for one target and app (see docs/architecture.md).
 
@@ -97,6 +116,7 @@ class KoreClient:
         page_size: int = 1000,
         max_body_bytes: int = protocol.MAX_BODY_BYTES,
         max_pages: int = MAX_PAGES,
+        queue_pages: int = QUEUE_PAGES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -111,6 +131,7 @@ class KoreClient:
         self._page_size = page_size
         self._max_body = max_body_bytes
         self._max_pages = max_pages
+        self._queue_pages = queue_pages
         self._clock = clock
         self._sleep = sleep
         self._gate = asyncio.Semaphore(max(1, parallelism))
@@ -221,7 +242,7 @@ class KoreClient:
             if len(found) == known:
                 # A platform that ignores `skip` sends the same page for ever: stop at once
                 # rather than spend thousands of requests of the account's budget on it.
-                raise BadResponseError(
+                raise RepeatingListError(
                     f"listing {campaign_type} campaigns: page {number} (skip={skip}) brought "
                     "no campaign that earlier pages had not, while the platform said more "
                     "pages follow: stopped (the list repeats itself)"
@@ -271,11 +292,56 @@ class KoreClient:
                     raise lost.error from None
                 retries += 1
                 await self._sleep(self._retry.backoff(retries))
-                existing = await self.find_campaign_by_name(name, campaign_type)
+                try:
+                    existing = await self.find_campaign_by_name(name, campaign_type)
+                except ApiError as error:
+                    more = f"; looking it up afterwards failed: {error.platform_message}"
+                    unknown = lost.error.outcome_unknown  # else that attempt was never sent
+                    raise _answer_lost(lost.error, more, unknown=unknown) from None
                 if existing is not None:
                     log.info("create of %r: the lost answer had created it", name)
                     return str(existing["_id"])
                 log.info("create of %r: not on the platform, sending again", name)
+
+    # ------------------------------------------------------------ what campaigns name
+
+    async def list_contact_lists(self) -> list[Reference]:
+        """Every contact list of the account, DNC lists among them (one request: the call
+        has no pagination)."""
+        request = self._endpoints.contact_lists()
+        return protocol.contact_lists(request, await self._call(request))
+
+    async def list_queues(self) -> list[Reference]:
+        """Every queue of the account, all pages (`queue_pages` at most). A page that brings
+        no queue earlier pages had not, while more are said to follow, ends the read at once
+        (BadResponseError), as the campaign list does: a platform that ignores `page` would
+        otherwise spend the account's budget on the same page."""
+        found: dict[str, Reference] = {}
+        limit = QUEUE_PAGE_SIZE
+        for number in range(1, self._queue_pages + 1):
+            request = self._endpoints.queues_page(page=number, limit=limit)
+            page = protocol.queue_page(request, await self._call(request), page=number, limit=limit)
+            known = len(found)
+            for item in page.results:
+                found.setdefault(item.id, item)  # a queue that moved pages counts once
+            if len(found) > protocol.MAX_REFERENCES:
+                raise BadResponseError(
+                    f"reading the queues: more than {protocol.MAX_REFERENCES:,} queues"
+                )
+            if not page.has_more:
+                return list(found.values())
+            if not page.results:
+                raise BadResponseError(
+                    "reading the queues: the platform said more pages follow but sent an "
+                    f"empty page (page {number})"
+                )
+            if len(found) == known:
+                raise RepeatingListError(
+                    f"reading the queues: page {number} brought no queue that earlier pages "
+                    "had not, while the platform said more pages follow: stopped (the list "
+                    "repeats itself)"
+                )
+        raise BadResponseError(f"reading the queues: gave up after {self._queue_pages} pages")
 
     # ------------------------------------------------------------ sending
 
@@ -315,7 +381,8 @@ class KoreClient:
                 continue  # a 429 was not processed: the write is still unsent
             if response.status in protocol.RETRY_STATUSES:
                 if not request.retry_safe:
-                    raise _AnswerLost(protocol.error_for(request, response, **self._reading(token)))
+                    refused = protocol.error_for(request, response, **self._reading(token))
+                    raise _AnswerLost(_answer_lost(refused))
                 if self._retry.may_retry(retries):
                     retries += 1
                     log.info("%s: HTTP %d; retry %d", self._what(request), response.status, retries)
@@ -402,7 +469,8 @@ class KoreClient:
         if unreachable.no_tls and is_loopback(hostname):
             plain = "http://" + self._target.host.removeprefix("https://")
             message += f"; for a local server without TLS (the emulator), use {plain}"
-        return TransportError(protocol.with_action(request, message), campaign=request.campaign)
+        error = TransportError(protocol.with_action(request, message), campaign=request.campaign)
+        return _answer_lost(error) if request.writes and unreachable.sent else error
 
     def _rate_limited(self, error: ApiError, started: float, wait: float) -> RateLimitedError:
         """The 429's own error, saying how long was waited and why no longer."""

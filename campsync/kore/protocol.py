@@ -31,18 +31,25 @@ from campsync.text import redact as redact_tokens
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-KINDS = ("list", "get", "update", "create", "delete")
+KINDS = ("list", "get", "update", "create", "delete")  # counted from 0 (RequestStats)
+# The calls that change the platform: when one's answer is lost, so is its outcome.
+WRITE_KINDS = ("update", "create", "delete")
 _MAX_MESSAGE = 300
 DEFAULT_NAMES = CredentialNames()
+CAMPAIGN_SCOPE = "Campaign Management"  # the API scope of every call but the queues'
+QUEUES_SCOPE = "Configuration"
 # A campaign id as the docs show them and the schema accepts in files (`cd-` + a uuid there;
 # letters, digits and dashes here): what goes into a request path is at most this.
 CAMPAIGN_ID = re.compile(r"cd-[A-Za-z0-9-]{1,128}")
 
 
-def credentials_hint(names: CredentialNames, *, static_jwt: bool = False) -> str:
+def credentials_hint(
+    names: CredentialNames, *, static_jwt: bool = False, scope: str = CAMPAIGN_SCOPE
+) -> str:
     """What to check when the platform refuses the credentials, naming the variables they
-    came from (an environment of campsync.yaml may name its own)."""
-    scope = "and that the app has the Campaign Management API scope"
+    came from (an environment of campsync.yaml may name its own) and the API scope the call
+    needs."""
+    scope = f"and that the app has the {scope} API scope"
     if static_jwt:
         return (
             f"check that {names.jwt} is valid and not expired (or use {names.client_id} and "
@@ -55,12 +62,18 @@ def credentials_hint(names: CredentialNames, *, static_jwt: bool = False) -> str
 class Request:
     """One call to send: `url` already carries its (encoded) query string."""
 
-    kind: str  # one of KINDS, for statistics and retry rules
+    kind: str  # KINDS, or a reference read ("contactLists", "queues"): statistics, retries
     method: str
     url: str
     body: bytes | None = None
     campaign: str | None = None  # what error messages name
     action: str = ""  # what error messages say was being done, when no campaign is named
+    scope: str = CAMPAIGN_SCOPE  # the app's API scope the call needs (a 401/403 names it)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the call changes the platform (its outcome matters once sent)."""
+        return self.kind in WRITE_KINDS
 
     @property
     def retry_safe(self) -> bool:
@@ -137,6 +150,23 @@ class Endpoints:
     def delete(self, campaign_id: str, campaign_type: str) -> Request:
         url = self._url(f"/campaign/{_segment(campaign_id)}", campaign_type)
         return Request("delete", "DELETE", url, campaign=campaign_id)
+
+    # What campaigns name (api/kore-contact-center-apis.md): read, never written.
+
+    def contact_lists(self) -> Request:
+        """getAllListDetails: every contact list of the account (DNC lists among them), in
+        one answer (no pagination). Documented as a POST without a body: `{}` is sent."""
+        query = urlencode({"accountId": self.account_id, "type": "call"})
+        url = f"{self.base}/campaign/contactList/getAllListDetails?{query}"
+        return Request("contactLists", "POST", url, body=b"{}", action="reading the contact lists")
+
+    def queues_page(self, *, page: int, limit: int) -> Request:
+        """One page of the account's queues (another API, under `/agentassist`; its
+        documented URL carries no accountId: the `accountid` header says it)."""
+        host = self.host.rstrip("/")
+        query = urlencode({"page": page, "limit": limit})
+        url = f"{host}/agentassist/api/v1/public/{_segment(self.stream_id)}/queues?{query}"
+        return Request("queues", "GET", url, action="reading the queues", scope=QUEUES_SCOPE)
 
 
 def response(
@@ -294,7 +324,7 @@ def error_for(
         message = platform_message(envelope, status, redact)
     kind: type[ApiError] = ApiError
     if status in (401, 403):
-        hint = credentials_hint(names, static_jwt=static_jwt)
+        hint = credentials_hint(names, static_jwt=static_jwt, scope=request.scope)
         refused = "the credentials" if status == 401 else "access"
         message = f"the platform refused {refused} ({message}): {hint}"
         kind = AuthError
@@ -493,3 +523,91 @@ def same_name(item: Mapping[str, Any], name: str) -> bool:
         isinstance(item.get(key), str) and item[key].casefold() == wanted
         for key in ("name", "lname")
     )
+
+
+# ---------------------------------------------------------------- what campaigns name
+
+# An account's contact lists or queues beyond this many, or a name longer than this, is not
+# an answer campsync believes (a contact list's name has at most 48 characters): the check
+# of the names is advisory, and a bounded answer keeps it cheap (difflib over the names).
+MAX_REFERENCES = 100_000
+MAX_REFERENCE_NAME = 1_000
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A contact list or a queue as campsync reads it: its id and its name, all it needs."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReferencePage:
+    results: list[Reference]
+    has_more: bool
+
+
+def contact_lists(request: Request, envelope: dict[str, Any]) -> list[Reference]:
+    """The items of getAllListDetails (`data`, a list), each with its id and name."""
+    data = envelope.get("data")
+    if not isinstance(data, list):
+        raise _bad(request, None, "the platform's contact lists answer has no `data` list")
+    return _references(request, data, "contact list")
+
+
+def queue_page(
+    request: Request, envelope: dict[str, Any], *, page: int, limit: int
+) -> ReferencePage:
+    """One page of queues: `{results, page, limit, hasMore, totalPages, totalResults}` (no
+    status/data wrapper). Whether more follow: `hasMore`, else `totalPages`, else
+    `totalResults`; an answer with none of them is not the documented shape (taking it as
+    the last page could make a queue that exists look missing)."""
+    results = envelope.get("results")
+    if not isinstance(results, list):
+        raise _bad(request, None, "the platform's queues answer has no `results` list")
+    items = _references(request, results, "queue")
+    has_more = envelope.get("hasMore")
+    if isinstance(has_more, bool):
+        return ReferencePage(items, has_more)
+    total_pages = _count(envelope.get("totalPages"))
+    if total_pages is not None:
+        return ReferencePage(items, page < total_pages)
+    total = _count(envelope.get("totalResults"))
+    if total is not None:
+        return ReferencePage(items, (page - 1) * limit + len(items) < total)
+    raise _bad(request, None, "the platform's queues answer does not say whether more pages follow")
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _references(request: Request, items: list[Any], what: str) -> list[Reference]:
+    if len(items) > MAX_REFERENCES:
+        raise _bad(
+            request, None, f"the platform's answer holds more than {MAX_REFERENCES:,} {what}s"
+        )
+    return [_reference(request, item, what) for item in items]
+
+
+def _reference(request: Request, item: Any, what: str) -> Reference:
+    """An item with a non-empty text id (`_id`, or `id` as the queues docs also say) and a
+    non-empty text name; anything else makes the whole answer not the documented shape, since
+    a name left out could make one that exists look missing."""
+    if not isinstance(item, dict):
+        raise _bad(request, None, f"the platform's answer holds a {what} that is not an object")
+    ident = item.get("_id", item.get("id"))
+    if not isinstance(ident, str) or not ident:
+        raise _bad(request, None, f"the platform's answer holds a {what} without an id")
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise _bad(request, None, f"the platform's answer holds a {what} without a name")
+    if len(name) > MAX_REFERENCE_NAME:
+        raise _bad(
+            request,
+            None,
+            f"the platform's answer holds a {what} name longer than {MAX_REFERENCE_NAME:,} "
+            f"characters: {quoted(name, 40)}",
+        )
+    return Reference(ident, name)

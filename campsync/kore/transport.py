@@ -36,13 +36,17 @@ class Transport(Protocol):
 class Unreachable(Exception):
     """No (whole) answer. `reason`: what happened, in words that carry no URL or token;
     `final`: trying again cannot help (TLS); `no_tls`: the TLS handshake itself failed (an
-    https:// URL for a server that speaks plain HTTP, most often)."""
+    https:// URL for a server that speaks plain HTTP, most often); `sent`: the request may
+    have reached the server (False only when no connection was made)."""
 
-    def __init__(self, reason: str, *, final: bool = False, no_tls: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, final: bool = False, no_tls: bool = False, sent: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.final = final
         self.no_tls = no_tls
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -129,11 +133,13 @@ async def _no_resend(
 def _unreachable(error: BaseException) -> Unreachable:
     """What went wrong, in words that carry no URL, header or token."""
     if isinstance(error, aiohttp.ClientConnectorCertificateError):
-        return Unreachable("TLS verification failed", final=True)
+        return Unreachable("TLS verification failed", final=True, sent=False)
     if isinstance(error, aiohttp.ClientSSLError):
         return Unreachable(
-            "TLS handshake failed (does the server speak TLS?)", final=True, no_tls=True
+            "TLS handshake failed (does the server speak TLS?)", final=True, no_tls=True, sent=False
         )
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return Unreachable("the request timed out (no connection)", sent=False)
     if isinstance(error, TimeoutError):
         return Unreachable("the request timed out")
     if isinstance(error, _Dropped):
@@ -142,7 +148,7 @@ def _unreachable(error: BaseException) -> Unreachable:
         return Unreachable("the server closed the connection")
     if isinstance(error, aiohttp.ClientConnectorError):
         reason = error.os_error.strerror or type(error.os_error).__name__
-        return Unreachable(f"cannot connect ({reason})")
+        return Unreachable(f"cannot connect ({reason})", sent=False)
     if isinstance(error, aiohttp.ClientPayloadError):
         return Unreachable("the answer was cut short")
     if isinstance(error, aiohttp.ClientOSError):

@@ -17,6 +17,7 @@ from campsync.sync.plan import Change, Plan
 
 WRITE_ACTIONS = ("create", "update", "delete")
 UNKNOWN_OUTCOME = "interrupted while in flight: the outcome is unknown (plan again to see)"
+LOST_ANSWER = "its answer was lost: the outcome is unknown (plan again to see)"
 
 
 class Writer(Protocol):
@@ -35,6 +36,9 @@ class Writer(Protocol):
 class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, str]] = field(default_factory=list)
+    # Of the failed, those sent whose outcome is unknown: abandoned in flight, or their
+    # answer lost (the platform may have made them all the same).
+    unknown: list[Change] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)  # blocked, or not started (stopped)
     interrupted: bool = False
     created_ids: dict[str, str] = field(default_factory=dict)  # file (or name) -> new id
@@ -89,7 +93,8 @@ async def apply_plan(
     once: the client bounds the requests in flight (its parallelism) and, once `stop` is set,
     sends none that waits for its turn (WriteNotSent: reported not started). A failure of one
     write does not stop the others. Once `abandon` is set (a second interrupt) the writes in
-    flight are not waited for either: they are reported failed with an unknown outcome."""
+    flight are not waited for either: they are reported failed with an unknown outcome
+    (`ApplyResult.unknown`), as is a write the client sent and lost the answer of."""
     result = ApplyResult()
     stop = stop if stop is not None else asyncio.Event()
 
@@ -108,6 +113,11 @@ async def apply_plan(
         except WriteNotSent:  # stopped while it waited for its turn: never started
             outcomes[index] = ("skipped", None)
             return
+        except ApiError as exc:
+            if exc.outcome_unknown:  # sent, and its answer lost: it may have been made
+                outcomes[index] = ("unknown", f"{_reason(exc)}; {LOST_ANSWER}")
+            else:
+                outcomes[index] = ("failed", _reason(exc))
         except CampsyncError as exc:
             outcomes[index] = ("failed", _reason(exc))
         except Exception as exc:  # a bug must not hide the other results
@@ -116,7 +126,7 @@ async def apply_plan(
             outcomes[index] = ("applied", new_id)
         if on_result is not None:
             state, detail = outcomes[index]
-            on_result(change, detail if state == "failed" else None)
+            on_result(change, None if state == "applied" else detail)
 
     runs = asyncio.ensure_future(asyncio.gather(*(run(i, c) for i, c in enumerate(writes))))
     if abandon is None:
@@ -128,15 +138,17 @@ async def apply_plan(
         if index in outcomes:
             state, detail = outcomes[index]
         elif index in started:
-            state, detail = "failed", UNKNOWN_OUTCOME
+            state, detail = "unknown", UNKNOWN_OUTCOME
         else:
             state, detail = "skipped", None
         if state == "applied":
             result.applied.append(change)
             if change.action == "create" and detail:
                 result.created_ids[change.file or change.name] = detail
-        elif state == "failed":
+        elif state in ("failed", "unknown"):
             result.failed.append((change, detail or "failed"))
+            if state == "unknown":
+                result.unknown.append(change)
         else:
             result.skipped.append(change)
     result.interrupted = stop.is_set()

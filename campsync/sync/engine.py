@@ -51,6 +51,7 @@ from campsync.sync.planfile import (
     check_plan_path,
     load_plan,
     planned_environment,
+    read_plan,
     save_plan,
 )
 from campsync.sync.planner import Learnt, make_plan
@@ -62,7 +63,9 @@ from campsync.sync.pull.puller import (
     write_pull,
     written_problems,
 )
-from campsync.sync.safety import files_in_scope, raise_if_unsafe, unsafe_warnings
+from campsync.sync.references import NamesReader, check_references
+from campsync.sync.results import results_of
+from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
 from campsync.sync.since import NOTHING, ChangedSince, config_then, config_touch
@@ -84,11 +87,18 @@ __all__ = [
     "check_plan_path",
     "planned_environment",
     "read_saved_plan",
+    "refusal_warnings",
+    "results_of",
+    "show_saved_plan",
     "writes_of",
 ]
 
 
-class Client(Reader, Writer, Protocol):
+class Planner(Reader, NamesReader, Protocol):
+    """What a plan reads of the platform: the campaigns, and the names they refer to."""
+
+
+class Client(Planner, Writer, Protocol):
     """What a run needs of the platform client (campsync.kore.KoreClient)."""
 
     def stop_new_writes_on(self, event: asyncio.Event) -> None: ...
@@ -145,6 +155,16 @@ def read_saved_plan(path: Path, credentials: Credentials) -> SavedPlan:
     return load_plan(path, signing=PlanSigning.of(credentials))
 
 
+def show_saved_plan(path: Path, credentials: Credentials) -> tuple[SavedPlan, str]:
+    """A saved plan to show (`campsync show`), and how its signature stands, in words: checked
+    as apply checks it, except that a signature there is no key to check (no client secret),
+    or none at all, is said, not refused; one that does not verify is PlanSignatureError. No
+    request, no cache."""
+    signing = PlanSigning.of(credentials)
+    saved = read_plan(path, signing=signing)
+    return saved, signing.note(saved.signed)
+
+
 class Sync:
     """One job (config.job.Job) against its platform target, with its local cache.
 
@@ -190,8 +210,9 @@ class Sync:
         return PlanSigning.of(self.job.credentials)
 
     def unsafe(self, plan: Plan) -> list[str]:
-        """One warning per safety threshold the plan crosses (what `plan` tells)."""
-        return unsafe_warnings(plan, self.job.guard.safety)
+        """One warning per safety threshold the plan crosses, from its refusal (what `plan`
+        and `show` tell)."""
+        return refusal_warnings(plan.refusal)
 
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
@@ -211,7 +232,9 @@ class Sync:
         guard = self.job.guard
         self.scope = Scope.build(guard.only, guard.exclude, path)
         environment = self.job.environment
-        read = read_campaign_files([path], environment, memo=self.cache.files, require=True)
+        read = read_campaign_files(
+            [path], environment, flows=self.job.flows.ids, memo=self.cache.files, require=True
+        )
         if guard.prune:
             refuse_unread_folders(read.linked)
         self.skipped = read.warnings
@@ -236,10 +259,11 @@ class Sync:
             )
         return ChangedSince(ref, changes.changed, touch, self.cache.seen_at, own_names)
 
-    async def make_plan(self, client: Reader, files: Sequence[CampaignFile]) -> Plan:
+    async def make_plan(self, client: Planner, files: Sequence[CampaignFile]) -> Plan:
         """Compare the files with the platform through `client` (read, then decide: the
         planner); the cache answers for the bodies and pairs it knows, and is told what the
-        decision found worth remembering."""
+        decision found worth remembering. When the plan writes (a create or an update), the
+        names its bodies give are checked against the account's (sync.references)."""
         job = self.job
         decision = await make_plan(
             client,
@@ -260,9 +284,11 @@ class Sync:
         self._remember(decision.learnt)
         plan = decision.plan
         self.scope.refuse_nothing(plan.existing + files_in_scope(plan))
+        plan = await check_references(client, plan)
         if self.skipped:
             plan = replace(plan, warnings=(*plan.warnings, *self.skipped))
-        return plan
+        # Last, on the plan as apply takes it: whether apply refuses it without --force.
+        return replace(plan, refusal=refusal_of(plan, job.guard.safety))
 
     def _remember(self, learnt: Learnt) -> None:
         """For the next runs: the pairs found equal, the campaign each file matched, and the

@@ -7,13 +7,16 @@ planned against). A `Plan` is a frozen value: its changes in a stable order (cre
 update, blocked, delete; then by name, case-insensitively, then by file), sorted once
 when it is made (`Plan.of`); it counts them and serialises itself to the contract's plan
 JSON. A step that adds to a plan makes a new one (`dataclasses.replace`, `Plan.of`).
+
+A plan that apply would refuse without `--force` (the safety thresholds, sync.safety) carries
+its `Refusal`, so that every form of the plan (text, Markdown, JSON, a saved plan) says so.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Action = Literal["create", "update", "delete", "blocked"]
@@ -24,6 +27,7 @@ ACTIONS: tuple[str, ...] = get_args(Action)
 # start) keep it, whatever else sorts between them.
 ACTION_ORDER = {"create": 0, "update": 1, "blocked": 2, "delete": 3}
 FORMAT_VERSION = 1
+FORCE = "--force"  # what makes apply go ahead despite a refusal
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,25 @@ class Change:
         return entry
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why apply would refuse the plan unless given `override`: one short reason per crossed
+    threshold, as the contract words them (`updates 4 of 13 campaigns (31%) >
+    maxUpdatePercent 30`)."""
+
+    reasons: tuple[str, ...]
+    override: str = FORCE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reasons, tuple):
+            object.__setattr__(self, "reasons", tuple(self.reasons))
+        if not self.reasons:
+            raise ValueError("a refusal needs a reason")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reasons": list(self.reasons), "override": self.override}
+
+
 # Why `plan --since` compares a campaign in full: its file changed, an entry of campsync.yaml
 # that reaches it changed, its list entry differs from its file, or the platform changed it
 # since the cache saw it (sync.since).
@@ -140,7 +163,9 @@ class Plan:
     """Changes in a stable order, the count of campaigns that need nothing, the
     names of platform campaigns no file describes (never touched, in name order), and
     warnings. `existing`: the campaigns in scope on the platform when planned (what the
-    safety thresholds measure against; not in the plan JSON).
+    safety thresholds measure against; not in the plan JSON). `refusal`: why apply would
+    refuse it without --force (None: it would not). `since`: what `plan --since` compared in
+    full (None: a full plan).
 
     Made by `Plan.of`, which puts the changes and names in order; the constructor takes
     them in that order already (ValueError otherwise), so that `replace` keeps it."""
@@ -150,6 +175,10 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     existing: int = 0
+    refusal: Refusal | None = None
+    # What the account's names were checked against (sync.references: kind -> "checked" or
+    # why not); None when nothing was (no create or update). Saved, not in the plan JSON.
+    references: Mapping[str, str] | None = field(default=None, hash=False)
     since: Since | None = None  # plan --since: what was compared in full
 
     @classmethod
@@ -161,6 +190,8 @@ class Plan:
         unmanaged: Iterable[str] = (),
         warnings: Iterable[str] = (),
         existing: int = 0,
+        refusal: Refusal | None = None,
+        references: Mapping[str, str] | None = None,
         since: Since | None = None,
     ) -> Plan:
         """The plan of these changes and names, each put in the plan's order."""
@@ -173,6 +204,8 @@ class Plan:
             tuple(sorted(unmanaged, key=_name_order)),
             tuple(warnings),
             existing,
+            refusal,
+            references,
             since,
         )
 
@@ -198,16 +231,19 @@ class Plan:
         return bool(self.changes)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's plan JSON (`--json`), plus `summary.unmanaged`, the top-level
-        `warnings` list and, for `plan --since`, `since` (the revision),
-        `compared_in_full` (each campaign compared in full: name, file, reason) and
-        `compared_on_list` (how many were compared on what the list returns)."""
+        """The contract's plan JSON (`--json`), plus `summary.unmanaged` and the
+        top-level `warnings` list; `refusal` only when apply would refuse the plan; for
+        `plan --since`, `since` (the revision), `compared_in_full` (each campaign compared in
+        full: name, file, reason) and `compared_on_list` (how many were compared on what the
+        list returns)."""
         document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "changes": [change.to_json() for change in self.changes],
             "summary": self.summary,
-            "warnings": list(self.warnings),
         }
+        if self.refusal is not None:
+            document["refusal"] = self.refusal.to_json()
+        document["warnings"] = list(self.warnings)
         if self.since is not None:
             document["since"] = self.since.ref
             document["compared_in_full"] = [each.to_json() for each in self.since.in_full]

@@ -1,15 +1,18 @@
 """The saved plan (`plan --out FILE`, then `apply FILE`).
 
-The file is the contract's plan JSON plus what apply needs to do exactly what was
-reviewed: each change carries a `campsync` object (its campaign type, the request body to
-send, the platform's `updatedAt` as read), and a `campsync` section holds the layout of
-the file (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml
-it was made for (null without environments), when the plan was made, the names of
-unmanaged campaigns, and how many campaigns in scope existed on the platform (for the
-safety thresholds at apply). A `checksum` (`sha256:` + hex) over the canonical JSON of all
-the rest lets `load_plan` refuse a file altered after it was made; a `signature`
-(sync.signing, keyed from the client secret) over the same JSON, one altered on purpose.
-A file of an older layout is refused, saying to make the plan again.
+The file is the contract's plan JSON (its `refusal` included, so that `show` and the GitHub
+Action tell it as `plan` did) plus what apply needs to do exactly what was reviewed: each
+change carries a `campsync` object (its campaign type, the request body to send, the
+platform's `updatedAt` as read), and a `campsync` section holds the layout of the file
+(`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml it was made
+for (null without environments), when the plan was made, the names of unmanaged campaigns,
+how many campaigns in scope existed on the platform (for the safety thresholds at apply),
+and what the names of its creates and updates were checked against (`references`:
+`{"contactLists": "checked" | "not checked: <why>", "queues": ...}`, null when it has none;
+apply does not read them again). A `checksum` (`sha256:` + hex) over the canonical JSON of
+all the rest lets `load_plan` refuse a file altered after it was made; a `signature`
+(sync.signing, keyed from the client secret) over the same JSON, one altered on purpose. A
+file of an older layout is refused, saying to make the plan again.
 
 It holds no secret, and must not: nothing but the target (config.target.Target: host,
 stream, account) and the environment's name is written of the run (no credentials, no
@@ -32,15 +35,17 @@ from campsync.kore.protocol import is_campaign_id
 from campsync.sync.origin import ORIGINS
 from campsync.sync.plan import (
     ACTIONS,
+    FORCE,
     FORMAT_VERSION,
     REASONS,
     Change,
     FieldDiff,
     InFull,
     Plan,
+    Refusal,
     Since,
 )
-from campsync.sync.signing import PlanSigning
+from campsync.sync.signing import PlanSigning, Signed
 from campsync.text import escape
 
 CHECKSUM_PREFIX = "sha256:"
@@ -52,17 +57,19 @@ SEALS = ("checksum", "signature")  # computed over the rest of the document
 # change carries its own `campsync` object (campsync 0.2 kept them in a list beside them).
 LAYOUT = 2
 OLDER = "make the plan again with 'campsync plan --out'"
+CAMPAIGN_SUFFIXES = (".yaml", ".yml")  # what the campaign files are named
 
 
 @dataclass(frozen=True)
 class SavedPlan:
-    """A saved plan as loaded: the plan, the platform target it was made for, and the
+    """A saved plan as loaded: the plan, the platform target it was made for, the
     environment of campsync.yaml that names that target (None without environments), which
-    it is applied to only."""
+    it is applied to only, and how its signature stood with the key it was loaded with."""
 
     plan: Plan
     target: Target
     environment: str | None = None
+    signed: Signed = "unsigned"
 
     def require_for(self, target: Target, environment: str | None) -> None:
         """PlanFileError (one line) unless the plan was made for `environment` and `target`:
@@ -119,6 +126,7 @@ def save_plan(
         "created_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "existing": plan.existing,
         "unmanaged": list(plan.unmanaged),
+        "references": None if plan.references is None else dict(plan.references),
     }
     sealed = canonical(document)  # both seals cover these bytes: encoded once
     signature = (signing or PlanSigning()).sign(sealed)
@@ -135,7 +143,14 @@ def save_plan(
 
 def check_plan_path(path: Path) -> None:
     """Refuse at once (before the plan is made) a path `save_plan` would refuse: anything
-    but a regular file or a new path (a symbolic link, a FIFO, a device, a folder)."""
+    but a regular file or a new path (a symbolic link, a FIFO, a device, a folder); and a
+    .yaml or .yml name, which validate, plan and apply would read as a campaign file (under
+    the campaign folder, the next plan would fail on it) and apply as a folder of them."""
+    if Path(path).suffix.lower() in CAMPAIGN_SUFFIXES:
+        raise PlanFileError(
+            f"{escape(str(path))}: a saved plan is JSON, and a {Path(path).suffix} file is "
+            "read as a campaign file; name it .json"
+        )
     try:
         check_writable(Path(path))
     except OSError as error:
@@ -162,10 +177,21 @@ def checksum_of(sealed: bytes) -> str:
 
 
 def load_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
-    """Read a saved plan; raise PlanFileError (one line) if it is unreadable, not a
-    campsync plan, of another format version, or altered after it was made, and
+    """Read a saved plan to apply it; raise PlanFileError (one line) if it is unreadable, not
+    a campsync plan, of another format version, or altered after it was made, and
     PlanSignatureError if its signature does not pass `signing` (no key: only an
     unsigned plan passes)."""
+    return _load(path, signing or PlanSigning(), strict=True)
+
+
+def read_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
+    """Read a saved plan to show it: as load_plan, except that a plan whose signature cannot
+    be checked (no key) or that is unsigned is read all the same, saying so (`signed`). A
+    signature that does not verify is still PlanSignatureError."""
+    return _load(path, signing or PlanSigning(), strict=False)
+
+
+def _load(path: Path, signing: PlanSigning, *, strict: bool) -> SavedPlan:
     where = f"plan file {escape(str(path))}"
     document = _read_json(Path(path), where)
     if not isinstance(document, dict):
@@ -181,9 +207,11 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
     extra = document.get("campsync")
     if isinstance(extra, dict):
         _require_layout(extra, where)
-    (signing or PlanSigning()).check(document.get("signature"), sealed, where)
+    signed = signing.verify(document.get("signature"), sealed, where)
+    if strict:
+        signing.require(signed, where)
     try:
-        return _parse(document)
+        return _parse(document, signed)
     except _Malformed as problem:
         raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
 
@@ -269,7 +297,7 @@ def _kind_name(kind: type) -> str:
     return names.get(kind, "another type")
 
 
-def _parse(document: dict[str, Any]) -> SavedPlan:
+def _parse(document: dict[str, Any], signed: Signed) -> SavedPlan:
     changes = _field(document, "changes", list, "")
     summary = _field(document, "summary", dict, "")
     warnings = _field(document, "warnings", list, "")
@@ -299,12 +327,36 @@ def _parse(document: dict[str, Any]) -> SavedPlan:
         unmanaged=unmanaged,
         warnings=warnings,
         existing=existing,
+        refusal=_refusal(document["refusal"]) if "refusal" in document else None,
+        references=_references(extra),
         since=_since(document),
     )
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:
             raise _Malformed(f"summary.{key}: does not match the changes")
-    return SavedPlan(plan, target, environment)
+    return SavedPlan(plan, target, environment, signed)
+
+
+def _refusal(entry: Any) -> Refusal:
+    if not isinstance(entry, dict):
+        raise _Malformed("refusal: an object expected")
+    reasons = _field(entry, "reasons", list, "refusal.")
+    if not reasons or not all(isinstance(reason, str) and reason for reason in reasons):
+        raise _Malformed("refusal.reasons: a list of reasons expected")
+    if _field(entry, "override", str, "refusal.") != FORCE:
+        raise _Malformed(f"refusal.override: {FORCE} expected")
+    return Refusal(tuple(reasons))
+
+
+def _references(extra: dict[str, Any]) -> dict[str, str] | None:
+    """What the plan's names were checked against (sync.references): absent or null when
+    nothing was; else each kind's word, as saved."""
+    if extra.get("references") is None:
+        return None
+    found = _field(extra, "references", dict, "campsync.")
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in found.items()):
+        raise _Malformed("campsync.references: strings expected")
+    return dict(found)
 
 
 def _change(entry: Any, index: int) -> Change:

@@ -1,5 +1,6 @@
 """Showing a plan: text (Terraform-like), Markdown (a pull-request comment), JSON
-(the contract's plan JSON). Each renderer writes to a text stream.
+(the contract's plan JSON). Each renderer writes to a text stream. A plan that apply would
+refuse without --force says so first, in every form.
 
 Names, reasons and values come from files and from the platform, so they may hold
 anything: newlines, terminal escape sequences, bidirectional overrides, thousands
@@ -15,7 +16,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
-from campsync.sync.plan import Change, FieldDiff, Plan, Since
+from campsync.sync.plan import Change, FieldDiff, Plan, Refusal, Since
+from campsync.sync.results import ApplyResults
 from campsync.text import escape, plural, redact, shorten
 
 NAME_LIMIT = 100
@@ -183,6 +185,12 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
     def paint(action: str, text: str) -> str:
         return f"{_COLORS[action]}{text}{_RESET}" if color else text
 
+    if plan.refusal is not None:
+        head = refusal_line(plan.refusal) + ":"
+        out.write((f"{_BOLD}{_COLORS['blocked']}{head}{_RESET}" if color else head) + "\n")
+        for reason in plan.refusal.reasons:
+            out.write(f"  - {show_text(reason)}\n")
+        out.write("\n")
     if plan.changes:
         if all_blocked(plan):
             out.write(f"campsync {ALL_BLOCKED}.\n\n")
@@ -210,6 +218,11 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
         for name in plan.unmanaged:
             out.write(f"  {show_name(name)}\n")
     _write_warnings(plan.warnings, out)
+
+
+def refusal_line(refusal: Refusal) -> str:
+    """`apply will refuse this plan without --force` (text and Markdown)."""
+    return f"apply will refuse this plan without {show_text(refusal.override, NAME_LIMIT)}"
 
 
 def _headline(change: Change) -> str:
@@ -312,15 +325,17 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
     """The heading (with the table's head), each change's table row and diff block, and
     the pieces after them (unmanaged campaigns, warnings, each with its kind): the pieces
     a cut keeps or drops."""
-    since = f"\n{md(since_line(plan.since), SINCE_LIMIT)}\n" if plan.since else ""
+    # What `plan --since` compared in full: under the refusal (which comes first), never cut.
+    since = f"{md(since_line(plan.since), SINCE_LIMIT)}\n\n" if plan.since else ""
     if not plan.changes:
-        head = f"### campsync plan: no changes\n\n{no_changes_line(plan)}\n{since}"
+        head = "### campsync plan: no changes\n\n"
+        head += f"{_markdown_refusal(plan)}{since}{no_changes_line(plan)}\n"
     else:
         heading = summary_line(plan).removeprefix("Plan: ")
         if all_blocked(plan):
             heading = f"{ALL_BLOCKED} ({heading.removesuffix('.')})"
         head = (
-            f"### campsync plan: {heading}\n{since}\n"
+            f"### campsync plan: {heading}\n\n{_markdown_refusal(plan)}{since}"
             "| | Action | Campaign | ID | File | Details |\n"
             "|---|---|---|---|---|---|\n"
         )
@@ -371,13 +386,32 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
     return head, changes, tail
 
 
+def _markdown_refusal(plan: Plan) -> str:
+    """A refused plan's alert (GitHub's and GitLab's `[!CAUTION]` blockquote), under the
+    heading, never cut: the reasons and the flag."""
+    if plan.refusal is None:
+        return ""
+    reasons = "".join(f"> - {md(reason)}\n" for reason in plan.refusal.reasons)
+    return f"> [!CAUTION]\n> **{md(refusal_line(plan.refusal))}:**\n{reasons}\n"
+
+
 # --- JSON ----------------------------------------------------------------------------
 
 
 def render_json(plan: Plan, out: TextIO, *, color: bool = False) -> None:
-    """Exactly the contract's plan JSON (with `summary.unmanaged` and `warnings`; never in
-    terminal colours, whatever `color` says)."""
-    text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False, default=str)
+    """Exactly the contract's plan JSON (with `summary.unmanaged`, `warnings`, and `refusal`
+    when apply would refuse the plan; never in terminal colours, whatever `color` says)."""
+    write_json(plan.to_json(), out)
+
+
+def render_results_json(results: ApplyResults, out: TextIO) -> None:
+    """The result JSON of `apply --json`: each change's outcome, and their counts."""
+    write_json(results.to_json(), out)
+
+
+def write_json(document: Any, out: TextIO) -> None:
+    """A JSON document, indented, with no raw control character."""
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
     # JSON strings hold no raw newline, so every other non-printable character is
     # inside a string, where a \\u escape is valid JSON (and a lone surrogate can
     # still be written to a UTF-8 stream).

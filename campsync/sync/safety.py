@@ -7,13 +7,17 @@ Counted: `update` changes against `maxUpdatePercent`, `delete` changes against
 that exists; blocked changes are not written. Besides the percentages, a plan that deletes
 campaigns while no campaign file is in scope (an empty or mistyped folder, or patterns
 that leave no file) is unsafe at any size: below `minExisting` it would delete them all.
+
+Each crossed threshold is one short reason, worded as the contract's plan JSON shows it
+(`updates 4 of 13 campaigns (31%) > maxUpdatePercent 30`); the same words are the plan's
+`refusal` (every form of the plan), `plan`'s warnings on stderr and apply's error.
 """
 
 from __future__ import annotations
 
 from campsync.config.settings import Safety
 from campsync.errors import UnsafePlan
-from campsync.sync.plan import Plan
+from campsync.sync.plan import Plan, Refusal
 from campsync.text import plural
 
 REFUSAL_FIX = (
@@ -33,7 +37,7 @@ def files_in_scope(plan: Plan) -> int:
 
 
 def check_safe(plan: Plan, safety: Safety) -> list[str]:
-    """One sentence per crossed threshold; empty when the plan is within them."""
+    """One reason per crossed threshold; empty when the plan is within them."""
     counts = plan.summary
     existing = plan.existing
     reasons: list[str] = []
@@ -46,17 +50,22 @@ def check_safe(plan: Plan, safety: Safety) -> list[str]:
             if count * 100 > limit * existing:
                 share = count * 100 / existing
                 reasons.append(
-                    f"the plan {verb} {count} of {plural(existing, 'campaign')} "
-                    f"({_percent(share, limit)}%), more than safety.{setting} "
-                    f"({_percent(limit)}%)"
+                    f"{verb} {count} of {plural(existing, 'campaign')} "
+                    f"({_percent(share, limit)}%) > {setting} {_percent(limit)}"
                 )
     deletes = counts["delete"]
     if deletes and not files_in_scope(plan):
         reasons.append(
-            f"the plan deletes {plural(deletes, 'campaign')} and no campaign file is in scope "
+            f"deletes {plural(deletes, 'campaign')} and no campaign file is in scope "
             "(an empty or mistyped folder, or --only/--exclude leaving out every file?)"
         )
     return reasons
+
+
+def refusal_of(plan: Plan, safety: Safety) -> Refusal | None:
+    """Why apply would refuse the plan without --force; None when it would not."""
+    reasons = check_safe(plan, safety)
+    return Refusal(tuple(reasons)) if reasons else None
 
 
 def raise_if_unsafe(plan: Plan, safety: Safety) -> None:
@@ -67,10 +76,11 @@ def raise_if_unsafe(plan: Plan, safety: Safety) -> None:
         raise UnsafePlan(reasons, EMPTY_FIX if empty and len(reasons) == 1 else REFUSAL_FIX)
 
 
-def unsafe_warnings(plan: Plan, safety: Safety) -> list[str]:
-    """What `plan` says on stderr: one line per crossed threshold."""
-    reasons = check_safe(plan, safety)
-    return [f"{reason}: apply will refuse it without --force" for reason in reasons]
+def refusal_warnings(refusal: Refusal | None) -> list[str]:
+    """A refusal as `plan` tells it on stderr: one line per reason."""
+    if refusal is None:
+        return []
+    return [f"apply will refuse this plan without {refusal.override}: {r}" for r in refusal.reasons]
 
 
 def _percent(value: float, beside: float | None = None) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from typing import Literal
 
 from campsync.config.target import Credentials
 from campsync.errors import PlanSignatureError
@@ -23,6 +24,8 @@ SIGNATURE_PREFIX = "hmac-sha256:"
 # Binds the derived key to this one use: the same secret signs JWTs (another purpose).
 KEY_LABEL = b"campsync saved-plan signature key v1"
 CACHE_KEY_LABEL = b"campsync local-cache file-data key v1"
+
+Signed = Literal["verified", "unsigned", "unchecked"]  # how a saved plan's signature stands
 
 
 def derive_key(client_secret: str, label: bytes = KEY_LABEL) -> bytes:
@@ -70,20 +73,16 @@ class PlanSigning:
     def check(self, signature: object, canonical: bytes, where: str) -> None:
         """Raise PlanSignatureError (one line: what is wrong, what to do) unless the plan may
         be applied: signed with this key, or unsigned while this run has no key either."""
+        self.require(self.verify(signature, canonical, where), where)
+
+    def verify(self, signature: object, canonical: bytes, where: str) -> Signed:
+        """How the plan's signature stands with this run's key: `verified`, `unsigned` (it
+        has none) or `unchecked` (signed, and no key to check it with); PlanSignatureError
+        when it does not verify."""
         if signature is None:
-            if self.key is None:
-                return
-            raise PlanSignatureError(
-                f"{where}: the plan is not signed, and with {self.secret_name} set only a "
-                f"plan signed with it is applied; make the plan again with {self.secret_name} "
-                "set"
-            )
+            return "unsigned"
         if self.key is None:
-            raise PlanSignatureError(
-                f"{where}: the plan is signed, and without {self.secret_name} the signature "
-                f"cannot be checked; set {self.secret_name} (the client secret the plan was "
-                "made with)"
-            )
+            return "unchecked"
         expected = self.sign(canonical) or ""
         if not isinstance(signature, str) or not hmac.compare_digest(
             signature.encode("utf-8", "surrogatepass"), expected.encode("ascii")
@@ -93,3 +92,32 @@ class PlanSigning:
                 f"made, or made with another client secret than {self.secret_name}; make the "
                 "plan again"
             )
+        return "verified"
+
+    def require(self, signed: Signed, where: str) -> None:
+        """PlanSignatureError unless a plan whose signature stands so may be applied."""
+        if signed == "unsigned" and self.key is not None:
+            raise PlanSignatureError(
+                f"{where}: the plan is not signed, and with {self.secret_name} set only a "
+                f"plan signed with it is applied; make the plan again with {self.secret_name} "
+                "set"
+            )
+        if signed == "unchecked":
+            raise PlanSignatureError(
+                f"{where}: the plan is signed, and without {self.secret_name} the signature "
+                f"cannot be checked; set {self.secret_name} (the client secret the plan was "
+                "made with)"
+            )
+
+    def note(self, signed: Signed) -> str:
+        """How the signature stands, in words (what `show` tells)."""
+        if signed == "verified":
+            return f"the plan's signature verifies with {self.secret_name}"
+        if signed == "unchecked":
+            return f"the plan is signed; without {self.secret_name} its signature was not checked"
+        if self.key is None:
+            return "the plan is not signed (it was made without a client secret)"
+        return (
+            "the plan is not signed (it was made without a client secret); apply refuses it "
+            f"while {self.secret_name} is set"
+        )

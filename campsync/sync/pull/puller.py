@@ -88,6 +88,9 @@ class PullPlan:
     # the environment's `campaigns:` globs leave out (display paths).
     machine_detect_gaps: list[str] = field(default_factory=list)
     outside_environment: list[str] = field(default_factory=list)
+    # What reading the files under the root warned of (a linked folder not entered: a
+    # campaign described only there is pulled as if no file described it).
+    warnings: list[str] = field(default_factory=list)
 
     def unmapped_flows(self) -> dict[str, list[str]]:
         """Flow id -> the pulled files (display paths) that lack experienceFlowName because
@@ -158,7 +161,7 @@ async def prepare_pull(
     for flow_name, flow_id in experience_flows.items():
         flow_names.setdefault(flow_id, flow_name)
 
-    plan = PullPlan(already_described=len(matching.matched))
+    plan = PullPlan(already_described=len(matching.matched), warnings=existing.warnings)
     taken = taken_stems(root)
     schema_ref = schema_reference(root)  # every new file goes straight into root
     for entry in new:
