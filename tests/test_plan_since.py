@@ -193,3 +193,20 @@ def test_outside_a_repository_is_one_line(ws: Workspace) -> None:
     result = ws.cli("plan", "--since", "main")
     assert result.code == 1 and "is not in a git work tree" in result.err
     assert result.err.count("\n") == 1
+
+
+def test_show_prints_a_saved_since_plan_as_plan_did(ws: Workspace, repo: list[str]) -> None:
+    """The origins and what was compared in full travel with a saved plan: `show --json`
+    is the plan's own JSON, and the text says the same."""
+    assert ws.plan_json()["changes"] == []  # the records of agreement
+    web_ui_edit(ws, repo[3], description="Edited in the web UI")
+    edit_file(ws, repo, 1, priority="1")
+    planned = ws.cli("plan", "--since", "base", "--json", "--out", "plan.json")
+    assert planned.code == 0
+    shown = ws.cli("show", "plan.json", "--json")
+    assert json.loads(shown.out) == json.loads(planned.out)
+    origins = {c["name"]: c["origin"] for c in json.loads(shown.out)["changes"]}
+    assert origins == {"Campaign 1": "files", "Campaign 3": "platform"}
+    text = ws.cli("show", "plan.json").out
+    assert "Compared in full since 'base': 2 of 6 campaigns" in text
+    assert "changed on the platform at" in text
