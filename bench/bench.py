@@ -42,6 +42,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import accounts  # bench/accounts.py, beside this script
+
 from campsync.cli import main as campsync_main
 from campsync.config.job import Flags, load_job
 from campsync.config.settings import Settings, load_settings
@@ -93,9 +95,10 @@ def body(i: int, description: str | None = None) -> dict[str, Any]:
     }
 
 
-def file_text(cid: str, data: dict[str, Any]) -> str:
-    """A campaign file as a person writes it: block-style YAML."""
-    lines = [f"id: {cid}"]
+def file_text(cid: str | None, data: dict[str, Any]) -> str:
+    """A campaign file as a person writes it: block-style YAML (matched by name without an
+    id)."""
+    lines = [f"id: {cid}"] if cid else []
 
     def emit(value: Any, indent: str, key: str) -> None:
         if isinstance(value, dict):
@@ -608,6 +611,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="per request (20)")
     parser.add_argument("--parallelism", type=int, default=10, help="requests in flight (10)")
     parser.add_argument("--work-n", type=int, default=WORK_N, help="work-only size (10000)")
+    parser.add_argument("--accounts", type=int, default=3, help="many accounts: E (3; 0: none)")
+    parser.add_argument("--accounts-n", type=int, default=200, help="campaigns per account (200)")
+    parser.add_argument(
+        "--accounts-rate", type=int, default=0, help="requests/min per account (0: no limit)"
+    )
+    parser.add_argument("--accounts-only", action="store_true", help="only the many accounts")
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--work-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--validate-child", type=Path, help=argparse.SUPPRESS)
@@ -621,17 +630,45 @@ def main() -> int:
         return 0
     if args.n < 1 or args.parallelism < 1 or args.latency_ms < 0:
         parser.error("--n and --parallelism must be at least 1, --latency-ms 0 or more")
+    if args.accounts < 0 or args.accounts_n < 1 or args.accounts_rate < 0:
+        parser.error("--accounts and --accounts-rate must be 0 or more, --accounts-n at least 1")
 
     out = args.out.resolve()
     cwd = Path.cwd()
+    runs: list[Run] = []
+    works: list[Work] = []
+    many: list[accounts.AccountsRun] = []
+    rss_kb = 0
     with tempfile.TemporaryDirectory(prefix="campsync-bench-") as scratch:
         scratch_path = Path(scratch)
-        runs, rss_kb = end_to_end(args, scratch_path / "e2e")
-        os.chdir(cwd)
-        sizes = sorted({1_000, args.n, args.work_n})
-        works = [w for size in sizes for w in work_runs(size, scratch_path)]
-    text = report(args, runs, works, rss_kb / 1024)
-    print(text)
+        if not args.accounts_only:
+            runs, rss_kb = end_to_end(args, scratch_path / "e2e")
+            os.chdir(cwd)
+            sizes = sorted({1_000, args.n, args.work_n})
+            works = [w for size in sizes for w in work_runs(size, scratch_path)]
+        if args.accounts > 0:
+            many = accounts.run_accounts(
+                scratch_path / "accounts",
+                count=args.accounts,
+                n=args.accounts_n,
+                latency_ms=args.latency_ms,
+                rate_limit=args.accounts_rate,
+                parallelism=args.parallelism,
+                flows=FLOWS,
+                body=body,
+                file_text=file_text,
+                quiet=quiet,
+            )
+    texts = [report(args, runs, works, rss_kb / 1024)] if runs else []
+    if many:
+        shape = {
+            "count": args.accounts,
+            "n": args.accounts_n,
+            "latency_ms": args.latency_ms,
+            "rate_limit": args.accounts_rate,
+        }
+        texts.append(accounts.heading(**shape) + "\n\n" + table(accounts.report(many)))
+    print("\n\n".join(texts))
     document = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -640,6 +677,7 @@ def main() -> int:
             for r in runs
         ],
         "work": [{**asdict(w), "met": w.met} for w in works],
+        "accounts": [run.to_json() for run in many],
         "bench_peak_mb": rss_kb / 1024,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -647,6 +685,7 @@ def main() -> int:
     print(f"\nresults written to {out}")
     failed = [r.name for r in runs[1:] if r.target_met is False or r.exit_code not in (0, 2)]
     failed += [f"{w.phase} {w.n}" for w in works if not w.met]
+    failed += [f"many accounts: {run.name}" for run in many if not run.ok]
     return 1 if failed else 0
 
 

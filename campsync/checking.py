@@ -55,28 +55,40 @@ def check_all(
     *,
     config_path: Path | None = None,
     environment: str | None = None,
+    environments: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> Checked:
     """campsync.yaml, then the campaign files under `paths` as the settings say, every problem
     at once: under `environment` (--env; else CAMPSYNC_ENV of `env`, default os.environ),
-    else under every environment campsync.yaml defines. Raises UsageError when a path is
-    missing or a folder holds no campaign file, UnreadablePath when a folder or file under
-    `paths` cannot be read (both before campsync.yaml is read), ConfigError when
-    campsync.yaml cannot be read at all or the environment is not defined."""
-    environment = chosen_environment(environment, os.environ if env is None else env)
+    under each of `environments` (--env repeated: the files any of them includes, each
+    problem once as for every environment), else under every environment campsync.yaml
+    defines. Raises UsageError when a path is missing or a folder holds no campaign file,
+    UnreadablePath when a folder or file under `paths` cannot be read (both before
+    campsync.yaml is read), ConfigError when campsync.yaml cannot be read at all or an
+    environment is not defined."""
+    several = list(environments) if len(environments) > 1 else None
+    if several is None:
+        chosen = environment or (environments[0] if environments else None)
+        environment = chosen_environment(chosen, os.environ if env is None else env)
     found = find_campaign_files(paths, require=True)
-    checked = _check_all(found, config_path, environment)
+    checked = _check_all(found, config_path, environment, several)
     return replace(checked, linked=list(found.linked))
 
 
-def _check_all(found: Found, config_path: Path | None, environment: str | None) -> Checked:
+def _check_all(
+    found: Found, config_path: Path | None, environment: str | None, several: list[str] | None
+) -> Checked:
     shown = (config_path or Path(CONFIG_NAME)).as_posix()
     try:
         config = read_config(config_path)
     except ConfigInvalid as invalid:
         problems = [p for p in invalid.located if isinstance(p, Problem)]
-        return _despite(found, config_path, environment, problems)
+        return _despite(found, config_path, several or environment, problems)
     flows = flow_names(config.data)  # the top level's, for files read without environment
+    if several is not None:
+        chosen_ones = [_environment(config, name) for name in several]
+        every = check_every_environment(_theirs(found, chosen_ones), chosen_ones, flows=flows)
+        return Checked(every.result, shown, every.environments)
     if environment is not None or config.environments:
         if environment is not None:
             chosen = _environment(config, environment)
@@ -84,6 +96,13 @@ def _check_all(found: Found, config_path: Path | None, environment: str | None) 
         every = check_every_environment(found, every_environment(config), flows=flows)
         return Checked(every.result, shown, every.environments, every.in_none)
     return Checked(read_found(found, flows=flows), shown)
+
+
+def _theirs(found: Found, environments: Sequence[Environment]) -> Found:
+    """The files of the walk that one of `environments` includes: the others belong to
+    environments not chosen (checking them plainly would mislead)."""
+    files = [f for f in found.files if any(e.includes(f.relative) for e in environments)]
+    return replace(found, files=files)
 
 
 def _environment(config: ConfigFile, name: str) -> Environment:
@@ -96,7 +115,7 @@ def _environment(config: ConfigFile, name: str) -> Environment:
 def _despite(
     found: Found,
     config_path: Path | None,
-    environment: str | None,
+    chosen: str | list[str] | None,
     problems: Sequence[Problem],
 ) -> Checked:
     """The files checked although campsync.yaml has `problems`: without environments, as
@@ -110,22 +129,26 @@ def _despite(
         plain = read_found(found, flows=flow_names(config.data))
         return Checked(ValidationResult(plain.files, sorted({*plain.problems, *problems})), shown)
     entries = config.environments  # {} when `environments` is not a mapping
-    if environment is not None and entries and environment not in entries:
-        raise ConfigError(
-            f"unknown environment {quoted(environment)}: {shown} defines "
-            f"{', '.join(sorted(entries))}"
-        )
-    names = [environment] if environment is not None else list(entries)
+    given = [chosen] if isinstance(chosen, str) else chosen
+    for name in given or ():
+        if entries and name not in entries:
+            raise ConfigError(
+                f"unknown environment {quoted(name)}: {shown} defines {', '.join(sorted(entries))}"
+            )
+    names = given if given is not None else list(entries)
     usable = [name for name in names if _usable(config, name, entries.get(name))]
     unchecked = [name for name in names if name not in usable]
-    if environment is not None and usable:  # as --env checks: that environment's files only
-        chosen = environment_from_entry(environment, entries[environment], config)
-        read = read_found(found, chosen)
+    if isinstance(chosen, str) and usable:  # as --env checks: that environment's files only
+        environment = environment_from_entry(chosen, entries[chosen], config)
+        read = read_found(found, environment)
         merged = ValidationResult(read.files, sorted({*read.problems, *problems}))
-        return Checked(merged, shown, [environment])
+        return Checked(merged, shown, [chosen])
+    environments = [environment_from_entry(name, entries[name], config) for name in usable]
+    if isinstance(chosen, list):  # several chosen: their files only
+        found = _theirs(found, environments)
     every = check_every_environment(
         found,
-        [environment_from_entry(name, entries[name], config) for name in usable],
+        environments,
         some_unchecked=bool(unchecked) or not entries,
         flows=flow_names(config.data),
     )

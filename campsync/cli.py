@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from campsync import __version__
-from campsync.commands import apply, emulator, init, plan, pull, show, validate
+from campsync.commands import apply, compare, emulator, init, plan, pull, show, validate
 from campsync.errors import CampsyncError
 from campsync.terminal import redacted_output
 
-COMMANDS = (init, validate, plan, show, apply, pull, emulator)
+COMMANDS = (init, validate, plan, show, apply, compare, pull, emulator)
 
 
 class ArgumentParser(argparse.ArgumentParser):

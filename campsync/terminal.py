@@ -76,6 +76,35 @@ EVERY = 20.0
 NOUNS: dict[Phase, str] = {"read": "campaigns", "applied": "changes", "pulled": "campaigns"}
 
 
+class ProgressLine:
+    """A terminal's one self-overwriting progress line, which the runs reporting at once (one
+    per environment) share: each run's short text under its label, drawn together
+    (`staging: read 12/40 campaigns | production: read 3/40 campaigns`) and redrawn whole
+    whenever one of them moves, so that they never write over each other. A run alone has a
+    line of its own, without a label."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._parts: dict[str, str] = {}
+        self._shown = False
+
+    def draw(self, label: str | None, text: str) -> None:
+        self._parts[label or ""] = text
+        line = " | ".join(
+            f"{key}: {value}" if key else value for key, value in self._parts.items() if value
+        )
+        width = shutil.get_terminal_size().columns - 1
+        self._stream.write("\r\033[K" + line[: max(20, width)])
+        self._stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
+            self._shown = False
+
+
 class ProgressReporter:
     """How far a run is, on stderr: the campsync.progress.Progress that the engine and the
     client's rate limiter report to. Never a byte on stdout (`--json` stays clean).
@@ -86,7 +115,9 @@ class ProgressReporter:
     requests, or has to wait, a line when a phase starts and ends and at least every EVERY
     seconds in between, with the time left at the rate limit:
     `campsync: read 120 of 1,000 campaigns, about 15 min left at 60 requests/min`.
-    `clock` (seconds, monotonic) is there for tests."""
+    Runs at once (one per environment) each have a reporter with their `label` (the
+    environment), sharing one terminal `line`: in a log, each line names its run
+    (`campsync: staging: read 120 of ...`). `clock` (seconds, monotonic) is there for tests."""
 
     def __init__(
         self,
@@ -96,8 +127,12 @@ class ProgressReporter:
         clock: Callable[[], float] | None = None,
         every: float = EVERY,
         terminal: bool | None = None,
+        label: str | None = None,
+        line: ProgressLine | None = None,
     ) -> None:
         self._stream = stream if stream is not None else sys.stderr
+        self._label = label
+        self._drawn = line if line is not None else ProgressLine(self._stream)
         # A dumb terminal gets the log's lines: it cannot redraw one line in place.
         self._terminal = capable_terminal(self._stream) if terminal is None else terminal
         self._rate = max(1, rate_limit)
@@ -115,7 +150,6 @@ class ProgressReporter:
         self._unanswered_since: float | None = None  # a request sent, still unanswered
         self._said_429 = False  # the last line told of a 429
         self._last_line: float | None = None
-        self._shown = False  # a terminal line is drawn
 
     # -- what the run reports (campsync.progress.Progress) -----------------------------------
 
@@ -152,10 +186,7 @@ class ProgressReporter:
 
     def clear(self) -> None:
         """Take the terminal line away (before other output, and at the end)."""
-        if self._shown:
-            self._stream.write("\r\033[K")
-            self._stream.flush()
-            self._shown = False
+        self._drawn.clear()
 
     # -- the text ------------------------------------------------------------------------
 
@@ -204,16 +235,14 @@ class ProgressReporter:
         text = self._text(now)
         if not text:
             return
-        self._stream.write(f"campsync: {text}\n")
+        label = f"{self._label}: " if self._label else ""
+        self._stream.write(f"campsync: {label}{text}\n")
         self._stream.flush()
         self._last_line = now
         self._said_429 = self._why == "429" and self._wait_until > now
 
     def _draw(self, now: float) -> None:
-        width = shutil.get_terminal_size().columns - 1
-        self._stream.write("\r\033[K" + self._text(now, short=True)[: max(20, width)])
-        self._stream.flush()
-        self._shown = True
+        self._drawn.draw(self._label, self._text(now, short=True))
 
 
 def duration(seconds: float) -> str:

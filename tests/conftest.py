@@ -4,4 +4,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures_emulator",
     "tests.fixtures_workspace",
     "tests.fixtures_environments",
+    "tests.fixtures_accounts",
 ]

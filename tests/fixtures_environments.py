@@ -93,10 +93,9 @@ class TwoAccounts:
             wait_ready(running, timeout)
 
 
-@pytest.fixture
-def two_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoAccounts]:
-    """Both emulators, the working directory a fresh folder, and no KORE_* variable set (they
-    would win over campsync.yaml): only the environments' own credential variables."""
+def desk_of_environments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process environment of a desk with environments: no KORE_* variable (they would
+    win over campsync.yaml), no chosen environment, cache or CI, no pacing by campsync."""
     for name in (
         "KORE_HOST",
         "KORE_STREAM_ID",
@@ -110,6 +109,13 @@ def two_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tw
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")
+
+
+@pytest.fixture
+def two_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoAccounts]:
+    """Both emulators, the working directory a fresh folder, and no KORE_* variable set (they
+    would win over campsync.yaml): only the environments' own credential variables."""
+    desk_of_environments(monkeypatch)
     monkeypatch.chdir(tmp_path)
     with (
         start_in_thread(emulator_test_config(**ACCOUNTS["staging"])) as staging,

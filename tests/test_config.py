@@ -233,6 +233,17 @@ def test_a_secret_pasted_under_credentials_is_told_apart_from_an_environment_nam
     )
 
 
+def test_no_environment_may_be_named_all_which_names_every_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "environments:\n  staging: {}\n  all: {}\n")
+    with pytest.raises(ConfigInvalid) as info:
+        read_config(path)
+    assert str(info.value).startswith(
+        f"{path.as_posix()}:2:3: environments: an environment name is letters, digits, '.', "
+        "'_' or '-', and not 'all' (--env all names every environment) (got 'all')"
+    )
+    read_config(write(tmp_path, "environments:\n  All: {}\n  allx: {}\n"))  # names alike: fine
+
+
 def test_a_campsync_yaml_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:
     path = tmp_path / "campsync.yaml"
     os.mkfifo(path)  # reading a FIFO would wait for a writer forever

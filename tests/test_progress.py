@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from campsync.kore.ratelimit import SlidingWindowLimiter
-from campsync.terminal import ProgressReporter, duration
+from campsync.terminal import ProgressLine, ProgressReporter, duration
 from tests.test_kore_ratelimit import FakeTime, take_place
 
 
@@ -222,3 +222,59 @@ def test_on_a_terminal_a_missing_answer_shows_on_the_line() -> None:
     assert stream.getvalue().endswith("read 0/2 campaigns, <1 min left; no answer for 12 s")
     reporter.waiting(0.0, "answer")
     assert stream.getvalue().endswith("\r\x1b[Kread 0/2 campaigns, <1 min left")
+
+
+# --- several environments at once (issue 23) ------------------------------------------------
+
+
+def test_on_a_terminal_runs_at_once_share_one_line_each_under_its_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((120, 24)))
+    fake = FakeTime()
+    stream = io.StringIO()
+    line = ProgressLine(stream)
+    staging, production = (
+        ProgressReporter(stream, clock=fake.clock, terminal=True, label=name, line=line)
+        for name in ("staging", "production")
+    )
+    staging.step(0, 4, "read")
+    production.step(0, 2, "read")
+    staging.step(1, 4, "read")
+    production.waiting(30.0, "limit")
+    production.clear()  # before a result line, by whichever run has one
+    staging.step(2, 4, "read")
+    staging.clear()
+    assert stream.getvalue().split("\r\x1b[K") == [
+        "",
+        "staging: read 0/4 campaigns, <1 min left",
+        "staging: read 0/4 campaigns, <1 min left | production: read 0/2 campaigns, <1 min left",
+        "staging: read 1/4 campaigns, <1 min left | production: read 0/2 campaigns, <1 min left",
+        "staging: read 1/4 campaigns, <1 min left | production: read 0/2 campaigns, <1 min "
+        "left; waiting 30 s for the rate limit",
+        "",  # cleared: the line is drawn again whole, both runs on it
+        "staging: read 2/4 campaigns, <1 min left | production: read 0/2 campaigns, <1 min "
+        "left; waiting 30 s for the rate limit",
+        "",
+    ]
+
+
+def test_in_a_log_each_line_names_its_run() -> None:
+    fake = FakeTime()
+    log = TimedStream(fake)
+    line = ProgressLine(log)
+    staging, production = (
+        ProgressReporter(log, clock=fake.clock, terminal=False, label=name, line=line)
+        for name in ("staging", "production")
+    )
+    staging.step(0, 100, "read")
+    production.step(0, 80, "read")
+    production.waiting(12.0, "429")
+    staging.step(100, 100, "read")
+    assert [text for _, text in log.lines()] == [
+        "campsync: staging: read 0 of 100 campaigns, about 2 min left at 60 requests/min",
+        "campsync: production: read 0 of 80 campaigns, about 1 min left at 60 requests/min",
+        "campsync: production: read 0 of 80 campaigns, about 1 min left at 60 requests/min; "
+        "waiting 12 s: the platform answered 429 (rate limit)",
+        "campsync: staging: read 100 of 100 campaigns in 0 s",
+    ]

@@ -36,7 +36,8 @@ def test_a_pull_then_a_plan_then_an_apply_never_exceed_the_limit_together(
     ws.seed(*(campaign_body(name) for name in names))
 
     pulled = ws.cli("pull")  # the list and three reads: the whole budget
-    planned = ws.cli("plan", "--json", "--detailed-exitcode")  # right after it: as many
+    # right after it, as many (--refresh: the pull left the bodies in the cache)
+    planned = ws.cli("plan", "--json", "--detailed-exitcode", "--refresh")
     edited = next(ws.campaigns.glob("*.yaml"))
     edited.write_text(edited.read_text().replace("spring", "summer"), encoding="utf-8")
     applied = ws.cli("apply", "--auto-approve")

@@ -135,6 +135,24 @@ def _combine(target: dict[str, Any], entry: Mapping[str, Any]) -> None:
             target[name] = copy.deepcopy(value)
 
 
+def overridden(layers: Sequence[Layer]) -> frozenset[PathKey]:
+    """The paths of the values the layers set or remove (null), down to each value that is
+    not a mapping: what an environment makes different on purpose, whatever the file holds.
+    An empty mapping counts as its own path (it may replace a value of the file)."""
+    paths: set[PathKey] = set()
+
+    def walk(entry: Mapping[str, Any], path: PathKey) -> None:
+        for name, value in entry.items():
+            here = (*path, name)
+            if isinstance(value, Mapping) and value:
+                walk(value, here)
+            else:
+                paths.add(here)
+
+    walk(effective(layers), ())
+    return frozenset(paths)
+
+
 def unmerge(data: Mapping[str, Any], layers: Sequence[Layer]) -> dict[str, Any]:
     """`data` (a campaign as the platform holds it, in file form) without what the layers
     supply: a field they remove, and a value equal to the one they set. Merging the layers

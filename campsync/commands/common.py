@@ -7,12 +7,44 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from campsync.config.job import Flags, Job, load_credentials, load_job
+from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
 from campsync.config.target import Credentials
 from campsync.errors import UsageError
 from campsync.sync.render import RENDERERS
 
 DEFAULT_PATH = "campaigns"
+
+
+def add_path_argument(parser: argparse.ArgumentParser) -> None:
+    """PATH: the campaign files (default: campaigns)."""
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=DEFAULT_PATH,
+        metavar="PATH",
+        help=f"a campaign file or a folder of them (default: {DEFAULT_PATH})",
+    )
+
+
+def add_format_options(
+    parser: argparse.ArgumentParser, formats: Iterable[str] = tuple(RENDERERS)
+) -> None:
+    """--json and --format: how a plan (plan, show) or a comparison (compare, with its own
+    `formats`) is printed; see output_format."""
+    parser.add_argument(
+        "--json", action="store_true", help="print only the JSON (same as --format json)"
+    )
+    parser.add_argument("--format", choices=list(formats), help="output format (default: text)")
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format --json and --format ask for (default text); contradicting: a UsageError."""
+    chosen: str | None = args.format
+    if args.json:
+        if chosen not in (None, "json"):
+            raise UsageError(f"--json and --format {chosen} contradict each other")
+        return "json"
+    return chosen or "text"
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +56,17 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_env_option(parser: argparse.ArgumentParser) -> None:
+def add_env_option(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """--env NAME; with `several`, repeatable, and `--env all` for every environment."""
+    if several:
+        parser.add_argument(
+            "--env",
+            action="append",
+            metavar="NAME",
+            help="an environment of campsync.yaml (or CAMPSYNC_ENV, one name); repeatable, "
+            "'all' for every one: their accounts are read (and written) at once",
+        )
+        return
     parser.add_argument(
         "--env",
         metavar="NAME",
@@ -32,10 +74,11 @@ def add_env_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_remote_options(parser: argparse.ArgumentParser) -> None:
-    """--config, --env, --host, --stream-id, --account-id, --parallelism."""
+def add_remote_options(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """--config, --env (repeatable when `several`), --host, --stream-id, --account-id,
+    --parallelism."""
     add_config_option(parser)
-    add_env_option(parser)
+    add_env_option(parser, several=several)
     parser.add_argument(
         "--host", help="platform URL (or KORE_HOST; default https://platform.kore.ai)"
     )
@@ -47,24 +90,6 @@ def add_remote_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="requests in flight at once (default 10), always inside CAMPSYNC_RATE_LIMIT",
     )
-
-
-def add_format_options(parser: argparse.ArgumentParser) -> None:
-    """--json and --format: how a plan is printed (plan, show)."""
-    parser.add_argument(
-        "--json", action="store_true", help="print only the plan JSON (same as --format json)"
-    )
-    parser.add_argument("--format", choices=list(RENDERERS), help="output format (default: text)")
-
-
-def output_format(args: argparse.Namespace) -> str:
-    """The format --json and --format ask for (text when neither is given)."""
-    chosen: str | None = args.format
-    if args.json:
-        if chosen not in (None, "json"):
-            raise UsageError(f"--json and --format {chosen} contradict each other")
-        return "json"
-    return chosen or "text"
 
 
 def add_refresh_option(parser: argparse.ArgumentParser) -> None:
@@ -126,11 +151,22 @@ def refuse_guard_options(args: argparse.Namespace) -> None:
         )
 
 
+def environments_of(args: argparse.Namespace) -> list[str]:
+    """The environments --env names (config.job.environment_names): none when it is not
+    given, one, or several (`all`: every one of campsync.yaml)."""
+    given = getattr(args, "env", None) or []
+    return environment_names(
+        [given] if isinstance(given, str) else given, getattr(args, "config", None)
+    )
+
+
 def flags_of(args: argparse.Namespace) -> Flags:
-    """What the command line says of the job (a command without an option: not given)."""
+    """What the command line says of the job (a command without an option: not given); the
+    environment, when --env names one (several: config.job.load_jobs gives each its own)."""
+    names = environments_of(args)
     return Flags(
         config=getattr(args, "config", None),
-        environment=getattr(args, "env", None),
+        environment=names[0] if len(names) == 1 else None,
         host=getattr(args, "host", None),
         stream_id=getattr(args, "stream_id", None),
         account_id=getattr(args, "account_id", None),

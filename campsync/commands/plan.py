@@ -9,18 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from campsync.commands.common import (
-    DEFAULT_PATH,
     add_format_options,
     add_guard_options,
+    add_path_argument,
     add_refresh_option,
     add_remote_options,
+    environments_of,
     job_of,
     output_format,
     print_warnings,
 )
-from campsync.sync.engine import Sync, check_plan_path
+from campsync.commands.many import (
+    EnvironmentRun,
+    each,
+    finish,
+    prepare,
+    report_error,
+    warn,
+    worst,
+)
+from campsync.errors import CampsyncError, UsageError
+from campsync.sync.engine import Plan, Sync, check_plan_path
 from campsync.sync.render import RENDERERS
-from campsync.terminal import ProgressReporter, use_color
+from campsync.sync.render_sections import SECTION_RENDERERS, Section
+from campsync.terminal import ProgressLine, ProgressReporter, use_color
+
+OUT_WITH_SEVERAL = (
+    "--out saves one environment's plan: with several environments, run "
+    "'campsync plan --env NAME --out FILE' for each"
+)
 
 
 def register(sub: Any) -> None:
@@ -29,13 +46,7 @@ def register(sub: Any) -> None:
         help="show how the platform differs from the campaign files (reads only)",
         description="Read the platform and show the changes apply would make. Reads only.",
     )
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=DEFAULT_PATH,
-        metavar="PATH",
-        help=f"a campaign file or a folder of them (default: {DEFAULT_PATH})",
-    )
+    add_path_argument(parser)
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the plan for 'campsync apply FILE'"
     )
@@ -53,13 +64,18 @@ def register(sub: Any) -> None:
         "platform; the others on what the list returns (a cheap pull-request plan)",
     )
     add_guard_options(parser)
-    add_remote_options(parser)
+    add_remote_options(parser, several=True)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
+    names = environments_of(args)
+    if len(names) > 1:
+        if args.out is not None:
+            raise UsageError(OUT_WITH_SEVERAL)
+        return _run_many(args, fmt, names)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
     job = job_of(args)
@@ -89,3 +105,41 @@ def run(args: argparse.Namespace) -> int:
     if args.detailed_exitcode and plan.has_changes:
         return 2
     return 0
+
+
+def _run_many(args: argparse.Namespace, fmt: str, names: list[str]) -> int:
+    """Each environment's plan, all at once: one section each, the exit code the worst."""
+    line = ProgressLine(sys.stderr)
+    runs = prepare(args, names, Path(args.path), refresh=args.refresh, since=args.since, line=line)
+
+    async def plan_of(run: EnvironmentRun) -> Plan:
+        assert run.sync is not None  # each runs only environments that have their sync
+        return await run.sync.plan(run.files)
+
+    try:
+        outcomes = asyncio.run(each(runs, plan_of))
+    finally:
+        line.clear()
+    finish(runs)
+    sections: list[Section] = []
+    codes: list[int] = []
+    failed: list[tuple[str, CampsyncError]] = []
+    for env in runs:
+        outcome = env.error or outcomes[env.name]
+        if isinstance(outcome, CampsyncError):
+            sections.append(Section(env.name, error=str(outcome)))
+            failed.append((env.name, outcome))
+            codes.append(1)
+            continue
+        sections.append(Section(env.name, outcome))
+        codes.append(2 if args.detailed_exitcode and outcome.has_changes else 0)
+    out = sys.stdout
+    SECTION_RENDERERS[fmt](sections, out, color=use_color(out))
+    for env, section in zip(runs, sections, strict=True):
+        if section.plan is not None and env.sync is not None:
+            if fmt == "json":
+                warn(env.name, section.plan.warnings)  # stdout holds only the plan JSON
+            warn(env.name, env.sync.unsafe(section.plan))
+    for name, error in failed:
+        report_error(name, error)
+    return worst(codes)

@@ -1,6 +1,7 @@
 """`campsync pull [PATH]`: write a campaign file for each platform campaign no file describes.
 
-Reads only from the platform: one list (every page) and one get-one per campaign written.
+Reads only from the platform: one list (every page) and one get-one per campaign written
+that the local cache does not hold at its listed updatedAt (what is read is kept, as a plan's).
 Prints a line per file written and a summary on stdout; warnings go to stderr.
 """
 
@@ -12,7 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from campsync.commands.common import DEFAULT_PATH, add_remote_options, job_of, print_warnings
+from campsync.commands.common import (
+    DEFAULT_PATH,
+    add_remote_options,
+    environments_of,
+    job_of,
+    print_warnings,
+)
+from campsync.errors import UsageError
 from campsync.sync.engine import PullFile, PullPlan, Sync
 from campsync.terminal import ProgressReporter
 from campsync.text import escape, quoted
@@ -47,6 +55,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
+    if len(environments_of(args)) > 1:  # `--env all` with several environments
+        raise UsageError("pull writes the files of one environment: give one --env NAME")
     job = job_of(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
@@ -54,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
     finally:
         progress.clear()
+    print_warnings(sync.finish())  # the bodies read are kept for the next pull or plan
     print_warnings(plan.warnings)  # before any file is written: why one may be a duplicate
 
     if plan.overwrites:

@@ -1,6 +1,7 @@
 """`campsync validate [PATH ...]`: check campaign files (and campsync.yaml); no network, no
 credentials. With environments in campsync.yaml: the files of `--env NAME` merged with its
-overrides, or, without --env, of every environment (campsync.checking).
+overrides (repeatable: each of them), or, without --env or with `--env all`, of every
+environment (campsync.checking).
 
 Problems go to stdout, one per line (`file:line:column: path: message`), so they can be
 piped; with GITHUB_ACTIONS=true each is also a GitHub `::error` annotation. The
@@ -23,6 +24,7 @@ from campsync.commands.common import (
     add_env_option,
     print_warnings,
 )
+from campsync.config.job import ALL_ENVIRONMENTS
 from campsync.text import escape, plural, quoted
 
 
@@ -48,13 +50,17 @@ def register(sub: Any) -> None:
         help="text (default) or json (a list of {file, line, column, path, message})",
     )
     add_config_option(parser)
-    add_env_option(parser)
+    add_env_option(parser, several=True)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(DEFAULT_PATH)]
-    checked = check_all(paths, config_path=args.config, environment=args.env)
+    given = list(dict.fromkeys(args.env or []))
+    if ALL_ENVIRONMENTS in given:  # every environment, as without --env (CAMPSYNC_ENV aside)
+        checked = check_all(paths, config_path=args.config, env={})
+    else:
+        checked = check_all(paths, config_path=args.config, environments=given)
     result = checked.result
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     REPORTERS[args.format](result, sys.stdout, annotate=annotate)

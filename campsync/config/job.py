@@ -11,13 +11,13 @@ fill them in, this module merges them with the variables and campsync.yaml
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from campsync.campaign.environment import Environment
 from campsync.config.environments import environment_of
-from campsync.config.file import CONFIG_NAME, ConfigFile
+from campsync.config.file import CONFIG_NAME, ConfigFile, read_config
 from campsync.config.settings import (
     DEFAULT_CACHE_DIR,
     DEFAULT_PARALLELISM,
@@ -27,6 +27,11 @@ from campsync.config.settings import (
     load_settings,
 )
 from campsync.config.target import Credentials, Target
+from campsync.errors import ConfigError
+from campsync.text import quoted
+
+# `--env all`: every environment of campsync.yaml (so no environment may be named so).
+ALL_ENVIRONMENTS = "all"
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,44 @@ def load_job(
         saved_environment=saved_environment,
     )
     return Job.of(settings, flags)
+
+
+def environment_names(given: Sequence[str], config_path: Path | None = None) -> list[str]:
+    """The environments that `--env` names (repeatable): each once, in the order given, and
+    `all` for every environment of campsync.yaml, in its order. Empty when --env is not given
+    (then CAMPSYNC_ENV, one name, chooses, as for one environment). Several names are all
+    checked here, before any job is made (ConfigError for one campsync.yaml does not define,
+    or `all` when it defines none); one name is checked by load_job, as ever."""
+    names = list(dict.fromkeys(given))
+    if len(names) < 2 and ALL_ENVIRONMENTS not in names:
+        return names
+    config = read_config(config_path)
+    defined = list(config.environments)
+    if ALL_ENVIRONMENTS in names:
+        if not defined:
+            raise ConfigError(f"--env {ALL_ENVIRONMENTS}: {config.shown} defines no environments")
+        return defined
+    unknown = [name for name in names if name not in defined]
+    if unknown:
+        where = (
+            f"{config.shown} defines {', '.join(sorted(defined))}"
+            if defined
+            else (f"{config.shown} has no environments")
+        )
+        raise ConfigError(f"unknown environment {quoted(unknown[0])}: {where}")
+    return names
+
+
+def load_jobs(flags: Flags, names: Sequence[str]) -> list[Job | ConfigError]:
+    """One job per environment (`load_job` with each name), or the one-line reason that
+    environment has none (a credential variable not set, say): the others still run."""
+    jobs: list[Job | ConfigError] = []
+    for name in names:
+        try:
+            jobs.append(load_job(replace(flags, environment=name)))
+        except ConfigError as error:
+            jobs.append(error)
+    return jobs
 
 
 def load_credentials(

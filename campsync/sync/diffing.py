@@ -498,3 +498,49 @@ def _sort_key(parts: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
 
 def _label(value: Any) -> str:
     return repr(str(value))
+
+
+# ---------------------------------------------------------------------------
+# two accounts' copies of one campaign (`campsync compare`)
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """A campaign as one account holds it: its get-one `data`, its list entry (the queue as
+    `connection`), the type it was listed under, and that environment's experienceFlows
+    mapping (flow ids are per account)."""
+
+    body: Mapping[str, Any]
+    list_item: Mapping[str, Any]
+    listed_type: str
+    experience_flows: Mapping[str, str]
+
+
+def compare_live(desired: Mapping[str, Any], a: Live, b: Live) -> Comparison:
+    """Two accounts' copies of one campaign, compared on the fields `desired` manages (a
+    file's data, without what either environment's overrides set) as `compare` compares a
+    file with one of them: each side in the platform's comparable form, restricted to those
+    fields. Each FieldDiff has A's value as `before` and B's as `after`. A flow is compared
+    by the name each account's own mapping gives its id; when the file's flow name is not
+    in both mappings, it is not compared (a warning says so)."""
+    want = _file_form(desired)
+    have_a = _platform_form(a.body, a.list_item, a.listed_type, want)
+    have_b = _platform_form(b.body, b.list_item, b.listed_type, want)
+    warnings: list[str] = []
+    if "experienceFlowName" in want:
+        flow = want["experienceFlowName"]
+        name_a = _platform_flow_name(flow, a.body, a.experience_flows)
+        name_b = _platform_flow_name(flow, b.body, b.experience_flows)
+        if name_a is _MISSING or name_b is _MISSING:
+            del have_a["experienceFlowName"], have_b["experienceFlowName"]
+            warnings.append(
+                f"campaign {_label(desired.get('name'))}: experienceFlowName {_label(flow)} is"
+                " not comparable: add it to both environments' experienceFlows (name: cf-...)"
+            )
+        else:
+            have_a["experienceFlowName"], have_b["experienceFlowName"] = name_a, name_b
+    _reconcile_set(have_b, have_a, "contactLists")
+    canonical = _canonical(have_a)
+    if canonical is not None and canonical == _canonical(have_b):
+        return Comparison((), tuple(warnings))
+    return Comparison(_field_diffs(have_a, have_b), tuple(warnings))

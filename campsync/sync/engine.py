@@ -17,7 +17,8 @@ covers both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from campsync.errors import FilesInvalid
 from campsync.kore.client import KoreClient
 from campsync.kore.ratelimit import RateLimiter
 from campsync.progress import Phase, Progress, WaitFn
+from campsync.sync.account import overridden_paths, read_account
 from campsync.sync.applier import (
     UNKNOWN_OUTCOME,
     ApplyResult,
@@ -42,6 +44,7 @@ from campsync.sync.applier import (
 )
 from campsync.sync.cache import LocalCache, target_key
 from campsync.sync.cache.sent import AccountLimiters
+from campsync.sync.compare import AccountComparison, AccountView, compare_accounts
 from campsync.sync.gitchanges import changes_since, text_then
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
@@ -73,9 +76,12 @@ from campsync.sync.writer import RememberingWriter
 
 __all__ = [
     "UNKNOWN_OUTCOME",
+    "AccountComparison",
     "AccountLimiters",
+    "AccountView",
     "Applied",
     "ApplyResult",
+    "CampaignFile",
     "Change",
     "Hooks",
     "Plan",
@@ -85,6 +91,7 @@ __all__ = [
     "SavedPlan",
     "Sync",
     "check_plan_path",
+    "compare_accounts",
     "planned_environment",
     "read_saved_plan",
     "refusal_warnings",
@@ -127,13 +134,14 @@ class Hooks:
     - `on_plan`: the plan, before anything is written (a fresh plan, or a saved plan found
       fresh);
     - `approve`: asked once there is something to write; None approves at once
-      (--auto-approve, a saved plan);
+      (--auto-approve, a saved plan); it may answer later (an awaitable: the applies of
+      several environments wait for one answer given once every plan is in);
     - `on_result`: each write's outcome as soon as it is known;
     - `stop`: once set, no new write starts; `abandon`: once set, the writes in flight are
       not waited for either (see applier.apply_plan)."""
 
     on_plan: Callable[[Plan], None] | None = None
-    approve: Callable[[Plan], bool] | None = None
+    approve: Callable[[Plan], bool | Awaitable[bool]] | None = None
     on_result: ResultCallback | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     abandon: asyncio.Event = field(default_factory=asyncio.Event)
@@ -163,6 +171,11 @@ def show_saved_plan(path: Path, credentials: Credentials) -> tuple[SavedPlan, st
     signing = PlanSigning.of(credentials)
     saved = read_plan(path, signing=signing)
     return saved, signing.note(saved.signed)
+
+
+async def _answer(answer: bool | Awaitable[bool]) -> bool:
+    """An approval, given now or awaited."""
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 class Sync:
@@ -202,6 +215,7 @@ class Sync:
         self.scope = Scope()  # read_files makes the job's, relative to the files' folder
         self.skipped: list[str] = []  # warnings for the folders read_files did not read
         self.changed_since: ChangedSince | None = None  # what read_files found, with `since`
+        self.own_names: Mapping[str, str] = {}  # the name each file read gives itself
         self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
     @property
@@ -238,6 +252,7 @@ class Sync:
         if guard.prune:
             refuse_unread_folders(read.linked)
         self.skipped = read.warnings
+        self.own_names = read.own_names
         self.cache.save_files()  # the valid files need no parsing next time, even if others fail
         if read.problems:
             raise FilesInvalid(tuple(str(problem) for problem in read.problems))
@@ -398,7 +413,7 @@ class Sync:
             if not writes_of(plan):
                 return Applied(plan)
             self.check_safe(plan)
-            if hooks.approve is not None and not hooks.approve(plan):
+            if hooks.approve is not None and not await _answer(hooks.approve(plan)):
                 return Applied(plan, declined=True)
             return Applied(plan, await self.apply_plan(client, plan, hooks))
 
@@ -454,8 +469,26 @@ class Sync:
         if warning:
             self.cache.warnings.append(warning)
 
+    async def account(self, files: Sequence[CampaignFile]) -> AccountView:
+        """What `compare` needs of this job's account (sync.account): each of `files` (as
+        read_files read them) with the campaign it matches there and that campaign's full
+        body, through the cache as a plan's bodies; the paths its overrides set. Reads only."""
+        job = self.job
+        async with self._connect() as client:
+            return await read_account(
+                client,
+                job.environment_name or "",
+                files,
+                overrides=overridden_paths(job.environment, self.own_names),
+                experience_flows=job.flows.ids,
+                fetch_full=self.cache.fetcher(client_fetcher(client, self._steps("read"))),
+                on_listed=self.cache.forget_unlisted,
+            )
+
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
-        """What `pull` would write under `root` (reads only; write_pull writes)."""
+        """What `pull` would write under `root` (reads only; write_pull writes). The bodies
+        come through the cache as a plan's do: a campaign it holds at its listed updatedAt is
+        not read again, and what is read is kept."""
         async with self._connect() as client:
             return await prepare_pull(
                 client,
@@ -463,7 +496,10 @@ class Sync:
                 self.job.flows.ids,
                 self.job.environment,
                 overwrite=overwrite,
-                progress=self._steps("pulled"),
+                fetch_full=self.cache.fetcher(
+                    client_fetcher(client, self._steps("pulled")), vouched_only=True
+                ),
+                on_listed=self.cache.forget_unlisted,
             )
 
     def write_pull(

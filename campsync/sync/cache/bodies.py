@@ -39,9 +39,10 @@ class CampaignCache(StampedStore):
 
     file_name = "campaigns-{target}.json"
     entries_key = "campaigns"
+    signed_when_keyed = True  # a pull writes these bodies into campaign files
 
-    def __init__(self, folder: Path, target: str) -> None:
-        super().__init__(folder, target)
+    def __init__(self, folder: Path, target: str, *, key: bytes | None = None) -> None:
+        super().__init__(folder, target, key=key)
         self.hits = 0
         self.misses = 0
 

@@ -46,7 +46,7 @@ class LocalCache:
             else EnvironmentFileCache(folder, environment, key=key)
         )
         stored = target_key(target)
-        self.campaigns = CampaignCache(folder, stored)
+        self.campaigns = CampaignCache(folder, stored, key=key)
         self.same = SameCache(folder, stored)
         self.history = HistoryCache(folder, stored)
         self.agreed = AgreedCache(folder, stored)  # read on first use, as the bodies
@@ -96,9 +96,13 @@ class LocalCache:
     def last_match(self, file: str) -> str | None:
         return self.history.last_match(file)
 
-    def fetcher(self, inner: FetchFull) -> FetchFull:
-        """`inner` behind the platform-body store (bypassed, then rewritten, on refresh)."""
-        return self.campaigns.fetcher(inner, refresh=self.refresh)
+    def fetcher(self, inner: FetchFull, *, vouched_only: bool = False) -> FetchFull:
+        """`inner` behind the platform-body store (bypassed, then rewritten, on refresh).
+        `vouched_only`: for bodies that become file content (pull), the store answers only
+        when its signature is the run's own (a client secret); otherwise every body is read
+        afresh (and kept), since an unsigned cache is anybody's text."""
+        bypass = self.refresh or (vouched_only and not self.campaigns.vouched)
+        return self.campaigns.fetcher(inner, refresh=bypass)
 
     def save_files(self) -> None:
         """Write the files store when it changed (the files checked need no parsing next

@@ -35,8 +35,8 @@ class StampedStore(JsonStore):
 
     extra = 0
 
-    def __init__(self, folder: Path, target: str) -> None:
-        super().__init__(folder, target)
+    def __init__(self, folder: Path, target: str, *, key: bytes | None = None) -> None:
+        super().__init__(folder, target, key=key)
         self._entries: dict[str, Stamped] = {}
         self._loaded = False
         self._dirty = False

@@ -226,11 +226,15 @@ class JsonStore:
     A `signed` store (one whose entries are sent: file data) also ends with a `signature`,
     an HMAC under `key` over the whole document: one that does not verify (edited, or made
     with another client secret) is simply not used, and without a key the store is neither
-    read nor written. (One HMAC over the file's bytes: parsing stays one json.loads.)"""
+    read nor written. (One HMAC over the file's bytes: parsing stays one json.loads.)
+    A store `signed_when_keyed` (platform bodies: a pull writes them into files) is signed
+    and checked the same way when there is a key, and kept unsigned without one: `vouched`
+    says whether what it recalls is the run's own (a verified signature)."""
 
     file_name = ""  # may use {target}
     entries_key = ""
     signed = False
+    signed_when_keyed = False
     max_bytes: int | None = None  # a larger file is ignored (None: any size)
 
     def __init__(self, folder: Path, target: str | None = None, *, key: bytes | None = None):
@@ -239,6 +243,15 @@ class JsonStore:
         self.path = folder / self.file_name.format(target=target)
         self.folder_check = FolderCheck()
         self._key = key
+
+    @property
+    def _signs(self) -> bool:
+        return self.signed or (self.signed_when_keyed and self._key is not None)
+
+    @property
+    def vouched(self) -> bool:
+        """What this store recalls was written by a run holding the same client secret."""
+        return self._signs
 
     def trust(self, check: FolderCheck) -> None:
         """What the run may do with the folder (check_folder): unread, the store is empty;
@@ -276,7 +289,7 @@ class JsonStore:
             return {}, f"cache {self.path} ignored: not a campsync cache of this format and target"
         if document.get("format") != FORMAT or document.get("code") != self.code:
             return {}, None
-        if self.signed and not signature_verifies(raw, self._key, self.path):
+        if self._signs and not signature_verifies(raw, self._key, self.path):
             return {}, None
         return document[self.entries_key], None
 
@@ -288,7 +301,7 @@ class JsonStore:
         if not self.folder_check.write or (self.signed and self._key is None):
             return None
         head = {"format": FORMAT, "target": self.target, "code": self.code}
-        signing_key = self._key if self.signed else None
+        signing_key = self._key if self._signs else None
         return write_json(
             self.folder, self.path, head, self.entries_key, entries, signing_key=signing_key
         )

@@ -28,6 +28,8 @@ from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
+    FetchFull,
+    Listed,
     ProgressFn,
     Reader,
     client_fetcher,
@@ -141,21 +143,29 @@ async def prepare_pull(
     overwrite: bool = False,
     campaign_types: Iterable[str] = (DEFAULT_TYPE,),
     progress: ProgressFn | None = None,
+    fetch_full: FetchFull | None = None,
+    on_listed: Callable[[Sequence[Listed]], None] | None = None,
 ) -> PullPlan:
     """Read the platform and the files under `root`; decide what to write. Reads only:
-    one list (every page) per campaign type and one get-one per campaign to write (each
-    told to `progress`). With an `environment`, its files say what is described, and new
+    one list (every page) per campaign type and the full body of each campaign to write,
+    through `fetch_full` (the engine's answers from the body cache what it holds for the
+    listed updatedAt, as a plan's does, and keeps what it reads; without it, one get-one
+    each, told to `progress`). `on_listed` sees every listed campaign (the cache forgets the
+    ones no longer there). With an `environment`, its files say what is described, and new
     files leave out what its overrides supply."""
     _check_root(root)
     existing = read_existing(root, environment) if root.is_dir() else CampaignFiles()
     listed = await list_platform(client, campaign_types)
+    if on_listed is not None:
+        on_listed(listed)
     matching = match_files(existing.files, listed)
     paths = {found.shown: found.path for found in existing.read}
 
     rewrite = [(paths[cf.file], cf, entry) for cf, entry in matching.matched] if overwrite else []
     new = sorted(matching.unmanaged, key=lambda e: (e.name.casefold(), e.name, e.id))
     wanted = [*new, *(entry for _, _, entry in rewrite)]
-    full = await client_fetcher(client, progress)(wanted, whole)
+    fetch = fetch_full if fetch_full is not None else client_fetcher(client, progress)
+    full = await fetch(wanted, whole) if wanted else {}
 
     flow_names: dict[str, str] = {}
     for flow_name, flow_id in experience_flows.items():
