@@ -4,9 +4,10 @@ One invocation:
 1. starts the emulator (fixed latency, no rate limit) and seeds N campaigns, with a file
    for each in a scratch workspace;
 2. runs a naive baseline (list, then one sequential GET per campaign: what a hand-written
-   script does), a cold plan, a warm plan, a fresh apply of 10 % changed files, a saved
-   plan of another 10 % applied with `apply PLANFILE`, and a cold plan (--refresh) of
-   another 10 % turned Progressive (their writes name a queue), each through campsync's
+   script does), a cold `plan --since` of a pull request changing 3 files (the workspace is
+   a git repository), a cold plan, a warm plan, a fresh apply of 10 % changed files, a
+   saved plan of another 10 % applied with `apply PLANFILE`, and a cold plan (--refresh)
+   of another 10 % turned Progressive (their writes name a queue), each through campsync's
    CLI in-process, counting requests on the emulator (a plan that writes also reads the
    contact lists, 1 request, and, when a write names a queue, the queues' pages Q);
 3. measures the plan's work with the network excluded (file loading + validation +
@@ -194,6 +195,21 @@ async def naive(settings: Settings) -> int:
     return len(items)
 
 
+PULL_REQUEST_FILES = 3  # the files a pull request changes in the `plan --since` run
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(root: Path, *args: str) -> None:
+    env = {**os.environ, **GIT_ENV, "HOME": str(root)}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
 def change_files(
     root: Path, ids: list[str], indexes: range, tag: str, *, queue: str | None = None
 ) -> None:
@@ -247,6 +263,20 @@ def end_to_end(args: argparse.Namespace, root: Path) -> tuple[list[Run], int]:
         wall = time.perf_counter() - started
         total, by_kind = counted(emulator)
         runs.append(Run("naive baseline (sequential GETs)", total, by_kind, None, "-", wall, 0))
+
+        # A pull request on a fresh runner: the workspace as its base branch, then k files
+        # changed; `plan --since` reads those alone. Then the base again, and no cache.
+        k = PULL_REQUEST_FILES
+        git(root, "init", "-q", "-b", "main")
+        git(root, "add", "campaigns", "campsync.yaml")
+        git(root, "commit", "-q", "-m", "base")
+        change_files(root, ids, range(n - k, n), "pull request")
+        since = ["plan", "--json", "--since", "main", *par]
+        name = f"cold plan --since, k={k} files changed"
+        want = pages + k + 1  # and the contact lists, which its updates name (see below)
+        runs.append(cli_run(emulator, name, since, want, f"pages+k+1 = {want}"))
+        git(root, "checkout", "-q", "--", "campaigns")
+        shutil.rmtree(root / ".campsync", ignore_errors=True)
 
         plan = ["plan", "--json", *par]
         runs.append(cli_run(emulator, "cold plan", plan, pages + n, f"pages+N = {pages + n}"))

@@ -323,8 +323,9 @@ def test_plan_with_a_corrupt_cache_warns_once_and_works(ws: Workspace) -> None:
     result = ws.cli("plan")
     assert result.code == 0
     warnings = [line for line in result.err.splitlines() if "warning: cache" in line]
-    # files, platform bodies, equal pairs, history and requests sent: each warns once
-    assert len(warnings) == 5 and all("ignored" in w for w in warnings)
+    # files, platform bodies, equal pairs, history, requests sent and the records of
+    # agreement (read as the pair found equal again is recorded): each warns once
+    assert len(warnings) == 6 and all("ignored" in w for w in warnings)
     assert "Traceback" not in result.err
     assert ws.cli("plan").err.count("warning: cache") == 0  # rewritten
 

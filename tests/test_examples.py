@@ -20,6 +20,7 @@ from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
 from tests.fixtures_emulator import campaign_body, seed_ready, wait_ready
 from tests.fixtures_examples import example_repository, saved_plans
+from tests.git_repos import as_pull_request
 from tests.github_steps import (
     GhStub,
     condition,
@@ -63,6 +64,7 @@ GITHUB_VALUES = {
     "github.server_url": "https://github.example",
     "github.repository": "acme/campaigns",
     "github.run_id": "42",
+    "github.base_ref": "main",
     "github.sha": "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
     "github.workflow": "campaigns",
 }
@@ -125,7 +127,8 @@ class GitHubRun:
         return None
 
     def _action(self, pipeline: str, step: Mapping[str, Any], number: int) -> Failed | None:
-        run = use_action(step.get("with"), self.scratch / f"{pipeline}-{number}")
+        inputs = {k: expand(str(v), self.values()) for k, v in (step.get("with") or {}).items()}
+        run = use_action(inputs, self.scratch / f"{pipeline}-{number}")
         log = self.capsys.readouterr()
         command = step["with"]["command"]
         if run.code != 0:
@@ -195,8 +198,10 @@ def static_env(env: Mapping[str, Any] | None) -> dict[str, str]:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A campaigns repository: a copy of the example campaigns and a campsync.yaml that maps
-    the emulator's experience flows, as the working directory."""
+    the emulator's experience flows, as the working directory, checked out as a pull request
+    (its base branch fetched as origin/main)."""
     example_repository(tmp_path)
+    as_pull_request(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -262,6 +267,8 @@ def test_github_actions_example_runs_against_the_emulator(
             assert comment["args"][:4] == ["pr", "comment", "7", "--body-file"]
             assert comment["args"][5:] == ["--edit-last", "--create-if-none"]
             assert comment["body"].startswith("### campsync plan: 4 to create, 1 to start")
+            # a pull request's plan: --since the base branch (creates need no read)
+            assert "Compared in full since 'origin/main': 0 of 0 campaigns" in comment["body"]
             assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
             assert all(p.is_file() for p in github.artifacts)
 

@@ -22,6 +22,7 @@ from tests.fixtures_environments import (
     secrets_of,
 )
 from tests.fixtures_examples import example_repository, saved_plans
+from tests.git_repos import as_pull_request
 from tests.github_steps import load_yaml, run_shell
 from tests.test_examples import campsync_argv, static_env
 
@@ -39,11 +40,14 @@ _EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 def resolve(text: str, matrix: Mapping[str, str], secrets: Mapping[str, str]) -> str | None:
     """`${{ matrix.x }}` and `${{ secrets.X }}` as GitHub resolves them (a secret the job's
-    environment lacks is empty); None for any other expression (not runnable here)."""
+    environment lacks is empty), `${{ github.base_ref }}` a pull request's base branch (main);
+    None for any other expression (not runnable here)."""
     unresolved = False
 
     def value(match: re.Match[str]) -> str:
         nonlocal unresolved
+        if match.group(1) == "github.base_ref":
+            return "main"
         kind, _, name = match.group(1).partition(".")
         if kind == "matrix":
             return matrix[name]
@@ -83,6 +87,7 @@ def test_github_environments_example_runs_against_two_accounts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     example_repository(tmp_path, environments_config(two_accounts.by_name))
+    as_pull_request(tmp_path)
     doc = load_yaml(WORKFLOW)
     for key, value in static_env(doc.get("env")).items():
         monkeypatch.setenv(key, value)
@@ -100,6 +105,8 @@ def test_github_environments_example_runs_against_two_accounts(
                 out, err = capsys.readouterr()
                 assert code in (0, 2), f"{label}: campsync {' '.join(argv)}: {out}{err}"
                 ran.append((label, " ".join(argv[:3]), code))
+                if label.startswith("plan["):  # a pull request's plan: since the base branch
+                    assert argv[3:5] == ["--since", "origin/main"], argv
             two_accounts.wait_ready()
 
     assert ran == [

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import pytest
 
 from tests.fixtures_accounts import BOTH, NAMES, Accounts, converge
 from tests.fixtures_environments import CALLER_IDS, secret_names
 from tests.fixtures_workspace import TerminalInput
+from tests.git_repos import git
 
 # --- plan -----------------------------------------------------------------------------------
 
@@ -254,3 +256,23 @@ def test_validate_checks_the_environments_named(accounts: Accounts) -> None:
     assert "(environments 'staging', 'production')" in both.err
     every = accounts.cli("validate", "--env", "all")
     assert every.code == 1 and every.out == both.out
+
+
+def test_plan_since_reaches_every_environment(accounts: Accounts, tmp_path_factory: Any) -> None:
+    """`plan --since REF --env all`: each environment compares in full only what changed since
+    REF (the others on the list alone), as one environment's plan --since does."""
+    converge(accounts)
+    (accounts.root / ".gitignore").write_text(".campsync/\n")
+    git(accounts.root, "init", "-q", "-b", "main")
+    git(accounts.root, "add", ".")
+    git(accounts.root, "commit", "-q", "-m", "base")
+    git(accounts.root, "tag", "base")
+    accounts.write(NAMES[0], priority="1")
+    result = accounts.cli("plan", "--env", "all", "--since", "base", "--json")
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    for environment in BOTH:
+        plan = document["environments"][environment]
+        assert plan["since"] == "base"
+        assert [each["name"] for each in plan["compared_in_full"]] == [NAMES[0]]
+        assert [change["name"] for change in plan["changes"]] == [NAMES[0]]

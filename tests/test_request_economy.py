@@ -3,7 +3,8 @@
 For N campaigns listed in P pages, of which k changed in the files and j changed on the
 platform (in a field the files leave out, so no write is due for them):
 cold plan = P + N, warm plan = P + j, apply of a fresh plan = P + j + k,
-apply of a saved plan = P + k, --refresh = P + N. A plan with a create or an update also
+apply of a saved plan = P + k, --refresh = P + N, and a cold `plan --since` of a pull
+request changing k files = P + k (+ R + Q). A plan with a create or an update also
 reads the names its bodies give (issue 21): the contact lists (R = 1 request) and, when one
 of them names a queue, the queues' Q pages; a plan without one reads neither, and apply of a
 saved plan never reads them again: cold plan with changes = P + N + R + Q, apply of a fresh
@@ -27,6 +28,7 @@ from campsync.kore.client import KoreClient
 from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body, progressive_body
 from tests.fixtures_workspace import Workspace
+from tests.git_repos import GIT_ENV, git
 
 N = 25
 
@@ -71,6 +73,26 @@ def test_cold_plan_lists_once_and_reads_each_campaign_once(ws: Workspace) -> Non
     document = plan_ok(ws)
     assert document["summary"]["unchanged"] == N
     assert counts(ws) == {"list": 1, "get": N, "total": 1 + N}
+
+
+def test_cold_plan_since_a_revision_reads_only_the_campaigns_changed_since(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A pull request's plan (`--since`), on a fresh runner (no cache): the list pages and
+    the k campaigns its files changed, not N."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    ids = setup_campaigns(ws)
+    git(ws.root, "init", "-q", "-b", "main")
+    git(ws.root, "add", "campaigns")
+    git(ws.root, "commit", "-q", "-m", "base")
+    change_files(ws, ids, range(3))
+    document = plan_ok(ws, "--since", "main")
+    assert document["summary"] == {**document["summary"], "update": 3, "unchanged": N - 3}
+    assert len(document["compared_in_full"]) == 3
+    # and the contact lists its updates name (R = 1; no queue named: Q = 0)
+    assert counts(ws) == {"list": 1, "get": 3, "contactLists": 1, "total": 1 + 3 + 1}
 
 
 def test_warm_plan_costs_only_the_list(ws: Workspace) -> None:

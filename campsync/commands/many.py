@@ -48,6 +48,7 @@ def prepare(
     path: Path,
     *,
     refresh: bool = False,
+    since: str | None = None,
     line: ProgressLine | None = None,
 ) -> list[EnvironmentRun]:
     """Each environment's job, sync (one AccountLimiters for them all; progress on one line
@@ -61,7 +62,7 @@ def prepare(
             runs.append(EnvironmentRun(name, error=job))
             continue
         progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit, label=name, line=line)
-        sync = Sync(job, refresh=refresh, progress=progress, limiters=limiters)
+        sync = Sync(job, refresh=refresh, progress=progress, limiters=limiters, since=since)
         run = EnvironmentRun(name, sync, progress)
         try:
             run.files = sync.read_files(path)

@@ -57,6 +57,13 @@ def register(sub: Any) -> None:
         action="store_true",
         help="exit 0 when nothing changes, 2 when there are changes, 1 on error",
     )
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="compare in full only the campaigns whose files (or campsync.yaml entries) changed "
+        "since the git revision REF, or whose list entry or updatedAt shows a change on the "
+        "platform; the others on what the list returns (a cheap pull-request plan)",
+    )
     add_guard_options(parser)
     add_restart_option(parser)
     add_remote_options(parser, several=True)
@@ -75,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         check_plan_path(args.out)  # before the run, not after minutes of reading
     job = job_of(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
-    sync = Sync(job, refresh=args.refresh, progress=progress)
+    sync = Sync(job, refresh=args.refresh, progress=progress, since=args.since)
     files = sync.read_files(Path(args.path))
     try:
         plan = asyncio.run(sync.plan(files))
@@ -105,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_many(args: argparse.Namespace, fmt: str, names: list[str]) -> int:
     """Each environment's plan, all at once: one section each, the exit code the worst."""
     line = ProgressLine(sys.stderr)
-    runs = prepare(args, names, Path(args.path), refresh=args.refresh, line=line)
+    runs = prepare(args, names, Path(args.path), refresh=args.refresh, since=args.since, line=line)
 
     async def plan_of(run: EnvironmentRun) -> Plan:
         assert run.sync is not None  # each runs only environments that have their sync

@@ -4,6 +4,7 @@ test or a user's pipeline test needs to set the platform up and to look at it.
 - GET stats, POST stats/reset, GET requests[?limit=N]: the counters and the request log;
 - GET campaigns (raw), POST campaigns: seed campaigns (and lists and queues: seeding.py),
   bypassing the create rules (names must resolve), for odd platform states on purpose;
+- POST campaigns/{id} `{field: value, ...}`: an edit as someone in the web UI makes it;
 - POST campaigns/{id}/status `{"status": ...}`: any documented status;
 - POST contactLists, POST queues: add lists and queues (a list of names or objects, or
   `{"contactLists": [...]}` / `{"queues": [...]}`); GET catalog: every name and its id;
@@ -14,6 +15,7 @@ test or a user's pipeline test needs to set the platform up and to look at it.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -58,6 +60,27 @@ async def admin_status(request: web.Request) -> web.StreamResponse:
     status = body.get("status") if isinstance(body, Mapping) else None
     record = emulator_of(request).store.set_status(request.match_info["campaignId"], status)
     return json_response(record)
+
+
+@cache
+def editable() -> tuple[str, ...]:
+    """The fields an edit may set: the request body's (openapi.json's CampaignRequest), but
+    the type, which a campaign keeps."""
+    fields = json.loads(openapi_text())["components"]["schemas"]["CampaignRequest"]["properties"]
+    return tuple(name for name in fields if name != "campaignType")
+
+
+async def admin_edit(request: web.Request) -> web.StreamResponse:
+    """An edit as someone in the web UI makes it: `{field: value, ...}` (store.edit_campaign)."""
+    fields = await json_body(request)
+    if not isinstance(fields, Mapping) or not fields:
+        raise Refusal(400, "an edit is an object of the campaign fields to set")
+    allowed = editable()
+    others = sorted(str(key) for key in fields if key not in allowed)
+    if others:
+        raise Refusal(400, f"not editable: {', '.join(others)} (editable: {', '.join(allowed)})")
+    store = emulator_of(request).store
+    return json_response(store.edit_campaign(request.match_info["campaignId"], fields))
 
 
 async def admin_contact_lists(request: web.Request) -> web.StreamResponse:
@@ -116,6 +139,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "requests", admin_requests),
     ("GET", "campaigns", admin_campaigns),
     ("POST", "campaigns", admin_seed),
+    ("POST", "campaigns/{campaignId}", admin_edit),
     ("POST", "campaigns/{campaignId}/status", admin_status),
     ("POST", "contactLists", admin_contact_lists),
     ("POST", "queues", admin_queues),

@@ -266,6 +266,24 @@ class Store:
             self._save()
             return copy.deepcopy(record)
 
+    def edit_campaign(self, campaign_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """As someone editing the campaign in the web UI: each field given (a top-level field
+        of the request body, whole: the admin route checks which) replaces the campaign's,
+        leniently as seeding does (only the names must resolve), whatever its status;
+        `updatedAt` moves. The get-one view; Refusal(404) for an unknown campaign, 400 for
+        a name that does not resolve or is taken."""
+        with self._lock:
+            record = self._find(campaign_id)
+            body = {**record, **fields}  # apply_body reads the request body's fields only
+            if not isinstance(body.get("name"), str) or not body["name"]:
+                raise Refusal(400, "name must be a non-empty string")
+            check_seed_names(body, self.catalog)
+            self._refuse_duplicate_name(body["name"], campaign_id)
+            apply_body(record, body, self.catalog)
+            record["updatedAt"] = self._tick()
+            self._save()
+            return get_view(record)
+
     def raw_campaigns(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self._all_refreshed())

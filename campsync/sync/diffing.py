@@ -160,13 +160,19 @@ def _platform_form(
             if day in wanted:
                 days[day] = _plain_like(item, wanted[day])
     if "queue_name" in want and "connection" in list_item:
-        queue = list_item["connection"]
-        if isinstance(queue, Mapping) and "name" in queue:
-            queue = queue["name"]
-        form["queue_name"] = _plain(queue)
+        form["queue_name"] = listed_queue(list_item)
     if "campaignType" in want:
         form["campaignType"] = listed_type
     return form
+
+
+def listed_queue(list_item: Mapping[str, Any]) -> Any:
+    """The queue a list entry names (`connection`: a name, or an object with one); None when
+    it names none."""
+    queue = list_item.get("connection")
+    if isinstance(queue, Mapping) and "name" in queue:
+        queue = queue["name"]
+    return _plain(queue)
 
 
 def _platform_flow_name(
@@ -330,8 +336,109 @@ def _item_key(item: Any) -> str:
 def _canonical(value: Any) -> str | None:
     try:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None  # not JSON-like: let DeepDiff decide
+
+
+# ---------------------------------------------------------------------------
+# what the list shows, and what campsync saw agree
+
+# The fields the platform's list gives of a campaign, as a file names them: all but
+# dialingStrategy, maxSkips and the flow (see api/); `queue_name` is the list's
+# `connection`, `campaignType` the type listed under.
+LISTED_FIELDS = (
+    frozenset(TOP_LEVEL_ORDER)
+    - NOT_COMPARED
+    - {
+        "dialingStrategy",
+        "maxSkips",
+        "experienceFlowName",
+    }
+)
+# What a record of agreement holds of a campaign body: every field a file may set and
+# `compare` compares (those the list alone gives, and the flow, apart).
+_RECORDED_FIELDS = tuple(
+    key
+    for key in TOP_LEVEL_ORDER
+    if key not in NOT_COMPARED and key not in ("queue_name", "campaignType", "experienceFlowName")
+)
+
+
+def listed_differs(
+    desired: Mapping[str, Any], list_item: Mapping[str, Any], *, listed_type: str
+) -> bool:
+    """Whether the file differs from a campaign in a field the list gives, compared as
+    `compare` compares it (so a False here is no change in those fields, and a True one
+    `compare` would also find). A field the list item lacks differs from a file that sets
+    it: when unsure, the campaign is read in full."""
+    listed = {key: value for key, value in desired.items() if key in LISTED_FIELDS}
+    want = _file_form(listed)
+    have = _platform_form(list_item, list_item, listed_type, want)
+    _reconcile_set(have, want, "contactLists")
+    canonical = _canonical(want)
+    return canonical is None or canonical != _canonical(have)
+
+
+def agreed_form(live: Mapping[str, Any], *, queue: Any, campaign_type: Any) -> dict[str, Any]:
+    """A campaign as it was when campsync found it and its file agree (or wrote the file's
+    body), in comparable form: the platform body's every field a file may set (not only the
+    ones this file sets, so that a field a file starts to manage can be told apart later),
+    with the queue (`queue`: the list's, or the body sent) and the type it had, and the flow
+    as the platform gave it (its id; `same_value` compares flows by id)."""
+    form = {key: _plain(live[key]) for key in _RECORDED_FIELDS if key in live}
+    _comparable(form)
+    if queue is not None:
+        form["queue_name"] = _plain(queue)
+    form["campaignType"] = campaign_type
+    flow = flow_id_of(live) or live.get("experienceFlowName")
+    if flow is not None:
+        form["experienceFlowName"] = _plain(flow)
+    return form
+
+
+def flow_identity(flow: Any, experience_flows: Mapping[str, str]) -> Any:
+    """What a flow compares by: its id, a name through the mapping (unmapped: as it is)."""
+    return mapped_flow_id(flow, experience_flows) or flow
+
+
+def path_parts(path: str) -> tuple[str, ...]:
+    """A FieldDiff's path as the keys of the comparable form (the inverse of how a diff's
+    path is written): `dialingStrategy.callingHours.days[MO].start` is (..., "days", "MO",
+    "start")."""
+    head, bracket, rest = path.partition("[")
+    day, closed, tail = rest.partition("]")
+    if not (bracket and closed) or tuple(head.split(".")) != DAYS_PATH:
+        return tuple(path.split("."))
+    inside = tuple(tail[1:].split(".")) if tail.startswith(".") else ()
+    return (*DAYS_PATH, day, *inside)
+
+
+def value_at(form: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
+    """The value at `parts` of a comparable form (None when absent)."""
+    return _get(form, parts)
+
+
+def managed_part(value: Any, like: Any) -> Any:
+    """`value` restricted to what `like` (a file's value) sets, recursively: the part of it
+    that a file setting `like` manages."""
+    return _plain_like(value, like)
+
+
+def same_value(
+    parts: tuple[str, ...], first: Any, second: Any, experience_flows: Mapping[str, str]
+) -> bool | None:
+    """Whether two values at `parts` of comparable forms are the same under the comparison's
+    rules (contact lists as a set, a flow by its id); None when one is no JSON value."""
+    if parts == ("experienceFlowName",):
+        first = flow_identity(first, experience_flows)
+        second = flow_identity(second, experience_flows)
+    elif parts == ("contactLists",) and type(first) is list and type(second) is list:
+        ones, others = list(map(_canonical, first)), list(map(_canonical, second))
+        if None in ones or None in others:
+            return None
+        return sorted(map(str, ones)) == sorted(map(str, others))
+    one, other = _canonical(first), _canonical(second)
+    return None if one is None or other is None else one == other
 
 
 # ---------------------------------------------------------------------------

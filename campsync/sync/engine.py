@@ -45,6 +45,7 @@ from campsync.sync.applier import (
 from campsync.sync.cache import LocalCache, target_key
 from campsync.sync.cache.sent import AccountLimiters
 from campsync.sync.compare import AccountComparison, AccountView, compare_accounts
+from campsync.sync.gitchanges import changes_since, text_then
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
@@ -71,6 +72,7 @@ from campsync.sync.results import results_of
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
 from campsync.sync.scope import Scope
 from campsync.sync.signing import PlanSigning
+from campsync.sync.since import NOTHING, ChangedSince, config_then, config_touch
 from campsync.sync.writer import RememberingWriter
 
 __all__ = [
@@ -196,8 +198,10 @@ class Sync:
         connect: Connect = KoreClient,
         read_files: bool = True,
         limiters: AccountLimiters | None = None,
+        since: str | None = None,
     ) -> None:
         self.job = job
+        self.since = since  # plan --since REF: read_files asks git what changed since
         self.progress = progress
         self.connect = connect
         self.limiters = limiters or AccountLimiters()
@@ -211,6 +215,7 @@ class Sync:
         )
         self.scope = Scope()  # read_files makes the job's, relative to the files' folder
         self.skipped: list[str] = []  # warnings for the folders read_files did not read
+        self.changed_since: ChangedSince | None = None  # what read_files found, with `since`
         self.own_names: Mapping[str, str] = {}  # the name each file read gives itself
         self._finished_plan: str | None = None  # a saved plan applied, its mark to take away
 
@@ -252,7 +257,23 @@ class Sync:
         self.cache.save_files()  # the valid files need no parsing next time, even if others fail
         if read.problems:
             raise FilesInvalid(tuple(str(problem) for problem in read.problems))
+        if self.since is not None:
+            self.changed_since = self._changed_since(self.since, path, read.own_names)
         return list(read.files)
+
+    def _changed_since(self, ref: str, path: Path, own_names: dict[str, str]) -> ChangedSince:
+        """What changed since `ref` (git, before any request: GitError when it cannot say),
+        as the plan chooses by it (sync.since): the files, what the change of campsync.yaml
+        reaches, and what the cache last saw of each campaign."""
+        config, now = Path(self.job.config), self.job.flows.config.data
+        changes = changes_since(ref, path, paths=[config])
+        touch = NOTHING
+        if changes.changed(config):
+            then = text_then(changes, config)
+            touch = config_touch(
+                config_then(then.exists, then.text), now, self.job.environment_name
+            )
+        return ChangedSince(ref, changes.changed, touch, self.cache.seen_at, own_names)
 
     async def make_plan(self, client: Planner, files: Sequence[CampaignFile]) -> Plan:
         """Compare the files with the platform through `client` (read, then decide: the
@@ -268,7 +289,9 @@ class Sync:
             on_listed=self.cache.forget_unlisted,
             same=self.cache.same,
             history=self.cache.history,
+            agreed=self.cache.agreed,
             scope=self.scope,
+            since=self.changed_since,
             prune=job.guard.prune,
             keep=job.guard.keep,
             restart=job.guard.restart,
@@ -285,11 +308,22 @@ class Sync:
         return replace(plan, refusal=refusal_of(plan, job.guard.safety))
 
     def _remember(self, learnt: Learnt) -> None:
-        """For the next runs: the pairs found equal, and the campaign each file matched."""
+        """For the next runs: the pairs found equal, the campaign each file matched, and the
+        campaigns as agreed."""
         for key, warnings in learnt.equal:
             self.cache.same.remember(key, warnings)
         for file, campaign_id in learnt.matches:
             self.cache.history.remember_match(file, campaign_id)
+        for agreed in learnt.agreed:
+            body = self.cache.campaigns.held(agreed.campaign_id, agreed.updated_at)
+            if body is not None:  # the body compared: read in this run, or from the cache
+                self.cache.agreed.remember(
+                    agreed.campaign_id,
+                    agreed.updated_at,
+                    body,
+                    queue=agreed.queue,
+                    campaign_type=agreed.campaign_type,
+                )
 
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against
@@ -298,7 +332,9 @@ class Sync:
         the job's `wait` seconds (sync.readiness), told to the progress."""
         client.stop_new_writes_on(hooks.stop)
         cache = self.cache
-        writer = RememberingWriter(client, cache.campaigns, cache.history, self.job.flows)
+        writer = RememberingWriter(
+            client, cache.campaigns, cache.history, self.job.flows, cache.agreed
+        )
         progress = self.progress
         ready = ReadyWaiter(
             writer,

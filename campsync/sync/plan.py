@@ -43,9 +43,13 @@ class FieldDiff:
     path: str
     before: Any
     after: Any
+    origin: str | None = None  # where it came from (sync.origin), when told
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "before": self.before, "after": self.after}
+        entry = {"path": self.path, "before": self.before, "after": self.after}
+        if self.origin is not None:
+            entry["origin"] = self.origin
+        return entry
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Change:
     body: dict[str, Any] | None = None
     updated_at: str | None = None
     status: str | None = None
+    origin: str | None = None  # of an update's difference (sync.origin): files, platform, ...
 
     def __post_init__(self) -> None:
         if self.action not in ACTION_ORDER:
@@ -99,6 +104,8 @@ class Change:
         }
         if self.action == "blocked":
             entry["reason"] = self.reason
+        if self.origin is not None:
+            entry["origin"] = self.origin
         return entry
 
 
@@ -121,6 +128,40 @@ class Refusal:
         return {"reasons": list(self.reasons), "override": self.override}
 
 
+# Why `plan --since` compares a campaign in full: its file changed, an entry of campsync.yaml
+# that reaches it changed, its list entry differs from its file, or the platform changed it
+# since the cache saw it (sync.since).
+Reason = Literal["file", "config", "list", "platform"]
+REASONS: tuple[str, ...] = get_args(Reason)
+
+
+@dataclass(frozen=True)
+class InFull:
+    """A campaign that `plan --since` compared in full, and why (sync.since.Reason: `file`,
+    `config`, `list` or `platform`)."""
+
+    name: str
+    file: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "file": self.file, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Since:
+    """How `plan --since REF` narrowed a plan: the revision as given, the campaigns it
+    compared in full (in name order), and how many it compared on what the list returns."""
+
+    ref: str
+    in_full: tuple[InFull, ...] = ()
+    on_list: int = 0
+
+
+def _in_full_order(each: InFull) -> tuple[str, str, str]:
+    return (*_name_order(each.name), each.file or "")
+
+
 def _name_order(name: str) -> tuple[str, str]:
     return (name.casefold(), name)
 
@@ -135,7 +176,8 @@ class Plan:
     names of platform campaigns no file describes (never touched, in name order), and
     warnings. `existing`: the campaigns in scope on the platform when planned (what the
     safety thresholds measure against; not in the plan JSON). `refusal`: why apply would
-    refuse it without --force (None: it would not).
+    refuse it without --force (None: it would not). `since`: what `plan --since` compared in
+    full (None: a full plan).
 
     Made by `Plan.of`, which puts the changes and names in order; the constructor takes
     them in that order already (ValueError otherwise), so that `replace` keeps it."""
@@ -149,6 +191,7 @@ class Plan:
     # What the account's names were checked against (sync.references: kind -> "checked" or
     # why not); None when nothing was (no create or update). Saved, not in the plan JSON.
     references: Mapping[str, str] | None = field(default=None, hash=False)
+    since: Since | None = None  # plan --since: what was compared in full
 
     @classmethod
     def of(
@@ -161,8 +204,12 @@ class Plan:
         existing: int = 0,
         refusal: Refusal | None = None,
         references: Mapping[str, str] | None = None,
+        since: Since | None = None,
     ) -> Plan:
         """The plan of these changes and names, each put in the plan's order."""
+        if since is not None:
+            ordered = sorted(since.in_full, key=_in_full_order)
+            since = Since(since.ref, tuple(ordered), since.on_list)
         return cls(
             tuple(sorted(changes, key=lambda change: change.sort_key)),
             unchanged,
@@ -171,6 +218,7 @@ class Plan:
             existing,
             refusal,
             references,
+            since,
         )
 
     def __post_init__(self) -> None:
@@ -207,7 +255,10 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The contract's plan JSON (`--json`), plus `summary.unmanaged` and the
-        top-level `warnings` list; `refusal` only when apply would refuse the plan."""
+        top-level `warnings` list; `refusal` only when apply would refuse the plan; for
+        `plan --since`, `since` (the revision), `compared_in_full` (each campaign compared in
+        full: name, file, reason) and `compared_on_list` (how many were compared on what the
+        list returns)."""
         document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "changes": [change.to_json() for change in self.changes],
@@ -216,4 +267,8 @@ class Plan:
         if self.refusal is not None:
             document["refusal"] = self.refusal.to_json()
         document["warnings"] = list(self.warnings)
+        if self.since is not None:
+            document["since"] = self.since.ref
+            document["compared_in_full"] = [each.to_json() for each in self.since.in_full]
+            document["compared_on_list"] = self.since.on_list
         return document

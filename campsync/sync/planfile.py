@@ -32,7 +32,19 @@ from campsync.config.target import Target
 from campsync.errors import PlanFileError
 from campsync.fsutil import FileRefused, check_writable, read_bounded, write_atomic
 from campsync.kore.protocol import is_campaign_id
-from campsync.sync.plan import ACTIONS, FORCE, FORMAT_VERSION, Change, FieldDiff, Plan, Refusal
+from campsync.sync.origin import ORIGINS
+from campsync.sync.plan import (
+    ACTIONS,
+    FORCE,
+    FORMAT_VERSION,
+    REASONS,
+    Change,
+    FieldDiff,
+    InFull,
+    Plan,
+    Refusal,
+    Since,
+)
 from campsync.sync.signing import PlanSigning, Signed
 from campsync.text import escape
 
@@ -318,6 +330,7 @@ def _parse(document: dict[str, Any], signed: Signed) -> SavedPlan:
         existing=existing,
         refusal=_refusal(document["refusal"]) if "refusal" in document else None,
         references=_references(extra),
+        since=_since(document),
     )
     for key, count in plan.summary.items():
         if key in summary and summary[key] != count:
@@ -364,7 +377,8 @@ def _change(entry: Any, index: int) -> Change:
             raise _Malformed(f"{where}diff[{number}]: an object with a path expected")
         if "before" not in item or "after" not in item:
             raise _Malformed(f"{where}diff[{number}]: before and after expected")
-        diffs.append(FieldDiff(item["path"], item["before"], item["after"]))
+        origin = _origin(item, f"{where}diff[{number}].")
+        diffs.append(FieldDiff(item["path"], item["before"], item["after"], origin))
     ident = _field(entry, "id", str, where, optional=True)
     if ident is not None and not is_campaign_id(ident):  # it goes into a request path
         raise _Malformed(f"{where}id: a campaign id (cd-...) expected")
@@ -381,4 +395,36 @@ def _change(entry: Any, index: int) -> Change:
         updated_at=_field(more, "updated_at", str, extra, optional=True),
         # Absent from plans saved before starts and stops existed: none is then planned.
         status=_field(more, "status", str, extra, optional=True) if "status" in more else None,
+        origin=_origin(entry, where),
     )
+
+
+def _origin(entry: dict[str, Any], where: str) -> str | None:
+    """The `origin` of a change or a diff (sync.origin), when it has one."""
+    if "origin" not in entry:
+        return None
+    origin = entry["origin"]
+    if origin not in ORIGINS:
+        raise _Malformed(f"{where}origin: one of {', '.join(ORIGINS)} expected")
+    return str(origin)
+
+
+def _since(document: dict[str, Any]) -> Since | None:
+    """What `plan --since` compared in full, when the plan was made with it."""
+    if "since" not in document:
+        return None
+    ref = _field(document, "since", str, "")
+    in_full = []
+    for number, item in enumerate(_field(document, "compared_in_full", list, "")):
+        where = f"compared_in_full[{number}]."
+        if not isinstance(item, dict):
+            raise _Malformed(f"compared_in_full[{number}]: an object expected")
+        reason = _field(item, "reason", str, where)
+        if reason not in REASONS:
+            raise _Malformed(f"{where}reason: one of {', '.join(REASONS)} expected")
+        name = _field(item, "name", str, where)
+        in_full.append(InFull(name, _field(item, "file", str, where, optional=True), reason))
+    on_list = _field(document, "compared_on_list", int, "")
+    if on_list < 0:
+        raise _Malformed("compared_on_list: a count (0 or more) expected")
+    return Since(ref, tuple(in_full), on_list)

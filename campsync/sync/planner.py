@@ -2,14 +2,17 @@
 equal (through campsync.sync.inventory), comparing each body with its file as soon as it is
 read (`Read`: a plan of 10,000 campaigns never holds their bodies all at once), then decides
 in a pure step (`decide`, with diffing, model, rules and plan) what differs, and what is worth
-remembering for later runs (`Learnt`, which the engine hands to the cache). No printing here.
+remembering for later runs (`Learnt`, which the engine hands to the cache). Each update says
+where its difference came from (sync.origin, against what the cache recalls of the campaign's
+last agreement); with `plan --since` (sync.since), only the campaigns that may differ are
+compared in full. No printing here.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from campsync.campaign.model import request_body
@@ -17,7 +20,13 @@ from campsync.campaign.validation import CampaignFile
 from campsync.config.file import CONFIG_NAME
 from campsync.config.job import Flows
 from campsync.errors import BadResponseError, CampsyncError
-from campsync.sync.diffing import Comparison, compare, creation_diff, wrong_flow_entry
+from campsync.sync.diffing import (
+    Comparison,
+    compare,
+    creation_diff,
+    listed_queue,
+    wrong_flow_entry,
+)
 from campsync.sync.inventory import (
     DEFAULT_TYPE,
     FetchFull,
@@ -28,11 +37,13 @@ from campsync.sync.inventory import (
     client_fetcher,
     list_platform,
 )
-from campsync.sync.plan import Change, FieldDiff, Plan
+from campsync.sync.origin import Agreed, origins_of
+from campsync.sync.plan import Change, FieldDiff, InFull, Plan, Since
 from campsync.sync.prune import prune_unmanaged
 from campsync.sync.rules import require_create_fields
 from campsync.sync.runstate import decide_run_state, run_changes
 from campsync.sync.scope import Scope
+from campsync.sync.since import ChangedSince
 from campsync.text import clip, quoted
 
 
@@ -57,14 +68,34 @@ class History(Protocol):
     def flow_written(self, campaign_id: str, updated_at: str | None) -> tuple[str, str] | None: ...
 
 
+class Agreements(Protocol):
+    """What campsync last saw each campaign agree with its file as (see
+    campsync.sync.cache.AgreedCache): `recall` gives that record, or None."""
+
+    def recall(self, campaign_id: str) -> Agreed | None: ...
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A campaign found equal to its file: its id, updatedAt, listed queue and type (what
+    AgreedCache records, with the body the bodies' store holds for that updatedAt)."""
+
+    campaign_id: str
+    updated_at: str | None
+    queue: Any
+    campaign_type: str
+
+
 @dataclass(frozen=True)
 class Learnt:
     """What deciding found that later runs use, for the engine to hand to the cache: the pairs
-    found equal (memo key, that comparison's warnings: SameCache.remember) and the campaign
-    each file matched in this run (file, campaign id: HistoryCache.remember_match)."""
+    found equal (memo key, that comparison's warnings: SameCache.remember), the campaign
+    each file matched in this run (file, campaign id: HistoryCache.remember_match), and the
+    campaigns found equal to their files (AgreedCache.remember)."""
 
     equal: tuple[tuple[str, tuple[str, ...]], ...] = ()
     matches: tuple[tuple[str, str], ...] = ()
+    agreed: tuple[Agreement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +257,9 @@ async def make_plan(
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
     same: SameMemo | None = None,
     history: History | None = None,
+    agreed: Agreements | None = None,
     scope: Scope | None = None,
+    since: ChangedSince | None = None,
     prune: bool = False,
     keep: Sequence[str] = (),
     restart: bool = False,
@@ -241,12 +274,15 @@ async def make_plan(
     equal before (same file text, same updatedAt, ...) is unchanged without reading or
     comparing the campaign again. With `history`, a file that matched another campaign last
     time, or a wrong flow mapping seen at the last write, is told in the plan's warnings.
-    Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in scope are
-    deleted (names matching `keep` aside). With `restart`, an Active campaign with edits is
-    stopped, updated and started again (sync.runstate). `flows` is the experienceFlows
-    mapping (and where each entry is written), `environment` (of the settings file
-    `config`) the environment whose overrides a fix may name. Nothing is remembered here:
-    the Decision says what to."""
+    With `agreed`, each update says where its difference came from. With `since`, only the
+    matched campaigns it chooses are compared in full (the others have no edits, on what the
+    list returns: their run state is still decided from the listed status), and the plan
+    says which. Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in
+    scope are deleted (names matching `keep` aside). With `restart`, an Active campaign with
+    edits is stopped, updated and started again (sync.runstate). `flows` is the
+    experienceFlows mapping (and where each entry is written), `environment` (of the
+    settings file `config`) the environment whose overrides a fix may name. Nothing is
+    remembered here: the Decision says what to."""
     flows = flows or Flows()
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
@@ -254,7 +290,17 @@ async def make_plan(
         on_listed(listed)
     scope = scope or Scope()
     matching = narrow(match_files(files, listed), scope)
-    pending = recall_known(matching.matched, flows_key(flows.ids), same)
+    matched, narrowed = matching.matched, None
+    on_list: list[tuple[CampaignFile, Listed]] = []
+    if since is not None:
+        chosen = since.choose(matched)
+        on_list = [(cf, entry) for cf, entry in matched if entry.id not in chosen]
+        matched = [(cf, entry) for cf, entry in matched if entry.id in chosen]
+        in_full = (InFull(entry.name, cf.file, chosen[entry.id]) for cf, entry in matched)
+        narrowed = Since(since.ref, tuple(in_full), len(on_list))
+    pending = recall_known(matched, flows_key(flows.ids), same)
+    # Compared on what the list returns: no edits, but a run state to decide as any other's.
+    pending.known.extend(on_list)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry, _ in pending.compare]
     reads = await fetch(wanted, _reader(pending, flows.ids)) if wanted else {}
@@ -264,6 +310,7 @@ async def make_plan(
         reads,
         flows.ids,
         history,
+        agreed,
         keep=keep,
         prune=prune,
         restart=restart,
@@ -271,6 +318,7 @@ async def make_plan(
         environment=environment,
         config=config,
         notes=scope.unmatched(files, [entry.name for entry in listed]),
+        since=narrowed,
     )
 
 
@@ -287,6 +335,7 @@ def decide(
     reads: Mapping[str, Read],
     experience_flows: Mapping[str, str],
     history: History | None = None,
+    agreed: Agreements | None = None,
     *,
     prune: bool = False,
     keep: Sequence[str] = (),
@@ -295,15 +344,18 @@ def decide(
     environment: str | None = None,
     config: str = CONFIG_NAME,
     notes: Sequence[str] = (),
+    since: Since | None = None,
 ) -> Decision:
     """The plan, from what was read, and what to remember of it: no I/O, nothing written.
     Each create passes the rules of deciding (sync.rules); each campaign's run state (its
     file's `state`, its listed status) adds its start or stop, and decides whether an edit
     of an Active campaign is blocked or, with `restart`, a stop, update and start
-    (sync.runstate). With `prune`, unmanaged campaigns become deletes (see sync.prune).
-    `flow_entry` says where a flow name's mapping is written; `environment` (of the
-    settings file `config`) is where a campaign's id is given. `notes`: warnings of the
-    reading (unused patterns), after the plan's own."""
+    (sync.runstate). Each update says where its difference came from (sync.origin), from
+    what `agreed` recalls of the campaign (none: `unknown`). With `prune`, unmanaged
+    campaigns become deletes (see sync.prune). `flow_entry` says where a flow name's mapping
+    is written; `environment` (of the settings file `config`) is where a campaign's id is
+    given. `notes`: warnings of the reading (unused patterns), after the plan's own.
+    `since`: what `plan --since` compared in full, for the plan to say."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
     warnings = list(pending.warnings)
     for cf in matching.to_create:
@@ -313,6 +365,7 @@ def decide(
         warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
     matches = tuple((cf.file, entry.id) for cf, entry in matching.matched)
     equal: list[tuple[str, tuple[str, ...]]] = []
+    agreements: list[Agreement] = []
     unchanged = 0
     matched: list[tuple[CampaignFile, Listed, Read | None, tuple[FieldDiff, ...]]]
     matched = [(cf, entry, None, ()) for cf, entry in pending.known]
@@ -322,11 +375,15 @@ def decide(
             raise BadResponseError(f"campaign {entry.name!r} ({entry.id}) could not be read")
         comparison = read.comparison
         warnings.extend(comparison.warnings)
-        if not comparison.diffs and key is not None:
-            equal.append((key, comparison.warnings))
+        if not comparison.diffs:
+            if key is not None:
+                equal.append((key, comparison.warnings))
+            queue, kind = listed_queue(entry.item), entry.campaign_type
+            agreements.append(Agreement(entry.id, _stamp(entry, read), queue, kind))
         matched.append((cf, entry, read, comparison.diffs))
     for cf, entry, read, diffs in matched:
-        found, warning = _matched(cf, entry, read, diffs, restart)
+        record = agreed.recall(entry.id) if agreed is not None and diffs else None
+        found, warning = _matched(cf, entry, read, diffs, restart, record, experience_flows)
         changes.extend(found)
         unchanged += not found
         if warning is not None:
@@ -341,8 +398,9 @@ def decide(
         unmanaged=[entry.name for entry in unmanaged],
         warnings=[*warnings, *notes],
         existing=len(matching.matched) + len(matching.unmanaged),
+        since=since,
     )
-    return Decision(plan, Learnt(tuple(equal), matches))
+    return Decision(plan, Learnt(tuple(equal), matches, tuple(agreements)))
 
 
 def _renamed(
@@ -425,28 +483,46 @@ def _created(create: Change, cf: CampaignFile) -> list[Change]:
     return run_changes(run, create, None, None)
 
 
+def _told(origin: str, change: str) -> str | None:
+    """A difference's own origin, when it says more than its change's (`both`, or `unknown`
+    for differences of which some are known): otherwise None, the change's is its own."""
+    return None if origin in (change, "unknown") else origin
+
+
+def _stamp(entry: Listed, read: Read | None) -> str | None:
+    """The campaign's updatedAt: the list's, else its body's (when it was read)."""
+    if entry.updated_at is None and read is not None and isinstance(read.updated_at, str):
+        return read.updated_at
+    return entry.updated_at
+
+
 def _matched(
     cf: CampaignFile,
     entry: Listed,
     read: Read | None,
     diffs: tuple[FieldDiff, ...],
     restart: bool,
+    agreed: Agreed | None,
+    experience_flows: Mapping[str, str],
 ) -> tuple[list[Change], str | None]:
     """The changes of a matched campaign (none: unchanged): its update if it has `diffs` (a
-    `read` of its body: none when the memo knew it equal), its start or stop, or a blocked
-    change when its edit can't be made; and a warning of its run state, if any."""
+    `read` of its body: none when the memo knew it equal, or `plan --since` compared it on
+    the list), each difference with its origin; its start or stop, or a blocked change when
+    its edit can't be made; and a warning of its run state, if any."""
     # The list is read afresh by every plan, while the full body may come from the cache
     # (which keeps no status, see sync.cache): the list's status wins. Only a body read in
     # this run can carry one, for a platform whose list gives none.
     status = entry.status
-    updated_at = entry.updated_at
-    if read is not None:
-        if status is None and isinstance(read.status, str):
-            status = read.status
-        if updated_at is None and isinstance(read.updated_at, str):
-            updated_at = read.updated_at
+    if status is None and read is not None and isinstance(read.status, str):
+        status = read.status
+    updated_at = _stamp(entry, read)
     name = str(cf.data.get("name", entry.name))
     run = decide_run_state(name, _state(cf), status, edits=bool(diffs), restart=restart)
+    origins = origins_of(diffs, agreed, updated_at, experience_flows) if diffs else None
+    if origins is not None:
+        # A difference says its own origin only where the change's does not say it already.
+        told = zip(diffs, (_told(each, origins.change) for each in origins.diffs), strict=True)
+        diffs = tuple(replace(diff, origin=origin) for diff, origin in told)
     edit = Change(
         action="blocked" if run.blocked else "update",
         name=name,
@@ -458,6 +534,7 @@ def _matched(
         body=None if run.blocked else request_body(cf.data),
         updated_at=updated_at,
         status=status,
+        origin=None if origins is None else origins.change,
     )
     if run.blocked:
         return [edit], run.warning

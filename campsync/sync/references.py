@@ -164,6 +164,7 @@ async def check_references(client: NamesReader, plan: Plan) -> Plan:
         warnings=(*plan.warnings, *account.warnings),
         existing=plan.existing,
         references=account.record,
+        since=plan.since,
     )
 
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
-from campsync.sync.plan import RUN_ACTIONS, Change, FieldDiff, Plan, Refusal
+from campsync.sync.plan import RUN_ACTIONS, Change, FieldDiff, Plan, Refusal, Since
 from campsync.sync.results import ApplyResults
 from campsync.sync.runstate import waits_for_ready
 from campsync.text import escape, plural, redact, shorten
@@ -136,6 +136,48 @@ def no_changes_line(plan: Plan) -> str:
     return f"No changes. The platform matches the files ({plural(plan.unchanged, 'campaign')})."
 
 
+# How a difference's origin is told beside it (sync.origin); files' differences are a plan's
+# plain meaning, and an unknown origin says nothing.
+_DIFF_ORIGIN = {"platform": "edited on the platform", "both": "edited on both sides"}
+_WHY_IN_FULL = {
+    "file": "file changed",
+    "config": "campsync.yaml entry changed",
+    "list": "list entry differs",
+    "platform": "changed on the platform",
+}
+IN_FULL_SHOWN = 10  # campaigns named in the line of `plan --since`; the rest counted
+SINCE_LIMIT = 2_000
+
+
+def origin_line(change: Change) -> str | None:
+    """What an update's origin says, when it is the platform's (in part): an edit made there
+    (in the web UI, say) that apply reverts."""
+    at = f" at {show_text(change.updated_at, NAME_LIMIT)}" if change.updated_at else ""
+    if change.origin == "platform":
+        return f"changed on the platform{at}; apply reverts it"
+    if change.origin == "both":
+        return f"changed in the files and on the platform{at}; apply reverts the platform's edits"
+    return None
+
+
+def since_line(since: Since) -> str:
+    """`Compared in full since 'main': 2 of 40 campaigns ("A": file changed, ...); the
+    others on what the list returns.` (text; Markdown escapes it)."""
+    total = len(since.in_full) + since.on_list
+    named = [
+        f"{show_name(each.name)}: {_WHY_IN_FULL.get(each.reason, each.reason)}"
+        for each in since.in_full[:IN_FULL_SHOWN]
+    ]
+    more = len(since.in_full) - len(named)
+    if more:
+        named.append(f"{more:,} more")
+    listing = f" ({', '.join(named)})" if named else ""
+    ref = show_text(since.ref, NAME_LIMIT)
+    of = f"{total:,} {'campaign' if total == 1 else 'campaigns'}"
+    line = f"Compared in full since '{ref}': {len(since.in_full):,} of {of}"
+    return f"{line}{listing}; the others on what the list returns."
+
+
 def _dumps(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
@@ -176,13 +218,18 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
             out.write(paint(change.action, _headline(change, restarts)) + "\n")
             if change.action == "blocked":
                 out.write(f"    reason: {show_text(change.reason)}\n")
+            told = origin_line(change)
+            if told is not None:
+                out.write(f"    {told}\n")
             for diff in change.diff:
-                out.write("    " + _text_diff(diff) + "\n")
+                out.write("    " + _text_diff(diff) + _diff_origin(diff) + "\n")
         out.write("\n")
         line = summary_line(plan)
         out.write((f"{_BOLD}{line}{_RESET}" if color else line) + "\n")
     else:
         out.write(no_changes_line(plan) + "\n")
+    if plan.since is not None:
+        out.write(since_line(plan.since) + "\n")
     if plan.unmanaged:
         count = len(plan.unmanaged)
         out.write(f"\n{plural(count, 'unmanaged campaign')}, never touched ({_no_file(count)}):\n")
@@ -223,6 +270,12 @@ def _text_diff(diff: FieldDiff) -> str:
         return f"+ {path}: {after}"
     kind = "-" if diff.after is None else "~"
     return f"{kind} {path}: {before} -> {after}"
+
+
+def _diff_origin(diff: FieldDiff) -> str:
+    """A difference's own origin, beside it, when it is the platform's (in part)."""
+    told = _DIFF_ORIGIN.get(diff.origin or "")
+    return f"  ({told})" if told else ""
 
 
 def _write_warnings(warnings: Iterable[str], out: TextIO) -> None:
@@ -301,15 +354,17 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
     """The heading (with the table's head), each change's table row and diff block, and
     the pieces after them (unmanaged campaigns, warnings, each with its kind): the pieces
     a cut keeps or drops."""
+    # What `plan --since` compared in full: under the refusal (which comes first), never cut.
+    since = f"{md(since_line(plan.since), SINCE_LIMIT)}\n\n" if plan.since else ""
     if not plan.changes:
         head = "### campsync plan: no changes\n\n"
-        head += f"{_markdown_refusal(plan)}{no_changes_line(plan)}\n"
+        head += f"{_markdown_refusal(plan)}{since}{no_changes_line(plan)}\n"
     else:
         heading = summary_line(plan).removeprefix("Plan: ")
         if all_blocked(plan):
             heading = f"{ALL_BLOCKED} ({heading.removesuffix('.')})"
         head = (
-            f"### campsync plan: {heading}\n\n{_markdown_refusal(plan)}"
+            f"### campsync plan: {heading}\n\n{_markdown_refusal(plan)}{since}"
             "| | Action | Campaign | ID | File | Details |\n"
             "|---|---|---|---|---|---|\n"
         )
@@ -329,20 +384,28 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
         )
         if change.action == "update" and change.campaign in restarts:
             details += " (restart)"
+        told = origin_line(change)
+        if told is not None:
+            details += f"; {md(told)}"
         row = (
             f"| {_MD_SYMBOLS[change.action]} | {change.action} | {md(change.name, NAME_LIMIT)}"
             f" | {md(change.id or '')} | {md(change.file or '')} | {details} |\n"
         )
         block = ""
         if change.diff and change.action not in RUN_ACTIONS:
-            block = f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n```diff\n"
+            block = f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n"
+            if told is not None:
+                block += f"{md(told[:1].upper() + told[1:])}.\n\n"
+            block += "```diff\n"
             for diff in change.diff:
                 path = show_text(diff.path)
                 before, after = _sides(diff)
+                told_here = _diff_origin(diff)  # on the first line of the two
                 if diff.before is not None:
-                    block += f"- {path}: {before}\n"
+                    block += f"- {path}: {before}{told_here}\n"
+                    told_here = ""
                 if diff.after is not None:
-                    block += f"+ {path}: {after}\n"
+                    block += f"+ {path}: {after}{told_here}\n"
             block += "```\n"
         changes.append((row, block))
     tail: list[tuple[str, str]] = []

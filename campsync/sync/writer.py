@@ -2,6 +2,10 @@
 kept in the cache (it is the campaign as now stored, under its new updatedAt), so that the
 plan after an apply is free.
 
+The answer is also the campaign as the files' body made it: it is recorded as agreed
+(cache.AgreedCache), so that a later plan can tell an edit on the platform from one in the
+files (sync.origin).
+
 The answer also tells which flow id the platform set for the `experienceFlowName` sent: when
 the experienceFlows mapping gives that name another id, the comparison can never agree (the
 same change would show after every apply). That collects in `wrong_flows`, one line each
@@ -16,7 +20,7 @@ from typing import Any
 from campsync.config.job import Flows
 from campsync.kore.protocol import Trigger, Triggered
 from campsync.sync.applier import Writer
-from campsync.sync.cache import CampaignCache, HistoryCache
+from campsync.sync.cache import AgreedCache, CampaignCache, HistoryCache
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
 
 
@@ -24,12 +28,18 @@ class RememberingWriter:
     """The client's writes (applier.Writer), each update's answer remembered (see above)."""
 
     def __init__(
-        self, client: Writer, cache: CampaignCache, history: HistoryCache, flows: Flows
+        self,
+        client: Writer,
+        cache: CampaignCache,
+        history: HistoryCache,
+        flows: Flows,
+        agreed: AgreedCache | None = None,
     ) -> None:
         self._client = client
         self._cache = cache
         self._history = history
         self._flows = flows
+        self._agreed = agreed
         self.wrong_flows: list[str] = []
 
     async def update_campaign(
@@ -37,8 +47,25 @@ class RememberingWriter:
     ) -> dict[str, Any]:
         data = await self._client.update_campaign(campaign_id, body, campaign_type)
         self._cache.remember_answer(campaign_id, data)
+        self._record(campaign_id, body, campaign_type, data)
         self._check_flow(campaign_id, body, data)
         return data
+
+    def _record(
+        self, campaign_id: str, body: Mapping[str, Any], campaign_type: str, answer: Any
+    ) -> None:
+        """The answer as agreed (as the bodies' store keeps it), when it is that campaign with
+        a stamp (else no record: the one before this write no longer stands for the
+        campaign). The queue is the one sent (an answer does not show it, the list does)."""
+        if self._agreed is None:
+            return
+        stamp = answer.get("updatedAt") if isinstance(answer, Mapping) else None
+        kept = self._cache.held(campaign_id, stamp) if isinstance(stamp, str) else None
+        if kept is None:
+            self._agreed.forget(campaign_id)
+            return
+        queue = body.get("queue_name")
+        self._agreed.remember(campaign_id, stamp, kept, queue=queue, campaign_type=campaign_type)
 
     def _check_flow(self, campaign_id: str, body: Mapping[str, Any], answer: Any) -> None:
         name = body.get("experienceFlowName")

@@ -1,6 +1,6 @@
 """The local cache: what campsync saw last time, so that the next run does less.
 
-Four stores, each one JSON file under the cache folder (`settings.cache_dir`, default
+Five stores, each one JSON file under the cache folder (`settings.cache_dir`, default
 `.campsync/cache`), which holds a `.gitignore` of `*` so it never ends up in a repository:
 
 - `CampaignCache`: the platform's full get-one bodies, keyed by campaign id and `updatedAt`,
@@ -23,6 +23,10 @@ Four stores, each one JSON file under the cache folder (`settings.cache_dir`, de
   listed type and queue, flow mapping: `planner.pair_key`), under a fingerprint of the
   comparison code. A warm plan of unchanged campaigns neither reads their bodies (the
   `CampaignCache` file is opened only when some campaign must be compared) nor compares.
+- `AgreedCache`: per target, each campaign as campsync last saw it agree with its file (a
+  plan that found them equal, an apply's answer): its body then (the text `CampaignCache`
+  holds, shared), updatedAt, queue and type: what tells a later plan where a difference came
+  from (sync.origin). Read on first use.
 
 Only response bodies and file data are stored, never a header, token or secret. Files are
 written atomically and owner-only (folders 0700). A missing, corrupt or unreadable cache is
@@ -36,10 +40,12 @@ Beside them, per account (host and account id), `sent.py` keeps when recent requ
 so that runs one after another share the platform's rate limit (`shared_limiter`, the
 engine's, builds a run's limiter from it).
 
-The package: store.py (the JsonStore base, reading and writing), bodies.py, history.py,
-same.py, files.py (the stores), local.py (LocalCache, the stores of one run), sent.py.
+The package: store.py (the JsonStore base, reading and writing), stamped.py (the base of
+the stores kept per campaign and updatedAt), bodies.py, history.py, same.py, agreed.py,
+files.py (the stores), local.py (LocalCache, the stores of one run), sent.py.
 """
 
+from campsync.sync.cache.agreed import AgreedCache
 from campsync.sync.cache.bodies import CampaignCache
 from campsync.sync.cache.files import EnvironmentFileCache, FileCache
 from campsync.sync.cache.history import HistoryCache
@@ -48,6 +54,7 @@ from campsync.sync.cache.same import SameCache
 from campsync.sync.cache.store import target_key
 
 __all__ = [
+    "AgreedCache",
     "CampaignCache",
     "EnvironmentFileCache",
     "FileCache",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from campsync.config.target import Credentials, Target
+from campsync.sync.cache.agreed import AgreedCache
 from campsync.sync.cache.bodies import CampaignCache
 from campsync.sync.cache.files import EnvironmentFileCache, FileCache, VerdictStore
 from campsync.sync.cache.history import HistoryCache
@@ -17,7 +18,7 @@ from campsync.sync.signing import cache_key
 
 
 class LocalCache:
-    """The four stores of one run against one target. Problems are never errors: they
+    """The stores of one run against one target. Problems are never errors: they
     collect in `warnings` (one line each) for the caller to show.
 
     Implements applier.Memory."""
@@ -48,13 +49,20 @@ class LocalCache:
         self.campaigns = CampaignCache(folder, stored, key=key)
         self.same = SameCache(folder, stored)
         self.history = HistoryCache(folder, stored)
+        self.agreed = AgreedCache(folder, stored)  # read on first use, as the bodies
         self.refresh = refresh
         self.keeps_files = files
         self.warnings: list[str] = []
         self.folder = checked = check_folder(folder)  # also what other stores of it trust
         if checked.warning:
             self.warnings.append(checked.warning)
-        every: tuple[JsonStore, ...] = (self.files, self.campaigns, self.same, self.history)
+        every: tuple[JsonStore, ...] = (
+            self.files,
+            self.campaigns,
+            self.same,
+            self.history,
+            self.agreed,
+        )
         for each in every:
             each.trust(checked)
         stores: tuple[JsonStore, ...] = (self.same, self.history)
@@ -70,7 +78,16 @@ class LocalCache:
 
     def forget_unlisted(self, listed: Sequence[Entry]) -> None:
         self.campaigns.retain(entry.id for entry in listed)
+        self.agreed.retain(entry.id for entry in listed)
         self.history.retain(listed)
+
+    def seen_at(self, campaign_id: str) -> str | None:
+        """The updatedAt at which the cache last knew the campaign (None: it knows none): when
+        it last agreed with its file (a campaign that differed since stays "moved" until it
+        agrees again), else the body it holds."""
+        if self.agreed.holds(campaign_id):
+            return self.agreed.seen_at(campaign_id)
+        return self.campaigns.seen_at(campaign_id)
 
     def known_body(self, campaign_id: str, updated_at: str | None) -> dict[str, Any] | None:
         """The body seen for exactly this updatedAt (an update's answer included), or None."""
@@ -96,7 +113,7 @@ class LocalCache:
     def save(self) -> None:
         """Write what changed; problems join `warnings`."""
         self.save_files()
-        for store in (self.campaigns, self.same, self.history):
+        for store in (self.campaigns, self.same, self.history, self.agreed):
             self._save(store)
 
     def _save(self, store: JsonStore) -> None:
@@ -105,9 +122,10 @@ class LocalCache:
             self.warnings.append(warning)
 
     def take_warnings(self) -> list[str]:
-        """Every warning so far (the lazily read body store's first), once."""
-        if self.campaigns.load_warning:
-            self.warnings.insert(0, self.campaigns.load_warning)
-            self.campaigns.load_warning = None
+        """Every warning so far (the lazily read stores' first), once."""
+        for store in (self.agreed, self.campaigns):
+            if store.load_warning:
+                self.warnings.insert(0, store.load_warning)
+                store.load_warning = None
         taken, self.warnings = self.warnings, []
         return taken
