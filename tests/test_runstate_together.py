@@ -2,7 +2,8 @@
 emulator, the writes counted from its request log: a create or update that the reference
 check blocks takes its campaign's start with it (and a restart's stop); `apply --json` lists
 each start and stop with its outcome (a step after a failed one not sent; a trigger whose
-answer was lost looked at, or unknown, never sent twice); a saved plan carries both the
+answer was lost looked at, or unknown, never sent twice); `plan --since` plans the starts
+and stops of the campaigns it compares on the list; a saved plan carries both the
 names checked and the statuses planned against, and `show` prints its starts and stops and
 its refusal; starts in several accounts at once, one section each, and the waits for Ready
 of two environments on one account paced by that account's one limiter."""
@@ -22,12 +23,16 @@ from campsync.kore import client as client_module
 from tests.fixtures_accounts import BOTH, Accounts, converge
 from tests.fixtures_emulator import campaign_body, flows_config, progressive_body
 from tests.fixtures_workspace import Workspace
+from tests.git_repos import git
 from tests.test_faults import fast_retries, pace_campsync, set_faults, workspace
 from tests.test_kore_ratelimit import most_in_any_window
+from tests.test_plan_since import repo
 from tests.test_references_plan import forbid_queues
 from tests.test_runstate_apply import actions, described, seeded, status_of, writes
 
-__all__ = ["workspace"]  # the fixture of the fault tests (an emulator with its own settings)
+# The fixtures of the fault tests (an emulator with its own settings) and of plan --since (a
+# git repository of campaigns in sync).
+__all__ = ["repo", "workspace"]
 
 RUN_CALLS = ("trigger", "status")
 LOST = "its answer was lost: the outcome is unknown (plan again to see)"
@@ -200,6 +205,32 @@ def test_a_start_whose_answer_stays_lost_has_an_unknown_outcome(
     assert writes(ws) == [("start", cid)]  # sent once
     assert status_of(ws, cid) == "Active"  # it was made: the next plan has nothing to do
     assert ws.cli("plan", "--detailed-exitcode").code == 0
+
+
+# ---- plan --since ------------------------------------------------------------------------
+
+
+def test_since_plans_the_starts_and_stops_of_campaigns_compared_on_the_list(
+    ws: Workspace, repo: list[str]
+) -> None:
+    """A campaign compared on what the list returns has no edits, but its `state` is still
+    compared with the listed status, at no request more."""
+    for i, state in ((0, "running"), (1, "stopped")):
+        body = {"id": repo[i], **campaign_body(f"Campaign {i}"), "state": state}
+        ws.write(f"c{i}.yaml", body)
+    git(ws.root, "commit", "-q", "-am", "states")
+    git(ws.root, "tag", "states")
+    assert ws.cli("plan").code == 0  # the cache knows every campaign as it is now
+    ws.store.set_status(repo[1], "Active")  # someone starts Campaign 1 (updatedAt moves)
+    ws.store.reset_stats()
+
+    document = ws.plan_json("--since", "states")
+
+    assert actions(document) == [("stop", "Campaign 1"), ("start", "Campaign 0")]
+    assert [each["name"] for each in document["compared_in_full"]] == ["Campaign 1"]
+    assert document["compared_on_list"] == len(repo) - 1  # Campaign 0 among them
+    assert not any(e["kind"] == "get" for e in ws.requests_about(repo[0]))
+    assert document["summary"]["unchanged"] == len(repo) - 2
 
 
 # ---- saved plans and show ----------------------------------------------------------------
