@@ -117,6 +117,11 @@ class WriteNotSent(CampsyncError):
     """A write that was never sent: the apply was stopped while it waited for its turn."""
 
 
+class NotReady(CampsyncError):
+    """A campaign to start was still Preparing when the wait for it ran out: not started
+    (the next apply starts it)."""
+
+
 class PlanFileError(CampsyncError):
     """A saved plan is unreadable, altered or of another format version."""
 

@@ -35,3 +35,9 @@ class Progress(Protocol):
         """A request waits `seconds` more before it may be sent (or, for "answer", has
         waited `seconds` so far for the platform's answer)."""
         ...
+
+    def preparing(self, names: tuple[str, ...], waited: float, limit: float) -> None:
+        """Campaigns to start wait for the platform to make them Ready (sync.readiness):
+        their names (none: no more), how long the longest has waited so far, and for how
+        long at most (--wait). Said again at least every few seconds while they wait."""
+        ...

@@ -14,7 +14,7 @@ from typing import Any, TextIO, cast
 
 from campsync.config.settings import DEFAULT_RATE_LIMIT
 from campsync.progress import Phase, WaitReason
-from campsync.text import redact
+from campsync.text import plural, quoted, redact
 
 
 class Redacting:
@@ -149,6 +149,8 @@ class ProgressReporter:
         self._why: WaitReason | None = None
         self._unanswered_since: float | None = None  # a request sent, still unanswered
         self._said_429 = False  # the last line told of a 429
+        # Campaigns to start that wait to be Ready: their names, since when, for how long.
+        self._preparing: tuple[tuple[str, ...], float, float] | None = None
         self._last_line: float | None = None
 
     # -- what the run reports (campsync.progress.Progress) -----------------------------------
@@ -184,6 +186,19 @@ class ProgressReporter:
         if self._due(now) or (why == "429" and not self._said_429):
             self._line(now)
 
+    def preparing(self, names: tuple[str, ...], waited: float, limit: float) -> None:
+        now = self._clock()
+        began = self._preparing is None
+        self._preparing = (names, now - waited, limit) if names else None
+        if self._terminal:
+            self._draw(now)
+            return
+        if not names:
+            return  # none waits any more: nothing to tell until the next line is due
+        self._loud = True  # a run that waits is a long one
+        if began or self._due(now):
+            self._line(now)
+
     def clear(self) -> None:
         """Take the terminal line away (before other output, and at the end)."""
         self._drawn.clear()
@@ -211,6 +226,8 @@ class ProgressReporter:
                 parts.append(f"waiting {seconds} s (platform's 429)")
             else:
                 parts.append(f"waiting {seconds} s: the platform answered 429 (rate limit)")
+        if self._preparing is not None:
+            parts.append(_ready_text(*self._preparing, now, short=short))
         if self._unanswered_since is not None:
             seconds = math.floor(now - self._unanswered_since)
             if short:
@@ -243,6 +260,19 @@ class ProgressReporter:
 
     def _draw(self, now: float) -> None:
         self._drawn.draw(self._label, self._text(now, short=True))
+
+
+def _ready_text(
+    names: tuple[str, ...], since: float, limit: float, now: float, *, short: bool = False
+) -> str:
+    """`waiting 35 s (at most 300 s) for 2 campaigns to be Ready: 'A', 'B'`."""
+    waited = math.floor(now - since)
+    count = plural(len(names), "campaign")
+    if short:
+        return f"{count} to be Ready, {waited}/{limit:g} s"
+    shown = ", ".join(quoted(name, 40) for name in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"waiting {waited} s (at most {limit:g} s) for {count} to be Ready: {shown}{more}"
 
 
 def duration(seconds: float) -> str:

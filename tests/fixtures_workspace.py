@@ -16,7 +16,7 @@ from campsync.cli import main
 from campsync.emulator.runner import RunningEmulator
 from tests.fixtures_emulator import seed_ready, wait_ready
 
-WRITE_KINDS = ("update", "create", "delete")
+WRITE_KINDS = ("update", "create", "delete", "trigger")  # starts and stops are writes
 
 
 class TerminalInput(io.StringIO):

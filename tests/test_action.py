@@ -183,11 +183,16 @@ def test_the_campsync_step_plans_in_bash_with_and_without_changes(
     assert outputs["changes"] == "true"
     assert "campsync will make these changes:" in log  # the full text plan in the job log
     markdown = Path(outputs["plan-file"]).read_text(encoding="utf-8")
-    assert markdown.startswith("### campsync plan: 4 to create")
+    # The example campaign with state: running is started once created (issue 20).
+    assert markdown.startswith("### campsync plan: 4 to create, 1 to start, 0 unchanged.")
     assert "Product Feedback Voice Campaign" in markdown
+    assert (
+        "| \\> | start | Past Due Payment Reminders |  | campaigns/payment-reminder.yaml "
+        "| Preparing to Active (once Ready) |"
+    ) in markdown
     assert summary == markdown  # small enough: the same in the job summary
     saved = json.loads(Path(outputs["plan-json"]).read_text(encoding="utf-8"))
-    assert [c["action"] for c in saved["changes"]] == ["create"] * 4
+    assert [c["action"] for c in saved["changes"]] == ["create"] * 4 + ["start"]
     assert saved["signature"].startswith("hmac-sha256:")  # `campsync apply FILE` can take it
 
     assert main(["apply", "--auto-approve"]) == 0  # (the action's apply: test_examples)

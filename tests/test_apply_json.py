@@ -15,6 +15,7 @@ import pytest
 
 from campsync.emulator.runner import start_in_thread
 from campsync.sync.results import INTERRUPTED
+from campsync.sync.runstate import REASON_ACTIVE
 from tests.fixtures_emulator import campaign_body, emulator_test_config, seed_ready
 from tests.fixtures_guard import change_files, error_line, fleet, sent
 from tests.fixtures_workspace import Workspace
@@ -59,8 +60,7 @@ def test_applied_failed_and_blocked_changes_each_with_its_outcome(ws: Workspace)
          "file": "campaigns/refused.yaml", "outcome": "failed",
          "reason": "experience flow not found: No Such Flow (HTTP 400)"},
         {"action": "blocked", "id": ids["Busy"], "name": "Busy", "file": "campaigns/busy.yaml",
-         "outcome": "blocked", "reason": "the campaign is Active and can't be edited; stop it "
-                                         "first"},
+         "outcome": "blocked", "reason": REASON_ACTIVE},
     ]  # fmt: skip
     assert document["summary"] == {**ZERO, "applied": 2, "failed": 1, "blocked": 1}
     assert document["warnings"] == []

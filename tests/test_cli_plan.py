@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from campsync.cli import main
-from campsync.sync.planner import REASON_ACTIVE, REASON_PREPARING
+from campsync.sync.runstate import REASON_ACTIVE, REASON_PREPARING
 from tests.fixtures_emulator import (
     REFERENCE_SAMPLE_BODY,
     campaign_body,
@@ -185,7 +185,9 @@ experienceFlowName: Payment Reminder Flow
     assert "Warnings" not in result.out
     assert ws.plan_json()["summary"] == {
         "create": 0,
+        "stop": 0,
         "update": 0,
+        "start": 0,
         "delete": 0,
         "blocked": 0,
         "unchanged": 1,
@@ -319,7 +321,9 @@ def test_json_output_is_only_the_plan_and_warnings_go_to_stderr(ws: Workspace) -
     ]
     assert plan["summary"] == {
         "create": 1,
+        "stop": 0,
         "update": 1,
+        "start": 0,
         "delete": 0,
         "blocked": 0,
         "unchanged": 0,

@@ -64,6 +64,15 @@ def test_the_schema_is_a_valid_2020_12_schema_and_ships_with_the_package() -> No
         assert rule.get("description"), name
 
 
+def test_overrides_accept_every_field_of_a_campaign_file() -> None:
+    # `id` and `state` (campsync's own) included: an environment gives its ids, and may keep
+    # its campaigns stopped.
+    names = config_schema()["$defs"]["overrides"]["additionalProperties"]["propertyNames"]
+    campaign = json.loads((REPO / "schemas" / "campaign.schema.json").read_text())
+    assert names["enum"] == list(campaign["properties"])
+    assert {"id", "state"} <= set(names["enum"])
+
+
 def test_the_contract_example_is_valid(tmp_path: Path) -> None:
     config = read_config(write(tmp_path, CONTRACT_EXAMPLE))
     assert sorted(config.environments) == ["production", "staging"]

@@ -169,6 +169,16 @@ def test_the_id_in_a_file_is_never_a_diff() -> None:
     assert run(edited(SAMPLE_REQUEST, id="cd-something-else")).diffs == ()
 
 
+def test_the_run_state_in_a_file_is_never_a_diff() -> None:
+    # Whatever the platform holds (its status, or a `state` of its own), `state` is compared
+    # with the listed status by sync/runstate.py, never as a field.
+    live = sample_live()
+    live.update(status="Active", state="stopped")
+    assert run(edited(SAMPLE_REQUEST, state="running"), live).diffs == ()
+    assert run(edited(SAMPLE_REQUEST, state="stopped")).diffs == ()
+    assert "state" not in [d.path for d in creation_diff(edited(SAMPLE_REQUEST, state="running"))]
+
+
 # --- key order, days, times, numbers -------------------------------------------------
 
 

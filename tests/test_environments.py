@@ -64,6 +64,27 @@ def test_a_value_from_campsync_yaml_is_reported_there_naming_environment_and_cam
     )
 
 
+def test_an_override_may_set_the_run_state_and_a_bad_one_is_reported_there(
+    project: Project,
+) -> None:
+    # A staging account that keeps every campaign stopped, whatever the files say.
+    staging = CONFIG.replace(
+        "      Spring Renewals:\n        priority: 1\n",
+        "      Spring Renewals:\n        priority: 1\n        state: stopped\n",
+    )
+    project.config(staging)
+    project.campaign("spring.yaml", campaign_body("Spring Renewals", state="running"))
+    assert project.validate("--env", "staging")[:2] == (0, "")
+
+    project.config(staging.replace("state: stopped", "state: paused"))
+    code, out, _ = project.validate("--env", "staging")
+    assert code == 1
+    assert out == (
+        "campsync.yaml:8:16: state: 'paused' is not one of 'running', 'stopped' "
+        "(environment 'staging', campaign 'Spring Renewals')\n"
+    )
+
+
 def test_a_bad_value_for_every_campaign_is_reported_once_naming_them(project: Project) -> None:
     project.config(CONFIG.replace('"+14845550199"', '"555-0199"'))
     project.campaign("spring.yaml", campaign_body("Spring Renewals", priority=1))

@@ -266,7 +266,7 @@ def test_github_actions_example_runs_against_the_emulator(
             [comment] = github.gh.calls()  # the plan, as the pull request's comment
             assert comment["args"][:4] == ["pr", "comment", "7", "--body-file"]
             assert comment["args"][5:] == ["--edit-last", "--create-if-none"]
-            assert comment["body"].startswith("### campsync plan: 4 to create")
+            assert comment["body"].startswith("### campsync plan: 4 to create, 1 to start")
             # a pull request's plan: --since the base branch (creates need no read)
             assert "Compared in full since 'origin/main': 0 of 0 campaigns" in comment["body"]
             assert sorted(p.suffix for p in github.artifacts) == [".json", ".md"]
@@ -282,6 +282,11 @@ def test_github_actions_example_runs_against_the_emulator(
         ],
     )
     assert_final_plan_empty(capsys)
+    # The campaign whose file says state: running was started on merge, once Ready.
+    started = [c for c in cli_env.store.raw_campaigns() if c["status"] == "Active"]
+    assert [c["name"] for c in started] == ["Past Due Payment Reminders"]
+    log = [(e["kind"], e.get("campaignId")) for e in cli_env.store.requests()]
+    assert log.index(("trigger", started[0]["_id"])) > log.index(("status", started[0]["_id"]))
 
 
 @pytest.fixture
@@ -369,7 +374,9 @@ def test_the_plan_reviewed_on_the_pull_request_is_what_runs_on_merge(
     ]  # fmt: skip
     [(_, _, code, log)] = [r for r in github.results if r[:2] == ("push", "apply")]
     assert code == 0
-    assert "Applying the saved plan reviewed-plan/campsync-plan.json: 4 change(s)." in log
+    # The four creates and the start of the campaign whose file says state: running.
+    assert "Applying the saved plan reviewed-plan/campsync-plan.json: 5 change(s)." in log
+    assert 'applied: start "Past Due Payment Reminders"' in log
     assert len(cli_env.store.raw_campaigns()) == 4
     assert [r[2] for r in github.results if r[:2] == ("push", "plan")] == [0]  # nothing left
 

@@ -167,3 +167,38 @@ def test_429s_are_waited_out_and_no_window_holds_more_than_the_limit(
     set_faults(ws.emulator, fail_rate=0)
     monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")
     assert_converged(ws, names)
+
+
+# --- starts and stops under faults (issue 20) ---------------------------------------------
+
+
+@pytest.mark.parametrize("workspace", [{"random_seed": 11}], indirect=True)
+def test_starts_and_stops_under_faults_are_never_re_sent_blindly(workspace: Workspace) -> None:
+    """A trigger whose answer is lost (applied, then the connection dropped) or failed (5xx)
+    is looked at before it is sent again: a second play of a started campaign would be
+    refused (400), so no trigger is ever refused, and each campaign ends as its file says."""
+    ws = workspace
+    starts = [f"Start {n}" for n in range(8)]
+    stops = [f"Stop {n}" for n in range(8)]
+    names = starts + stops
+    ids = dict(zip(names, seed_ready(ws.emulator, *map(campaign_body, names)), strict=True))
+    for name in stops:
+        ws.store.set_status(ids[name], "Active")
+    for name in names:
+        state = "running" if name in starts else "stopped"
+        ws.write(f"{name.lower().replace(' ', '-')}.yaml", {**campaign_body(name), "state": state})
+    ws.store.reset_stats()
+    set_faults(ws.emulator, fail_rate=0.2, lost_write_rate=0.4)
+
+    result = ws.cli("apply", "--auto-approve", "--force")
+
+    set_faults(ws.emulator, fail_rate=0, lost_write_rate=0)
+    assert result.code == 0, result.out + result.err
+    assert "Apply complete: 16 applied." in result.out
+    triggers = [entry for entry in ws.store.requests() if entry["kind"] == "trigger"]
+    outcomes = collections.Counter(entry["status"] for entry in triggers)
+    assert outcomes[400] == 0, outcomes  # never a blind second play or stop
+    assert outcomes[None] >= 2, outcomes  # answers were lost (dropped after the write)
+    assert sum(outcomes[code] for code in (500, 502, 503)) >= 2, outcomes
+    assert all(ws.stored(ids[name])["status"] == "Active" for name in starts)
+    assert all(ws.stored(ids[name])["status"] == "Stopped" for name in stops)

@@ -56,7 +56,9 @@ def test_prune_shows_deletes_in_every_format_and_deletes_exactly_them(
     }
     assert plan["summary"] == {
         "create": 0,
+        "stop": 0,
         "update": 0,
+        "start": 0,
         "delete": 2,
         "blocked": 0,
         "unchanged": 9,

@@ -12,6 +12,8 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 from campsync.campaign.model import TOP_LEVEL_ORDER, priority_text, request_body
 
 FLOW_ID = "cf-ecfa3927-eabc-52c4-8373-8a0b75dxxxxx"
@@ -170,6 +172,13 @@ def test_request_body_drops_id_and_sends_priority_as_a_string() -> None:
     assert "id" not in body
     assert body["priority"] == "3"
     assert data["priority"] == 3 and data["id"] == "cd-123"  # input untouched
+
+
+@pytest.mark.parametrize("state", ["running", "stopped"])
+def test_request_body_never_sends_the_run_state(state: str) -> None:
+    data = {"id": "cd-123", "state": state, **SAMPLE_REQUEST}
+    assert request_body(data) == SAMPLE_REQUEST
+    assert data["state"] == state  # input untouched
 
 
 def test_request_body_puts_keys_in_the_reference_order() -> None:

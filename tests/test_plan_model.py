@@ -94,7 +94,9 @@ def test_same_name_orders_by_file() -> None:
 def test_summary_counts() -> None:
     assert sample_plan().summary == {
         "create": 1,
+        "stop": 0,
         "update": 2,
+        "start": 0,
         "delete": 1,
         "blocked": 1,
         "unchanged": 4,
@@ -114,7 +116,9 @@ def test_to_json_is_the_contract_shape() -> None:
     assert data["format_version"] == 1
     assert data["summary"] == {
         "create": 1,
+        "stop": 0,
         "update": 2,
+        "start": 0,
         "delete": 1,
         "blocked": 1,
         "unchanged": 4,

@@ -11,9 +11,12 @@ import shutil
 
 import pytest
 
+from campsync.errors import NotReady
 from campsync.kore.ratelimit import SlidingWindowLimiter
+from campsync.sync.readiness import ReadyWaiter
 from campsync.terminal import ProgressLine, ProgressReporter, duration
 from tests.test_kore_ratelimit import FakeTime, take_place
+from tests.test_readiness import Statuses
 
 
 class TimedStream(io.StringIO):
@@ -222,6 +225,47 @@ def test_on_a_terminal_a_missing_answer_shows_on_the_line() -> None:
     assert stream.getvalue().endswith("read 0/2 campaigns, <1 min left; no answer for 12 s")
     reporter.waiting(0.0, "answer")
     assert stream.getvalue().endswith("\r\x1b[Kread 0/2 campaigns, <1 min left")
+
+
+async def test_a_wait_for_ready_is_told_in_a_log_at_once_then_at_least_every_30_s() -> None:
+    """Issue 20: a new campaign to start waits (up to --wait) for the platform to make it
+    Ready; the log says what is waited for, from the first look to the last."""
+    fake = FakeTime()
+    reporter, log = log_reporter(fake)
+    reporter.step(0, 2, "applied")
+    statuses = Statuses(fake.clock, {"cd-1": ["Preparing"]})
+    waiter = ReadyWaiter(
+        statuses, 300, clock=fake.clock, sleep=fake.sleep, on_waiting=reporter.preparing
+    )
+    with pytest.raises(NotReady):
+        await waiter.ready("cd-1", "Spring Renewals")
+    lines = log.lines()
+    assert lines[0] == (
+        2.0,
+        "campsync: applied 0 of 2 changes, less than a minute left at 60 requests/min; "
+        "waiting 2 s (at most 300 s) for 1 campaign to be Ready: 'Spring Renewals'",
+    )
+    times = [t for t, _ in lines]
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 30
+    assert times[-1] >= 280
+    assert all("to be Ready: 'Spring Renewals'" in text for _, text in lines)
+    fake.now += 30
+    reporter.step(1, 2, "applied")  # none waits any more: the line says so no longer
+    assert "Ready" not in log.lines()[-1][1]
+
+
+def test_on_a_terminal_the_wait_for_ready_shows_on_the_line() -> None:
+    fake = FakeTime()
+    stream = io.StringIO()
+    reporter = ProgressReporter(stream, rate_limit=60, clock=fake.clock, terminal=True)
+    reporter.step(0, 3, "applied")
+    fake.now = 40.0
+    reporter.preparing(("A", "B"), 35.0, 300)
+    assert stream.getvalue().endswith(
+        "applied 0/3 changes, <1 min left; 2 campaigns to be Ready, 35/300 s"
+    )
+    reporter.preparing((), 0.0, 300)
+    assert stream.getvalue().endswith("\r\x1b[Kapplied 0/3 changes, <1 min left")
 
 
 # --- several environments at once (issue 23) ------------------------------------------------

@@ -104,7 +104,9 @@ def test_promote_from_staging_to_production(
     blocked = plan_json(capsys, "--env", "production")
     assert blocked["summary"] | {"unmanaged": 0} == {
         "create": 2,
+        "stop": 0,
         "update": 0,
+        "start": 0,
         "delete": 0,
         "blocked": 2,
         "unchanged": 0,

@@ -374,6 +374,39 @@ def test_overwrite_adds_the_id_to_a_file_matched_by_name(
     assert all_files(folder) == ["mine.yaml"]
 
 
+def test_pull_writes_no_run_state_and_overwrite_keeps_the_files_own(
+    cli_env: RunningEmulator, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `state` is the files' word, not the platform's: a pulled file never says it (the
+    # platform's status is a fact of the moment), and a file that says it keeps it.
+    write_config(workdir)
+    bodies = [progressive_body("Collections Push"), preview_body()]
+    [running_id, stopped_id] = cli_env.store.seed(
+        [{**bodies[0], "status": "Active"}, {**bodies[1], "status": "Stopped"}]
+    )
+    assert pull(capsys)[0] == 0
+    folder = workdir / "campaigns"
+    for name in ("collections-push.yaml", "webinar-callbacks.yaml"):
+        assert "state" not in data_of(folder / name)
+        assert "state:" not in (folder / name).read_text()
+    path = folder / "collections-push.yaml"
+    text = path.read_text().replace(f"id: {running_id}\n", f"id: {running_id}\nstate: running\n")
+    path.write_text(text)
+    cli_env.store.set_status(running_id, "Stopped")  # as someone in the web UI: an edit
+    cli_env.store.update_campaign(running_id, progressive_body("Collections Push", priority="5"))
+    cli_env.store.set_status(running_id, "Active")
+
+    code, _out, err = pull(capsys, "--overwrite")
+
+    assert code == 0, err
+    new_text = path.read_text()
+    assert f"id: {running_id}\nstate: running\nname: Collections Push\n" in new_text
+    assert 'priority: "5"' in new_text
+    assert data_of(path)["state"] == "running"
+    assert "state" not in data_of(folder / "webinar-callbacks.yaml")
+    assert cli_env.store.get_campaign(stopped_id)["status"] == "Stopped"  # pull reads only
+
+
 # ---- safety ----------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """A campaign file's data as the platform's request body.
 
 The request body is what `apply` sends (create and update alike). It is the file's
-data minus what is campsync's own (`id`), with `priority` sent as a string, numbers
+data minus what is campsync's own (`id`, `state`), with `priority` sent as a string, numbers
 written with a fraction of zero (`45.0`, `4.5e1`; integers to JSON Schema) sent as
 integers, and the keys in the order of the reference page's sample request, so that a saved plan and
 any logged body read like the documentation.
@@ -13,8 +13,9 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Keys of campsync's own: never sent to the platform.
-CAMPSYNC_ONLY_FIELDS = frozenset({"id"})
+# Keys of campsync's own: never sent to the platform, never compared with it. `id` is how a
+# file finds its campaign, `state` whether it should run (sync/runstate.py).
+CAMPSYNC_ONLY_FIELDS = frozenset({"id", "state"})
 
 # Top-level order of the reference sample request; the fields it does not show
 # (queue_name, maxSkips, enableMachineDetect) go where the body-parameter table

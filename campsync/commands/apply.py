@@ -17,6 +17,8 @@ from campsync.commands.common import (
     add_guard_options,
     add_refresh_option,
     add_remote_options,
+    add_restart_option,
+    add_wait_option,
     environments_of,
     job_of,
     print_warnings,
@@ -86,6 +88,8 @@ def register(sub: Any) -> None:
         "progress and messages go to stderr. A fresh apply needs --auto-approve with it",
     )
     add_guard_options(parser, force=True)
+    add_restart_option(parser)
+    add_wait_option(parser)
     add_remote_options(parser, several=True)
     add_refresh_option(parser)
     parser.set_defaults(run=run)
@@ -441,6 +445,8 @@ def _finish(result: ApplyResult, out: TextIO, label: str = "") -> int:
             print(f"{label}failed: {_label(change)}: {reason}", file=out)
     for change in blocked:
         print(f"{label}blocked: {show_name(change.name)}: {change.reason}", file=out)
+    for change, why in result.after_failure:
+        print(f"{label}not sent: {_label(change)}: {why.removeprefix('not sent: ')}", file=out)
     if result.interrupted and not_started:
         print(f"{label}interrupted: {len(not_started)} change(s) not started", file=out)
 
@@ -449,6 +455,8 @@ def _finish(result: ApplyResult, out: TextIO, label: str = "") -> int:
         parts.append(f"{len(result.failed)} failed")
     if blocked:
         parts.append(f"{len(blocked)} blocked")
+    if result.after_failure:
+        parts.append(f"{len(result.after_failure)} not sent")
     if not_started:
         parts.append(f"{len(not_started)} not started")
     head = "Apply interrupted" if result.interrupted else "Apply complete"
@@ -456,6 +464,7 @@ def _finish(result: ApplyResult, out: TextIO, label: str = "") -> int:
     not_applied = [
         *(f"{_label(c)} (failed)" for c, _ in result.failed),
         *(f"{show_name(c.name)} (blocked)" for c in blocked),
+        *(f"{_label(c)} (not sent)" for c, _ in result.after_failure),
         *(f"{_label(c)} (not started)" for c in not_started),
     ]
     if result.applied and (not_applied or result.interrupted):

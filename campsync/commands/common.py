@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
+from campsync.config.settings import DEFAULT_WAIT
 from campsync.config.target import Credentials
 from campsync.errors import UsageError
 from campsync.sync.render import RENDERERS
@@ -133,6 +134,40 @@ def add_guard_options(parser: argparse.ArgumentParser, *, force: bool = False) -
         )
 
 
+def add_restart_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="an Active campaign with edits is stopped, updated and started again (without: "
+        "blocked, unless its file says state: stopped)",
+    )
+
+
+# --wait: at most a day (a start waits for its campaign to be Ready; longer is no wait).
+MAX_WAIT = 24 * 60 * 60
+
+
+def wait_seconds(text: str) -> int:
+    """--wait SECONDS: a whole number from 0 to a day."""
+    seconds = int(text) if text.isascii() and text.isdigit() else -1
+    if not 0 <= seconds <= MAX_WAIT:
+        raise argparse.ArgumentTypeError(
+            f"a whole number of seconds from 0 to {MAX_WAIT}, not {text!r}"
+        )
+    return seconds
+
+
+def add_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        type=wait_seconds,
+        metavar="SECONDS",
+        help=f"how long a new (Preparing) campaign with state: running may take to be Ready "
+        f"before it is started (default {DEFAULT_WAIT}; each look is one request); still "
+        "Preparing then: not started, exit 1, the next apply starts it",
+    )
+
+
 def refuse_guard_options(args: argparse.Namespace) -> None:
     """A saved plan is applied exactly as reviewed: what would change it is refused."""
     given = [
@@ -141,6 +176,7 @@ def refuse_guard_options(args: argparse.Namespace) -> None:
             ("--only", bool(args.only)),
             ("--exclude", bool(args.exclude)),
             ("--prune" if args.prune else "--no-prune", args.prune is not None),
+            ("--restart", bool(getattr(args, "restart", False))),
         )
         if present
     ]
@@ -175,6 +211,8 @@ def flags_of(args: argparse.Namespace) -> Flags:
         exclude=tuple(getattr(args, "exclude", ())),
         prune=getattr(args, "prune", None),
         force=getattr(args, "force", False),
+        restart=getattr(args, "restart", False),
+        wait=getattr(args, "wait", None),
     )
 
 

@@ -14,6 +14,7 @@ from campsync.commands.common import (
     add_path_argument,
     add_refresh_option,
     add_remote_options,
+    add_restart_option,
     environments_of,
     job_of,
     output_format,
@@ -64,6 +65,7 @@ def register(sub: Any) -> None:
         "platform; the others on what the list returns (a cheap pull-request plan)",
     )
     add_guard_options(parser)
+    add_restart_option(parser)
     add_remote_options(parser, several=True)
     add_refresh_option(parser)
     parser.set_defaults(run=run)

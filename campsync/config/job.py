@@ -22,6 +22,7 @@ from campsync.config.settings import (
     DEFAULT_CACHE_DIR,
     DEFAULT_PARALLELISM,
     DEFAULT_RATE_LIMIT,
+    DEFAULT_WAIT,
     Safety,
     Settings,
     load_settings,
@@ -37,8 +38,9 @@ ALL_ENVIRONMENTS = "all"
 @dataclass(frozen=True)
 class Flags:
     """The command line's say in a job: campsync.yaml's path, the environment, the target,
-    the requests in flight, and a fresh plan's guard rails (--only, --exclude, --prune,
-    --force)."""
+    the requests in flight, a fresh plan's guard rails (--only, --exclude, --prune,
+    --force), whether an Active campaign's edit restarts it (--restart) and how long apply
+    waits for a new campaign to be Ready before starting it (--wait, seconds)."""
 
     config: Path | None = None
     environment: str | None = None
@@ -50,13 +52,18 @@ class Flags:
     exclude: tuple[str, ...] = ()
     prune: bool | None = None
     force: bool = False
+    restart: bool = False
+    wait: int | None = None
 
 
 @dataclass(frozen=True)
 class Guard:
     """The guard rails of a job: the safety thresholds, whether unmanaged campaigns in scope
     are deleted (`prune`) and the names never deleted (`keep`), the job's scope (`only`,
-    `exclude`: patterns, see sync.scope) and whether an unsafe plan is applied (`force`)."""
+    `exclude`: patterns, see sync.scope), whether an unsafe plan is applied (`force`),
+    whether an Active campaign with edits is stopped, updated and started again (`restart`;
+    otherwise blocked), and the seconds a start waits for its campaign to be Ready
+    (`wait`)."""
 
     safety: Safety = field(default_factory=Safety)
     prune: bool = False
@@ -64,6 +71,8 @@ class Guard:
     only: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     force: bool = False
+    restart: bool = False
+    wait: float = DEFAULT_WAIT
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,8 @@ class Job:
                 only=flags.only,
                 exclude=flags.exclude,
                 force=flags.force,
+                restart=flags.restart,
+                wait=DEFAULT_WAIT if flags.wait is None else flags.wait,
             ),
             rate_limit=settings.rate_limit,
             parallelism=settings.parallelism,

@@ -19,6 +19,7 @@ from campsync.text import quoted
 DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_RATE_LIMIT = 60
 DEFAULT_PARALLELISM = 10
+DEFAULT_WAIT = 300  # seconds apply waits for a new campaign to be Ready before starting it
 DEFAULT_CACHE_DIR = ".campsync/cache"
 
 

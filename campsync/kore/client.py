@@ -6,9 +6,10 @@
 `protocol` builds each request and reads each answer (no I/O); a `Transport` (transport.py:
 aiohttp, or a fake one in tests) sends it. Here, and only here, is what happens around
 that: the one bound on requests in flight (`parallelism`), the rate limit shared by every
-request (retries included), retries with backoff, 429 waits, paging, and never creating a
-campaign twice. Time is the injected `clock` and `sleep`. Tokens are signed right before
-each request is sent and appear in no message, log or repr.
+request (retries included), retries with backoff, 429 waits, paging, never creating a
+campaign twice and never re-sending a start or stop blindly. Time is the injected `clock`
+and `sleep`. Tokens are signed right before each request is sent and appear in no message,
+log or repr.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar
 
+from campsync.aio import until_set
 from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
 from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
 from campsync.errors import (
@@ -54,6 +56,7 @@ QUEUE_PAGES = 100
 SLOW_ANSWER = 10.0
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 E = TypeVar("E", bound=ApiError)
 
 
@@ -76,7 +79,8 @@ class RequestStats:
 
 
 class _AnswerLost(Exception):
-    """A create whose outcome is unknown (dropped, timed out, 5xx); `error` if given up."""
+    """A create or trigger whose outcome is unknown (dropped, timed out, 5xx); `error` if
+    given up."""
 
     def __init__(self, error: ApiError) -> None:
         super().__init__(str(error))
@@ -282,26 +286,76 @@ class KoreClient:
         campaign is looked up by name first and only sent again if it is really absent."""
         request = self._endpoints.create(body, campaign_type)
         name = request.campaign  # the body's name, when it has one
-        retries = 0
-        while True:
+
+        async def made(lost: ApiError) -> str | None:
             try:
-                envelope = await self._call(request, unsent=retries == 0)
-                return protocol.created_id(request, envelope)
-            except _AnswerLost as lost:
-                if name is None or not self._retry.may_retry(retries):
-                    raise lost.error from None
-                retries += 1
-                await self._sleep(self._retry.backoff(retries))
-                try:
-                    existing = await self.find_campaign_by_name(name, campaign_type)
-                except ApiError as error:
-                    more = f"; looking it up afterwards failed: {error.platform_message}"
-                    unknown = lost.error.outcome_unknown  # else that attempt was never sent
-                    raise _answer_lost(lost.error, more, unknown=unknown) from None
-                if existing is not None:
-                    log.info("create of %r: the lost answer had created it", name)
-                    return str(existing["_id"])
+                existing = await self.find_campaign_by_name(str(name), campaign_type)
+            except ApiError as error:
+                more = f"; looking it up afterwards failed: {error.platform_message}"
+                unknown = lost.outcome_unknown  # else that attempt was never sent
+                raise _answer_lost(lost, more, unknown=unknown) from None
+            if existing is None:
                 log.info("create of %r: not on the platform, sending again", name)
+                return None
+            log.info("create of %r: the lost answer had created it", name)
+            return str(existing["_id"])
+
+        return await self._write_once(
+            request, lambda envelope: protocol.created_id(request, envelope), made if name else None
+        )
+
+    # ------------------------------------------------------------ run state
+
+    async def campaign_status(self, campaign_id: str, *, name: str | None = None) -> str:
+        """The campaign's status now, by the status call (one request of the account's
+        budget, within the rate limit like every other). `name` is what messages call it."""
+        request = self._endpoints.status(campaign_id, name)
+        return protocol.campaign_status(request, await self._call(request), campaign_id)
+
+    async def trigger(
+        self,
+        campaign_id: str,
+        action: protocol.Trigger,
+        campaign_type: str = "voice",
+        *,
+        name: str | None = None,
+    ) -> protocol.Triggered:
+        """Start (`play`) or stop (`stop`) the campaign; what the platform answered.
+
+        A refusal (a 400: not in a status it starts or stops from) is an ApiError with the
+        platform's reason, never sent again. Nor is the trigger re-sent blindly when its
+        answer is lost (a dropped connection, a timeout, a 5xx): a play that did start the
+        campaign would be refused the second time. The campaign's status is read first; the
+        trigger is sent again only if it has not taken effect, within the retry policy."""
+        request = self._endpoints.trigger(campaign_id, action, campaign_type, name)
+        reached = "Active" if action == "play" else "Stopped"
+
+        async def done(lost: ApiError) -> protocol.Triggered | None:
+            status = await self._status_after(lost, campaign_id, name)
+            if status != reached:
+                log.info("%s: still %s, sending again", self._what(request), status)
+                return None
+            log.info("%s: the lost answer's trigger took effect", self._what(request))
+            return protocol.Triggered(status)
+
+        return await self._write_once(
+            request, lambda envelope: protocol.triggered(request, envelope), done
+        )
+
+    async def _status_after(self, lost: ApiError, campaign_id: str, name: str | None) -> str:
+        """The status after a trigger whose answer was lost; if that cannot be read either,
+        the trigger's own error, saying that its outcome is unknown."""
+        try:
+            return await self.campaign_status(campaign_id, name=name)
+        except ApiError as error:
+            unknown = lost.outcome_unknown  # else that attempt was never sent
+            why = error.platform_message
+            more = (
+                f"; whether it took effect is unknown (its status could not be read: {why})"
+                if unknown
+                else f"; its status could not be read afterwards: {why}"
+            )
+            raise _answer_lost(lost, more, unknown=unknown) from None
 
     # ------------------------------------------------------------ what campaigns name
 
@@ -345,14 +399,37 @@ class KoreClient:
 
     # ------------------------------------------------------------ sending
 
+    async def _write_once(
+        self,
+        request: Request,
+        read: Callable[[dict[str, Any]], T],
+        took_effect: Callable[[ApiError], Awaitable[T | None]] | None,
+    ) -> T:
+        """Send a write that must not be repeated blindly (a create, a trigger): when its
+        answer is lost, `took_effect` looks whether it happened (what it returns then stands
+        for the answer) before it is sent again, within the retry policy. Without one, a
+        lost answer is the error."""
+        retries = 0
+        while True:
+            try:
+                return read(await self._call(request, unsent=retries == 0))
+            except _AnswerLost as lost:
+                if took_effect is None or not self._retry.may_retry(retries):
+                    raise lost.error from None
+                retries += 1
+                await self._sleep(self._retry.backoff(retries))
+                found = await took_effect(lost.error)
+                if found is not None:
+                    return found
+
     async def _call(self, request: Request, *, unsent: bool = False) -> dict[str, Any]:
         """Send with retries; the answer's JSON object or a typed error. `unsent`: a write
         the platform has not seen yet, which `stop_new_writes_on` may still hold back.
 
         429: wait (Retry-After, else a whole window), then again, until the overall
         deadline. 5xx, timeouts, dropped connections: backoff and again, `max_retries`
-        times, but only for requests that are safe to repeat; for a create the caller
-        decides (`_AnswerLost`)."""
+        times, but only for requests that are safe to repeat; for a create or a trigger the
+        caller decides (`_AnswerLost`, `_write_once`)."""
         started = self._clock()
         retries = 0
         while True:
@@ -439,16 +516,7 @@ class KoreClient:
             if stop is None:
                 await take_place()
             else:
-                place = asyncio.ensure_future(take_place())
-                stopped = asyncio.ensure_future(stop.wait())
-                try:
-                    await asyncio.wait({place, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for future in (place, stopped):
-                        if not future.done():
-                            future.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await future
+                await until_set(take_place(), stop)
                 if stop.is_set():
                     raise WriteNotSent(f"{self._what(request)}: not sent (apply was stopped)")
             yield

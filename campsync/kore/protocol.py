@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 from campsync.config.target import CredentialNames
@@ -31,9 +31,13 @@ from campsync.text import redact as redact_tokens
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a campaign answer is about 8 levels deep; deeper is not the platform
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-KINDS = ("list", "get", "update", "create", "delete")  # counted from 0 (RequestStats)
+KINDS = ("list", "get", "update", "create", "delete", "trigger", "status")  # counted from 0
 # The calls that change the platform: when one's answer is lost, so is its outcome.
-WRITE_KINDS = ("update", "create", "delete")
+WRITE_KINDS = ("update", "create", "delete", "trigger")
+# Calls that must not be re-sent blindly after a lost answer: a second create makes a second
+# campaign, and a second play of a campaign the first one started is refused (400, "can't be
+# started"). The client looks first (client.create_campaign, client.trigger).
+NOT_RETRY_SAFE = frozenset({"create", "trigger"})
 _MAX_MESSAGE = 300
 DEFAULT_NAMES = CredentialNames()
 CAMPAIGN_SCOPE = "Campaign Management"  # the API scope of every call but the queues'
@@ -41,6 +45,11 @@ QUEUES_SCOPE = "Configuration"
 # A campaign id as the docs show them and the schema accepts in files (`cd-` + a uuid there;
 # letters, digits and dashes here): what goes into a request path is at most this.
 CAMPAIGN_ID = re.compile(r"cd-[A-Za-z0-9-]{1,128}")
+# The trigger call's `trigger` values: start and stop (no pause is documented).
+Trigger = Literal["play", "stop"]
+TRIGGERS: tuple[Trigger, ...] = ("play", "stop")
+# A status as the platform names them (the docs list 8); longer text is not one.
+_MAX_STATUS = 40
 
 
 def credentials_hint(
@@ -77,8 +86,9 @@ class Request:
 
     @property
     def retry_safe(self) -> bool:
-        """Whether re-sending after a lost answer can do no harm (every call but create)."""
-        return self.kind != "create"
+        """Whether re-sending after a lost answer can do no harm (every call but create
+        and trigger)."""
+        return self.kind not in NOT_RETRY_SAFE
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,28 @@ class Endpoints:
         url = self._url(f"/campaign/{_segment(campaign_id)}", campaign_type)
         return Request("delete", "DELETE", url, campaign=campaign_id)
 
+    # ---- run state: start, stop (the trigger call) and the status call
+
+    def trigger(
+        self, campaign_id: str, action: Trigger, campaign_type: str, label: str | None = None
+    ) -> Request:
+        """Start (`play`) or stop (`stop`): the documented URL has no `/campaign/api`
+        prefix, its body is `{}`, `campaignType` the campaign's own."""
+        if action not in TRIGGERS:
+            raise ValueError(f"trigger must be one of {TRIGGERS}, not {action!r}")
+        query = {"accountId": self.account_id, "campaignType": campaign_type, "trigger": action}
+        url = (
+            f"{self.host.rstrip('/')}/api/v2/public/{_segment(self.stream_id)}/campaign/trigger/"
+            f"{_id_segment(campaign_id)}?{urlencode(query)}"
+        )
+        return Request("trigger", "POST", url, body=b"{}", campaign=label or campaign_id)
+
+    def status(self, campaign_id: str, label: str | None = None) -> Request:
+        """The status call (`view=status`, body `{}`): one campaign's status."""
+        query = {"accountId": self.account_id, "view": "status"}
+        url = f"{self.base}/campaign/{_id_segment(campaign_id)}/status?{urlencode(query)}"
+        return Request("status", "POST", url, body=b"{}", campaign=label or campaign_id)
+
     # What campaigns name (api/kore-contact-center-apis.md): read, never written.
 
     def contact_lists(self) -> Request:
@@ -189,6 +221,14 @@ def request_headers(token: str, *, account_id: str, stream_id: str) -> dict[str,
         "Content-Type": "application/json",
         "Accept": "application/json",
     }
+
+
+def _id_segment(campaign_id: str) -> str:
+    """A campaign id as a path segment, once it is checked to be one: an id that is not one
+    (`..`, `a/b`) is a bug of the caller, never part of a URL."""
+    if not is_campaign_id(campaign_id):
+        raise ValueError(f"not a campaign id: {quoted(campaign_id, 40)}")
+    return campaign_id
 
 
 def _segment(value: str) -> str:
@@ -523,6 +563,58 @@ def same_name(item: Mapping[str, Any], name: str) -> bool:
         isinstance(item.get(key), str) and item[key].casefold() == wanted
         for key in ("name", "lname")
     )
+
+
+# ---------------------------------------------------------------- run state
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """What a start or stop left: the campaign's status and, when the answer said so,
+    its new `updatedAt` (a trigger moves it)."""
+
+    status: str
+    updated_at: str | None = None
+
+
+def triggered(request: Request, envelope: dict[str, Any]) -> Triggered:
+    """The trigger call's answer, which the docs show without a `data` wrapper: `{status:
+    "Active", message, totalCallsCompleted, updatedAt, campaignInstanceId}` (play), `{status:
+    "Stopped", ...}` (stop). A `data` object holding the status is read too."""
+    data = envelope.get("data")
+    source = data if isinstance(data, dict) and "status" in data else envelope
+    status = _status_text(request, source.get("status"), "trigger")
+    if source is envelope and status == "success":  # the envelope's marker, not a status
+        raise _bad(request, None, "the platform's trigger answer has no campaign status")
+    stamp = source.get("updatedAt")
+    return Triggered(status, stamp if isinstance(stamp, str) and stamp else None)
+
+
+def campaign_status(request: Request, envelope: dict[str, Any], campaign_id: str) -> str:
+    """The status call's answer `{status: "success", data: {id, status, name}}`: the
+    status of the campaign asked about (an answer about another one is refused)."""
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise _bad(request, None, "the platform's status answer has no `data` object")
+    ident = data.get("id", data.get("_id"))
+    if ident is not None:
+        if not isinstance(ident, str) or not is_campaign_id(ident):
+            shown = _not_an_id(str(ident))
+            raise _bad(request, None, f"the platform's status answer carries {shown}")
+        if ident != campaign_id:
+            raise _bad(
+                request, None, f"the platform's status answer is about another campaign ({ident})"
+            )
+    return _status_text(request, data.get("status"), "status")
+
+
+def _status_text(request: Request, value: Any, call: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(request, None, f"the platform's {call} answer has no campaign status")
+    if len(value) > _MAX_STATUS or not value.isprintable():
+        shown = quoted(value, 40)
+        raise _bad(request, None, f"the platform's {call} answer has no status but {shown}")
+    return value
 
 
 # ---------------------------------------------------------------- what campaigns name

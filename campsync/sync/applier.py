@@ -1,5 +1,7 @@
-"""Orchestrates an apply: sends the planned writes concurrently, stops starting new ones when
-asked, and reports what was applied. Also checks that a saved plan is still fresh.
+"""Orchestrates an apply: sends the planned writes concurrently, campaign by campaign (one
+campaign's changes in plan order: stop, update, start; create, start; a start of a new or
+Preparing campaign once it is Ready), stops starting new ones when asked, and reports what
+was applied. Also checks that a saved plan is still fresh.
 No printing here: results go to a callback and into the returned ApplyResult."""
 
 from __future__ import annotations
@@ -7,16 +9,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from campsync.aio import until_set
 from campsync.errors import ApiError, CampsyncError, NotFoundError, StalePlanError, WriteNotSent
+from campsync.kore.protocol import Trigger, Triggered
 from campsync.sync.diffing import compare
 from campsync.sync.inventory import DEFAULT_TYPE, Listed, Lister, list_platform
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import RUN_ACTIONS, Change, Plan
+from campsync.sync.readiness import DEFAULT_WAIT, ReadyWaiter
+from campsync.sync.runstate import REACHED, STARTABLE, waits_for_ready
 
-WRITE_ACTIONS = ("create", "update", "delete")
+WRITE_ACTIONS = ("create", "stop", "update", "start", "delete")
 UNKNOWN_OUTCOME = "interrupted while in flight: the outcome is unknown (plan again to see)"
+TRIGGERS: dict[str, Trigger] = {"start": "play", "stop": "stop"}
 LOST_ANSWER = "its answer was lost: the outcome is unknown (plan again to see)"
 
 
@@ -31,6 +38,19 @@ class Writer(Protocol):
         self, campaign_id: str, campaign_type: str = ...
     ) -> dict[str, Any]: ...
 
+    async def trigger(
+        self, campaign_id: str, action: Trigger, campaign_type: str = ..., *, name: str | None = ...
+    ) -> Triggered: ...
+
+    async def campaign_status(self, campaign_id: str, *, name: str | None = ...) -> str: ...
+
+
+class Ready(Protocol):
+    """Waits until a campaign is Ready (sync.readiness.ReadyWaiter): its first status that is
+    not Preparing; NotReady when the wait runs out."""
+
+    async def ready(self, campaign_id: str, name: str) -> str: ...
+
 
 @dataclass
 class ApplyResult:
@@ -40,6 +60,10 @@ class ApplyResult:
     # answer lost (the platform may have made them all the same).
     unknown: list[Change] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)  # blocked, or not started (stopped)
+    # Not sent because an earlier change of the same campaign failed or had its answer lost
+    # (a start after a failed update, say), each with why: never tried, apart from the
+    # failures.
+    after_failure: list[tuple[Change, str]] = field(default_factory=list)
     interrupted: bool = False
     created_ids: dict[str, str] = field(default_factory=dict)  # file (or name) -> new id
     # Writes that landed, but whose answer shows the next plan would not agree (a wrong
@@ -48,7 +72,9 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped and not self.interrupted and not self.unsettled
+        return not (
+            self.failed or self.skipped or self.after_failure or self.interrupted or self.unsettled
+        )
 
 
 # Called once per change as soon as its outcome is known: (change, None) when applied,
@@ -61,7 +87,7 @@ def writes_of(plan: Plan) -> tuple[Change, ...]:
     return tuple(c for c in plan.changes if c.action in WRITE_ACTIONS)
 
 
-async def _send(client: Writer, change: Change) -> str | None:
+async def _send(client: Writer, change: Change, ready: Ready) -> str | None:
     """One write; returns the new id for a create."""
     if change.action == "create":
         if change.body is None:
@@ -74,11 +100,27 @@ async def _send(client: Writer, change: Change) -> str | None:
             raise CampsyncError(f"campaign {change.name!r}: the plan has no body to send")
         await client.update_campaign(change.id, dict(change.body), change.campaign_type)
         return None
+    if change.action in RUN_ACTIONS:
+        await _trigger(client, change, change.id, ready)
+        return None
     # Already gone (a retry after a lost answer finds nothing to delete): the platform is as
     # the plan wants it.
     with contextlib.suppress(NotFoundError):
         await client.delete_campaign(change.id, change.campaign_type)
     return None
+
+
+async def _trigger(client: Writer, change: Change, campaign_id: str, ready: Ready) -> None:
+    """A start or stop; a start of a new or Preparing campaign once it is Ready (one that
+    someone started meanwhile is as the plan wants it: nothing is sent)."""
+    if waits_for_ready(change):
+        status = await ready.ready(campaign_id, change.name)
+        if status == REACHED["start"]:
+            return
+        if status not in STARTABLE:
+            raise CampsyncError(f"the campaign is {status} now, not Ready: not started")
+    action = TRIGGERS[change.action]
+    await client.trigger(campaign_id, action, change.campaign_type, name=change.name)
 
 
 async def apply_plan(
@@ -88,31 +130,43 @@ async def apply_plan(
     stop: asyncio.Event | None = None,
     abandon: asyncio.Event | None = None,
     on_result: ResultCallback | None = None,
+    ready: Ready | None = None,
 ) -> ApplyResult:
-    """Send every write of the plan (blocked changes are skipped), all handed to the client at
-    once: the client bounds the requests in flight (its parallelism) and, once `stop` is set,
-    sends none that waits for its turn (WriteNotSent: reported not started). A failure of one
-    write does not stop the others. Once `abandon` is set (a second interrupt) the writes in
-    flight are not waited for either: they are reported failed with an unknown outcome
-    (`ApplyResult.unknown`), as is a write the client sent and lost the answer of."""
+    """Send every write of the plan (blocked changes are skipped), campaign by campaign: all
+    campaigns at once, each one's changes in plan order (stop, update, start; create, then
+    start with the new id), a change not sent once an earlier one of its campaign failed or
+    had its answer lost (`after_failure`). The client bounds the requests in flight (its
+    parallelism) and, once `stop` is set, sends none that waits for its turn (WriteNotSent:
+    reported not started); a start waiting for its campaign to be Ready (`ready`, by default
+    for at most readiness.DEFAULT_WAIT seconds) ends its wait then too. A failure of one
+    campaign does not stop the others. Once `abandon` is set (a second interrupt) the writes
+    in flight are not waited for either: they are reported failed with an unknown outcome
+    (`ApplyResult.unknown`), as is a write the client sent and lost the answer of (a start
+    or stop among them). The result lists the plan's own changes (a new campaign's start
+    included, though it was sent with the id its create gave)."""
     result = ApplyResult()
     stop = stop if stop is not None else asyncio.Event()
+    ready = ready if ready is not None else ReadyWaiter(client, DEFAULT_WAIT, stop=stop)
 
     result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
-    writes = writes_of(plan)
+    planned = writes_of(plan)
+    writes = list(planned)  # as sent: a new campaign's start takes its create's id
+    campaigns: dict[str, list[int]] = {}
+    for index, change in enumerate(writes):
+        campaigns.setdefault(change.campaign, []).append(index)
     outcomes: dict[int, tuple[str, str | None]] = {}
     started: set[int] = set()
 
-    async def run(index: int, change: Change) -> None:
+    async def run(index: int, change: Change) -> str:
         if stop.is_set():
             outcomes[index] = ("skipped", None)
-            return
+            return "skipped"
         started.add(index)
         try:
-            new_id = await _send(client, change)
+            new_id = await _send(client, change, ready)
         except WriteNotSent:  # stopped while it waited for its turn: never started
             outcomes[index] = ("skipped", None)
-            return
+            return "skipped"
         except ApiError as exc:
             if exc.outcome_unknown:  # sent, and its answer lost: it may have been made
                 outcomes[index] = ("unknown", f"{_reason(exc)}; {LOST_ANSWER}")
@@ -124,17 +178,35 @@ async def apply_plan(
             outcomes[index] = ("failed", f"internal error: {type(exc).__name__}: {exc}")
         else:
             outcomes[index] = ("applied", new_id)
+        state, detail = outcomes[index]
         if on_result is not None:
-            state, detail = outcomes[index]
             on_result(change, None if state == "applied" else detail)
+        return state
 
-    runs = asyncio.ensure_future(asyncio.gather(*(run(i, c) for i, c in enumerate(writes))))
+    async def run_campaign(indexes: list[int]) -> None:
+        created: str | None = None
+        for position, index in enumerate(indexes):
+            if created is not None and writes[index].id is None:  # the start of a new one
+                writes[index] = replace(writes[index], id=created)
+            state = await run(index, writes[index])
+            if state in ("failed", "unknown"):
+                before = "failed" if state == "failed" else "had its answer lost"
+                why = f"not sent: the {writes[index].action} before it {before}"
+                outcomes.update(
+                    (later, ("after failure", why)) for later in indexes[position + 1 :]
+                )
+            if state != "applied":
+                return
+            if writes[index].action == "create":
+                created = outcomes[index][1]
+
+    runs = asyncio.ensure_future(asyncio.gather(*map(run_campaign, campaigns.values())))
     if abandon is None:
         await runs
     else:
-        await _until_done_or(runs, abandon)
+        await until_set(runs, abandon)
 
-    for index, change in enumerate(writes):
+    for index, change in enumerate(planned):
         if index in outcomes:
             state, detail = outcomes[index]
         elif index in started:
@@ -149,23 +221,12 @@ async def apply_plan(
             result.failed.append((change, detail or "failed"))
             if state == "unknown":
                 result.unknown.append(change)
+        elif state == "after failure":
+            result.after_failure.append((change, detail or "not sent"))
         else:
             result.skipped.append(change)
     result.interrupted = stop.is_set()
     return result
-
-
-async def _until_done_or(runs: asyncio.Future[Any], abandon: asyncio.Event) -> None:
-    """Wait for `runs`; if `abandon` is set first, cancel it and return."""
-    waiter = asyncio.ensure_future(abandon.wait())
-    try:
-        await asyncio.wait([runs, waiter], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for future in (waiter, runs):
-            if not future.done():
-                future.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await future
 
 
 class Memory(Protocol):
@@ -188,14 +249,16 @@ async def check_fresh(
 ) -> None:
     """Refuse a saved plan when a campaign it touches changed on the platform since: an update
     or delete whose campaign's updatedAt (from the list, no full re-read) differs, or vanished,
-    a delete whose campaign is now Active, or a create whose name now exists. Raises
-    StalePlanError naming the campaign(s).
+    a start or stop whose campaign's listed status is not the one the plan saw, a delete whose
+    campaign is now Active, or a create whose name now exists. Raises StalePlanError naming
+    the campaign(s).
 
     A change the platform already holds is told apart, from what `memory` recalls (no request):
     an update whose campaign, at its listed updatedAt, holds what the plan would send (as after
     this very plan was applied), a create whose campaign was created from the plan's file, a
-    delete whose campaign is gone. When every such difference is one of these, the message says
-    the plan was already applied (in part, when only some are).
+    delete whose campaign is gone, a start whose campaign is Active, a stop whose campaign is
+    Stopped. When every such difference is one of these, the message says the plan was
+    already applied (in part, when only some are).
 
     `interrupted`: when an earlier apply of this very plan began (an ISO time) and its run
     ended before it could record its writes (sync.journal): the campaigns that look changed
@@ -222,10 +285,23 @@ async def check_fresh(
             else:
                 stale.append(f"campaign {change.name!r} was created")
             continue
-        entry = by_id.get(change.id or "")
+        if change.id is None:  # the start of a campaign the plan creates: its create says
+            continue
+        entry = by_id.get(change.id)
         if entry is None:
             gone = f"campaign {change.name!r} ({change.id}) was deleted"
             (done if change.action == "delete" else stale).append(gone)
+        elif change.action in RUN_ACTIONS:
+            # Fresh while the campaign's status is the one the plan saw (a trigger moves
+            # updatedAt, so a restart's own stop would make its update and start look stale).
+            reached = REACHED[change.action]
+            label = f"campaign {change.name!r} ({change.id})"
+            if entry.status == change.status:
+                continue
+            if entry.status == reached:
+                done.append(f"{label} is {reached} already")
+            else:
+                stale.append(f"{label} is {entry.status} now (the plan saw {change.status})")
         elif entry.updated_at != change.updated_at:
             if _holds(change, entry, memory, flows):
                 done.append(f"campaign {change.name!r} ({change.id}) already holds its change")

@@ -6,7 +6,8 @@ applies the contract's rules:
 
 - Only fields the file sets are managed, recursively: a field (or a nested key,
   such as `schedule.isRecurrenceEnabled`) that the file leaves out is no change,
-  whatever the platform holds. `id` is the match key and is not compared.
+  whatever the platform holds. `id` is the match key and is not compared, nor is
+  `state` (the run state: sync/runstate.py compares it with the listed status).
 - Server-managed fields are ignored wherever they appear: `_id`, `id`, `lname`,
   `status`, `createdAt`, `updatedAt`, `useSystemMappings`, `isFiltersEnabled`.
 - Key order is no change. Calling-hours days are compared by day, whatever their
@@ -40,7 +41,12 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from campsync.campaign.model import TOP_LEVEL_ORDER, priority_text, request_body
+from campsync.campaign.model import (
+    CAMPSYNC_ONLY_FIELDS,
+    TOP_LEVEL_ORDER,
+    priority_text,
+    request_body,
+)
 from campsync.sync.plan import FieldDiff
 
 SERVER_FIELDS = frozenset(
@@ -56,6 +62,7 @@ SERVER_FIELDS = frozenset(
     }
 )
 NOT_COMPARED = frozenset({"enableMachineDetect"})
+_NOT_IN_FILE_FORM = SERVER_FIELDS | NOT_COMPARED | CAMPSYNC_ONLY_FIELDS
 DAYS_PATH: tuple[str, ...] = ("dialingStrategy", "callingHours", "days")
 WEEKDAYS: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -231,11 +238,7 @@ def _file_form(desired: Mapping[str, Any]) -> dict[str, Any]:
     """The file's data in comparable form (see the module docstring): a fresh copy,
     server fields dropped, numbers by value, priority as text, calling-hours days
     keyed by day."""
-    form = {
-        key: _plain(value)
-        for key, value in desired.items()
-        if key not in SERVER_FIELDS and key not in NOT_COMPARED
-    }
+    form = {key: _plain(value) for key, value in desired.items() if key not in _NOT_IN_FILE_FORM}
     _comparable(form)
     return form
 

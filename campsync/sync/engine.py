@@ -66,6 +66,7 @@ from campsync.sync.pull.puller import (
     write_pull,
     written_problems,
 )
+from campsync.sync.readiness import ReadyWaiter
 from campsync.sync.references import NamesReader, check_references
 from campsync.sync.results import results_of
 from campsync.sync.safety import files_in_scope, raise_if_unsafe, refusal_of, refusal_warnings
@@ -293,6 +294,7 @@ class Sync:
             since=self.changed_since,
             prune=job.guard.prune,
             keep=job.guard.keep,
+            restart=job.guard.restart,
             environment=job.environment_name,
             config=job.config,
         )
@@ -326,11 +328,19 @@ class Sync:
     async def apply_plan(self, client: Client, plan: Plan, hooks: Hooks) -> ApplyResult:
         """The plan's writes; each update's answer is kept in the cache (and checked against
         the flow mapping: sync.writer), each create's id in the history (its file's campaign
-        now)."""
+        now). A start of a new or Preparing campaign waits for it to be Ready for at most
+        the job's `wait` seconds (sync.readiness), told to the progress."""
         client.stop_new_writes_on(hooks.stop)
         cache = self.cache
         writer = RememberingWriter(
             client, cache.campaigns, cache.history, self.job.flows, cache.agreed
+        )
+        progress = self.progress
+        ready = ReadyWaiter(
+            writer,
+            self.job.guard.wait,
+            stop=hooks.stop,
+            on_waiting=progress.preparing if progress is not None else None,
         )
         result = await apply_plan(
             writer,
@@ -338,6 +348,7 @@ class Sync:
             stop=hooks.stop,
             abandon=hooks.abandon,
             on_result=self._counting(hooks.on_result, len(writes_of(plan))),
+            ready=ready,
         )
         result.unsettled.extend(writer.wrong_flows)
         for change in result.applied:

@@ -1,12 +1,15 @@
 """The plan: what `apply` would do, as small value objects.
 
-A `Change` is one action on one campaign: create, update, delete, or blocked (it
-differs, but the platform would refuse the edit, e.g. an Active campaign). It carries
+A `Change` is one action on one campaign: create, stop, update, start, delete, or blocked
+(it differs, but the platform would refuse the edit, e.g. an Active campaign). It carries
 what apply needs to do it (the request body, the campaign type, the `updatedAt` it was
-planned against). A `Plan` is a frozen value: its changes in a stable order (create,
-update, blocked, delete; then by name, case-insensitively, then by file), sorted once
-when it is made (`Plan.of`); it counts them and serialises itself to the contract's plan
-JSON. A step that adds to a plan makes a new one (`dataclasses.replace`, `Plan.of`).
+planned against, the status a start or stop was planned against). A campaign may have
+several (stop, update, start; create, start: sync.runstate). A `Plan` is a frozen value:
+its changes in a stable order (create, stop, update, start, blocked, delete; then by name,
+case-insensitively, then by file), which lists one campaign's changes in the order apply
+takes them, sorted once when it is made (`Plan.of`); it counts them and serialises itself
+to the contract's plan JSON. A step that adds to a plan makes a new one
+(`dataclasses.replace`, `Plan.of`).
 
 A plan that apply would refuse without `--force` (the safety thresholds, sync.safety) carries
 its `Refusal`, so that every form of the plan (text, Markdown, JSON, a saved plan) says so.
@@ -19,13 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-Action = Literal["create", "update", "delete", "blocked"]
+Action = Literal["create", "stop", "update", "start", "delete", "blocked"]
 ACTIONS: tuple[str, ...] = get_args(Action)
-# A rank per action, the first key of the plan's order. A campaign may one day have several
-# changes (run state: stop, update, start; create, start), listed in the order apply runs
-# them for that campaign: ranks that follow that order (stop < update < start, create <
-# start) keep it, whatever else sorts between them.
-ACTION_ORDER = {"create": 0, "update": 1, "blocked": 2, "delete": 3}
+# A rank per action, the first key of the plan's order. A campaign may have several changes
+# (run state: stop, update, start; create, start), listed in the order apply runs them for
+# that campaign: ranks that follow that order (stop < update < start, create < start) keep
+# it, whatever else sorts between them.
+ACTION_ORDER = {"create": 0, "stop": 1, "update": 2, "start": 3, "blocked": 4, "delete": 5}
+RUN_ACTIONS = frozenset({"start", "stop"})  # the trigger call: they change the run state
 FORMAT_VERSION = 1
 FORCE = "--force"  # what makes apply go ahead despite a refusal
 
@@ -54,8 +58,9 @@ class Change:
 
     `body` is the request body apply will send (create and update); `updated_at`
     the platform's `updatedAt` as read when planning (update, blocked, delete), so
-    that apply can refuse a plan gone stale. A saved plan keeps all three with each
-    change (sync.planfile).
+    that apply can refuse a plan gone stale; `status` the campaign's status as listed
+    when planning (start, stop: their freshness; None for a campaign apply creates). A
+    saved plan keeps them with each change (sync.planfile).
     """
 
     action: Action
@@ -67,6 +72,7 @@ class Change:
     campaign_type: str = "voice"
     body: dict[str, Any] | None = None
     updated_at: str | None = None
+    status: str | None = None
     origin: str | None = None  # of an update's difference (sync.origin): files, platform, ...
 
     def __post_init__(self) -> None:
@@ -76,6 +82,12 @@ class Change:
             raise ValueError("a blocked change needs a reason")
         if not isinstance(self.diff, tuple):
             object.__setattr__(self, "diff", tuple(self.diff))
+
+    @property
+    def campaign(self) -> str:
+        """Which campaign the change is about, to tell one campaign's changes apart: its
+        file (a campaign apply creates has no id yet), else its id (a delete has no file)."""
+        return f"file:{self.file}" if self.file is not None else f"id:{self.id}"
 
     @property
     def sort_key(self) -> tuple[int, str, str, str]:
@@ -224,6 +236,17 @@ class Plan:
         for change in self.changes:
             counts[change.action] += 1
         return {**counts, "unchanged": self.unchanged, "unmanaged": len(self.unmanaged)}
+
+    @property
+    def restarts(self) -> frozenset[str]:
+        """The campaigns (Change.campaign) the plan stops, updates and starts again: an
+        Active campaign edited with --restart."""
+        steps: dict[str, set[str]] = {}
+        for change in self.changes:
+            steps.setdefault(change.campaign, set()).add(change.action)
+        return frozenset(
+            key for key, found in steps.items() if {"stop", "update", "start"} <= found
+        )
 
     @property
     def has_changes(self) -> bool:

@@ -3,11 +3,11 @@
 The file is the contract's plan JSON (its `refusal` included, so that `show` and the GitHub
 Action tell it as `plan` did) plus what apply needs to do exactly what was reviewed: each
 change carries a `campsync` object (its campaign type, the request body to send, the
-platform's `updatedAt` as read), and a `campsync` section holds the layout of the file
-(`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml it was made
-for (null without environments), when the plan was made, the names of unmanaged campaigns,
-how many campaigns in scope existed on the platform (for the safety thresholds at apply),
-and what the names of its creates and updates were checked against (`references`:
+platform's `updatedAt` and status as read), and a `campsync` section holds the layout of
+the file (`LAYOUT`), the target (host, stream, account), the environment of campsync.yaml it
+was made for (null without environments), when the plan was made, the names of unmanaged
+campaigns, how many campaigns in scope existed on the platform (for the safety thresholds at
+apply), and what the names of its creates and updates were checked against (`references`:
 `{"contactLists": "checked" | "not checked: <why>", "queues": ...}`, null when it has none;
 apply does not read them again). A `checksum` (`sha256:` + hex) over the canonical JSON of
 all the rest lets `load_plan` refuse a file altered after it was made; a `signature`
@@ -118,6 +118,7 @@ def save_plan(
             "campaign_type": change.campaign_type,
             "body": change.body,
             "updated_at": change.updated_at,
+            "status": change.status,
         }
     document["campsync"] = {
         "layout": LAYOUT,
@@ -392,6 +393,8 @@ def _change(entry: Any, index: int) -> Change:
         campaign_type=_field(more, "campaign_type", str, extra),
         body=_field(more, "body", dict, extra, optional=True),
         updated_at=_field(more, "updated_at", str, extra, optional=True),
+        # Absent from plans saved before starts and stops existed: none is then planned.
+        status=_field(more, "status", str, extra, optional=True) if "status" in more else None,
         origin=_origin(entry, where),
     )
 

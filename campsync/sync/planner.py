@@ -41,12 +41,10 @@ from campsync.sync.origin import Agreed, origins_of
 from campsync.sync.plan import Change, FieldDiff, InFull, Plan, Since
 from campsync.sync.prune import prune_unmanaged
 from campsync.sync.rules import require_create_fields
+from campsync.sync.runstate import decide_run_state, run_changes
 from campsync.sync.scope import Scope
 from campsync.sync.since import ChangedSince
 from campsync.text import clip, quoted
-
-REASON_ACTIVE = "the campaign is Active and can't be edited; stop it first"
-REASON_PREPARING = "the campaign is still being prepared; plan again in a few seconds"
 
 
 class MatchError(CampsyncError):
@@ -206,21 +204,13 @@ def narrow(matching: Matching, scope: Scope) -> Matching:
     )
 
 
-def _blocked_reason(status: str | None) -> str | None:
-    if status == "Active":
-        return REASON_ACTIVE
-    if status == "Preparing":
-        return REASON_PREPARING
-    return None
-
-
 @dataclass
 class Pending:
     """The matched pairs still to compare (each with its memo key), after the memo has
-    answered for the pairs it knows: those count as unchanged, with their warnings."""
+    answered for the pairs it knows (`known`: no edits, with their warnings)."""
 
     compare: list[tuple[CampaignFile, Listed, str | None]]
-    unchanged: int = 0
+    known: list[tuple[CampaignFile, Listed]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -234,7 +224,7 @@ def recall_known(
         if known is None:
             pending.compare.append((cf, entry, key))
         else:
-            pending.unchanged += 1
+            pending.known.append((cf, entry))
             pending.warnings.extend(known)
     return pending
 
@@ -272,6 +262,7 @@ async def make_plan(
     since: ChangedSince | None = None,
     prune: bool = False,
     keep: Sequence[str] = (),
+    restart: bool = False,
     environment: str | None = None,
     config: str = CONFIG_NAME,
 ) -> Decision:
@@ -284,12 +275,14 @@ async def make_plan(
     comparing the campaign again. With `history`, a file that matched another campaign last
     time, or a wrong flow mapping seen at the last write, is told in the plan's warnings.
     With `agreed`, each update says where its difference came from. With `since`, only the
-    matched campaigns it chooses are compared in full (the others count as unchanged, on
-    what the list returns), and the plan says which. Only what is in `scope` is planned;
-    with `prune`, the unmanaged campaigns in scope are deleted (names matching `keep`
-    aside). `flows` is the experienceFlows mapping (and where
-    each entry is written), `environment` (of the settings file `config`) the environment
-    whose overrides a fix may name. Nothing is remembered here: the Decision says what to."""
+    matched campaigns it chooses are compared in full (the others have no edits, on what the
+    list returns: their run state is still decided from the listed status), and the plan
+    says which. Only what is in `scope` is planned; with `prune`, the unmanaged campaigns in
+    scope are deleted (names matching `keep` aside). With `restart`, an Active campaign with
+    edits is stopped, updated and started again (sync.runstate). `flows` is the
+    experienceFlows mapping (and where each entry is written), `environment` (of the
+    settings file `config`) the environment whose overrides a fix may name. Nothing is
+    remembered here: the Decision says what to."""
     flows = flows or Flows()
     types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
     listed = await list_platform(client, types)
@@ -298,14 +291,16 @@ async def make_plan(
     scope = scope or Scope()
     matching = narrow(match_files(files, listed), scope)
     matched, narrowed = matching.matched, None
+    on_list: list[tuple[CampaignFile, Listed]] = []
     if since is not None:
         chosen = since.choose(matched)
+        on_list = [(cf, entry) for cf, entry in matched if entry.id not in chosen]
         matched = [(cf, entry) for cf, entry in matched if entry.id in chosen]
         in_full = (InFull(entry.name, cf.file, chosen[entry.id]) for cf, entry in matched)
-        narrowed = Since(since.ref, tuple(in_full), len(matching.matched) - len(matched))
+        narrowed = Since(since.ref, tuple(in_full), len(on_list))
     pending = recall_known(matched, flows_key(flows.ids), same)
-    if narrowed is not None:
-        pending.unchanged += narrowed.on_list
+    # Compared on what the list returns: no edits, but a run state to decide as any other's.
+    pending.known.extend(on_list)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry, _ in pending.compare]
     reads = await fetch(wanted, _reader(pending, flows.ids)) if wanted else {}
@@ -318,6 +313,7 @@ async def make_plan(
         agreed,
         keep=keep,
         prune=prune,
+        restart=restart,
         flow_entry=flows.entry,
         environment=environment,
         config=config,
@@ -343,6 +339,7 @@ def decide(
     *,
     prune: bool = False,
     keep: Sequence[str] = (),
+    restart: bool = False,
     flow_entry: Callable[[str], str] | None = None,
     environment: str | None = None,
     config: str = CONFIG_NAME,
@@ -350,23 +347,28 @@ def decide(
     since: Since | None = None,
 ) -> Decision:
     """The plan, from what was read, and what to remember of it: no I/O, nothing written.
-    Each create passes the rules of deciding (sync.rules). Each update says where its
-    difference came from (sync.origin), from what `agreed` recalls of the campaign (none:
-    `unknown`). With `prune`, unmanaged campaigns become deletes (see sync.prune).
-    `flow_entry` says where a flow name's mapping is written; `environment` (of the settings
-    file `config`) is where a campaign's id is given. `notes`: warnings of the reading
-    (unused patterns), after the plan's own. `since`: what `plan --since` compared in full,
-    for the plan to say."""
+    Each create passes the rules of deciding (sync.rules); each campaign's run state (its
+    file's `state`, its listed status) adds its start or stop, and decides whether an edit
+    of an Active campaign is blocked or, with `restart`, a stop, update and start
+    (sync.runstate). Each update says where its difference came from (sync.origin), from
+    what `agreed` recalls of the campaign (none: `unknown`). With `prune`, unmanaged
+    campaigns become deletes (see sync.prune). `flow_entry` says where a flow name's mapping
+    is written; `environment` (of the settings file `config`) is where a campaign's id is
+    given. `notes`: warnings of the reading (unused patterns), after the plan's own.
+    `since`: what `plan --since` compared in full, for the plan to say."""
     changes = [_unknown_id(cf) for cf in matching.unknown_id]
-    changes.extend(require_create_fields(_create(cf), environment) for cf in matching.to_create)
     warnings = list(pending.warnings)
+    for cf in matching.to_create:
+        changes.extend(_created(require_create_fields(_create(cf), environment), cf))
     if history is not None:
         warnings.extend(_renamed(matching, history, environment, config))
         warnings.extend(_wrong_flows(matching, history, experience_flows, flow_entry))
     matches = tuple((cf.file, entry.id) for cf, entry in matching.matched)
     equal: list[tuple[str, tuple[str, ...]]] = []
     agreements: list[Agreement] = []
-    unchanged = pending.unchanged
+    unchanged = 0
+    matched: list[tuple[CampaignFile, Listed, Read | None, tuple[FieldDiff, ...]]]
+    matched = [(cf, entry, None, ()) for cf, entry in pending.known]
     for cf, entry, key in pending.compare:
         read = reads.get(entry.id)
         if read is None:
@@ -374,14 +376,18 @@ def decide(
         comparison = read.comparison
         warnings.extend(comparison.warnings)
         if not comparison.diffs:
-            unchanged += 1
             if key is not None:
                 equal.append((key, comparison.warnings))
             queue, kind = listed_queue(entry.item), entry.campaign_type
             agreements.append(Agreement(entry.id, _stamp(entry, read), queue, kind))
-            continue
-        record = agreed.recall(entry.id) if agreed is not None else None
-        changes.append(_update(cf, entry, read, comparison.diffs, record, experience_flows))
+        matched.append((cf, entry, read, comparison.diffs))
+    for cf, entry, read, diffs in matched:
+        record = agreed.recall(entry.id) if agreed is not None and diffs else None
+        found, warning = _matched(cf, entry, read, diffs, restart, record, experience_flows)
+        changes.extend(found)
+        unchanged += not found
+        if warning is not None:
+            warnings.append(warning)
     unmanaged = list(matching.unmanaged)
     if prune:
         deletes, unmanaged = prune_unmanaged(unmanaged, keep)
@@ -468,45 +474,75 @@ def _create(cf: CampaignFile) -> Change:
     )
 
 
+def _created(create: Change, cf: CampaignFile) -> list[Change]:
+    """A create, and its start when the file says `state: running` (unless the create is
+    blocked: its start goes with it)."""
+    if create.action != "create":
+        return [create]
+    run = decide_run_state(create.name, _state(cf), None, edits=True, created=True)
+    return run_changes(run, create, None, None)
+
+
 def _told(origin: str, change: str) -> str | None:
     """A difference's own origin, when it says more than its change's (`both`, or `unknown`
     for differences of which some are known): otherwise None, the change's is its own."""
     return None if origin in (change, "unknown") else origin
 
 
-def _stamp(entry: Listed, read: Read) -> str | None:
-    """The campaign's updatedAt: the list's, else its body's."""
-    if entry.updated_at is None and isinstance(read.updated_at, str):
+def _stamp(entry: Listed, read: Read | None) -> str | None:
+    """The campaign's updatedAt: the list's, else its body's (when it was read)."""
+    if entry.updated_at is None and read is not None and isinstance(read.updated_at, str):
         return read.updated_at
     return entry.updated_at
 
 
-def _update(
+def _matched(
     cf: CampaignFile,
     entry: Listed,
-    read: Read,
+    read: Read | None,
     diffs: tuple[FieldDiff, ...],
+    restart: bool,
     agreed: Agreed | None,
     experience_flows: Mapping[str, str],
-) -> Change:
+) -> tuple[list[Change], str | None]:
+    """The changes of a matched campaign (none: unchanged): its update if it has `diffs` (a
+    `read` of its body: none when the memo knew it equal, or `plan --since` compared it on
+    the list), each difference with its origin; its start or stop, or a blocked change when
+    its edit can't be made; and a warning of its run state, if any."""
     # The list is read afresh by every plan, while the full body may come from the cache
     # (which keeps no status, see sync.cache): the list's status wins. Only a body read in
     # this run can carry one, for a platform whose list gives none.
-    status = entry.status if entry.status is not None else read.status
-    reason = _blocked_reason(status if isinstance(status, str) else None)
+    status = entry.status
+    if status is None and read is not None and isinstance(read.status, str):
+        status = read.status
     updated_at = _stamp(entry, read)
-    origins = origins_of(diffs, agreed, updated_at, experience_flows)
-    # A difference says its own origin only where the change's does not say it already.
-    told = zip(diffs, (_told(each, origins.change) for each in origins.diffs), strict=True)
-    return Change(
-        action="blocked" if reason else "update",
-        name=str(cf.data.get("name", entry.name)),
+    name = str(cf.data.get("name", entry.name))
+    run = decide_run_state(name, _state(cf), status, edits=bool(diffs), restart=restart)
+    origins = origins_of(diffs, agreed, updated_at, experience_flows) if diffs else None
+    if origins is not None:
+        # A difference says its own origin only where the change's does not say it already.
+        told = zip(diffs, (_told(each, origins.change) for each in origins.diffs), strict=True)
+        diffs = tuple(replace(diff, origin=origin) for diff, origin in told)
+    edit = Change(
+        action="blocked" if run.blocked else "update",
+        name=name,
         id=entry.id,
         file=cf.file,
-        diff=tuple(replace(diff, origin=origin) for diff, origin in told),
-        reason=reason,
+        diff=diffs,
+        reason=run.blocked,
         campaign_type=entry.campaign_type,
-        body=None if reason else request_body(cf.data),
+        body=None if run.blocked else request_body(cf.data),
         updated_at=updated_at,
-        origin=origins.change,
+        status=status,
+        origin=None if origins is None else origins.change,
     )
+    if run.blocked:
+        return [edit], run.warning
+    return run_changes(run, edit, status, updated_at), run.warning
+
+
+def _state(cf: CampaignFile) -> str | None:
+    """The run state the file declares (validated: running, stopped), None when it
+    declares none."""
+    state = cf.data.get("state")
+    return state if isinstance(state, str) else None

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
 from campsync.campaign.messages import closest_several
 from campsync.errors import ApiError, AuthError, RepeatingListError
 from campsync.kore.protocol import Reference
-from campsync.sync.plan import Change, Plan
+from campsync.sync.plan import Plan
+from campsync.sync.runstate import block_edit
 from campsync.text import quoted
 
 CONTACT_LISTS = "contactLists"  # the kinds, as the saved plan records them
@@ -142,7 +143,8 @@ WRITES = ("create", "update")  # the changes that send a body naming lists and a
 
 async def check_references(client: NamesReader, plan: Plan) -> Plan:
     """The plan, each create or update naming a list or queue the account lacks blocked
-    (`missing_reason`), with a warning for each kind not checked and what was checked
+    (`missing_reason`; its campaign's start goes with it, and a restart's stop:
+    runstate.block_edit), with a warning for each kind not checked and what was checked
     (`Plan.references`). A plan without a create or an update is returned as it is, and
     costs no request: an unchanged plan still costs only the list pages."""
     writes = [change for change in plan.changes if change.action in WRITES and change.body]
@@ -150,8 +152,13 @@ async def check_references(client: NamesReader, plan: Plan) -> Plan:
         return plan
     queues = any(names_queue(change.body) for change in writes if change.body is not None)
     account = await read_names(client, queues=queues)
+    changes = list(plan.changes)
+    for change in writes:
+        reason = missing_reason(change.body or {}, account)
+        if reason is not None:
+            changes = block_edit(changes, change, reason)
     return Plan.of(
-        [_checked(change, account) for change in plan.changes],
+        changes,
         unchanged=plan.unchanged,
         unmanaged=plan.unmanaged,
         warnings=(*plan.warnings, *account.warnings),
@@ -159,18 +166,6 @@ async def check_references(client: NamesReader, plan: Plan) -> Plan:
         references=account.record,
         since=plan.since,
     )
-
-
-def _checked(change: Change, account: AccountNames) -> Change:
-    """The change, or blocked when its body names what the account lacks: nothing of it is
-    written (a create also without its creation diff, which would bury the reason)."""
-    if change.action not in WRITES or change.body is None:
-        return change
-    reason = missing_reason(change.body, account)
-    if reason is None:
-        return change
-    diff = () if change.action == "create" else change.diff
-    return replace(change, action="blocked", reason=reason, body=None, diff=diff)
 
 
 class NamesReader(Protocol):

@@ -16,8 +16,9 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
-from campsync.sync.plan import Change, FieldDiff, Plan, Refusal, Since
+from campsync.sync.plan import RUN_ACTIONS, Change, FieldDiff, Plan, Refusal, Since
 from campsync.sync.results import ApplyResults
+from campsync.sync.runstate import waits_for_ready
 from campsync.text import escape, plural, redact, shorten
 
 NAME_LIMIT = 100
@@ -28,8 +29,17 @@ REASON_LIMIT = 300
 # The headline of a plan whose every change is blocked (text and Markdown).
 ALL_BLOCKED = "can't make these changes: every one is blocked"
 
-SYMBOLS = {"create": "+", "update": "~", "blocked": "!", "delete": "-"}
-_COLORS = {"create": "\x1b[32m", "update": "\x1b[33m", "blocked": "\x1b[31m", "delete": "\x1b[31m"}
+SYMBOLS = {"create": "+", "stop": "<", "update": "~", "start": ">", "blocked": "!", "delete": "-"}
+# In a Markdown table `<` and `>` could open an HTML tag: escaped, they show as written.
+_MD_SYMBOLS = {**SYMBOLS, "stop": "\\<", "start": "\\>"}
+_COLORS = {
+    "create": "\x1b[32m",
+    "stop": "\x1b[35m",
+    "update": "\x1b[33m",
+    "start": "\x1b[36m",
+    "blocked": "\x1b[31m",
+    "delete": "\x1b[31m",
+}
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
 _MARKDOWN_SPECIAL = set("\\`*_[]<>|~&#!@")
@@ -90,19 +100,26 @@ def show_text(text: Any, limit: int = REASON_LIMIT) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """`Plan: 1 to create, 2 to update, 1 blocked, 4 unchanged; 1 unmanaged campaign
-    not touched.` (counts of zero left out, except unchanged)."""
+    """`Plan: 1 to create, 1 to stop, 2 to update, 1 to start (1 restart), 1 blocked, 4
+    unchanged; 1 unmanaged campaign not touched.` (counts of zero left out, except
+    unchanged)."""
     counts = plan.summary
     parts = [
         f"{counts[key]} {label}"
         for key, label in (
             ("create", "to create"),
+            ("stop", "to stop"),
             ("update", "to update"),
+            ("start", "to start"),
             ("delete", "to delete"),
             ("blocked", "blocked"),
         )
         if counts[key]
     ]
+    restarts = len(plan.restarts)
+    if restarts:
+        at = parts.index(f"{counts['start']} to start")
+        parts[at] += f" ({plural(restarts, 'restart')})"
     parts.append(f"{counts['unchanged']} unchanged")
     line = "Plan: " + ", ".join(parts)
     if counts["unmanaged"]:
@@ -196,8 +213,9 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
             out.write(f"campsync {ALL_BLOCKED}.\n\n")
         else:
             out.write("campsync will make these changes:\n\n")
+        restarts = plan.restarts
         for change in plan.changes:
-            out.write(paint(change.action, _headline(change)) + "\n")
+            out.write(paint(change.action, _headline(change, restarts)) + "\n")
             if change.action == "blocked":
                 out.write(f"    reason: {show_text(change.reason)}\n")
             told = origin_line(change)
@@ -225,13 +243,24 @@ def refusal_line(refusal: Refusal) -> str:
     return f"apply will refuse this plan without {show_text(refusal.override, NAME_LIMIT)}"
 
 
-def _headline(change: Change) -> str:
+def _headline(change: Change, restarts: frozenset[str]) -> str:
     line = f"{SYMBOLS[change.action]} {change.action} {show_name(change.name)}"
     if change.id:
         line += f" ({show_text(change.id, NAME_LIMIT)})"
     if change.file:
         line += f" {show_text(change.file)}"
-    return line
+    note = _run_note(change, restarts)
+    return f"{line} ({note})" if note else line
+
+
+def _run_note(change: Change, restarts: frozenset[str]) -> str:
+    """What a change's place in its campaign's run state says: part of a restart (an Active
+    campaign stopped, updated and started again), or a start once the campaign is Ready."""
+    if change.action in ("stop", "update", "start") and change.campaign in restarts:
+        return "restart"
+    if waits_for_ready(change):
+        return "once Ready"
+    return ""
 
 
 def _text_diff(diff: FieldDiff) -> str:
@@ -340,25 +369,30 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
             "|---|---|---|---|---|---|\n"
         )
     changes: list[tuple[str, str]] = []
+    restarts = plan.restarts
     for change in plan.changes:
         details = (
             f"blocked: {md(change.reason)}"
             if change.action == "blocked"
+            else _run_details(change, restarts)
+            if change.action in RUN_ACTIONS
             else _no_file(1)
             if change.action == "delete"
             else plural(len(change.diff), "field")
             if change.diff
             else ""
         )
+        if change.action == "update" and change.campaign in restarts:
+            details += " (restart)"
         told = origin_line(change)
         if told is not None:
             details += f"; {md(told)}"
         row = (
-            f"| {SYMBOLS[change.action]} | {change.action} | {md(change.name, NAME_LIMIT)}"
+            f"| {_MD_SYMBOLS[change.action]} | {change.action} | {md(change.name, NAME_LIMIT)}"
             f" | {md(change.id or '')} | {md(change.file or '')} | {details} |\n"
         )
         block = ""
-        if change.diff:
+        if change.diff and change.action not in RUN_ACTIONS:
             block = f"\n**{change.action}: {md(change.name, NAME_LIMIT)}**\n\n"
             if told is not None:
                 block += f"{md(told[:1].upper() + told[1:])}.\n\n"
@@ -384,6 +418,15 @@ def _markdown_parts(plan: Plan) -> tuple[str, list[tuple[str, str]], list[tuple[
         tail.append(("heading", "\n**Warnings**\n\n"))
         tail.extend(("warning", f"- {md(warning)}\n") for warning in plan.warnings)
     return head, changes, tail
+
+
+def _run_details(change: Change, restarts: frozenset[str]) -> str:
+    """A start's or stop's table cell: the status it moves the campaign from and to
+    (`Ready to Active`), and its note (restart, once Ready)."""
+    moves = [f"{md(d.before)} to {md(d.after)}" for d in change.diff if d.path == "status"]
+    note = _run_note(change, restarts)
+    text = moves[0] if moves else ""
+    return f"{text} ({note})" if note else text
 
 
 def _markdown_refusal(plan: Plan) -> str:

@@ -31,7 +31,8 @@ NOT_STARTED = "apply wrote nothing"
 @dataclass(frozen=True)
 class ChangeResult:
     """One change of the plan and what became of it. `reason`: why it was not applied (none
-    when it was); `created_id`: the id of a campaign the change created."""
+    when it was); `created_id`: the id of the campaign the plan's create made (a create's,
+    and the start's of that new campaign)."""
 
     change: Change
     outcome: Outcome
@@ -96,16 +97,21 @@ def results_of(plan: Plan, result: ApplyResult | None) -> ApplyResults:
     applied = {id(change) for change in result.applied}
     failed = {id(change): reason for change, reason in result.failed}
     unknown = {id(change) for change in result.unknown}
+    held_back = {id(change): why for change, why in result.after_failure}
     created = result.created_ids
     found: list[ChangeResult] = []
     for change in plan.changes:
         key = id(change)
+        # A create's new id, which the start of that new campaign was sent with too.
+        made = created.get(change.file or change.name) if change.id is None else None
         if key in applied:
-            made = created.get(change.file or change.name) if change.action == "create" else None
             found.append(ChangeResult(change, "applied", created_id=made))
         elif key in failed:
             outcome: Outcome = "unknown" if key in unknown else "failed"
-            found.append(ChangeResult(change, outcome, failed[key]))
+            found.append(ChangeResult(change, outcome, failed[key], made))
+        elif key in held_back:
+            why = held_back[key].removeprefix("not sent: ")
+            found.append(ChangeResult(change, "not sent", why, made))
         else:
             found.append(_unsent(change, INTERRUPTED if result.interrupted else NOT_REACHED))
     return ApplyResults(tuple(found), tuple(result.unsettled))

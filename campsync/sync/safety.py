@@ -1,12 +1,14 @@
 """Safety thresholds (campsync.yaml `safety:`), octoDNS's `Plan.raise_if_unsafe` for
 campaigns. Pure: the plan's counts in, reasons out.
 
-Counted: `update` changes against `maxUpdatePercent`, `delete` changes against
+Counted: the campaigns updated, started or stopped against `maxUpdatePercent` (once each:
+a restart's stop, update and start are one campaign), `delete` changes against
 `maxDeletePercent`, both as a share of the campaigns in scope that exist on the platform
 (`Plan.existing`), once there are at least `minExisting` of them. Creates change nothing
-that exists; blocked changes are not written. Besides the percentages, a plan that deletes
-campaigns while no campaign file is in scope (an empty or mistyped folder, or patterns
-that leave no file) is unsafe at any size: below `minExisting` it would delete them all.
+that exists (nor does the start of a campaign the plan creates); blocked changes are not
+written. Besides the percentages, a plan that deletes campaigns while no campaign file is in
+scope (an empty or mistyped folder, or patterns that leave no file) is unsafe at any size:
+below `minExisting` it would delete them all.
 
 Each crossed threshold is one short reason, worded as the contract's plan JSON shows it
 (`updates 4 of 13 campaigns (31%) > maxUpdatePercent 30`); the same words are the plan's
@@ -20,6 +22,7 @@ from campsync.errors import UnsafePlan
 from campsync.sync.plan import Plan, Refusal
 from campsync.text import plural
 
+CHANGING = frozenset({"stop", "update", "start"})
 REFUSAL_FIX = (
     "nothing was applied; check the plan, then apply with --force "
     "or raise the threshold (safety: in campsync.yaml)"
@@ -31,14 +34,20 @@ EMPTY_FIX = (
 
 
 def files_in_scope(plan: Plan) -> int:
-    """Campaign files the plan covers: each is a create, an update, a blocked change or
-    unchanged (a delete has no file)."""
-    return sum(1 for change in plan.changes if change.file is not None) + plan.unchanged
+    """Campaign files the plan covers: each has a create, an update, a start or stop, a
+    blocked change, or is unchanged (a delete has no file); a file with several changes (a
+    restart) counts once."""
+    return len({change.file for change in plan.changes if change.file is not None}) + plan.unchanged
+
+
+def changed_campaigns(plan: Plan) -> int:
+    """The campaigns on the platform the plan updates, starts or stops, each counted once."""
+    return len({c.campaign for c in plan.changes if c.action in CHANGING and c.id is not None})
 
 
 def check_safe(plan: Plan, safety: Safety) -> list[str]:
     """One reason per crossed threshold; empty when the plan is within them."""
-    counts = plan.summary
+    counts = {**plan.summary, "update": changed_campaigns(plan)}
     existing = plan.existing
     reasons: list[str] = []
     if existing > 0 and existing >= safety.min_existing:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from campsync.config.job import Flows
+from campsync.kore.protocol import Trigger, Triggered
 from campsync.sync.applier import Writer
 from campsync.sync.cache import AgreedCache, CampaignCache, HistoryCache
 from campsync.sync.diffing import flow_id_of, wrong_flow_entry
@@ -86,3 +87,18 @@ class RememberingWriter:
         self, campaign_id: str, campaign_type: str = "voice"
     ) -> dict[str, Any]:
         return await self._client.delete_campaign(campaign_id, campaign_type)
+
+    async def trigger(
+        self,
+        campaign_id: str,
+        action: Trigger,
+        campaign_type: str = "voice",
+        *,
+        name: str | None = None,
+    ) -> Triggered:
+        # Nothing to remember: the answer has no body, and the body cached at the earlier
+        # updatedAt is not the campaign's any more (a trigger moves it).
+        return await self._client.trigger(campaign_id, action, campaign_type, name=name)
+
+    async def campaign_status(self, campaign_id: str, *, name: str | None = None) -> str:
+        return await self._client.campaign_status(campaign_id, name=name)
