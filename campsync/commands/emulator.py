@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from campsync.emulator.config import EmulatorConfig
-from campsync.emulator.runner import serve
+if TYPE_CHECKING:
+    from campsync.emulator.config import EmulatorConfig
 
 DEFAULT_PORT = 8089
 
@@ -101,6 +101,10 @@ def register(sub: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """The settings of the command line; checked when the emulator is created."""
+    # The emulator (its aiohttp server, its rules) is imported only by this command: the
+    # client's commands start without it.
+    from campsync.emulator.config import EmulatorConfig
+
     return EmulatorConfig.from_env(
         rate_limit=args.rate_limit,
         latency_ms=args.latency_ms,
@@ -118,6 +122,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from campsync.emulator.runner import serve
+
     config = config_from_args(args)
 
     def on_listening(url: str) -> None:
