@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar
 
-from campsync.aio import until_set
+from campsync.aio import Sleep, until_set
 from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
 from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
 from campsync.errors import (
@@ -55,7 +55,6 @@ QUEUE_PAGES = 100
 # ratelimit.REPORT_EVERY seconds while it waits), so that a log says why nothing moves.
 SLOW_ANSWER = 10.0
 
-Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 E = TypeVar("E", bound=ApiError)
 
