@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -117,17 +117,16 @@ class Endpoints:
     host: str
     stream_id: str
     account_id: str
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
         return f"{self.host.rstrip('/')}/campaign/api/v2/public/{_segment(self.stream_id)}"
 
-    def _url(self, path: str, campaign_type: str | None = None) -> str:
+    def _url(self, path: str, campaign_type: str | None = None, **more: str) -> str:
         query = {"accountId": self.account_id}
         if campaign_type is not None:
             query["campaignType"] = campaign_type
-        return f"{self.base}{path}?{urlencode(query)}"
+        return f"{self.base}{path}?{urlencode({**query, **more})}"
 
     def get(self, campaign_id: str) -> Request:
         url = self._url(f"/campaign/{_segment(campaign_id)}")
@@ -184,8 +183,7 @@ class Endpoints:
 
     def status(self, campaign_id: str, label: str | None = None) -> Request:
         """The status call (`view=status`, body `{}`): one campaign's status."""
-        query = {"accountId": self.account_id, "view": "status"}
-        url = f"{self.base}/campaign/{_id_segment(campaign_id)}/status?{urlencode(query)}"
+        url = self._url(f"/campaign/{_id_segment(campaign_id)}/status", view="status")
         return Request("status", "POST", url, body=b"{}", campaign=label or campaign_id)
 
     # What campaigns name (api/kore-contact-center-apis.md): read, never written.
@@ -193,8 +191,7 @@ class Endpoints:
     def contact_lists(self) -> Request:
         """getAllListDetails: every contact list of the account (DNC lists among them), in
         one answer (no pagination). Documented as a POST without a body: `{}` is sent."""
-        query = urlencode({"accountId": self.account_id, "type": "call"})
-        url = f"{self.base}/campaign/contactList/getAllListDetails?{query}"
+        url = self._url("/campaign/contactList/getAllListDetails", type="call")
         return Request("contactLists", "POST", url, body=b"{}", action="reading the contact lists")
 
     def queues_page(self, *, page: int, limit: int) -> Request:
