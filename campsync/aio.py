@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+
+# The sleep the client and the sync are given (asyncio.sleep, or a test's fake clock).
+Sleep = Callable[[float], Awaitable[None]]
 
 
 async def until_set(work: Awaitable[object], event: asyncio.Event) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar
 
-from campsync.aio import until_set
+from campsync.aio import Sleep, until_set
 from campsync.config.settings import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT
 from campsync.config.target import CredentialNames, Credentials, Target, is_loopback
 from campsync.errors import (
@@ -55,7 +55,6 @@ QUEUE_PAGES = 100
 # ratelimit.REPORT_EVERY seconds while it waits), so that a log says why nothing moves.
 SLOW_ANSWER = 10.0
 
-Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 E = TypeVar("E", bound=ApiError)
 
@@ -228,32 +227,18 @@ class KoreClient:
 
     async def list_campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
         """Every campaign of the type, all pages, each with `_id`, in creation order."""
-        found: dict[str, dict[str, Any]] = {}
-        skip = 0
-        for number in range(1, self._max_pages + 1):
+
+        async def page_at(number: int, skip: int) -> protocol.Page[dict[str, Any]]:
             request = self._endpoints.list_page(campaign_type, limit=self._page_size, skip=skip)
-            page = protocol.list_page(request, await self._call(request), skip)
-            known = len(found)
-            for item in page.results:
-                found.setdefault(item["_id"], item)  # an item that moved pages counts once
-            if not page.has_more:
-                return list(found.values())
-            if not page.results:
-                raise BadResponseError(
-                    f"listing {campaign_type} campaigns: the platform said more pages follow "
-                    f"but sent an empty page at skip={skip}"
-                )
-            if len(found) == known:
-                # A platform that ignores `skip` sends the same page for ever: stop at once
-                # rather than spend thousands of requests of the account's budget on it.
-                raise RepeatingListError(
-                    f"listing {campaign_type} campaigns: page {number} (skip={skip}) brought "
-                    "no campaign that earlier pages had not, while the platform said more "
-                    "pages follow: stopped (the list repeats itself)"
-                )
-            skip += len(page.results)
-        raise BadResponseError(
-            f"listing {campaign_type} campaigns: gave up after {self._max_pages} pages"
+            return protocol.list_page(request, await self._call(request), skip)
+
+        return await self._all_pages(
+            page_at,
+            lambda item: str(item["_id"]),
+            what=f"listing {campaign_type} campaigns",
+            noun="campaign",
+            pages=self._max_pages,
+            at=lambda number, skip: f"page {number} (skip={skip})",
         )
 
     async def find_campaign_by_name(
@@ -366,36 +351,64 @@ class KoreClient:
         return protocol.contact_lists(request, await self._call(request))
 
     async def list_queues(self) -> list[Reference]:
-        """Every queue of the account, all pages (`queue_pages` at most). A page that brings
-        no queue earlier pages had not, while more are said to follow, ends the read at once
-        (BadResponseError), as the campaign list does: a platform that ignores `page` would
-        otherwise spend the account's budget on the same page."""
-        found: dict[str, Reference] = {}
+        """Every queue of the account, all pages (`queue_pages` at most, and
+        protocol.MAX_REFERENCES queues)."""
         limit = QUEUE_PAGE_SIZE
-        for number in range(1, self._queue_pages + 1):
+
+        async def page_at(number: int, _skip: int) -> protocol.Page[Reference]:
             request = self._endpoints.queues_page(page=number, limit=limit)
-            page = protocol.queue_page(request, await self._call(request), page=number, limit=limit)
+            return protocol.queue_page(request, await self._call(request), page=number, limit=limit)
+
+        return await self._all_pages(
+            page_at,
+            lambda queue: queue.id,
+            what="reading the queues",
+            noun="queue",
+            pages=self._queue_pages,
+            at=lambda number, _skip: f"page {number}",
+            most=protocol.MAX_REFERENCES,
+        )
+
+    async def _all_pages(
+        self,
+        page_at: Callable[[int, int], Awaitable[protocol.Page[T]]],
+        key: Callable[[T], str],
+        *,
+        what: str,
+        noun: str,
+        pages: int,
+        at: Callable[[int, int], str],
+        most: int | None = None,
+    ) -> list[T]:
+        """Every item of a paged list: page 1, 2, ... (`page_at(number, skip)`, `skip` the
+        items before it), an item that moved pages counted once (`key`). A page that brings
+        no new item while more are said to follow ends the walk at once (RepeatingListError):
+        a platform that ignores paging would spend the account's budget on the same page for
+        ever. So does an empty page, more than `pages` pages or `most` items (BadResponseError).
+        `what`, `noun` and `at(number, skip)` (the page) word the messages."""
+        found: dict[str, T] = {}
+        skip = 0
+        for number in range(1, pages + 1):
+            page = await page_at(number, skip)
             known = len(found)
             for item in page.results:
-                found.setdefault(item.id, item)  # a queue that moved pages counts once
-            if len(found) > protocol.MAX_REFERENCES:
-                raise BadResponseError(
-                    f"reading the queues: more than {protocol.MAX_REFERENCES:,} queues"
-                )
+                found.setdefault(key(item), item)
+            if most is not None and len(found) > most:
+                raise BadResponseError(f"{what}: more than {most:,} {noun}s")
             if not page.has_more:
                 return list(found.values())
             if not page.results:
                 raise BadResponseError(
-                    "reading the queues: the platform said more pages follow but sent an "
-                    f"empty page (page {number})"
+                    f"{what}: the platform said more pages follow but sent an empty page "
+                    f"(page {number})"
                 )
             if len(found) == known:
                 raise RepeatingListError(
-                    f"reading the queues: page {number} brought no queue that earlier pages "
-                    "had not, while the platform said more pages follow: stopped (the list "
-                    "repeats itself)"
+                    f"{what}: {at(number, skip)} brought no {noun} that earlier pages had not, "
+                    "while the platform said more pages follow: stopped (the list repeats itself)"
                 )
-        raise BadResponseError(f"reading the queues: gave up after {self._queue_pages} pages")
+            skip += len(page.results)
+        raise BadResponseError(f"{what}: gave up after {pages} pages")
 
     # ------------------------------------------------------------ sending
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 from campsync.config.target import CredentialNames
@@ -99,9 +99,14 @@ class Response:
     retry_after: float | None = None
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class ListPage:
-    results: list[dict[str, Any]]
+class Page(Generic[T]):
+    """One page of a paged list (campaigns, queues): its items, and whether more follow."""
+
+    results: list[T]
     has_more: bool
 
 
@@ -112,17 +117,16 @@ class Endpoints:
     host: str
     stream_id: str
     account_id: str
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
         return f"{self.host.rstrip('/')}/campaign/api/v2/public/{_segment(self.stream_id)}"
 
-    def _url(self, path: str, campaign_type: str | None = None) -> str:
+    def _url(self, path: str, campaign_type: str | None = None, **more: str) -> str:
         query = {"accountId": self.account_id}
         if campaign_type is not None:
             query["campaignType"] = campaign_type
-        return f"{self.base}{path}?{urlencode(query)}"
+        return f"{self.base}{path}?{urlencode({**query, **more})}"
 
     def get(self, campaign_id: str) -> Request:
         url = self._url(f"/campaign/{_segment(campaign_id)}")
@@ -179,8 +183,7 @@ class Endpoints:
 
     def status(self, campaign_id: str, label: str | None = None) -> Request:
         """The status call (`view=status`, body `{}`): one campaign's status."""
-        query = {"accountId": self.account_id, "view": "status"}
-        url = f"{self.base}/campaign/{_id_segment(campaign_id)}/status?{urlencode(query)}"
+        url = self._url(f"/campaign/{_id_segment(campaign_id)}/status", view="status")
         return Request("status", "POST", url, body=b"{}", campaign=label or campaign_id)
 
     # What campaigns name (api/kore-contact-center-apis.md): read, never written.
@@ -188,8 +191,7 @@ class Endpoints:
     def contact_lists(self) -> Request:
         """getAllListDetails: every contact list of the account (DNC lists among them), in
         one answer (no pagination). Documented as a POST without a body: `{}` is sent."""
-        query = urlencode({"accountId": self.account_id, "type": "call"})
-        url = f"{self.base}/campaign/contactList/getAllListDetails?{query}"
+        url = self._url("/campaign/contactList/getAllListDetails", type="call")
         return Request("contactLists", "POST", url, body=b"{}", action="reading the contact lists")
 
     def queues_page(self, *, page: int, limit: int) -> Request:
@@ -497,7 +499,7 @@ def _at(data: dict[str, Any], path: str) -> Any:
     return value
 
 
-def list_page(request: Request, envelope: dict[str, Any], skip: int) -> ListPage:
+def list_page(request: Request, envelope: dict[str, Any], skip: int) -> Page[dict[str, Any]]:
     """One page of getAllCampaignDetails; every item gets `_id` (the docs also say `id`)."""
     data = envelope.get("data")
     if not isinstance(data, dict):
@@ -510,7 +512,7 @@ def list_page(request: Request, envelope: dict[str, Any], skip: int) -> ListPage
     if not isinstance(has_more, bool):
         total = data.get("totalResults")
         has_more = isinstance(total, int) and skip + len(items) < total
-    return ListPage(items, has_more)
+    return Page(items, has_more)
 
 
 def normalise_item(request: Request, item: Any) -> dict[str, Any]:
@@ -634,12 +636,6 @@ class Reference:
     name: str
 
 
-@dataclass(frozen=True)
-class ReferencePage:
-    results: list[Reference]
-    has_more: bool
-
-
 def contact_lists(request: Request, envelope: dict[str, Any]) -> list[Reference]:
     """The items of getAllListDetails (`data`, a list), each with its id and name."""
     data = envelope.get("data")
@@ -650,7 +646,7 @@ def contact_lists(request: Request, envelope: dict[str, Any]) -> list[Reference]
 
 def queue_page(
     request: Request, envelope: dict[str, Any], *, page: int, limit: int
-) -> ReferencePage:
+) -> Page[Reference]:
     """One page of queues: `{results, page, limit, hasMore, totalPages, totalResults}` (no
     status/data wrapper). Whether more follow: `hasMore`, else `totalPages`, else
     `totalResults`; an answer with none of them is not the documented shape (taking it as
@@ -661,13 +657,13 @@ def queue_page(
     items = _references(request, results, "queue")
     has_more = envelope.get("hasMore")
     if isinstance(has_more, bool):
-        return ReferencePage(items, has_more)
+        return Page(items, has_more)
     total_pages = _count(envelope.get("totalPages"))
     if total_pages is not None:
-        return ReferencePage(items, page < total_pages)
+        return Page(items, page < total_pages)
     total = _count(envelope.get("totalResults"))
     if total is not None:
-        return ReferencePage(items, (page - 1) * limit + len(items) < total)
+        return Page(items, (page - 1) * limit + len(items) < total)
     raise _bad(request, None, "the platform's queues answer does not say whether more pages follow")
 
 

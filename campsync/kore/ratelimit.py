@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
+from campsync.aio import Sleep
 from campsync.progress import WaitFn, WaitReason
 
 # While a listener is told of waits, a wait is slept in pieces this long, each announced.
@@ -63,7 +64,7 @@ class SlidingWindowLimiter:
         window: float = WINDOW,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
         report_every: float = REPORT_EVERY,
     ) -> None:
         if limit < 1:

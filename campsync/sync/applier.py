@@ -149,8 +149,7 @@ async def apply_plan(
     ready = ready if ready is not None else ReadyWaiter(client, DEFAULT_WAIT, stop=stop)
 
     result.skipped.extend(c for c in plan.changes if c.action not in WRITE_ACTIONS)
-    planned = writes_of(plan)
-    writes = list(planned)  # as sent: a new campaign's start takes its create's id
+    writes = writes_of(plan)
     campaigns: dict[str, list[int]] = {}
     for index, change in enumerate(writes):
         campaigns.setdefault(change.campaign, []).append(index)
@@ -186,18 +185,19 @@ async def apply_plan(
     async def run_campaign(indexes: list[int]) -> None:
         created: str | None = None
         for position, index in enumerate(indexes):
-            if created is not None and writes[index].id is None:  # the start of a new one
-                writes[index] = replace(writes[index], id=created)
-            state = await run(index, writes[index])
+            change = writes[index]
+            if created is not None and change.id is None:  # the start of a new one: sent
+                change = replace(change, id=created)  # with the id its create gave
+            state = await run(index, change)
             if state in ("failed", "unknown"):
                 before = "failed" if state == "failed" else "had its answer lost"
-                why = f"not sent: the {writes[index].action} before it {before}"
+                why = f"not sent: the {change.action} before it {before}"
                 outcomes.update(
                     (later, ("after failure", why)) for later in indexes[position + 1 :]
                 )
             if state != "applied":
                 return
-            if writes[index].action == "create":
+            if change.action == "create":
                 created = outcomes[index][1]
 
     runs = asyncio.ensure_future(asyncio.gather(*map(run_campaign, campaigns.values())))
@@ -206,7 +206,7 @@ async def apply_plan(
     else:
         await until_set(runs, abandon)
 
-    for index, change in enumerate(planned):
+    for index, change in enumerate(writes):
         if index in outcomes:
             state, detail = outcomes[index]
         elif index in started:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Protocol
 
-from campsync.aio import until_set
+from campsync.aio import Sleep, until_set
 from campsync.config.settings import DEFAULT_WAIT
 from campsync.errors import NotReady, WriteNotSent
 from campsync.kore.ratelimit import REPORT_EVERY
+from campsync.sync.runstate import PREPARING
 from campsync.text import quoted
 
 __all__ = ["DEFAULT_WAIT", "ReadyWaiter", "StatusReader", "WaitingFn"]
@@ -29,9 +30,6 @@ __all__ = ["DEFAULT_WAIT", "ReadyWaiter", "StatusReader", "WaitingFn"]
 FIRST_POLL = 2.0
 GROWTH = 1.5
 MAX_POLL = 15.0
-PREPARING = "Preparing"
-
-Sleep = Callable[[float], Awaitable[None]]
 # (the names of the campaigns waiting now, seconds the longest of them has waited, the limit);
 # called with no names once none waits any more.
 WaitingFn = Callable[[tuple[str, ...], float, float], None]

@@ -66,12 +66,10 @@ class RunState:
 
     `steps`: in the order apply runs them (`stop`, `update`, `start`; or `create`, `start`).
     `blocked`: why the edit can't be made (then no update and no start is planned).
-    `wait`: the start waits until the platform says Ready (a new or Preparing campaign).
     `warning`: a declared state campsync does not act on, and why."""
 
     steps: tuple[Step, ...] = ()
     blocked: str | None = None
-    wait: bool = False
     warning: str | None = None
 
     @property
@@ -97,7 +95,7 @@ def decide_run_state(
         raise ValueError(f"state must be one of {STATES}, not {state!r}")
     running = state == "running"
     if created:
-        return RunState(("create", "start"), wait=True) if running else RunState(("create",))
+        return RunState(("create", "start") if running else ("create",))
     edit: tuple[Step, ...] = ("update",) if edits else ()
     if status == "Active":
         if state == "stopped":
@@ -108,7 +106,7 @@ def decide_run_state(
     if status == PREPARING:
         if edits:
             return RunState(blocked=REASON_PREPARING)
-        return RunState(("start",), wait=True) if running else RunState()
+        return RunState(("start",) if running else ())
     if status in STARTABLE:
         return RunState((*edit, "start") if running else edit)
     return RunState(edit, warning=_not_acted_on(name, state, status))
