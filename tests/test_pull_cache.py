@@ -5,6 +5,8 @@ run (a plan after a pull reads nothing), and a campaign gone from the list is fo
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +17,11 @@ from campsync.config.job import Flags, load_job
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.sync.cache import LocalCache
+from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body, flows_config, seed_ready
+from tests.fixtures_environments import TwoAccounts, environments_config, secrets_of
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -143,3 +149,24 @@ def test_without_a_client_secret_pull_reads_every_body_afresh(
     cli_env.store.reset_stats()
     pull(capsys, "two")
     assert gets(cli_env) == 1
+
+
+def test_a_pull_with_an_environment_checks_each_file_it_did_not_write_once(
+    two_accounts: TwoAccounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After writing, pull checks the environment's files again (merged with its overrides,
+    the rules across files); a file it read before and did not write is not parsed again."""
+    for name, value in secrets_of("staging").items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
+    root = tmp_path / "campaigns"
+    shutil.copytree(REPO / "campaigns", root)
+    described = len(list(root.glob("*.yaml")))
+    seed_ready(two_accounts.staging, campaign_body("Spring Renewals"))
+
+    sync = Sync(load_job(Flags(environment="staging")), read_files=False)
+    pulled = asyncio.run(sync.pull(root))
+    assert [file.display for file in pulled.files] == ["campaigns/spring-renewals.yaml"]
+    assert sync.write_pull(pulled, root) == []
+    memo = sync.cache.files
+    assert (memo.hits, memo.misses) == (described, described + 1)
