@@ -6,6 +6,7 @@ run (a plan after a pull reads nothing), and a campaign gone from the list is fo
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import time
 from pathlib import Path
@@ -105,6 +106,30 @@ def test_a_campaign_gone_from_the_list_is_forgotten_by_the_cache(
     kept = cached_bodies().campaigns
     assert len(kept) == 1
     assert kept.get(spring, cli_env.store.get_campaign(spring)["updatedAt"]) is not None
+
+
+def pairs_found_equal(workdir: Path) -> dict[str, object]:
+    (store,) = (workdir / ".campsync" / "cache").glob("same-*.json")
+    pairs: dict[str, object] = json.loads(store.read_text())["pairs"]
+    return pairs
+
+
+def test_a_pull_or_a_saved_plans_apply_keeps_the_pairs_a_plan_found_equal(
+    cli_env: RunningEmulator, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Neither asks which pairs are equal: the next plan still neither reads nor compares
+    the campaigns it found equal (the store is the plans' alone)."""
+    seed_ready(cli_env, campaign_body("Spring Renewals"), campaign_body("Autumn Push"))
+    pull(capsys, "campaigns")
+    assert main(["plan", "campaigns", "--out", "plan.json"]) == 0
+    found = pairs_found_equal(workdir)
+    assert len(found) == 2
+
+    pull(capsys, "elsewhere")
+    assert pairs_found_equal(workdir) == found
+    assert main(["apply", "plan.json"]) == 0
+    capsys.readouterr()
+    assert pairs_found_equal(workdir) == found
 
 
 def tamper_bodies(workdir: Path, old: str, new: str) -> None:
