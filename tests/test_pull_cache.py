@@ -5,6 +5,9 @@ run (a plan after a pull reads nothing), and a campaign gone from the list is fo
 
 from __future__ import annotations
 
+import asyncio
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +18,11 @@ from campsync.config.job import Flags, load_job
 from campsync.emulator.auth import encode_hs256
 from campsync.emulator.runner import RunningEmulator
 from campsync.sync.cache import LocalCache
+from campsync.sync.engine import Sync
 from tests.fixtures_emulator import campaign_body, flows_config, seed_ready
+from tests.fixtures_environments import TwoAccounts, environments_config, secrets_of
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -101,6 +108,30 @@ def test_a_campaign_gone_from_the_list_is_forgotten_by_the_cache(
     assert kept.get(spring, cli_env.store.get_campaign(spring)["updatedAt"]) is not None
 
 
+def pairs_found_equal(workdir: Path) -> dict[str, object]:
+    (store,) = (workdir / ".campsync" / "cache").glob("same-*.json")
+    pairs: dict[str, object] = json.loads(store.read_text())["pairs"]
+    return pairs
+
+
+def test_a_pull_or_a_saved_plans_apply_keeps_the_pairs_a_plan_found_equal(
+    cli_env: RunningEmulator, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Neither asks which pairs are equal: the next plan still neither reads nor compares
+    the campaigns it found equal (the store is the plans' alone)."""
+    seed_ready(cli_env, campaign_body("Spring Renewals"), campaign_body("Autumn Push"))
+    pull(capsys, "campaigns")
+    assert main(["plan", "campaigns", "--out", "plan.json"]) == 0
+    found = pairs_found_equal(workdir)
+    assert len(found) == 2
+
+    pull(capsys, "elsewhere")
+    assert pairs_found_equal(workdir) == found
+    assert main(["apply", "plan.json"]) == 0
+    capsys.readouterr()
+    assert pairs_found_equal(workdir) == found
+
+
 def tamper_bodies(workdir: Path, old: str, new: str) -> None:
     """Edit every cached body's text, keeping its updatedAt (and the file's shape)."""
     (store,) = (workdir / ".campsync" / "cache").glob("campaigns-*.json")
@@ -143,3 +174,24 @@ def test_without_a_client_secret_pull_reads_every_body_afresh(
     cli_env.store.reset_stats()
     pull(capsys, "two")
     assert gets(cli_env) == 1
+
+
+def test_a_pull_with_an_environment_checks_each_file_it_did_not_write_once(
+    two_accounts: TwoAccounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After writing, pull checks the environment's files again (merged with its overrides,
+    the rules across files); a file it read before and did not write is not parsed again."""
+    for name, value in secrets_of("staging").items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "campsync.yaml").write_text(environments_config(two_accounts.by_name))
+    root = tmp_path / "campaigns"
+    shutil.copytree(REPO / "campaigns", root)
+    described = len(list(root.glob("*.yaml")))
+    seed_ready(two_accounts.staging, campaign_body("Spring Renewals"))
+
+    sync = Sync(load_job(Flags(environment="staging")), read_files=False)
+    pulled = asyncio.run(sync.pull(root))
+    assert [file.display for file in pulled.files] == ["campaigns/spring-renewals.yaml"]
+    assert sync.write_pull(pulled, root) == []
+    memo = sync.cache.files
+    assert (memo.hits, memo.misses) == (described, described + 1)

@@ -14,10 +14,10 @@ from campsync.sync.inventory import Listed
 from campsync.sync.since import (
     EVERYTHING,
     NOTHING,
+    ChangedSince,
     ConfigTouch,
     config_then,
     config_touch,
-    in_full,
 )
 from tests.test_model import SAMPLE_REQUEST, platform_form_of
 from tests.test_origin import changed
@@ -168,15 +168,8 @@ def choose(
     own: dict[str, str] | None = None,
 ) -> dict[str, str]:
     seen = seen or {}
-    return dict(
-        in_full(
-            pairs,
-            file_changed=lambda file: file in changed,
-            touch=touch,
-            seen_at=seen.get,
-            own_names=own,
-        )
-    )
+    since = ChangedSince("REF", lambda file: file in changed, touch, seen.get, own or {})
+    return dict(since.choose(pairs))
 
 
 def test_an_untouched_campaign_with_an_empty_cache_is_not_read() -> None:

@@ -1,8 +1,9 @@
 """Reading one account for `campsync compare`: its campaigns listed, each file of the
-environment matched as `plan` matches it (by the id the file or the environment's overrides
-give, else by name), and the full body of every matched campaign read (through the fetch the
-engine gives: the body cache answers for a campaign at its listed updatedAt). Reads only;
-what differs is decided by campsync.sync.compare, from the AccountView this returns.
+environment matched as `plan` matches it (planner.list_matched: by the id the file or the
+environment's overrides give, else by name), and the full body of every matched campaign read
+(through the fetch the engine gives: the body cache answers for a campaign at its listed
+updatedAt). Reads only; what differs is decided by campsync.sync.compare, from the
+AccountView this returns.
 """
 
 from __future__ import annotations
@@ -14,17 +15,8 @@ from campsync.campaign.overrides import PathKey, overridden
 from campsync.campaign.validation import CampaignFile
 from campsync.errors import BadResponseError
 from campsync.sync.compare import AccountView, FileView, Found
-from campsync.sync.inventory import (
-    DEFAULT_TYPE,
-    FetchFull,
-    Listed,
-    Reader,
-    campaign_type_of,
-    client_fetcher,
-    list_platform,
-    whole,
-)
-from campsync.sync.planner import match_files
+from campsync.sync.inventory import FetchFull, Listed, Reader, client_fetcher, whole
+from campsync.sync.planner import list_matched
 
 
 def overridden_paths(
@@ -52,11 +44,7 @@ async def read_account(
     and that campaign's full body; the names of the campaigns no file describes. Raises the
     client's typed errors, and planner.MatchError when files and campaigns do not match one
     to one. `on_listed` sees every listed campaign (the cache forgets the ones gone)."""
-    types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
-    listed = await list_platform(client, types)
-    if on_listed is not None:
-        on_listed(listed)
-    matching = match_files(files, listed)
+    _, matching = await list_matched(client, files, on_listed)
     fetch = fetch_full if fetch_full is not None else client_fetcher(client)
     wanted = [entry for _, entry in matching.matched]
     bodies = await fetch(wanted, whole) if wanted else {}

@@ -107,13 +107,17 @@ def compare(
             )
         else:
             have["experienceFlowName"] = resolved
+    return _compared(have, want, warnings)
 
-    _reconcile_set(have, want, "contactLists")
 
-    canonical = _canonical(want)
-    if canonical is not None and canonical == _canonical(have):
+def _compared(before: dict[str, Any], after: dict[str, Any], warnings: list[str]) -> Comparison:
+    """Two comparable forms compared: canonical JSON first, DeepDiff only when that differs
+    (contact lists as a set)."""
+    _reconcile_set(before, after, "contactLists")
+    canonical = _canonical(after)
+    if canonical is not None and canonical == _canonical(before):
         return Comparison((), tuple(warnings))
-    return Comparison(_field_diffs(have, want), tuple(warnings))
+    return Comparison(_field_diffs(before, after), tuple(warnings))
 
 
 def creation_diff(desired: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
@@ -542,8 +546,4 @@ def compare_live(desired: Mapping[str, Any], a: Live, b: Live) -> Comparison:
             )
         else:
             have_a["experienceFlowName"], have_b["experienceFlowName"] = name_a, name_b
-    _reconcile_set(have_b, have_a, "contactLists")
-    canonical = _canonical(have_a)
-    if canonical is not None and canonical == _canonical(have_b):
-        return Comparison((), tuple(warnings))
-    return Comparison(_field_diffs(have_a, have_b), tuple(warnings))
+    return _compared(have_a, have_b, warnings)

@@ -499,7 +499,8 @@ class Sync:
     async def pull(self, root: Path, *, overwrite: bool = False) -> PullPlan:
         """What `pull` would write under `root` (reads only; write_pull writes). The bodies
         come through the cache as a plan's do: a campaign it holds at its listed updatedAt is
-        not read again, and what is read is kept."""
+        not read again, and what is read is kept. The files store remembers each valid file's
+        check, so that write_pull's check of them again parses only the files it wrote."""
         async with self._connect() as client:
             return await prepare_pull(
                 client,
@@ -511,6 +512,7 @@ class Sync:
                     client_fetcher(client, self._steps("pulled")), vouched_only=True
                 ),
                 on_listed=self.cache.forget_unlisted,
+                memo=self.cache.files,
             )
 
     def write_pull(
@@ -520,5 +522,7 @@ class Sync:
         warning for each problem of a written file but a missing flow name (which `pulled`
         tells apart), as the job's files: with an environment, merged with its overrides."""
         written = write_pull(pulled, root, on_written)
-        problems = written_problems(written, pulled, root, self.job.environment)
+        problems = written_problems(
+            written, pulled, root, self.job.environment, memo=self.cache.files
+        )
         return [str(problem) for problem in problems]

@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from campsync.errors import UsageError
@@ -55,14 +55,19 @@ class Changes:
     commit: str
     root: Path
     unchanged: frozenset[str]
+    # Each folder as it really is, resolved once: a plan asks for every campaign file.
+    _real: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def relative(self, path: Path | str) -> str | None:
         """`path` relative to the work tree (posix), or None when outside it. The folders are
         taken as they really are, the file's own name as it is (a link stays a link)."""
         absolute = os.path.abspath(path)
         folder, name = os.path.split(absolute)
+        real = self._real.get(folder)
+        if real is None:
+            real = self._real[folder] = os.path.realpath(folder)
         try:
-            inside = Path(os.path.realpath(folder), name).relative_to(self.root)
+            inside = Path(real, name).relative_to(self.root)
         except ValueError:
             return None
         return inside.as_posix()

@@ -32,6 +32,7 @@ from campsync.sync.inventory import (
     FetchFull,
     Keep,
     Listed,
+    Lister,
     Reader,
     campaign_type_of,
     client_fetcher,
@@ -190,6 +191,20 @@ def match_files(files: Sequence[CampaignFile], listed: Sequence[Listed]) -> Matc
     return Matching(matched, unknown_id, to_create, unmanaged)
 
 
+async def list_matched(
+    client: Lister,
+    files: Sequence[CampaignFile],
+    on_listed: Callable[[Sequence[Listed]], None] | None = None,
+) -> tuple[list[Listed], Matching]:
+    """Every campaign of the files' types (and the default one) listed, `on_listed` told of
+    them (a cache forgets the ones gone), and the files matched to them (match_files)."""
+    types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
+    listed = await list_platform(client, types)
+    if on_listed is not None:
+        on_listed(listed)
+    return listed, match_files(files, listed)
+
+
 def narrow(matching: Matching, scope: Scope) -> Matching:
     """What is in scope, from a matching of every file (so that a platform campaign an
     out-of-scope file describes is out of scope too: neither planned, nor unmanaged, nor
@@ -284,12 +299,9 @@ async def make_plan(
     settings file `config`) the environment whose overrides a fix may name. Nothing is
     remembered here: the Decision says what to."""
     flows = flows or Flows()
-    types = {DEFAULT_TYPE, *(campaign_type_of(cf.data) for cf in files)}
-    listed = await list_platform(client, types)
-    if on_listed is not None:
-        on_listed(listed)
+    listed, matching = await list_matched(client, files, on_listed)
     scope = scope or Scope()
-    matching = narrow(match_files(files, listed), scope)
+    matching = narrow(matching, scope)
     matched, narrowed = matching.matched, None
     on_list: list[tuple[CampaignFile, Listed]] = []
     if since is not None:

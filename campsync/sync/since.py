@@ -141,10 +141,10 @@ _ABSENT: Any = object()
 
 @dataclass(frozen=True)
 class ChangedSince:
-    """What changed since a revision, as a plan chooses by it (in_full): the revision as
-    given, which files changed (`file_changed`, by CampaignFile.file), what campsync.yaml's
-    change reaches, the updatedAt the cache last saw of each campaign, and each file's own
-    name (with an environment)."""
+    """What changed since a revision, as a plan chooses by it: the revision as given, which
+    files changed (`file_changed`, by CampaignFile.file), what campsync.yaml's change reaches
+    (`touch`), the updatedAt the cache last saw of each campaign (`seen_at`: None when it
+    knows none), and each file's own name (`own_names`, before an environment's overrides)."""
 
     ref: str
     file_changed: Callable[[str], bool]
@@ -153,54 +153,25 @@ class ChangedSince:
     own_names: Mapping[str, str] = field(default_factory=dict)
 
     def choose(self, matched: Sequence[tuple[CampaignFile, Listed]]) -> dict[str, Reason]:
-        """The matched campaigns to compare in full, by id, each with why (in_full)."""
-        return in_full(
-            matched,
-            file_changed=self.file_changed,
-            touch=self.touch,
-            seen_at=self.seen_at,
-            own_names=self.own_names,
-        )
+        """The matched campaigns to compare in full (by id), each with the first reason that
+        holds: its file changed, campsync.yaml reaches it, its list entry differs from its
+        file, or the cache saw it at another updatedAt."""
+        chosen: dict[str, Reason] = {}
+        for cf, entry in matched:
+            reason = self._reason(cf, entry)
+            if reason is not None:
+                chosen[entry.id] = reason
+        return chosen
 
-
-def in_full(
-    matched: Sequence[tuple[CampaignFile, Listed]],
-    *,
-    file_changed: Callable[[str], bool],
-    touch: ConfigTouch,
-    seen_at: Callable[[str], str | None],
-    own_names: Mapping[str, str] | None = None,
-) -> dict[str, Reason]:
-    """The matched campaigns to compare in full (by id), each with the first reason that
-    holds: its file changed (`file_changed`, by CampaignFile.file), campsync.yaml reaches it
-    (`touch`; `own_names`: each file's own name, before an environment's overrides), its list
-    entry differs from its file, or the cache saw it at another updatedAt (`seen_at`: the
-    updatedAt the cache last saw of a campaign, None when it knows none)."""
-    own_names = own_names or {}
-    chosen: dict[str, Reason] = {}
-    for cf, entry in matched:
-        reason = _reason(cf, entry, file_changed, touch, seen_at, own_names)
-        if reason is not None:
-            chosen[entry.id] = reason
-    return chosen
-
-
-def _reason(
-    cf: CampaignFile,
-    entry: Listed,
-    file_changed: Callable[[str], bool],
-    touch: ConfigTouch,
-    seen_at: Callable[[str], str | None],
-    own_names: Mapping[str, str],
-) -> Reason | None:
-    if file_changed(cf.file):
-        return "file"
-    names = (own_names.get(cf.file), cf.data.get("name"))
-    if touch.reaches(names, cf.data.get("experienceFlowName")):
-        return "config"
-    if listed_differs(cf.data, entry.item, listed_type=entry.campaign_type):
-        return "list"
-    seen = seen_at(entry.id)
-    if seen is not None and seen != entry.updated_at:
-        return "platform"
-    return None
+    def _reason(self, cf: CampaignFile, entry: Listed) -> Reason | None:
+        if self.file_changed(cf.file):
+            return "file"
+        names = (self.own_names.get(cf.file), cf.data.get("name"))
+        if self.touch.reaches(names, cf.data.get("experienceFlowName")):
+            return "config"
+        if listed_differs(cf.data, entry.item, listed_type=entry.campaign_type):
+            return "list"
+        seen = self.seen_at(entry.id)
+        if seen is not None and seen != entry.updated_at:
+            return "platform"
+        return None

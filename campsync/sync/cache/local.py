@@ -36,7 +36,8 @@ class LocalCache:
         """Load the stores of `target` in `folder` (on `refresh` only the history, which
         copies nothing of the platform: each use of it is checked against the list; the files
         store only when `files`: the plain files' or, with an `environment`, that
-        environment's; platform bodies only when first needed), once the folder is found
+        environment's, else it is the run's memo alone, never saved; platform bodies only
+        when first needed), once the folder is found
         trustworthy (store.check_folder). File data is signed with a key derived from the
         client secret of `credentials` (without one, no file data is recalled)."""
         key = cache_key(credentials)

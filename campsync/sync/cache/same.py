@@ -18,7 +18,8 @@ def compare_fingerprint() -> str:
 class SameCache(JsonStore):
     """File/campaign pairs found equal, by planner.pair_key, with that comparison's warnings:
     a warm plan needs neither the campaign's body nor a comparison for them. One file per
-    platform target; pairs not seen in a run are dropped when it is written.
+    platform target; pairs not seen in a run are dropped when it is written, by a run that
+    asked it (a plan): a pull, a compare or a saved plan's apply leaves it as it is.
 
     Implements planner.SameMemo."""
 
@@ -30,6 +31,7 @@ class SameCache(JsonStore):
         self._known: dict[str, list[str]] = {}
         self._seen: dict[str, list[str]] = {}
         self._fingerprint: str | None = None
+        self._asked = False  # by a plan: recall or remember
         self.hits = 0
 
     @property
@@ -48,6 +50,7 @@ class SameCache(JsonStore):
         return warning
 
     def recall(self, key: str) -> tuple[str, ...] | None:
+        self._asked = True
         warnings = self._known.get(key)
         if warnings is None:
             return None
@@ -56,10 +59,11 @@ class SameCache(JsonStore):
         return tuple(warnings)
 
     def remember(self, key: str, warnings: tuple[str, ...]) -> None:
+        self._asked = True
         self._seen[key] = list(warnings)
 
     def save(self) -> str | None:
-        if self._seen == self._known:
+        if not self._asked or self._seen == self._known:
             return None
         warning = self._write_entries(self._seen)
         if warning is None:

@@ -96,12 +96,6 @@ _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 
 
-def read_json(path: Path) -> tuple[Any, str | None]:
-    """The file's JSON (None when it does not exist) and a warning when it is unusable."""
-    raw, warning = read_raw(path)
-    return (None, warning) if raw is None else parse_json(path, raw)
-
-
 def read_raw(path: Path, max_bytes: int | None = None) -> tuple[bytes | None, str | None]:
     """The file's bytes (None when it does not exist) and a warning when it is unusable: not
     readable, or not a regular file of this user that only this user may write (a symbolic

@@ -22,7 +22,7 @@ from pathlib import Path
 from campsync.campaign.discovery import display_name
 from campsync.campaign.environment import Environment
 from campsync.campaign.overrides import unmerge
-from campsync.campaign.reader import CampaignFiles, read_campaign_files
+from campsync.campaign.reader import CampaignFiles, CheckMemo, read_campaign_files
 from campsync.campaign.validation import EMPTY_FILE, Problem
 from campsync.errors import PullError, UsageError
 from campsync.fsutil import check_writable, write_atomic
@@ -103,13 +103,15 @@ class PullPlan:
         return result
 
 
-def read_existing(root: Path, environment: Environment | None) -> CampaignFiles:
+def read_existing(
+    root: Path, environment: Environment | None, memo: CheckMemo | None = None
+) -> CampaignFiles:
     """The campaign files under `root` (with an environment: its files, merged with its
     overrides), valid or not: a file pulled without its flow name still describes its
     campaign. One that cannot be read as a mapping stops the pull: what it describes is
     unknown, and pulling could write that campaign a second time. An empty one describes
-    nothing."""
-    existing = read_campaign_files([root], environment)
+    nothing. `memo` keeps each valid file's check (written_problems reads them again)."""
+    existing = read_campaign_files([root], environment, memo=memo)
     loaded = {campaign.file for campaign in existing.files}
     read = {found.shown for found in existing.read}
     for problem in existing.problems:
@@ -145,6 +147,7 @@ async def prepare_pull(
     progress: ProgressFn | None = None,
     fetch_full: FetchFull | None = None,
     on_listed: Callable[[Sequence[Listed]], None] | None = None,
+    memo: CheckMemo | None = None,
 ) -> PullPlan:
     """Read the platform and the files under `root`; decide what to write. Reads only:
     one list (every page) per campaign type and the full body of each campaign to write,
@@ -152,9 +155,9 @@ async def prepare_pull(
     listed updatedAt, as a plan's does, and keeps what it reads; without it, one get-one
     each, told to `progress`). `on_listed` sees every listed campaign (the cache forgets the
     ones no longer there). With an `environment`, its files say what is described, and new
-    files leave out what its overrides supply."""
+    files leave out what its overrides supply. `memo`: as read_existing's."""
     _check_root(root)
-    existing = read_existing(root, environment) if root.is_dir() else CampaignFiles()
+    existing = read_existing(root, environment, memo) if root.is_dir() else CampaignFiles()
     listed = await list_platform(client, campaign_types)
     if on_listed is not None:
         on_listed(listed)
@@ -237,17 +240,23 @@ def write_pull(
 
 
 def written_problems(
-    written: Sequence[PullFile], plan: PullPlan, root: Path, environment: Environment | None
+    written: Sequence[PullFile],
+    plan: PullPlan,
+    root: Path,
+    environment: Environment | None,
+    memo: CheckMemo | None = None,
 ) -> list[Problem]:
     """The problems of the files just written, but for a missing flow name (the plan tells
     those apart, with the fix): a platform value the schema refuses, say, so that the user is
-    not surprised later. With an environment, as its files: merged with its overrides."""
+    not surprised later. With an environment, as its files: merged with its overrides, every
+    one read again (the rules across files), those `memo` kept at prepare_pull and not
+    written since not checked again."""
     if not written:
         return []
     flow_files = {shown for files in plan.unmapped_flows().values() for shown in files}
     if environment is not None:
         shown = {pulled.display for pulled in written}
-        checked = read_campaign_files([root], environment).problems
+        checked = read_campaign_files([root], environment, memo=memo).problems
         problems = [problem for problem in checked if problem.file in shown]
     else:
         problems = list(read_campaign_files([pulled.path for pulled in written]).problems)
