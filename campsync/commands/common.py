@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
@@ -196,10 +196,10 @@ def environments_of(args: argparse.Namespace) -> list[str]:
     )
 
 
-def flags_of(args: argparse.Namespace) -> Flags:
+def flags_of(args: argparse.Namespace, names: Sequence[str]) -> Flags:
     """What the command line says of the job (a command without an option: not given); the
-    environment, when --env names one (several: config.job.load_jobs gives each its own)."""
-    names = environments_of(args)
+    environment, when --env names one (`names`, environments_of: resolved once per run;
+    several: config.job.load_jobs gives each its own)."""
     return Flags(
         config=getattr(args, "config", None),
         environment=names[0] if len(names) == 1 else None,
@@ -216,19 +216,21 @@ def flags_of(args: argparse.Namespace) -> Flags:
     )
 
 
-def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Job:
-    """The job of a command that talks to the platform; a one-line ConfigError if incomplete.
-    Applying a saved plan: its environment unless another is chosen (which is refused)."""
-    flags = flags_of(args)
-    return load_job(flags, saved_environment=saved_environment)
+def job_of(
+    args: argparse.Namespace, names: Sequence[str], *, saved_environment: str | None = None
+) -> Job:
+    """The job of a command that talks to the platform (`names`: the environment --env names,
+    if any); a one-line ConfigError if incomplete. Applying a saved plan: its environment
+    unless another is chosen (which is refused)."""
+    return load_job(flags_of(args, names), saved_environment=saved_environment)
 
 
 def credentials_of(
     args: argparse.Namespace, *, saved_environment: str | None = None
 ) -> Credentials:
-    """The credentials of a command that talks to no platform (show), as job_of would give
-    them: a saved plan's environment's own."""
-    return load_credentials(flags_of(args), saved_environment=saved_environment)
+    """The credentials of a command that talks to no platform and takes no --env (show), as
+    job_of would give them: a saved plan's environment's own."""
+    return load_credentials(flags_of(args, ()), saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

@@ -57,7 +57,7 @@ def prepare(
     limiters = AccountLimiters()
     line = line if line is not None else ProgressLine(sys.stderr)
     runs: list[EnvironmentRun] = []
-    for name, job in zip(names, load_jobs(flags_of(args), names), strict=True):
+    for name, job in zip(names, load_jobs(flags_of(args, ()), names), strict=True):
         if isinstance(job, CampsyncError):
             runs.append(EnvironmentRun(name, error=job))
             continue

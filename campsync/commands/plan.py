@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_many(args, fmt, names)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
-    job = job_of(args)
+    job = job_of(args, names)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, refresh=args.refresh, progress=progress, since=args.since)
     files = sync.read_files(Path(args.path))

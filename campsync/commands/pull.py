@@ -55,9 +55,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
-    if len(environments_of(args)) > 1:  # `--env all` with several environments
+    names = environments_of(args)
+    if len(names) > 1:  # `--env all` with several environments
         raise UsageError("pull writes the files of one environment: give one --env NAME")
-    job = job_of(args)
+    job = job_of(args, names)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
     try:
