@@ -226,11 +226,12 @@ def job_of(
 
 
 def credentials_of(
-    args: argparse.Namespace, *, saved_environment: str | None = None
+    args: argparse.Namespace, names: Sequence[str], *, saved_environment: str | None = None
 ) -> Credentials:
-    """The credentials of a command that talks to no platform and takes no --env (show), as
-    job_of would give them: a saved plan's environment's own."""
-    return load_credentials(flags_of(args, ()), saved_environment=saved_environment)
+    """The credentials of a command line that talks to no platform (show; the GitHub action,
+    checking the plan it saved), as job_of would give them: a saved plan's environment's
+    own."""
+    return load_credentials(flags_of(args, names), saved_environment=saved_environment)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
