@@ -54,21 +54,21 @@ def check_all(
     paths: Sequence[Path],
     *,
     config_path: Path | None = None,
-    environment: str | None = None,
     environments: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> Checked:
     """campsync.yaml, then the campaign files under `paths` as the settings say, every problem
-    at once: under `environment` (--env; else CAMPSYNC_ENV of `env`, default os.environ),
-    under each of `environments` (--env repeated: the files any of them includes, each
+    at once: under the one of `environments` (--env; none: CAMPSYNC_ENV of `env`, default
+    os.environ), under each of several (--env repeated: the files any of them includes, each
     problem once as for every environment), else under every environment campsync.yaml
     defines. Raises UsageError when a path is missing or a folder holds no campaign file,
     UnreadablePath when a folder or file under `paths` cannot be read (both before
     campsync.yaml is read), ConfigError when campsync.yaml cannot be read at all or an
     environment is not defined."""
     several = list(environments) if len(environments) > 1 else None
+    environment = None
     if several is None:
-        chosen = environment or (environments[0] if environments else None)
+        chosen = environments[0] if environments else None
         environment = chosen_environment(chosen, os.environ if env is None else env)
     found = find_campaign_files(paths, require=True)
     checked = _check_all(found, config_path, environment, several)
