@@ -10,7 +10,7 @@ from pathlib import Path
 from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
 from campsync.config.settings import DEFAULT_WAIT
 from campsync.config.target import Credentials
-from campsync.errors import UsageError
+from campsync.errors import CampsyncError, UsageError
 from campsync.sync.render import RENDERERS
 
 DEFAULT_PATH = "campaigns"
@@ -237,3 +237,11 @@ def credentials_of(
 def print_warnings(warnings: Iterable[str]) -> None:
     for warning in warnings:
         print(f"campsync: warning: {warning}", file=sys.stderr)
+
+
+def print_error(error: CampsyncError, label: str = "") -> None:
+    """An error as the CLI reports one, on stderr: its listed lines (each problem of a file,
+    say), then the one-line reason, after `label` (an environment of several)."""
+    for listed in error.listed:
+        print(listed, file=sys.stderr)
+    print(f"campsync: error: {label}{error}", file=sys.stderr)
