@@ -23,6 +23,7 @@ from campsync.commands.common import (
     job_of,
     print_warnings,
     refuse_guard_options,
+    run_to_end,
 )
 from campsync.commands.many import (
     EnvironmentRun,
@@ -148,11 +149,7 @@ def run(args: argparse.Namespace) -> int:
         approve=None if args.auto_approve else approve,
         on_result=results_under(progress, out),
     )
-    try:
-        applied = asyncio.run(_with_signals(sync.apply(files, hooks), hooks))
-    finally:
-        progress.clear()
-    print_warnings(sync.finish())
+    applied = run_to_end(sync, progress, _with_signals(sync.apply(files, hooks), hooks))
     if applied.declined and not terminal:
         raise UsageError(NO_TERMINAL)
     if applied.declined:
@@ -176,11 +173,7 @@ def _run_saved(path: Path, args: argparse.Namespace, names: list[str]) -> int:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).", file=out)
 
     hooks = Hooks(on_plan=announce, on_result=results_under(progress, out))
-    try:
-        applied = asyncio.run(_with_signals(sync.apply_saved(saved, hooks), hooks))
-    finally:
-        progress.clear()
-    print_warnings(sync.finish())
+    applied = run_to_end(sync, progress, _with_signals(sync.apply_saved(saved, hooks), hooks))
     return _report(applied, args, out, nothing=f"the saved plan {path} has no changes")
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
 from campsync.config.settings import DEFAULT_WAIT
 from campsync.config.target import Credentials
 from campsync.errors import CampsyncError, UsageError
+from campsync.sync.engine import Sync
 from campsync.sync.render import RENDERERS
+from campsync.terminal import ProgressReporter
+
+T = TypeVar("T")
 
 DEFAULT_PATH = "campaigns"
 
@@ -232,6 +238,17 @@ def credentials_of(
     checking the plan it saved), as job_of would give them: a saved plan's environment's
     own."""
     return load_credentials(flags_of(args, names), saved_environment=saved_environment)
+
+
+def run_to_end(sync: Sync, progress: ProgressReporter, work: Coroutine[Any, Any, T]) -> T:
+    """`work` (of `sync`: a plan, an apply, a pull) run to its end, its progress line taken
+    away after; then what the sync learnt saved, and its warnings printed."""
+    try:
+        done = asyncio.run(work)
+    finally:
+        progress.clear()
+    print_warnings(sync.finish())
+    return done
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
