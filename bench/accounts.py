@@ -27,23 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from campsync.cli import main as campsync_main
+from campsync.config.settings import VARIABLES
 from campsync.emulator.config import EmulatorConfig
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 
 Body = Callable[..., dict[str, Any]]
 FileText = Callable[[str | None, dict[str, Any]], str]
-# The variables the environments' entries must win over (they would point every environment
-# at one account), cleared for the benchmark's runs and restored after.
-CLEARED = (
-    "KORE_HOST",
-    "KORE_STREAM_ID",
-    "KORE_ACCOUNT_ID",
-    "KORE_CLIENT_ID",
-    "KORE_CLIENT_SECRET",
-    "KORE_JWT",
-    "CAMPSYNC_ENV",
-    "CAMPSYNC_CACHE_DIR",
-)
 
 
 @dataclass
@@ -142,7 +131,8 @@ class AccountsRun:
 def environment(root: Path, variables: dict[str, str]) -> Iterator[None]:
     """os.environ and the working directory for the runs, restored after."""
     saved, cwd = dict(os.environ), Path.cwd()
-    for name in CLEARED:
+    # Cleared: they would win over the environments' entries (every one on one account).
+    for name in VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(variables)
     os.chdir(root)

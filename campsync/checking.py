@@ -19,12 +19,12 @@ from campsync.campaign.validation import CampaignFile, Problem, ValidationResult
 from campsync.campaign.yamlio import load_yaml_file
 from campsync.config.environments import (
     environment_from_entry,
-    environment_of,
+    environment_named,
     every_environment,
     flow_names,
 )
 from campsync.config.file import CONFIG_NAME, ConfigFile, check_config, read_config
-from campsync.config.settings import chosen_environment, load_settings
+from campsync.config.settings import chosen_environment
 from campsync.errors import ConfigError, ConfigInvalid
 from campsync.text import quoted
 
@@ -54,21 +54,21 @@ def check_all(
     paths: Sequence[Path],
     *,
     config_path: Path | None = None,
-    environment: str | None = None,
     environments: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> Checked:
     """campsync.yaml, then the campaign files under `paths` as the settings say, every problem
-    at once: under `environment` (--env; else CAMPSYNC_ENV of `env`, default os.environ),
-    under each of `environments` (--env repeated: the files any of them includes, each
+    at once: under the one of `environments` (--env; none: CAMPSYNC_ENV of `env`, default
+    os.environ), under each of several (--env repeated: the files any of them includes, each
     problem once as for every environment), else under every environment campsync.yaml
     defines. Raises UsageError when a path is missing or a folder holds no campaign file,
     UnreadablePath when a folder or file under `paths` cannot be read (both before
     campsync.yaml is read), ConfigError when campsync.yaml cannot be read at all or an
     environment is not defined."""
     several = list(environments) if len(environments) > 1 else None
+    environment = None
     if several is None:
-        chosen = environment or (environments[0] if environments else None)
+        chosen = environments[0] if environments else None
         environment = chosen_environment(chosen, os.environ if env is None else env)
     found = find_campaign_files(paths, require=True)
     checked = _check_all(found, config_path, environment, several)
@@ -86,12 +86,12 @@ def _check_all(
         return _despite(found, config_path, several or environment, problems)
     flows = flow_names(config.data)  # the top level's, for files read without environment
     if several is not None:
-        chosen_ones = [_environment(config, name) for name in several]
+        chosen_ones = [environment_named(config, name) for name in several]
         every = check_every_environment(_theirs(found, chosen_ones), chosen_ones, flows=flows)
         return Checked(every.result, shown, every.environments)
     if environment is not None or config.environments:
         if environment is not None:
-            chosen = _environment(config, environment)
+            chosen = environment_named(config, environment)
             return Checked(read_found(found, chosen), shown, [chosen.name])
         every = check_every_environment(found, every_environment(config), flows=flows)
         return Checked(every.result, shown, every.environments, every.in_none)
@@ -103,13 +103,6 @@ def _theirs(found: Found, environments: Sequence[Environment]) -> Found:
     environments not chosen (checking them plainly would mislead)."""
     files = [f for f in found.files if any(e.includes(f.relative) for e in environments)]
     return replace(found, files=files)
-
-
-def _environment(config: ConfigFile, name: str) -> Environment:
-    """The environment `name` as --env resolves it (ConfigError when it is not defined)."""
-    chosen = environment_of(load_settings(config=config, environment=name, env={}))
-    assert chosen is not None  # load_settings chose it or raised
-    return chosen
 
 
 def _despite(

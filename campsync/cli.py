@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from campsync import __version__
 from campsync.commands import apply, compare, emulator, init, plan, pull, show, validate
+from campsync.commands.common import print_error
 from campsync.errors import CampsyncError
 from campsync.terminal import redacted_output
 
@@ -73,9 +74,7 @@ def _run(argv: Sequence[str] | None) -> int:
         code: int = args.run(args)
         return code
     except CampsyncError as exc:
-        for line in exc.listed:
-            print(line, file=sys.stderr)
-        print(f"campsync: error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 1
     except KeyboardInterrupt:
         print("campsync: interrupted", file=sys.stderr)

@@ -33,8 +33,7 @@ from pathlib import Path
 
 from campsync.cli import build_parser
 from campsync.cli import main as campsync
-from campsync.config.job import environment_names
-from campsync.config.settings import load_settings
+from campsync.commands.common import credentials_of, environments_of
 from campsync.errors import CampsyncError
 from campsync.sync.engine import read_saved_plan
 from campsync.sync.render import MARKDOWN_LIMIT, render_markdown
@@ -104,9 +103,7 @@ def write_plan_outputs(
     The saved plan is read back as `apply` would, its signature checked with the settings
     `argv` made it with."""
     args = build_parser().parse_args(argv)
-    names = environment_names(args.env or [], args.config)  # the action plans one environment
-    environment = names[0] if names else None
-    credentials = load_settings(config_path=args.config, environment=environment).credentials
+    credentials = credentials_of(args, environments_of(args))  # the plan's one environment
     plan = read_saved_plan(plan_json, credentials).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)

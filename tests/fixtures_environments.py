@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from campsync.cli import main
+from campsync.config.settings import VARIABLES
 from campsync.emulator.catalog import default_catalog
 from campsync.emulator.runner import RunningEmulator, start_in_thread
 from tests.fixtures_emulator import emulator_test_config, wait_ready
@@ -96,17 +97,7 @@ class TwoAccounts:
 def desk_of_environments(monkeypatch: pytest.MonkeyPatch) -> None:
     """The process environment of a desk with environments: no KORE_* variable (they would
     win over campsync.yaml), no chosen environment, cache or CI, no pacing by campsync."""
-    for name in (
-        "KORE_HOST",
-        "KORE_STREAM_ID",
-        "KORE_ACCOUNT_ID",
-        "KORE_CLIENT_ID",
-        "KORE_CLIENT_SECRET",
-        "KORE_JWT",
-        "CAMPSYNC_ENV",
-        "CAMPSYNC_CACHE_DIR",
-        "GITHUB_ACTIONS",
-    ):
+    for name in (*VARIABLES, "GITHUB_ACTIONS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CAMPSYNC_RATE_LIMIT", "100000")
 

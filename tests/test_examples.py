@@ -246,21 +246,18 @@ def assert_final_plan_empty(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_github_actions_example_runs_against_the_emulator(
+    workflow: Mapping[str, Any],
     cli_env: RunningEmulator,
-    project: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    doc = load_yaml(GITHUB)
-    assert "pull_request" in doc["on"] and doc["on"]["push"]["branches"] == ["main"]
-    for key, value in static_env(doc.get("env")).items():
-        monkeypatch.setenv(key, value)
+    assert "pull_request" in workflow["on"] and workflow["on"]["push"]["branches"] == ["main"]
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     github = GitHubRun(tmp_path / "github", capsys)
 
     for event in ("pull_request", "push"):
-        for job in github_jobs(doc, event):
+        for job in github_jobs(workflow, event):
             assert github.job(event, job) is None
         if event == "pull_request":
             [comment] = github.gh.calls()  # the plan, as the pull request's comment
@@ -333,9 +330,8 @@ def test_the_apply_on_merge_is_fresh_unless_the_reviewed_plan_is_asked_for(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    doc = workflow
     github = GitHubRun(tmp_path / "fresh", capsys)
-    assert review_then_merge(doc, github) == (None, None)
+    assert review_then_merge(workflow, github) == (None, None)
     assert github.ran[: len(PLAN_STEPS)] == PLAN_STEPS  # no refusal: the check passes
     assert github.ran[len(PLAN_STEPS) :] == [
         "actions/checkout@v4",
@@ -352,9 +348,8 @@ def test_the_plan_reviewed_on_the_pull_request_is_what_runs_on_merge(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    doc = workflow
     github = GitHubRun(tmp_path / "reviewed", capsys, variables=REVIEWED)
-    assert review_then_merge(doc, github) == (None, None)
+    assert review_then_merge(workflow, github) == (None, None)
     assert github.ran[len(PLAN_STEPS) :] == [
         "actions/checkout@v4",
         "actions/cache@v4",
@@ -387,11 +382,10 @@ def test_a_reviewed_plan_gone_stale_is_refused_on_merge_and_writes_nothing(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    doc = workflow
     github = GitHubRun(tmp_path / "stale", capsys, variables=REVIEWED)
     # After the review, someone makes one of the planned campaigns in the web UI.
     reviewed, failed = review_then_merge(
-        doc, github, lambda: seed_ready(cli_env, campaign_body("Webinar Signup Follow-up"))
+        workflow, github, lambda: seed_ready(cli_env, campaign_body("Webinar Signup Follow-up"))
     )
     assert reviewed is None
     assert failed is not None and failed.step == "Apply the reviewed plan"
@@ -408,9 +402,8 @@ def test_without_a_successful_plan_of_the_pull_request_nothing_is_applied(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    doc = workflow
     github = GitHubRun(tmp_path / "none", capsys, variables=REVIEWED)
-    [apply] = github_jobs(doc, "push")
+    [apply] = github_jobs(workflow, "push")
     github.gh.head = "c0ffee" * 6 + "c0ff"  # its plan run failed (or is gone): none listed
     failed = github.job("push", apply)
     assert failed is not None and failed.step == "Download the plan reviewed on the pull request"
@@ -466,11 +459,10 @@ def test_a_plan_apply_would_refuse_fails_the_pull_requests_check(
 ) -> None:
     """After its comment (which says why, at the top) and its artifact: the merge button
     shows a failed check before anyone merges."""
-    doc = workflow
     refusing_change(project, capsys)
     wait_ready(cli_env)
     github = GitHubRun(tmp_path / "refused", capsys)
-    [plan] = github_jobs(doc, "pull_request")
+    [plan] = github_jobs(workflow, "pull_request")
     failed = github.job("pull_request", plan)
     assert failed is not None and failed.step == "Fail the check when apply would refuse the plan"
     assert failed.log.startswith("::error title=campsync::apply will refuse this plan")

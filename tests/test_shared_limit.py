@@ -1,6 +1,7 @@
 """The rate limit across runs, end to end: a `pull`, then a `plan`, then an `apply` in quick
-succession against one account never send more than the limit together in any window, as
-the emulator's request log shows. The window is scaled down (the emulator's and campsync's
+succession against one account never send more than the limit together in any window, nor
+do two environments on one account planned at once (`plan --env all`), as the emulator's
+request log shows. The window is scaled down (the emulator's and campsync's
 alike, campsync's by giving the limiter the engine builds a shorter one); HTTP is real."""
 
 from __future__ import annotations
@@ -64,12 +65,7 @@ def test_two_syncs_on_one_account_at_once_share_one_limiter(
     they stay within the account's limit; each with its own, they would each spend it whole
     and meet the platform's 429."""
     ws = workspace
-    pace_campsync(monkeypatch, LIMIT, WINDOW)
-    ws.config(flows_config())
-    names = [f"Shared {n}" for n in range(3)]
-    ws.seed(*(campaign_body(name) for name in names))
-    for n, name in enumerate(names):
-        ws.write(f"shared{n}.yaml", campaign_body(name))
+    three_alike(ws, monkeypatch, flows_config())
     jobs = [Job.of(load_settings(cache_dir=ws.root / folder)) for folder in ("a", "b")]
     limiters = AccountLimiters()
 
@@ -83,7 +79,41 @@ def test_two_syncs_on_one_account_at_once_share_one_limiter(
     plans = asyncio.run(both())
 
     assert [plan.unchanged for plan in plans] == [3, 3]
+    assert_two_cold_plans_within_the_limit(ws)
+
+
+@pytest.mark.parametrize("workspace", [{"rate_limit": LIMIT, "rate_window": WINDOW}], indirect=True)
+def test_two_environments_on_one_account_share_its_limit(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plan --env all` with two environments on one account: their syncs take their places
+    from one limiter, as above, from the command line."""
+    ws = workspace
+    # Both environments on the one account of the KORE_* variables (which win over the file).
+    three_alike(ws, monkeypatch, flows_config() + "environments:\n  east: {}\n  west: {}\n")
+
+    result = ws.cli("plan", "--env", "all", "--json", "--refresh")
+    assert result.code == 0, result.err
+    plans = json.loads(result.out)["environments"]
+    assert [plans[name]["summary"]["unchanged"] for name in ("east", "west")] == [3, 3]
+    assert_two_cold_plans_within_the_limit(ws)
+
+
+def three_alike(ws: Workspace, monkeypatch: pytest.MonkeyPatch, config: str) -> None:
+    """campsync paced at LIMIT per WINDOW, campsync.yaml `config`, and three campaigns on the
+    platform that their files describe as they are."""
+    pace_campsync(monkeypatch, LIMIT, WINDOW)
+    ws.config(config)
+    names = [f"Shared {n}" for n in range(3)]
+    ws.seed(*(campaign_body(name) for name in names))
+    for n, name in enumerate(names):
+        ws.write(f"shared{n}.yaml", campaign_body(name))
+
+
+def assert_two_cold_plans_within_the_limit(ws: Workspace) -> None:
+    """Two plans of the three campaigns, from cold caches, together within the limit: no
+    429, never more than LIMIT requests in any window."""
     log = ws.store.requests()
-    assert len(log) == 2 * (1 + 3)  # each: the list, then the three campaigns (cold caches)
+    assert len(log) == 2 * (1 + 3)  # each: the list, then the three campaigns
     assert collections.Counter(entry["status"] for entry in log) == {200: len(log)}
     assert most_in_any_window([entry["time"] for entry in log], WINDOW) <= LIMIT

@@ -159,16 +159,30 @@ def test_a_cache_folder_others_may_write_is_made_owner_only_and_not_trusted(
     assert caller_id(ws, one) == FILE_CALLER_ID
 
 
+def folder_of_another_user(tmp_path: Path) -> Path:
+    """A folder this user does not own: root's `/` (never written: refused before), or,
+    running as root (who owns everything it makes), a new one handed to nobody."""
+    if os.geteuid() != 0:
+        return Path("/")
+    folder = tmp_path / "theirs"
+    folder.mkdir(mode=0o755)
+    os.chown(folder, NOBODY, NOBODY)
+    return folder
+
+
+def not_yours(folder: Path) -> str:
+    """The warning of a run whose cache folder is another user's."""
+    return (
+        f"campsync: warning: cache folder {folder} belongs to another user "
+        f"(uid {folder.stat().st_uid}): not used; remove it, or set cacheDir "
+        "(CAMPSYNC_CACHE_DIR) to a folder of yours"
+    )
+
+
 def test_a_cache_folder_of_another_user_is_not_used(
     ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if os.geteuid() == 0:  # root owns everything it makes: hand the folder to nobody
-        folder = tmp_path / "theirs"
-        folder.mkdir(mode=0o755)
-        os.chown(folder, NOBODY, NOBODY)
-    else:
-        folder = Path("/")  # root's, never written: refused before
-    owner = folder.stat().st_uid
+    folder = folder_of_another_user(tmp_path)
     monkeypatch.setenv("CAMPSYNC_CACHE_DIR", str(folder))
     ws.seed(campaign_body("One"))
     ws.write("one.yaml", campaign_body("One"))
@@ -177,10 +191,7 @@ def test_a_cache_folder_of_another_user_is_not_used(
     for _ in range(2):
         result = ws.cli("plan")
         assert result.code == 0, result.err
-        assert warnings_of(result.err) == [
-            f"campsync: warning: cache folder {folder} belongs to another user (uid {owner}): "
-            "not used; remove it, or set cacheDir (CAMPSYNC_CACHE_DIR) to a folder of yours"
-        ]
+        assert warnings_of(result.err) == [not_yours(folder)]
     assert sorted(os.listdir(folder)) == before
     assert ws.store.stats()["by_kind"].get("get") == 2  # nothing was kept between the plans
 
@@ -192,23 +203,14 @@ def test_applying_a_saved_plan_leaves_a_cache_folder_of_another_user_alone(
     (one,) = ws.seed(campaign_body("One"))
     ws.write("one.yaml", campaign_body("One", description="Changed."))
     assert ws.cli("plan", "--out", "plan.json").code == 0
-    if os.geteuid() == 0:  # root owns everything it makes: hand the folder to nobody
-        folder = tmp_path / "theirs"
-        folder.mkdir(mode=0o755)
-        os.chown(folder, NOBODY, NOBODY)
-    else:
-        folder = Path("/")  # root's, never written: refused before
-    owner = folder.stat().st_uid
+    folder = folder_of_another_user(tmp_path)
     monkeypatch.setenv("CAMPSYNC_CACHE_DIR", str(folder))
     before = sorted(os.listdir(folder))
 
     result = ws.cli("apply", "plan.json")
 
     assert result.code == 0, result.out + result.err
-    assert warnings_of(result.err) == [
-        f"campsync: warning: cache folder {folder} belongs to another user (uid {owner}): "
-        "not used; remove it, or set cacheDir (CAMPSYNC_CACHE_DIR) to a folder of yours"
-    ]
+    assert warnings_of(result.err) == [not_yours(folder)]
     assert sorted(os.listdir(folder)) == before
     assert ws.stored(one)["description"] == "Changed."
 

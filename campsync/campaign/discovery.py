@@ -50,11 +50,6 @@ class Found:
     files: list[FoundFile] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)
 
-    @property
-    def warnings(self) -> list[str]:
-        """One line for each folder not read."""
-        return [not_followed(folder) for folder in self.linked]
-
 
 def display_name(path: Path, cwd: Path | None = None) -> str:
     """Relative to the working directory when under it, posix separators. (String work,

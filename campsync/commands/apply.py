@@ -23,6 +23,7 @@ from campsync.commands.common import (
     job_of,
     print_warnings,
     refuse_guard_options,
+    run_to_end,
 )
 from campsync.commands.many import (
     EnvironmentRun,
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 "a saved plan belongs to one environment (it names it): give at most one --env"
             )
-        return _run_saved(target, args)
+        return _run_saved(target, args, names)
     if args.json and not args.auto_approve:
         # As Terraform's -json: no question can be asked, and none is answered for the user.
         raise UsageError(
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if len(names) > 1:
         return _run_many(args, target, names)
     out = _human_output(args)
-    job = job_of(args)
+    job = job_of(args, names)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, refresh=args.refresh, progress=progress)
     files = sync.read_files(target)  # a missing PATH or a bad file first
@@ -148,11 +149,7 @@ def run(args: argparse.Namespace) -> int:
         approve=None if args.auto_approve else approve,
         on_result=results_under(progress, out),
     )
-    try:
-        applied = asyncio.run(_with_signals(sync.apply(files, hooks), hooks))
-    finally:
-        progress.clear()
-    print_warnings(sync.finish())
+    applied = run_to_end(sync, progress, _with_signals(sync.apply(files, hooks), hooks))
     if applied.declined and not terminal:
         raise UsageError(NO_TERMINAL)
     if applied.declined:
@@ -161,12 +158,12 @@ def run(args: argparse.Namespace) -> int:
     return _report(applied, args, out, nothing="the platform matches the campaign files")
 
 
-def _run_saved(path: Path, args: argparse.Namespace) -> int:
+def _run_saved(path: Path, args: argparse.Namespace, names: list[str]) -> int:
     refuse_guard_options(args)
     # The plan names its environment: `apply plan.json` needs no --env, and another one is
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
-    job = job_of(args, saved_environment=planned_environment(path))
+    job = job_of(args, names, saved_environment=planned_environment(path))
     out = _human_output(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
@@ -176,11 +173,7 @@ def _run_saved(path: Path, args: argparse.Namespace) -> int:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).", file=out)
 
     hooks = Hooks(on_plan=announce, on_result=results_under(progress, out))
-    try:
-        applied = asyncio.run(_with_signals(sync.apply_saved(saved, hooks), hooks))
-    finally:
-        progress.clear()
-    print_warnings(sync.finish())
+    applied = run_to_end(sync, progress, _with_signals(sync.apply_saved(saved, hooks), hooks))
     return _report(applied, args, out, nothing=f"the saved plan {path} has no changes")
 
 

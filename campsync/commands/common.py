@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from campsync.config.job import Flags, Job, environment_names, load_credentials, load_job
 from campsync.config.settings import DEFAULT_WAIT
 from campsync.config.target import Credentials
-from campsync.errors import UsageError
+from campsync.errors import CampsyncError, UsageError
+from campsync.sync.engine import Sync
 from campsync.sync.render import RENDERERS
+from campsync.terminal import ProgressReporter
+
+T = TypeVar("T")
 
 DEFAULT_PATH = "campaigns"
 
@@ -196,10 +202,10 @@ def environments_of(args: argparse.Namespace) -> list[str]:
     )
 
 
-def flags_of(args: argparse.Namespace) -> Flags:
+def flags_of(args: argparse.Namespace, names: Sequence[str]) -> Flags:
     """What the command line says of the job (a command without an option: not given); the
-    environment, when --env names one (several: config.job.load_jobs gives each its own)."""
-    names = environments_of(args)
+    environment, when --env names one (`names`, environments_of: resolved once per run;
+    several: config.job.load_jobs gives each its own)."""
     return Flags(
         config=getattr(args, "config", None),
         environment=names[0] if len(names) == 1 else None,
@@ -216,21 +222,43 @@ def flags_of(args: argparse.Namespace) -> Flags:
     )
 
 
-def job_of(args: argparse.Namespace, *, saved_environment: str | None = None) -> Job:
-    """The job of a command that talks to the platform; a one-line ConfigError if incomplete.
-    Applying a saved plan: its environment unless another is chosen (which is refused)."""
-    flags = flags_of(args)
-    return load_job(flags, saved_environment=saved_environment)
+def job_of(
+    args: argparse.Namespace, names: Sequence[str], *, saved_environment: str | None = None
+) -> Job:
+    """The job of a command that talks to the platform (`names`: the environment --env names,
+    if any); a one-line ConfigError if incomplete. Applying a saved plan: its environment
+    unless another is chosen (which is refused)."""
+    return load_job(flags_of(args, names), saved_environment=saved_environment)
 
 
 def credentials_of(
-    args: argparse.Namespace, *, saved_environment: str | None = None
+    args: argparse.Namespace, names: Sequence[str], *, saved_environment: str | None = None
 ) -> Credentials:
-    """The credentials of a command that talks to no platform (show), as job_of would give
-    them: a saved plan's environment's own."""
-    return load_credentials(flags_of(args), saved_environment=saved_environment)
+    """The credentials of a command line that talks to no platform (show; the GitHub action,
+    checking the plan it saved), as job_of would give them: a saved plan's environment's
+    own."""
+    return load_credentials(flags_of(args, names), saved_environment=saved_environment)
+
+
+def run_to_end(sync: Sync, progress: ProgressReporter, work: Coroutine[Any, Any, T]) -> T:
+    """`work` (of `sync`: a plan, an apply, a pull) run to its end, its progress line taken
+    away after; then what the sync learnt saved, and its warnings printed."""
+    try:
+        done = asyncio.run(work)
+    finally:
+        progress.clear()
+    print_warnings(sync.finish())
+    return done
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
     for warning in warnings:
         print(f"campsync: warning: {warning}", file=sys.stderr)
+
+
+def print_error(error: CampsyncError, label: str = "") -> None:
+    """An error as the CLI reports one, on stderr: its listed lines (each problem of a file,
+    say), then the one-line reason, after `label` (an environment of several)."""
+    for listed in error.listed:
+        print(listed, file=sys.stderr)
+    print(f"campsync: error: {label}{error}", file=sys.stderr)

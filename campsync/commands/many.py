@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from campsync.commands.common import flags_of
+from campsync.commands.common import flags_of, print_error, print_warnings
 from campsync.config.job import load_jobs
 from campsync.errors import CampsyncError
 from campsync.sync.engine import AccountLimiters, CampaignFile, Sync
@@ -57,7 +57,7 @@ def prepare(
     limiters = AccountLimiters()
     line = line if line is not None else ProgressLine(sys.stderr)
     runs: list[EnvironmentRun] = []
-    for name, job in zip(names, load_jobs(flags_of(args), names), strict=True):
+    for name, job in zip(names, load_jobs(flags_of(args, ()), names), strict=True):
         if isinstance(job, CampsyncError):
             runs.append(EnvironmentRun(name, error=job))
             continue
@@ -97,13 +97,9 @@ def finish(runs: Sequence[EnvironmentRun]) -> None:
 
 
 def warn(name: str, warnings: Iterable[str]) -> None:
-    for warning in warnings:
-        print(f"campsync: warning: {name}: {warning}", file=sys.stderr)
+    print_warnings(f"{name}: {warning}" for warning in warnings)
 
 
 def report_error(name: str, error: CampsyncError) -> None:
-    """An environment's error as the CLI reports one (its listed lines, then the reason),
-    naming the environment."""
-    for listed in error.listed:
-        print(listed, file=sys.stderr)
-    print(f"campsync: error: {name}: {error}", file=sys.stderr)
+    """An environment's error as the CLI reports one, naming the environment."""
+    print_error(error, f"{name}: ")

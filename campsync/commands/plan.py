@@ -19,6 +19,7 @@ from campsync.commands.common import (
     job_of,
     output_format,
     print_warnings,
+    run_to_end,
 )
 from campsync.commands.many import (
     EnvironmentRun,
@@ -80,15 +81,11 @@ def run(args: argparse.Namespace) -> int:
         return _run_many(args, fmt, names)
     if args.out is not None:
         check_plan_path(args.out)  # before the run, not after minutes of reading
-    job = job_of(args)
+    job = job_of(args, names)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, refresh=args.refresh, progress=progress, since=args.since)
     files = sync.read_files(Path(args.path))
-    try:
-        plan = asyncio.run(sync.plan(files))
-    finally:
-        progress.clear()
-    print_warnings(sync.finish())
+    plan = run_to_end(sync, progress, sync.plan(files))
     if args.out is not None:
         print_warnings(sync.save_plan(args.out, plan))
 

@@ -8,7 +8,6 @@ Prints a line per file written and a summary on stdout; warnings go to stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from campsync.commands.common import (
     environments_of,
     job_of,
     print_warnings,
+    run_to_end,
 )
 from campsync.errors import UsageError
 from campsync.sync.engine import PullFile, PullPlan, Sync
@@ -55,16 +55,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
-    if len(environments_of(args)) > 1:  # `--env all` with several environments
+    names = environments_of(args)
+    if len(names) > 1:  # `--env all` with several environments
         raise UsageError("pull writes the files of one environment: give one --env NAME")
-    job = job_of(args)
+    job = job_of(args, names)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
-    try:
-        plan = asyncio.run(sync.pull(root, overwrite=args.overwrite))
-    finally:
-        progress.clear()
-    print_warnings(sync.finish())  # the bodies read are kept for the next pull or plan
+    # The bodies read are kept for the next pull or plan.
+    plan = run_to_end(sync, progress, sync.pull(root, overwrite=args.overwrite))
     print_warnings(plan.warnings)  # before any file is written: why one may be a duplicate
 
     if plan.overwrites:

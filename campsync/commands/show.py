@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     path: Path = args.planfile
     # The secret that signed the plan is its environment's (campsync.yaml's credentials).
-    credentials = credentials_of(args, saved_environment=planned_environment(path))
+    credentials = credentials_of(args, (), saved_environment=planned_environment(path))
     saved, signature = show_saved_plan(path, credentials)
     if saved.signed == "verified":
         print(f"campsync: {signature}", file=sys.stderr)

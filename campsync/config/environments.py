@@ -55,12 +55,14 @@ def flow_names(*holders: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+def environment_named(config: ConfigFile, name: str) -> Environment:
+    """The environment `name` as `--env NAME` resolves it from campsync.yaml alone (no
+    variables: validate needs none); ConfigError when it is not defined."""
+    chosen = environment_of(load_settings(config=config, environment=name, env={}))
+    assert chosen is not None  # load_settings chose it or raised
+    return chosen
+
+
 def every_environment(config: ConfigFile) -> list[Environment]:
-    """Every environment campsync.yaml defines, each resolved as `--env NAME` would resolve
-    it from the file alone (no variables: validate needs none)."""
-    found: list[Environment] = []
-    for name in config.environments:
-        environment = environment_of(load_settings(config=config, environment=name, env={}))
-        if environment is not None:
-            found.append(environment)
-    return found
+    """Every environment campsync.yaml defines, each as environment_named resolves it."""
+    return [environment_named(config, name) for name in config.environments]

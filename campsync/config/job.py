@@ -147,13 +147,18 @@ class Job:
 
 
 def load_job(
-    flags: Flags, *, env: Mapping[str, str] | None = None, saved_environment: str | None = None
+    flags: Flags,
+    *,
+    env: Mapping[str, str] | None = None,
+    saved_environment: str | None = None,
+    config: ConfigFile | None = None,
 ) -> Job:
     """The job the flags ask for: the settings merged (flags > variables (`env`, default
     os.environ) > the chosen environment of campsync.yaml > its top level), then checked
     for a command that talks to the platform. One-line ConfigError otherwise. Applying a
     saved plan, the environment it was made for (`saved_environment`) is the job's unless
-    another is chosen, which is refused (config.settings.chosen_environment)."""
+    another is chosen, which is refused (config.settings.chosen_environment). `config`:
+    campsync.yaml already read (default: read here)."""
     settings = load_settings(
         config_path=flags.config,
         env=env,
@@ -163,6 +168,7 @@ def load_job(
         parallelism=flags.parallelism,
         environment=flags.environment,
         saved_environment=saved_environment,
+        config=config,
     )
     return Job.of(settings, flags)
 
@@ -194,12 +200,14 @@ def environment_names(given: Sequence[str], config_path: Path | None = None) -> 
 
 
 def load_jobs(flags: Flags, names: Sequence[str]) -> list[Job | ConfigError]:
-    """One job per environment (`load_job` with each name), or the one-line reason that
-    environment has none (a credential variable not set, say): the others still run."""
+    """One job per environment (`load_job` with each name; campsync.yaml read once for them
+    all), or the one-line reason that environment has none (a credential variable not set,
+    say): the others still run."""
+    config = read_config(flags.config)
     jobs: list[Job | ConfigError] = []
     for name in names:
         try:
-            jobs.append(load_job(replace(flags, environment=name)))
+            jobs.append(load_job(replace(flags, environment=name), config=config))
         except ConfigError as error:
             jobs.append(error)
     return jobs

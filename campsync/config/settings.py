@@ -21,6 +21,19 @@ DEFAULT_RATE_LIMIT = 60
 DEFAULT_PARALLELISM = 10
 DEFAULT_WAIT = 300  # seconds apply waits for a new campaign to be Ready before starting it
 DEFAULT_CACHE_DIR = ".campsync/cache"
+# The variables that choose an environment or win over campsync.yaml's values (the default
+# credential names among them): what a run that means the file alone clears (the bench's
+# accounts, the tests' desk of environments). CAMPSYNC_RATE_LIMIT is no value of the file.
+VARIABLES = (
+    "KORE_HOST",
+    "KORE_STREAM_ID",
+    "KORE_ACCOUNT_ID",
+    "KORE_CLIENT_ID",
+    "KORE_CLIENT_SECRET",
+    "KORE_JWT",
+    "CAMPSYNC_ENV",
+    "CAMPSYNC_CACHE_DIR",
+)
 
 
 @dataclass(frozen=True)
