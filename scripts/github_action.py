@@ -35,7 +35,7 @@ from campsync.cli import build_parser
 from campsync.cli import main as campsync
 from campsync.commands.common import credentials_of, environments_of
 from campsync.errors import CampsyncError
-from campsync.sync.engine import read_saved_plan
+from campsync.sync.engine import PlanFile, read_saved_plan
 from campsync.sync.render import MARKDOWN_LIMIT, render_markdown
 
 COMMANDS = ("validate", "plan", "apply")
@@ -104,7 +104,7 @@ def write_plan_outputs(
     `argv` made it with."""
     args = build_parser().parse_args(argv)
     credentials = credentials_of(args, environments_of(args))  # the plan's one environment
-    plan = read_saved_plan(plan_json, credentials).plan
+    plan = read_saved_plan(PlanFile.read(plan_json), credentials).plan
     with markdown.open("w", encoding="utf-8") as out:
         render_markdown(plan, out, limit=COMMENT_LIMIT)
     summary = environ.get("GITHUB_STEP_SUMMARY")

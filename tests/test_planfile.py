@@ -20,11 +20,11 @@ from campsync.config.target import Target
 from campsync.errors import PlanFileError
 from campsync.sync.plan import Change, FieldDiff, Plan, Refusal
 from campsync.sync.planfile import (
+    PlanFile,
     SavedPlan,
     canonical,
     checksum_of,
     load_plan,
-    planned_environment,
     save_plan,
 )
 from tests.test_plan_model import sample_plan
@@ -72,8 +72,11 @@ def test_the_plan_names_its_environment(tmp_path: Path) -> None:
     save_plan(path, sample_plan(), TARGET, "production", now=NOW)
     assert json.loads(path.read_text())["campsync"]["environment"] == "production"
     assert load_plan(path).environment == "production" and load_plan(path).target == TARGET
-    assert planned_environment(path) == "production"
-    assert planned_environment(tmp_path / "missing.json") is None
+    assert PlanFile.read(path).environment == "production"
+    missing = PlanFile.read(tmp_path / "missing.json")
+    assert missing.environment is None
+    with pytest.raises(PlanFileError, match="no such file"):
+        missing.load()  # the error of the one read, kept for the checks
     # Plans saved before environments existed have none, and still load.
     rewrite(path, lambda d: d["campsync"].pop("environment"), fix_checksum=True)
     assert load_plan(path).environment is None

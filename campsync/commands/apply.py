@@ -41,9 +41,9 @@ from campsync.sync.engine import (
     Change,
     Hooks,
     Plan,
+    PlanFile,
     ResultCallback,
     Sync,
-    planned_environment,
     results_of,
     writes_of,
 )
@@ -163,11 +163,12 @@ def _run_saved(path: Path, args: argparse.Namespace, names: list[str]) -> int:
     # The plan names its environment: `apply plan.json` needs no --env, and another one is
     # refused before its secret is even used (the engine checks the name again once the
     # signature and checksum that cover it have passed).
-    job = job_of(args, names, saved_environment=planned_environment(path))
+    planfile = PlanFile.read(path)  # once: its environment now, its checks below
+    job = job_of(args, names, saved_environment=planfile.environment)
     out = _human_output(args)
     progress = ProgressReporter(sys.stderr, rate_limit=job.rate_limit)
     sync = Sync(job, read_files=False, progress=progress)
-    saved = sync.load_plan(path)  # before any request
+    saved = sync.load_plan(planfile)  # before any request
 
     def announce(plan: Plan) -> None:
         print(f"Applying the saved plan {path}: {len(writes_of(plan))} change(s).", file=out)

@@ -16,7 +16,7 @@ from campsync.commands.common import (
     output_format,
     print_warnings,
 )
-from campsync.sync.engine import planned_environment, refusal_warnings, show_saved_plan
+from campsync.sync.engine import PlanFile, refusal_warnings, show_saved_plan
 from campsync.sync.render import RENDERERS
 from campsync.terminal import use_color
 
@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     path: Path = args.planfile
     # The secret that signed the plan is its environment's (campsync.yaml's credentials).
-    credentials = credentials_of(args, (), saved_environment=planned_environment(path))
-    saved, signature = show_saved_plan(path, credentials)
+    planfile = PlanFile.read(path)  # once: its environment now, its checks below
+    credentials = credentials_of(args, (), saved_environment=planfile.environment)
+    saved, signature = show_saved_plan(planfile, credentials)
     if saved.signed == "verified":
         print(f"campsync: {signature}", file=sys.stderr)
     else:

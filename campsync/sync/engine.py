@@ -49,14 +49,7 @@ from campsync.sync.gitchanges import changes_since, text_then
 from campsync.sync.inventory import ProgressFn, Reader, client_fetcher
 from campsync.sync.journal import ApplyJournal, plan_key
 from campsync.sync.plan import Change, Plan
-from campsync.sync.planfile import (
-    SavedPlan,
-    check_plan_path,
-    load_plan,
-    planned_environment,
-    read_plan,
-    save_plan,
-)
+from campsync.sync.planfile import PlanFile, SavedPlan, check_plan_path, save_plan
 from campsync.sync.planner import Learnt, make_plan
 from campsync.sync.prune import refuse_unread_folders
 from campsync.sync.pull.puller import (
@@ -86,6 +79,7 @@ __all__ = [
     "Change",
     "Hooks",
     "Plan",
+    "PlanFile",
     "PullFile",
     "PullPlan",
     "ResultCallback",
@@ -93,7 +87,6 @@ __all__ = [
     "Sync",
     "check_plan_path",
     "compare_accounts",
-    "planned_environment",
     "read_saved_plan",
     "refusal_warnings",
     "results_of",
@@ -158,19 +151,20 @@ class Applied:
     declined: bool = False
 
 
-def read_saved_plan(path: Path, credentials: Credentials) -> SavedPlan:
-    """A saved plan, checked as apply checks it (checksum, layout, signature with the key of
-    `credentials`, every field; sync.planfile): no request, no cache."""
-    return load_plan(path, signing=PlanSigning.of(credentials))
+def read_saved_plan(plan: PlanFile, credentials: Credentials) -> SavedPlan:
+    """A saved plan (its file read once: PlanFile.read), checked as apply checks it
+    (checksum, layout, signature with the key of `credentials`, every field;
+    sync.planfile): no request, no cache."""
+    return plan.load(PlanSigning.of(credentials))
 
 
-def show_saved_plan(path: Path, credentials: Credentials) -> tuple[SavedPlan, str]:
+def show_saved_plan(plan: PlanFile, credentials: Credentials) -> tuple[SavedPlan, str]:
     """A saved plan to show (`campsync show`), and how its signature stands, in words: checked
     as apply checks it, except that a signature there is no key to check (no client secret),
     or none at all, is said, not refused; one that does not verify is PlanSignatureError. No
     request, no cache."""
     signing = PlanSigning.of(credentials)
-    saved = read_plan(path, signing=signing)
+    saved = plan.show(signing)
     return saved, signing.note(saved.signed)
 
 
@@ -436,9 +430,9 @@ class Sync:
         note = self.signing.unsigned_note()
         return [note] if note else []
 
-    def load_plan(self, path: Path) -> SavedPlan:
+    def load_plan(self, plan: PlanFile) -> SavedPlan:
         """A saved plan, checked as apply takes it (read_saved_plan): no request."""
-        return read_saved_plan(path, self.job.credentials)
+        return read_saved_plan(plan, self.job.credentials)
 
     async def apply_saved(self, saved: SavedPlan, hooks: Hooks) -> Applied:
         """Apply exactly a saved plan, or nothing: refused when it was made for another

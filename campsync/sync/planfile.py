@@ -182,39 +182,79 @@ def load_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
     a campsync plan, of another format version, or altered after it was made, and
     PlanSignatureError if its signature does not pass `signing` (no key: only an
     unsigned plan passes)."""
-    return _load(path, signing or PlanSigning(), strict=True)
+    return PlanFile.read(path).load(signing)
 
 
 def read_plan(path: Path, *, signing: PlanSigning | None = None) -> SavedPlan:
     """Read a saved plan to show it: as load_plan, except that a plan whose signature cannot
     be checked (no key) or that is unsigned is read all the same, saying so (`signed`). A
     signature that does not verify is still PlanSignatureError."""
-    return _load(path, signing or PlanSigning(), strict=False)
+    return PlanFile.read(path).show(signing)
 
 
-def _load(path: Path, signing: PlanSigning, *, strict: bool) -> SavedPlan:
-    where = f"plan file {escape(str(path))}"
-    document = _read_json(Path(path), where)
-    if not isinstance(document, dict):
-        raise PlanFileError(f"{where}: not a campsync plan (not a JSON object)")
-    if "format_version" not in document:
-        raise PlanFileError(f"{where}: not a campsync plan (no format_version)")
-    _require_version(document["format_version"], FORMAT_VERSION, "format_version", where)
-    if not isinstance(document.get("checksum"), str):
-        raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
-    sealed = canonical(document)  # what the checksum and the signature cover: encoded once
-    if checksum_of(sealed) != document["checksum"]:
-        raise PlanFileError(f"{where}: checksum mismatch: the plan was altered after it was made")
-    extra = document.get("campsync")
-    if isinstance(extra, dict):
-        _require_layout(extra, where)
-    signed = signing.verify(document.get("signature"), sealed, where)
-    if strict:
-        signing.require(signed, where)
-    try:
-        return _parse(document, signed)
-    except _Malformed as problem:
-        raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
+@dataclass(frozen=True)
+class PlanFile:
+    """A saved plan's file, read once (up to MAX_PLAN_BYTES): the environment it names is
+    wanted before the settings that check it are chosen, and the checks come after; a file
+    that cannot be read keeps its error for them (`environment` is then None)."""
+
+    path: Path
+    document: Any = None
+    error: PlanFileError | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> PlanFile:
+        try:
+            return cls(Path(path), _read_json(Path(path), _where(path)))
+        except PlanFileError as error:
+            return cls(Path(path), error=error)
+
+    @property
+    def environment(self) -> str | None:
+        """The environment the plan names, unchecked (None when it names none or cannot be
+        read: `load` then says why)."""
+        extra = self.document.get("campsync") if isinstance(self.document, dict) else None
+        found = extra.get("environment") if isinstance(extra, dict) else None
+        return found if isinstance(found, str) and found else None
+
+    def load(self, signing: PlanSigning | None = None) -> SavedPlan:
+        """The plan to apply (load_plan)."""
+        return self._check(signing or PlanSigning(), strict=True)
+
+    def show(self, signing: PlanSigning | None = None) -> SavedPlan:
+        """The plan to show (read_plan)."""
+        return self._check(signing or PlanSigning(), strict=False)
+
+    def _check(self, signing: PlanSigning, *, strict: bool) -> SavedPlan:
+        if self.error is not None:
+            raise self.error
+        where, document = _where(self.path), self.document
+        if not isinstance(document, dict):
+            raise PlanFileError(f"{where}: not a campsync plan (not a JSON object)")
+        if "format_version" not in document:
+            raise PlanFileError(f"{where}: not a campsync plan (no format_version)")
+        _require_version(document["format_version"], FORMAT_VERSION, "format_version", where)
+        if not isinstance(document.get("checksum"), str):
+            raise PlanFileError(f"{where}: not a campsync plan (no checksum)")
+        sealed = canonical(document)  # what the checksum and the signature cover: encoded once
+        if checksum_of(sealed) != document["checksum"]:
+            raise PlanFileError(
+                f"{where}: checksum mismatch: the plan was altered after it was made"
+            )
+        extra = document.get("campsync")
+        if isinstance(extra, dict):
+            _require_layout(extra, where)
+        signed = signing.verify(document.get("signature"), sealed, where)
+        if strict:
+            signing.require(signed, where)
+        try:
+            return _parse(document, signed)
+        except _Malformed as problem:
+            raise PlanFileError(f"{where}: not a campsync plan ({problem})") from None
+
+
+def _where(path: Path) -> str:
+    return f"plan file {escape(str(path))}"
 
 
 def _require_layout(extra: dict[str, Any], where: str) -> None:
@@ -238,18 +278,6 @@ def _require_version(value: Any, supported: int, what: str, where: str, fix: str
         raise PlanFileError(
             f"{where}: {what} {shown} is not supported (this campsync reads {supported}){fix}"
         )
-
-
-def planned_environment(path: Path) -> str | None:
-    """The environment a saved plan names, read before the settings that verify it can be
-    chosen (None when it names none or cannot be read: load_plan then says why)."""
-    try:
-        document = _read_json(Path(path), "")
-    except PlanFileError:
-        return None
-    extra = document.get("campsync") if isinstance(document, dict) else None
-    found = extra.get("environment") if isinstance(extra, dict) else None
-    return found if isinstance(found, str) and found else None
 
 
 def _read_json(path: Path, where: str) -> Any:
