@@ -299,7 +299,7 @@ async def test_a_step_after_a_failed_one_is_not_sent_and_is_told_apart() -> None
     result = await apply_plan(writer, plan, on_result=lambda c, e: seen.append((c.action, e)))
     assert [(c.action, c.name) for c, _ in result.failed] == [("stop", "Spring")]
     assert [(c.action, why) for c, why in result.after_failure] == [
-        ("update", "not sent: the stop before it failed")
+        ("update", "the stop before it failed")
     ]
     assert [(c.action, c.name) for c in result.applied] == [("stop", "Old")]
     assert result.skipped == [] and not result.ok and not result.interrupted

@@ -440,7 +440,7 @@ def _finish(result: ApplyResult, out: TextIO, label: str = "") -> int:
     for change in blocked:
         print(f"{label}blocked: {show_name(change.name)}: {change.reason}", file=out)
     for change, why in result.after_failure:
-        print(f"{label}not sent: {_label(change)}: {why.removeprefix('not sent: ')}", file=out)
+        print(f"{label}not sent: {_label(change)}: {why}", file=out)
     if result.interrupted and not_started:
         print(f"{label}interrupted: {len(not_started)} change(s) not started", file=out)
 

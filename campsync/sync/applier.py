@@ -191,7 +191,7 @@ async def apply_plan(
             state = await run(index, change)
             if state in ("failed", "unknown"):
                 before = "failed" if state == "failed" else "had its answer lost"
-                why = f"not sent: the {change.action} before it {before}"
+                why = f"the {change.action} before it {before}"
                 outcomes.update(
                     (later, ("after failure", why)) for later in indexes[position + 1 :]
                 )
@@ -222,7 +222,7 @@ async def apply_plan(
             if state == "unknown":
                 result.unknown.append(change)
         elif state == "after failure":
-            result.after_failure.append((change, detail or "not sent"))
+            result.after_failure.append((change, detail or "an earlier step failed"))
         else:
             result.skipped.append(change)
     result.interrupted = stop.is_set()

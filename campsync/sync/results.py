@@ -110,8 +110,7 @@ def results_of(plan: Plan, result: ApplyResult | None) -> ApplyResults:
             outcome: Outcome = "unknown" if key in unknown else "failed"
             found.append(ChangeResult(change, outcome, failed[key], made))
         elif key in held_back:
-            why = held_back[key].removeprefix("not sent: ")
-            found.append(ChangeResult(change, "not sent", why, made))
+            found.append(ChangeResult(change, "not sent", held_back[key], made))
         else:
             found.append(_unsent(change, INTERRUPTED if result.interrupted else NOT_REACHED))
     return ApplyResults(tuple(found), tuple(result.unsettled))
