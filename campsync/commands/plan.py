@@ -31,7 +31,7 @@ from campsync.commands.many import (
     worst,
 )
 from campsync.errors import CampsyncError, UsageError
-from campsync.sync.engine import Plan, Sync, check_plan_path
+from campsync.sync.engine import Plan, Sync, check_plan_path, refusal_warnings
 from campsync.sync.render import RENDERERS
 from campsync.sync.render_sections import SECTION_RENDERERS, Section
 from campsync.terminal import ProgressLine, ProgressReporter, use_color
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             f"Saved the plan to {args.out}; apply exactly this plan with: campsync apply {args.out}"
         )
         print(note, file=sys.stdout if fmt == "text" else sys.stderr)
-    print_warnings(sync.unsafe(plan))  # last, where a reader of the plan sees it
+    print_warnings(refusal_warnings(plan.refusal))  # last, where a reader of the plan sees it
 
     if args.detailed_exitcode and plan.has_changes:
         return 2
@@ -138,7 +138,7 @@ def _run_many(args: argparse.Namespace, fmt: str, names: list[str]) -> int:
         if section.plan is not None and env.sync is not None:
             if fmt == "json":
                 warn(env.name, section.plan.warnings)  # stdout holds only the plan JSON
-            warn(env.name, env.sync.unsafe(section.plan))
+            warn(env.name, refusal_warnings(section.plan.refusal))
     for name, error in failed:
         report_error(name, error)
     return worst(codes)

@@ -218,11 +218,6 @@ class Sync:
         """How saved plans are signed and checked (keyed from the client secret)."""
         return PlanSigning.of(self.job.credentials)
 
-    def unsafe(self, plan: Plan) -> list[str]:
-        """One warning per safety threshold the plan crosses, from its refusal (what `plan`
-        and `show` tell)."""
-        return refusal_warnings(plan.refusal)
-
     def check_safe(self, plan: Plan) -> None:
         """UnsafePlan when the plan crosses a safety threshold, unless forced."""
         if not self.job.guard.force:
