@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 Action = Literal["create", "stop", "update", "start", "delete", "blocked"]
@@ -162,6 +162,11 @@ def _in_full_order(each: InFull) -> tuple[str, str, str]:
     return (*_name_order(each.name), each.file or "")
 
 
+def _ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
+    """Changes in the plan's order (Change.sort_key)."""
+    return tuple(sorted(changes, key=lambda change: change.sort_key))
+
+
 def _name_order(name: str) -> tuple[str, str]:
     return (name.casefold(), name)
 
@@ -211,7 +216,7 @@ class Plan:
             ordered = sorted(since.in_full, key=_in_full_order)
             since = Since(since.ref, tuple(ordered), since.on_list)
         return cls(
-            tuple(sorted(changes, key=lambda change: change.sort_key)),
+            _ordered(changes),
             unchanged,
             tuple(sorted(unmanaged, key=_name_order)),
             tuple(warnings),
@@ -220,6 +225,11 @@ class Plan:
             references,
             since,
         )
+
+    def revised(self, changes: Iterable[Change], **fields: Any) -> Plan:
+        """This plan with other changes (put in the plan's order) and the `fields` given; every
+        other field kept (a step after deciding: the references' check)."""
+        return replace(self, changes=_ordered(changes), **fields)
 
     def __post_init__(self) -> None:
         for name in ("changes", "unmanaged", "warnings"):

@@ -157,14 +157,8 @@ async def check_references(client: NamesReader, plan: Plan) -> Plan:
         reason = missing_reason(change.body or {}, account)
         if reason is not None:
             changes = block_edit(changes, change, reason)
-    return Plan.of(
-        changes,
-        unchanged=plan.unchanged,
-        unmanaged=plan.unmanaged,
-        warnings=(*plan.warnings, *account.warnings),
-        existing=plan.existing,
-        references=account.record,
-        since=plan.since,
+    return plan.revised(
+        changes, warnings=(*plan.warnings, *account.warnings), references=account.record
     )
 
 
