@@ -12,6 +12,7 @@ from campsync.config.settings import DEFAULT_WAIT
 from campsync.config.target import Credentials
 from campsync.errors import UsageError
 from campsync.sync.render import RENDERERS
+from campsync.text import escape
 
 DEFAULT_PATH = "campaigns"
 
@@ -232,5 +233,7 @@ def credentials_of(
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
+    """Each warning as one line on stderr, its control characters escaped: some come from
+    files campsync did not write (a saved plan's warnings and refusal reasons)."""
     for warning in warnings:
-        print(f"campsync: warning: {warning}", file=sys.stderr)
+        print(f"campsync: warning: {escape(warning)}", file=sys.stderr)
