@@ -246,13 +246,21 @@ def test_a_shallow_clone_with_the_base_branch_fetched_alone(repo: Path, tmp_path
 
 def test_a_hostile_repository_configuration_runs_nothing(repo: Path) -> None:
     """A repository's own configuration (a copied or unpacked .git, say) may name programs
-    that git runs on its own: a clean filter for the files `status` compares by content (one
-    per file, or one long-running process), a filter whose name is unusual, a submodule's.
-    None of them runs; a file they would have had to clean counts as changed."""
+    that git runs on its own: a file system monitor, a pager, an external diff or textconv,
+    hooks, and a clean filter for the files `status` compares by content (one per file, or
+    one long-running process), a filter whose name is unusual. None of them runs; a file a
+    filter would have had to clean counts as changed."""
     marker = repo.parent / "pwned"
-    (repo / ".gitattributes").write_text("*.yaml filter=evil\n*.yml filter=a=b.c\n")
+    (repo / ".gitattributes").write_text("*.yaml filter=evil diff=evil\n*.yml filter=a=b.c\n")
     git(repo, "add", ".gitattributes")
     git(repo, "commit", "-q", "-m", "attributes")
+    run_marker = f"sh -c 'touch {marker}'"
+    for key in ("core.fsmonitor", "core.pager", "diff.external", "diff.evil.textconv"):
+        git(repo, "config", key, run_marker)
+    git(repo, "config", "core.hooksPath", str(repo.parent))
+    for hook in ("post-index-change", "reference-transaction"):
+        (repo.parent / hook).write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (repo.parent / hook).chmod(0o755)
     git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
     git(repo, "config", "filter.evil.required", "true")
     git(repo, "config", "filter.a=b.c.process", f"touch {marker}")
