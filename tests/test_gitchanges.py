@@ -242,3 +242,59 @@ def test_a_shallow_clone_with_the_base_branch_fetched_alone(repo: Path, tmp_path
         changes_since("origin/main", clone / "campaigns")
     git(clone, "fetch", "-q", "--no-tags", "--depth=1", "origin", "main")
     assert changed(clone, "FETCH_HEAD") == {"campaigns/b.yaml"}
+
+
+def test_a_hostile_repository_configuration_runs_nothing(repo: Path) -> None:
+    """A repository's own configuration (a copied or unpacked .git, say) may name programs
+    that git runs on its own: a file system monitor, a pager, an external diff or textconv,
+    hooks, and a clean filter for the files `status` compares by content (one per file, or
+    one long-running process), a filter whose name is unusual. None of them runs; a file a
+    filter would have had to clean counts as changed."""
+    marker = repo.parent / "pwned"
+    (repo / ".gitattributes").write_text("*.yaml filter=evil diff=evil\n*.yml filter=a=b.c\n")
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-q", "-m", "attributes")
+    run_marker = f"sh -c 'touch {marker}'"
+    for key in ("core.fsmonitor", "core.pager", "diff.external", "diff.evil.textconv"):
+        git(repo, "config", key, run_marker)
+    git(repo, "config", "core.hooksPath", str(repo.parent))
+    for hook in ("post-index-change", "reference-transaction"):
+        (repo.parent / hook).write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (repo.parent / hook).chmod(0o755)
+    git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
+    git(repo, "config", "filter.evil.required", "true")
+    git(repo, "config", "filter.a=b.c.process", f"touch {marker}")
+    past = os.stat(repo / ".git" / "index").st_mtime - 100
+    for path in (repo / "campaigns").rglob("*.yaml"):
+        os.utime(path, (past, past))  # stat information to refresh: status reads contents
+    assert changed(repo) <= {
+        "campaigns/a.yaml",
+        "campaigns/b.yaml",
+        "campaigns/c.yaml",
+        "campaigns/deep/d.yaml",
+    }
+    assert not marker.exists()
+    git(repo, "config", "--unset", "filter.evil.clean")
+    git(repo, "config", "filter.evil.process", f"touch {marker}")
+    changed(repo)
+    assert not marker.exists()
+
+
+def test_a_missing_object_is_never_fetched_through_the_repositorys_remote(repo: Path) -> None:
+    """A repository configured as a partial clone fetches an object it lacks through its
+    remote, whose URL may be a command (`ext::`): the text at the revision is unknown, and
+    nothing runs."""
+    marker = repo.parent / "fetched"
+    blob = git(repo, "rev-parse", "base:campaigns/a.yaml")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    for key, value in {
+        "core.repositoryformatversion": "1",
+        "extensions.partialClone": "origin",
+        "remote.origin.promisor": "true",
+        "remote.origin.url": f"ext::sh -c touch% {marker}",
+        "protocol.ext.allow": "always",
+    }.items():
+        git(repo, "config", key, value)
+    changes = changes_since("base", repo / "campaigns")
+    assert text_then(changes, repo / "campaigns" / "a.yaml") == UNKNOWN
+    assert not marker.exists()

@@ -231,6 +231,26 @@ async def test_a_refused_trigger_is_never_sent_again() -> None:
     assert fake.now == 0
 
 
+@pytest.mark.parametrize(
+    ("action", "said"), [("play", "Stopped"), ("play", "Exploded"), ("stop", "Active")]
+)
+async def test_a_trigger_answered_with_another_status_did_not_take_effect(
+    action: protocol.Trigger, said: str
+) -> None:
+    """A 200 whose status is not the one the trigger leads to (a play answered `Stopped`):
+    the platform says the campaign did not move, so the start or stop failed (never applied),
+    and it is not sent again."""
+    fake = FakeTime()
+    platform = Platform("Ready" if action == "play" else "Active")
+    platform.transport.script["trigger"] = [answer(200, {"status": said, "message": "ok"})]
+    async with client_on(platform.transport, fake) as client:
+        with pytest.raises(BadResponseError, match=f"status '{said}'") as caught:
+            await client.trigger("cd-1", action, name="Spring")
+    assert not caught.value.outcome_unknown
+    assert "Spring" in str(caught.value)
+    assert platform.kinds() == ["trigger"]
+
+
 async def test_a_rate_limited_trigger_waits_and_is_sent_again_without_looking() -> None:
     fake = FakeTime()
     platform = Platform("Ready")

@@ -391,3 +391,23 @@ async def test_a_refused_trigger_is_a_failed_change_with_the_platforms_reason() 
     assert [(c.name, why) for c, why in result.failed] == [
         ("A", "A campaign in status Completed can't be started (HTTP 400)")
     ]
+
+
+async def test_a_new_campaigns_start_not_sent_after_an_interrupt_still_names_its_id() -> None:
+    """Interrupted while it waited for Ready: the create was applied, the start not sent, and
+    apply --json names the new campaign's id for both (the campaign exists)."""
+    writer = RunWriter(statuses={"cd-new-Fresh": ["Preparing"]})
+    stop = asyncio.Event()
+
+    class Interrupted:
+        async def ready(self, campaign_id: str, name: str) -> str:
+            stop.set()
+            raise WriteNotSent(f"start of campaign {name!r}: not sent (apply was stopped)")
+
+    plan = Plan.of([run("start", "Fresh", None), create("Fresh")])
+    result = await apply_plan(writer, plan, stop=stop, ready=Interrupted())
+    outcomes = [r.to_json() for r in results_of(plan, result).results]
+    assert [(r["action"], r["id"], r["outcome"]) for r in outcomes] == [
+        ("create", "cd-new-Fresh", "applied"),
+        ("start", "cd-new-Fresh", "not sent"),
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from campsync.sync.planfile import canonical, checksum_of
 from tests.fixtures_emulator import TEST_CLIENT_SECRET, campaign_body
 from tests.fixtures_guard import change_files, error_line, fleet, prod_environment, ready_jwt
 from tests.fixtures_workspace import Workspace
@@ -166,3 +167,30 @@ def test_a_plan_without_changes_is_shown_as_plan_showed_it(ws: Workspace) -> Non
     shown = ws.cli("show", "p.json")
     assert shown.out == planned.out.removesuffix(saved_line("p.json") + "\n")
     assert shown.out.startswith("No changes.")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_saved_plans_warnings_and_reasons_reach_stderr_escaped(
+    changed: Workspace, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A plan file is untrusted (an unsigned one is shown all the same): its warnings and its
+    refusal's reasons, which show prints on stderr, have their control characters escaped
+    there, as in the plan (a terminal never receives an escape sequence from a file)."""
+    ws = changed
+    monkeypatch.setenv("KORE_JWT", ready_jwt(ws))
+    monkeypatch.delenv("KORE_CLIENT_SECRET")
+    assert ws.cli("plan", "--out", "p.json").code == 0
+    path = ws.root / "p.json"
+    document = json.loads(path.read_text())
+    document["warnings"] = ["\x1b]0;owned\x07 a \x1b[2J warning\nsecond line"]
+    document["refusal"] = {"reasons": ["\x1b[31mupdates everything\u202e"], "override": "--force"}
+    document["checksum"] = checksum_of(canonical(document))
+    path.write_text(json.dumps(document))
+    shown = ws.cli("show", "p.json", "--format", fmt)
+    assert shown.code == 0, shown.err
+    assert not any(char in shown.err + shown.out for char in "\x1b\x07\u202e"), shown.err
+    assert "--force: \\u001b[31mupdates everything\\u202e\n" in shown.err
+    if fmt == "json":
+        assert "campsync: warning: \\u001b]0;owned\\u0007 a \\u001b[2J warning\\nsecond line" in (
+            shown.err.splitlines()
+        )

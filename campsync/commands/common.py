@@ -16,6 +16,7 @@ from campsync.errors import CampsyncError, UsageError
 from campsync.sync.engine import Sync
 from campsync.sync.render import RENDERERS
 from campsync.terminal import ProgressReporter
+from campsync.text import escape
 
 T = TypeVar("T")
 
@@ -252,8 +253,10 @@ def run_to_end(sync: Sync, progress: ProgressReporter, work: Coroutine[Any, Any,
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
+    """Each warning as one line on stderr, its control characters escaped: some come from
+    files campsync did not write (a saved plan's warnings and refusal reasons)."""
     for warning in warnings:
-        print(f"campsync: warning: {warning}", file=sys.stderr)
+        print(f"campsync: warning: {escape(warning)}", file=sys.stderr)
 
 
 def print_error(error: CampsyncError, label: str = "") -> None:

@@ -324,7 +324,7 @@ class KoreClient:
             return protocol.Triggered(status)
 
         return await self._write_once(
-            request, lambda envelope: protocol.triggered(request, envelope), done
+            request, lambda envelope: protocol.triggered(request, envelope, reached), done
         )
 
     async def _status_after(self, lost: ApiError, campaign_id: str, name: str | None) -> str:

@@ -579,15 +579,24 @@ class Triggered:
     updated_at: str | None = None
 
 
-def triggered(request: Request, envelope: dict[str, Any]) -> Triggered:
+def triggered(request: Request, envelope: dict[str, Any], reached: str | None = None) -> Triggered:
     """The trigger call's answer, which the docs show without a `data` wrapper: `{status:
     "Active", message, totalCallsCompleted, updatedAt, campaignInstanceId}` (play), `{status:
-    "Stopped", ...}` (stop). A `data` object holding the status is read too."""
+    "Stopped", ...}` (stop). A `data` object holding the status is read too. An answer whose
+    status is not `reached` (the one the trigger leads to) says the campaign did not move:
+    the trigger did not take effect (a BadResponseError, its outcome known)."""
     data = envelope.get("data")
     source = data if isinstance(data, dict) and "status" in data else envelope
     status = _status_text(request, source.get("status"), "trigger")
     if source is envelope and status == "success":  # the envelope's marker, not a status
         raise _bad(request, None, "the platform's trigger answer has no campaign status")
+    if reached is not None and status != reached:
+        raise _bad(
+            request,
+            None,
+            f"the platform answered with the campaign in status {quoted(status, 40)}, not "
+            f"{reached}: it did not take effect",
+        )
     stamp = source.get("updatedAt")
     return Triggered(status, stamp if isinstance(stamp, str) and stamp else None)
 

@@ -4,8 +4,11 @@ are exactly as the revision has them, and a file's text at the revision.
 git runs as a program (no shell), with the revision checked first (no option, no control
 character) and passed after `--end-of-options`, then only as the commit id it resolves to;
 paths are passed as literal pathspecs, and names come back NUL-separated. Nothing here
-writes (not even the index's refreshed file times: optional locks are off), and no prompt,
-pager or file system monitor runs. Anything git cannot vouch for counts as changed: a file
+writes (not even the index's refreshed file times: optional locks are off), and nothing the
+repository's own configuration names runs (it may come with a copied or unpacked .git): no
+prompt, pager or file system monitor, no filter driver (each one configured is emptied for
+`status`, which reads files by content), no submodule's git, no fetch of a missing object
+(no transport is allowed). Anything git cannot vouch for counts as changed: a file
 git does not track (new, ignored), one flagged assume-unchanged or skip-worktree, a symbolic
 link, a file outside the work tree. Errors (no git, not a work tree, an unknown revision)
 are one line (GitError).
@@ -86,6 +89,7 @@ def changes_since(ref: str, folder: Path, *, paths: Sequence[Path] = ()) -> Chan
     start = folder if folder.is_dir() else folder.parent
     top = _out(_git(["rev-parse", "--show-toplevel"], start, _shown(start))).strip()
     root = Path(os.path.realpath(top))
+    quiet = _no_filters(root)
     found = _git(
         ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root
     )
@@ -107,7 +111,10 @@ def changes_since(ref: str, folder: Path, *, paths: Sequence[Path] = ()) -> Chan
     committed = ["diff-tree", "-r", "--name-only", "-z", "--no-renames", commit, "HEAD"]
     differing = set(_names(_git([*committed, "--", *specs], root)))
     status = ["status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=no"]
-    differing.update(entry[3:] for entry in _names(_git([*status, "--", *specs], root)))
+    status.append("--ignore-submodules=all")
+    differing.update(
+        entry[3:] for entry in _names(_git([*status, "--", *specs], root, config=quiet))
+    )
     return Changes(ref, commit, root, frozenset(regular - differing))
 
 
@@ -145,11 +152,32 @@ def check_ref(ref: str) -> None:
         raise GitError(f"--since: {quoted(ref)} is no git revision")
 
 
+def _no_filters(root: Path) -> dict[str, str]:
+    """Settings that empty every filter driver the configuration of the repository at `root`
+    names (`filter.<driver>.clean`, `smudge`, `process`, and `required` off: a file a filter
+    would clean is compared as it is, and so counts as changed). Reading the configuration
+    runs nothing."""
+    listing = ["config", "--null", "--name-only", "--get-regexp", r"^filter\."]
+    drivers = {name.rpartition(".")[0] for name in _names(_git(listing, root, quiet_miss=True))}
+    return {
+        f"{driver}.{key}": "false" if key == "required" else ""
+        for driver in sorted(drivers)
+        for key in ("clean", "smudge", "process", "required")
+    }
+
+
 def _git(
-    args: list[str], cwd: Path, where: str | None = None
+    args: list[str],
+    cwd: Path,
+    where: str | None = None,
+    *,
+    config: dict[str, str] | None = None,
+    quiet_miss: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git in `cwd`. A failure of a command other than the revision's check is a
-    GitError naming `where` (the folder) and git's own first line."""
+    """Run git in `cwd`, with `config` over any configuration (passed in the environment: a
+    name holding `=` stays whole). A failure of a command other than the revision's check
+    (or, with `quiet_miss`, git config's exit 1: nothing found) is a GitError naming `where`
+    (the folder) and git's own first line."""
     program = shutil.which("git")
     if program is None:
         raise GitError("--since needs git, and git is not on PATH")
@@ -161,14 +189,15 @@ def _git(
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=GIT_TIMEOUT,
-            env=_environment(),
+            env=_environment(config or {}),
             check=False,
         )
     except subprocess.TimeoutExpired:
         raise GitError(f"--since: git {args[0]} took more than {GIT_TIMEOUT:.0f} s") from None
     except OSError as exc:
         raise GitError(f"--since: cannot run git ({exc.strerror or exc})") from None
-    if done.returncode != 0 and args[:2] != ["rev-parse", "--verify"]:
+    missed = quiet_miss and done.returncode == 1
+    if done.returncode != 0 and args[:2] != ["rev-parse", "--verify"] and not missed:
         said = _first_line(done.stderr)
         if where is not None:
             raise GitError(f"--since: {where} is not in a git work tree ({said})")
@@ -176,15 +205,28 @@ def _git(
     return done
 
 
-def _environment() -> dict[str, str]:
-    """The caller's environment, without anything that could prompt, page or write."""
-    return {
+def _environment(config: dict[str, str]) -> dict[str, str]:
+    """The caller's environment, without anything that could prompt, page, write or fetch
+    (no transport is allowed, whatever the repository's configuration says: a partial clone
+    would fetch a missing object through its remote's, which may run a command), and with
+    `config` after any settings the caller's environment gives git."""
+    environment = {
         **os.environ,
         "GIT_OPTIONAL_LOCKS": "0",
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_PAGER": "cat",
+        "GIT_ALLOW_PROTOCOL": "none",
+        "GIT_NO_LAZY_FETCH": "1",
         "LC_ALL": "C",
     }
+    count = environment.get("GIT_CONFIG_COUNT", "0")
+    first = int(count) if count.isdigit() else 0
+    for index, (key, value) in enumerate(config.items(), start=first):
+        environment[f"GIT_CONFIG_KEY_{index}"] = key
+        environment[f"GIT_CONFIG_VALUE_{index}"] = value
+    if config:
+        environment["GIT_CONFIG_COUNT"] = str(first + len(config))
+    return environment
 
 
 def _out(done: subprocess.CompletedProcess[bytes]) -> str:

@@ -112,12 +112,14 @@ def results_of(plan: Plan, result: ApplyResult | None) -> ApplyResults:
         elif key in held_back:
             found.append(ChangeResult(change, "not sent", held_back[key], made))
         else:
-            found.append(_unsent(change, INTERRUPTED if result.interrupted else NOT_REACHED))
+            why = INTERRUPTED if result.interrupted else NOT_REACHED
+            found.append(_unsent(change, why, made))
     return ApplyResults(tuple(found), tuple(result.unsettled))
 
 
-def _unsent(change: Change, why: str) -> ChangeResult:
-    """A change apply did not send: blocked in the plan, or not sent for `why`."""
+def _unsent(change: Change, why: str, created_id: str | None = None) -> ChangeResult:
+    """A change apply did not send: blocked in the plan, or not sent for `why` (a new
+    campaign's start: with the id its create gave)."""
     if change.action == "blocked":
         return ChangeResult(change, "blocked", change.reason or "blocked")
-    return ChangeResult(change, "not sent", why)
+    return ChangeResult(change, "not sent", why, created_id)
