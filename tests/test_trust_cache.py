@@ -241,3 +241,32 @@ def test_cache_files_others_may_write_or_that_are_no_regular_files_are_ignored(
     ]
     assert warnings_of(ws.cli("plan").err) == []  # each rewritten as a file of its own
     assert stat.S_ISREG(bodies.lstat().st_mode) and not same.is_symlink()
+
+
+@pytest.mark.parametrize("link", [".campsync", ".campsync/cache"])
+def test_a_cache_folder_reached_through_a_link_in_the_work_tree_is_not_used(
+    ws: Workspace, tmp_path: Path, link: str
+) -> None:
+    """A repository can commit `.campsync` (or its cache folder) as a link to a folder of the
+    runner's: the run neither reads what is there nor replaces a file of the cache's names."""
+    elsewhere = tmp_path / "elsewhere"
+    target = elsewhere / "cache" if link == ".campsync" else elsewhere
+    target.mkdir(parents=True, mode=0o700)
+    foreign = target / "files.json"
+    foreign.write_text('{"not": "a cache of campsync"}\n')
+    Path(link).parent.mkdir(exist_ok=True)
+    Path(link).symlink_to(elsewhere, target_is_directory=True)
+    ws.seed(campaign_body("One"))
+    ws.write("one.yaml", campaign_body("One"))
+
+    for _ in range(2):
+        result = ws.cli("plan")
+        assert result.code == 0, result.err
+        assert warnings_of(result.err) == [
+            f"campsync: warning: cache folder .campsync/cache is reached through a symbolic "
+            f"link ({Path(link).absolute()}): not used; remove the link, or set cacheDir "
+            "(CAMPSYNC_CACHE_DIR) to the folder itself"
+        ]
+    assert sorted(os.listdir(target)) == ["files.json"]
+    assert foreign.read_text() == '{"not": "a cache of campsync"}\n'
+    assert ws.store.stats()["by_kind"].get("get") == 2  # nothing kept between the plans

@@ -57,8 +57,20 @@ def check_folder(folder: Path) -> FolderCheck:
     """Trust the cache folder as ssh trusts ~/.ssh: one of another user's is not used at all
     (its content is theirs, and it is not ours to change); one of ours that others may write
     is made owner-only, and what it held is not used by this run (anyone may have written it;
-    the run then writes it anew). A missing folder is made owner-only when first written."""
+    the run then writes it anew). A missing folder is made owner-only when first written.
+    One reached through a symbolic link inside the working folder (`.campsync` committed as a
+    link, say) is not used either: the link sends the cache's files into a folder nobody chose
+    for them, whose files of the same names a write would replace (cacheDir names a folder of
+    one's own, anywhere, without a link)."""
     shown = clip(str(folder))
+    linked = _linked_part(folder)
+    if linked is not None:
+        return FolderCheck(
+            False,
+            False,
+            f"cache folder {shown} is reached through a symbolic link ({clip(str(linked))}): "
+            "not used; remove the link, or set cacheDir (CAMPSYNC_CACHE_DIR) to the folder itself",
+        )
     try:
         info = os.stat(folder)  # through a link: the folder the files are in
     except FileNotFoundError:
@@ -90,6 +102,23 @@ def check_folder(folder: Path) -> FolderCheck:
             "and what it held is not used by this run",
         )
     return FolderCheck()
+
+
+def _linked_part(folder: Path) -> Path | None:
+    """The first part of `folder` that is a symbolic link: of the parts under the working
+    folder when it lies there (what a repository can hold), else of the folder itself."""
+    absolute = Path(os.path.abspath(folder))
+    here = Path(os.path.abspath(os.curdir))
+    try:
+        parts = absolute.relative_to(here).parts
+    except ValueError:
+        return absolute if absolute.is_symlink() else None
+    path = here
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+    return None
 
 
 _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
