@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 
 from campsync.campaign.reader import read_campaign_files
+from campsync.emulator.auth import encode_hs256
 from campsync.sync.cache import FileCache
 from tests.fixtures_emulator import campaign_body
 from tests.fixtures_guard import sent
@@ -270,3 +272,29 @@ def test_a_cache_folder_reached_through_a_link_in_the_work_tree_is_not_used(
     assert sorted(os.listdir(target)) == ["files.json"]
     assert foreign.read_text() == '{"not": "a cache of campsync"}\n'
     assert ws.store.stats()["by_kind"].get("get") == 2  # nothing kept between the plans
+
+
+def test_pairs_found_equal_by_a_run_without_this_secret_are_not_recalled(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pair recalled equal is an update a plan does not make: with a client secret, the
+    store of such pairs is used only when this secret signed it (one restored from another
+    branch, or written by a run with KORE_JWT alone, could hide a change)."""
+    ws.seed(campaign_body("One"))
+    ws.write("one.yaml", campaign_body("One"))
+    secret = os.environ["KORE_CLIENT_SECRET"]
+    now = int(time.time())
+    claims = {"appId": ws.emulator.config.client_id, "iat": now, "exp": now + 600}
+    with monkeypatch.context() as unsigned:
+        unsigned.setenv("KORE_JWT", encode_hs256(claims, secret))
+        unsigned.delenv("KORE_CLIENT_SECRET")
+        assert ws.cli("plan").code == 0  # pairs kept, unsigned
+        ws.store.reset_stats()
+        assert ws.cli("plan").code == 0
+        assert ws.store.stats()["by_kind"].get("get") == 0  # recalled: no body read
+    ws.store.reset_stats()
+    assert ws.cli("plan").code == 0
+    assert ws.store.stats()["by_kind"].get("get") == 1  # not vouched for: compared again
+    ws.store.reset_stats()
+    assert ws.cli("plan").code == 0
+    assert ws.store.stats()["by_kind"].get("get") == 0  # now signed by this secret

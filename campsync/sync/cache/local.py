@@ -48,7 +48,7 @@ class LocalCache:
         )
         stored = target_key(target)
         self.campaigns = CampaignCache(folder, stored, key=key)
-        self.same = SameCache(folder, stored)
+        self.same = SameCache(folder, stored, key=key)
         self.history = HistoryCache(folder, stored)
         self.agreed = AgreedCache(folder, stored)  # read on first use, as the bodies
         self.refresh = refresh

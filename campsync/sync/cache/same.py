@@ -25,9 +25,12 @@ class SameCache(JsonStore):
 
     file_name = "same-{target}.json"
     entries_key = "pairs"
+    # A pair recalled equal is an update a plan does not make: signed when there is a client
+    # secret, so that a cache restored from another branch cannot hide a change (as bodies).
+    signed_when_keyed = True
 
-    def __init__(self, folder: Path, target: str) -> None:
-        super().__init__(folder, target)
+    def __init__(self, folder: Path, target: str, *, key: bytes | None = None) -> None:
+        super().__init__(folder, target, key=key)
         self._known: dict[str, list[str]] = {}
         self._seen: dict[str, list[str]] = {}
         self._fingerprint: str | None = None
